@@ -1,0 +1,179 @@
+#include "config/config.h"
+
+#include <cstdlib>
+#include <functional>
+#include <map>
+#include <sstream>
+
+namespace raptor {
+namespace {
+
+constexpr const char* kDefaultAppId = "app-id";
+constexpr const char* kDefaultAppKey = "app-key";
+constexpr const char* kDefaultAppSecret = "app-secret";
+
+bool parse_int(const std::string& s, long min, long max, long& out) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  long v = std::strtol(s.c_str(), &end, 10);
+  if (*end != '\0' || v < min || v > max) return false;
+  out = v;
+  return true;
+}
+
+bool parse_bool(const std::string& s, bool& out) {
+  if (s == "1" || s == "true" || s == "yes" || s == "on") return out = true, true;
+  if (s == "0" || s == "false" || s == "no" || s == "off") return out = false, true;
+  return false;
+}
+
+// "ID:KEY:SECRET" -> App.
+bool parse_app(const std::string& spec, App& out) {
+  size_t a = spec.find(':'), b = spec.find(':', a == std::string::npos ? a : a + 1);
+  if (a == std::string::npos || b == std::string::npos) return false;
+  out.id = spec.substr(0, a);
+  out.key = spec.substr(a + 1, b - a - 1);
+  out.secret = spec.substr(b + 1);
+  return !out.id.empty() && !out.key.empty() && !out.secret.empty();
+}
+
+struct Option {
+  const char* flag;
+  const char* env;
+  bool takes_value;
+  const char* help;
+  // Applies the value; false when it is invalid.
+  std::function<bool(Config&, App& default_app, const std::string&)> apply;
+};
+
+std::vector<Option> options() {
+  auto port_of = [](Config& c, App&, const std::string& v) {
+    long n;
+    return parse_int(v, 1, 65535, n) ? (c.port = int(n), true) : false;
+  };
+  return {
+      {"--host", "RAPTOR_HOST", true, "address to listen on (default 127.0.0.1)",
+       [](Config& c, App&, const std::string& v) { return !v.empty() && (c.host = v, true); }},
+      {"--port", "RAPTOR_PORT", true, "port for WebSocket and HTTP (default 6001)", port_of},
+      {"--app-id", "RAPTOR_APP_ID", true, "id of the default app (default app-id)",
+       [](Config& c, App& a, const std::string& v) { return !v.empty() && (a.id = v, c.default_credentials = false, true); }},
+      {"--app-key", "RAPTOR_APP_KEY", true, "key of the default app (default app-key)",
+       [](Config& c, App& a, const std::string& v) { return !v.empty() && (a.key = v, c.default_credentials = false, true); }},
+      {"--app-secret", "RAPTOR_APP_SECRET", true, "secret of the default app (default app-secret)",
+       [](Config& c, App& a, const std::string& v) { return !v.empty() && (a.secret = v, c.default_credentials = false, true); }},
+      {"--app", nullptr, true, "ID:KEY:SECRET of one more app (repeatable; env RAPTOR_APPS, comma-separated)",
+       [](Config& c, App&, const std::string& v) {
+         App app;
+         return parse_app(v, app) && (c.apps.push_back(app), true);
+       }},
+      {"--no-client-events", nullptr, false, "refuse client events on the default app (env RAPTOR_CLIENT_EVENTS=false)",
+       [](Config&, App& a, const std::string&) { return a.client_events = false, true; }},
+      {"--tls-cert", "RAPTOR_TLS_CERT", true, "PEM certificate: serve wss:// and https://",
+       [](Config& c, App&, const std::string& v) { return !v.empty() && (c.tls_cert = v, true); }},
+      {"--tls-key", "RAPTOR_TLS_KEY", true, "PEM private key for --tls-cert",
+       [](Config& c, App&, const std::string& v) { return !v.empty() && (c.tls_key = v, true); }},
+      {"--activity-timeout", "RAPTOR_ACTIVITY_TIMEOUT", true,
+       "seconds of client silence before the server pings it (default 120)",
+       [](Config& c, App&, const std::string& v) {
+         long n;
+         return parse_int(v, 1, 3600, n) ? (c.limits.activity_timeout_s = int(n), true) : false;
+       }},
+      {"--pong-timeout", "RAPTOR_PONG_TIMEOUT", true, "seconds to wait for a pong before closing with 4201 (default 30)",
+       [](Config& c, App&, const std::string& v) {
+         long n;
+         return parse_int(v, 1, 3600, n) ? (c.limits.pong_timeout_s = int(n), true) : false;
+       }},
+      {"--max-send-queue", "RAPTOR_MAX_SEND_QUEUE", true,
+       "bytes a client may have waiting before it is closed with 4100 (default 1048576)",
+       [](Config& c, App&, const std::string& v) {
+         long n;
+         return parse_int(v, 1024, 1L << 30, n) ? (c.limits.max_send_queue_bytes = size_t(n), true) : false;
+       }},
+  };
+}
+
+std::string flag_error(const std::string& flag, const std::string& value) {
+  return "raptor: invalid value '" + value + "' for " + flag + " (see raptor --help)\n";
+}
+
+}  // namespace
+
+std::string usage() {
+  std::ostringstream out;
+  out << "Usage: raptor [options]\n\n"
+         "Raptor: a self-hosted realtime server speaking the Pusher Channels protocol.\n"
+         "With no options it serves ws://127.0.0.1:6001 with the development app\n"
+         "app-id / app-key / app-secret.\n\nOptions (each also read from the environment variable shown):\n";
+  for (const auto& o : options()) {
+    std::string lhs = std::string(o.flag) + (o.takes_value ? " VALUE" : "");
+    out << "  " << lhs << std::string(lhs.size() < 24 ? 24 - lhs.size() : 1, ' ') << o.help;
+    if (o.env) out << " [" << o.env << "]";
+    out << "\n";
+  }
+  out << "  --help                  show this help\n  --version               print the version\n";
+  return out.str();
+}
+
+ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env) {
+  ParseResult r;
+  Config& c = r.config;
+  App default_app{kDefaultAppId, kDefaultAppKey, kDefaultAppSecret};
+  auto opts = options();
+
+  auto fail = [&r](std::string message) {
+    r.run = false;
+    r.exit_code = 2;
+    r.output = std::move(message);
+    return r;
+  };
+
+  for (const auto& o : opts) {
+    if (!o.env) continue;
+    if (const char* v = env(o.env))
+      if (!o.apply(c, default_app, v)) return fail(flag_error(o.env, v));
+  }
+  if (const char* v = env("RAPTOR_CLIENT_EVENTS")) {
+    if (!parse_bool(v, default_app.client_events)) return fail(flag_error("RAPTOR_CLIENT_EVENTS", v));
+  }
+  if (const char* v = env("RAPTOR_APPS")) {
+    std::stringstream list(v);
+    std::string spec;
+    while (std::getline(list, spec, ',')) {
+      App app;
+      if (!parse_app(spec, app)) return fail(flag_error("RAPTOR_APPS", spec));
+      c.apps.push_back(app);
+    }
+  }
+
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--help" || arg == "-h") return r.output = usage(), r;
+    if (arg == "--version") return r.output = std::string("raptor ") + RAPTOR_VERSION + "\n", r;
+    std::string value;
+    size_t eq = arg.find('=');
+    if (arg.rfind("--", 0) == 0 && eq != std::string::npos) {
+      value = arg.substr(eq + 1);
+      arg.resize(eq);
+    }
+    const Option* opt = nullptr;
+    for (const auto& o : opts)
+      if (arg == o.flag) opt = &o;
+    if (!opt) return fail("raptor: unknown option '" + arg + "' (see raptor --help)\n");
+    if (opt->takes_value && eq == std::string::npos) {
+      if (i + 1 >= argc) return fail("raptor: " + arg + " needs a value\n");
+      value = argv[++i];
+    }
+    if (!opt->apply(c, default_app, value)) return fail(flag_error(arg, value));
+  }
+
+  if (c.tls_cert.empty() != c.tls_key.empty()) return fail("raptor: --tls-cert and --tls-key go together\n");
+  c.apps.insert(c.apps.begin(), default_app);
+  for (size_t i = 0; i < c.apps.size(); ++i)
+    for (size_t j = 0; j < i; ++j)
+      if (c.apps[i].id == c.apps[j].id || c.apps[i].key == c.apps[j].key)
+        return fail("raptor: two apps share the id or key '" + c.apps[i].id + "'\n");
+  r.run = true;
+  return r;
+}
+
+}  // namespace raptor

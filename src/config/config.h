@@ -1,0 +1,38 @@
+// Server configuration: what to listen on, TLS, limits and the apps. Filled from the embedded
+// default, then environment variables (RAPTOR_*), then command-line flags, each overriding the
+// last; the Ruby config file will fill the same struct.
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/app.h"
+#include "core/engine.h"
+
+namespace raptor {
+
+struct Config {
+  std::string host = "127.0.0.1";
+  int port = 6001;
+  std::string tls_cert;
+  std::string tls_key;
+  EngineLimits limits;
+  size_t max_message_bytes = 64 * 1024;  // incoming WebSocket message; larger closes with 1009
+  std::vector<App> apps;
+  bool default_credentials = true;  // the embedded development app is in use
+};
+
+// Outcome of reading the command line: run, or exit with `exit_code` after printing `output`.
+struct ParseResult {
+  bool run = false;
+  int exit_code = 0;
+  std::string output;  // text for stdout (help, version) or stderr (errors)
+  Config config;
+};
+
+// `env` is a lookup for environment variables (nullptr when unset), so tests need no real env.
+using EnvLookup = const char* (*)(const char*);
+ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env);
+
+std::string usage();
+
+}  // namespace raptor

@@ -1,0 +1,20 @@
+// An application: the credentials its clients and servers sign with, and its per-app limits.
+#pragma once
+#include <cstddef>
+#include <string>
+
+namespace raptor {
+
+struct App {
+  std::string id;
+  std::string key;
+  std::string secret;
+  bool client_events = true;
+  size_t max_presence_members = 100;
+  size_t max_user_info_bytes = 1024;
+  size_t max_user_id_length = 128;
+  size_t max_event_data_bytes = 10240;
+  int client_events_per_second = 10;
+};
+
+}  // namespace raptor

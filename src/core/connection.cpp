@@ -1,0 +1,35 @@
+#include "core/connection.h"
+
+namespace raptor {
+
+bool Connection::enqueue(FramePtr frame, size_t limit_bytes) {
+  if (queued_bytes_ + frame->size() > limit_bytes && !queue_.empty()) return false;
+  queued_bytes_ += frame->size();
+  queue_.push_back(std::move(frame));
+  return true;
+}
+
+void Connection::pop_front() {
+  queued_bytes_ -= queue_.front()->size();
+  queue_.pop_front();
+}
+
+void Connection::begin_close(int code, std::string reason, bool discard_queue) {
+  if (closing()) return;
+  close_code_ = code;
+  close_reason_ = std::move(reason);
+  if (discard_queue) {
+    queue_.clear();
+    queued_bytes_ = 0;
+  }
+}
+
+bool Connection::take_client_event_token(int64_t now_ms) {
+  if (now_ms - rate_window_start_ms_ >= 1000) {
+    rate_window_start_ms_ = now_ms;
+    rate_window_count_ = 0;
+  }
+  return ++rate_window_count_ <= app_.client_events_per_second;
+}
+
+}  // namespace raptor

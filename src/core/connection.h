@@ -1,0 +1,69 @@
+// One client WebSocket as the engine sees it: identity, subscriptions, liveness, rate limit,
+// and the bounded queue of frames waiting for the transport to write them.
+// Owned by the Engine; used on the event-loop thread only.
+#pragma once
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <unordered_map>
+
+#include "core/app.h"
+#include "core/frame.h"
+
+namespace raptor {
+
+class Connection {
+ public:
+  Connection(const App& app, std::string socket_id, void* transport_handle, int64_t now_ms)
+      : app_(app), socket_id_(std::move(socket_id)), handle_(transport_handle), last_seen_ms_(now_ms) {}
+
+  const App& app() const { return app_; }
+  const std::string& socket_id() const { return socket_id_; }
+  void* transport_handle() const { return handle_; }
+
+  // --- outgoing queue, drained by the transport ---
+  // Appends a frame; false when the queue would exceed `limit_bytes` (a slow consumer).
+  bool enqueue(FramePtr frame, size_t limit_bytes);
+  bool has_pending() const { return !queue_.empty(); }
+  Frame* front() const { return queue_.front().get(); }
+  void pop_front();
+  size_t queued_bytes() const { return queued_bytes_; }
+
+  // --- closing: set by the engine, carried out by the transport once the queue is flushed ---
+  void begin_close(int code, std::string reason, bool discard_queue);
+  bool closing() const { return close_code_ != 0; }
+  int close_code() const { return close_code_; }
+  const std::string& close_reason() const { return close_reason_; }
+
+  // --- subscriptions: channel name -> presence user id ("" on other channels) ---
+  std::unordered_map<std::string, std::string>& subscriptions() { return subscriptions_; }
+  bool subscribed(const std::string& channel) const { return subscriptions_.count(channel) != 0; }
+
+  // --- liveness ---
+  void saw_activity(int64_t now_ms) {
+    last_seen_ms_ = now_ms;
+    ping_sent_ms_ = 0;
+  }
+  int64_t last_seen_ms() const { return last_seen_ms_; }
+  int64_t ping_sent_ms() const { return ping_sent_ms_; }
+  void ping_sent(int64_t now_ms) { ping_sent_ms_ = now_ms; }
+
+  // Client-event rate limit over fixed one-second windows; true when this event is allowed.
+  bool take_client_event_token(int64_t now_ms);
+
+ private:
+  const App& app_;
+  std::string socket_id_;
+  void* handle_;
+  std::deque<FramePtr> queue_;
+  size_t queued_bytes_ = 0;
+  int close_code_ = 0;
+  std::string close_reason_;
+  std::unordered_map<std::string, std::string> subscriptions_;
+  int64_t last_seen_ms_;
+  int64_t ping_sent_ms_ = 0;
+  int64_t rate_window_start_ms_ = 0;
+  int rate_window_count_ = 0;
+};
+
+}  // namespace raptor

@@ -1,0 +1,394 @@
+#include "core/engine.h"
+
+#include <chrono>
+#include <stdexcept>
+
+#include "protocol/errors.h"
+#include "protocol/messages.h"
+#include "protocol/signature.h"
+
+namespace raptor {
+namespace {
+
+int64_t steady_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+int code(ErrorCode c) { return static_cast<int>(c); }
+int code(CloseCode c) { return static_cast<int>(c); }
+
+// Parses a protocol query value as a whole decimal number.
+std::optional<int> parse_version(std::string_view v) {
+  if (v.empty() || v.size() > 6) return std::nullopt;
+  int n = 0;
+  for (char ch : v) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    n = n * 10 + (ch - '0');
+  }
+  return n;
+}
+
+}  // namespace
+
+Engine::Engine(std::vector<App> apps, EngineLimits limits, Transport& transport, Clock clock)
+    : limits_(limits), transport_(transport), clock_(clock ? std::move(clock) : Clock(steady_ms)),
+      rng_(std::random_device{}()) {
+  for (auto& app : apps) apps_.push_back(std::make_unique<AppState>(AppState{std::move(app), {}}));
+}
+
+Engine::~Engine() = default;
+
+const App* Engine::app_by_key(std::string_view key) const {
+  for (const auto& s : apps_)
+    if (s->app.key == key) return &s->app;
+  return nullptr;
+}
+
+const App* Engine::app_by_id(std::string_view id) const {
+  for (const auto& s : apps_)
+    if (s->app.id == id) return &s->app;
+  return nullptr;
+}
+
+Engine::AppState& Engine::state_of(const App& app) {
+  for (auto& s : apps_)
+    if (&s->app == &app) return *s;
+  throw std::logic_error("app not owned by this engine");
+}
+
+const Engine::AppState& Engine::state_of(const App& app) const {
+  return const_cast<Engine*>(this)->state_of(app);
+}
+
+Admission Engine::admit(std::string_view path, std::optional<std::string_view> protocol) const {
+  constexpr std::string_view kPrefix = "/app/";
+  if (!starts_with(path, kPrefix) || path.size() == kPrefix.size())
+    return {nullptr, code(CloseCode::PathNotFound), "Path not found"};
+  std::string_view key = path.substr(kPrefix.size());
+  if (!key.empty() && key.back() == '/') key.remove_suffix(1);
+  if (!protocol) return {nullptr, code(CloseCode::NoVersion), "No protocol version supplied"};
+  auto version = parse_version(*protocol);
+  if (!version) return {nullptr, code(CloseCode::InvalidVersion), "Invalid version string format"};
+  if (*version < 4 || *version > 7)
+    return {nullptr, code(CloseCode::UnsupportedVersion), "Unsupported protocol version"};
+  const App* app = app_by_key(key);
+  if (!app) return {nullptr, code(CloseCode::UnknownApp), "Application does not exist"};
+  return {app, 0, {}};
+}
+
+std::string Engine::new_socket_id() {
+  // Two decimal integers joined by a dot: the Pusher SDKs reject any other shape.
+  std::uniform_int_distribution<uint64_t> dist(1, 9999999999ULL);
+  for (;;) {
+    std::string id = std::to_string(dist(rng_)) + "." + std::to_string(dist(rng_));
+    if (!by_socket_id_.count(id)) return id;
+  }
+}
+
+Connection* Engine::open_refused(void* handle, const Admission& refusal) {
+  static const App kNoApp{};
+  auto conn = std::make_unique<Connection>(kNoApp, std::string(), handle, clock_());
+  Connection* c = conn.get();
+  connections_.emplace(c, std::move(conn));
+  send_error(*c, refusal.close_code, refusal.reason);
+  close(*c, refusal.close_code, refusal.reason);
+  return c;
+}
+
+Connection* Engine::open(const App& app, void* handle) {
+  auto conn = std::make_unique<Connection>(app, new_socket_id(), handle, clock_());
+  Connection* c = conn.get();
+  connections_.emplace(c, std::move(conn));
+  by_socket_id_.emplace(c->socket_id(), c);
+  send(*c, messages::connection_established(c->socket_id(), limits_.activity_timeout_s));
+  return c;
+}
+
+void Engine::send(Connection& c, FramePtr frame) {
+  if (c.closing()) return;
+  bool was_idle = !c.has_pending();
+  if (!c.enqueue(std::move(frame), limits_.max_send_queue_bytes)) {
+    close(c, code(CloseCode::OverCapacity), "Client too slow: send queue full", true);
+    return;
+  }
+  if (was_idle) transport_.wake(c);
+}
+
+void Engine::send_error(Connection& c, int error_code, std::string_view message) {
+  send(c, messages::error(error_code, message));
+}
+
+void Engine::close(Connection& c, int close_code, std::string_view reason, bool discard_queue) {
+  if (c.closing()) return;
+  c.begin_close(close_code, std::string(reason), discard_queue);
+  transport_.wake(c);
+}
+
+void Engine::on_pong(Connection& c) { c.saw_activity(clock_()); }
+
+void Engine::on_binary_message(Connection& c) {
+  c.saw_activity(clock_());
+  send_error(c, code(ErrorCode::InvalidMessage), "Binary frames are not supported; send JSON text");
+}
+
+void Engine::on_message(Connection& c, std::string_view text) {
+  if (c.closing()) return;
+  c.saw_activity(clock_());
+  messages::ClientMessage m;
+  if (!messages::parse_client_message(text, m)) {
+    send_error(c, code(ErrorCode::InvalidMessage), "Invalid message: expected a JSON object with an \"event\" string");
+    return;
+  }
+  if (m.event == "pusher:ping") {
+    send(c, messages::pong());
+  } else if (m.event == "pusher:pong") {
+    // liveness already noted
+  } else if (m.event == "pusher:subscribe") {
+    subscribe(c, m);
+  } else if (m.event == "pusher:unsubscribe") {
+    auto channel = json::string_member(m.data, "channel");
+    if (!channel) {
+      send_error(c, code(ErrorCode::InvalidMessage), "pusher:unsubscribe needs data.channel");
+      return;
+    }
+    unsubscribe(c, std::string(*channel));
+  } else if (starts_with(m.event, "client-")) {
+    client_event(c, m);
+  } else if (starts_with(m.event, "pusher:") || starts_with(m.event, "pusher_internal:")) {
+    send_error(c, code(ErrorCode::InvalidMessage), "Unsupported event: " + std::string(m.event));
+  } else {
+    send_error(c, code(ErrorCode::ClientEventRefused), "Client events must be named client-*");
+  }
+}
+
+void Engine::refuse_subscription(Connection& c, std::string_view channel, std::string_view type, int status,
+                                 int error_code, std::string_view message) {
+  send_error(c, error_code, message);
+  send(c, messages::subscription_error(channel, type, message, status, error_code));
+}
+
+void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
+  auto channel_name = json::string_member(m.data, "channel");
+  if (!cJSON_IsObject(m.data) || !channel_name) {
+    send_error(c, code(ErrorCode::InvalidMessage), "pusher:subscribe needs data.channel");
+    return;
+  }
+  std::string name(*channel_name);
+  if (!is_valid_channel_name(name)) {
+    refuse_subscription(c, name, "InvalidChannel", 400, code(ErrorCode::InvalidChannel),
+                        "Invalid channel name: use up to 200 of A-Z a-z 0-9 _ - = @ , . ;");
+    return;
+  }
+  const App& app = c.app();
+  AppState& state = state_of(app);
+  ChannelType type = channel_type(name);
+
+  if (c.subscribed(name)) {  // idempotent: acknowledge again, change nothing
+    auto it = state.channels.find(name);
+    std::string data = it->second->is_presence() ? it->second->roster().to_json() : "{}";
+    send(c, messages::subscription_succeeded(name, data));
+    return;
+  }
+
+  std::string user_id, user_info = "null";
+  if (requires_auth(type)) {
+    std::string_view auth = json::string_member(m.data, "auth").value_or("");
+    std::string to_sign = c.socket_id() + ":" + name;
+    std::optional<std::string_view> channel_data;
+    if (type == ChannelType::Presence) {
+      channel_data = json::string_member(m.data, "channel_data");
+      if (!channel_data) {
+        refuse_subscription(c, name, "AuthError", 401, code(ErrorCode::Unauthorized),
+                            "Presence subscription needs channel_data");
+        return;
+      }
+      to_sign += ":";
+      to_sign += *channel_data;
+    }
+    if (!signature::verify_auth(auth, app.key, app.secret, to_sign)) {
+      refuse_subscription(c, name, "AuthError", 401, code(ErrorCode::Unauthorized),
+                          "Invalid signature: expected HMAC-SHA256 of \"" + to_sign + "\" as key:hex");
+      return;
+    }
+    if (channel_data) {
+      auto parsed = json::parse(*channel_data);
+      const cJSON* id = cJSON_GetObjectItemCaseSensitive(parsed.get(), "user_id");
+      if (cJSON_IsString(id)) {
+        user_id = id->valuestring;
+      } else if (cJSON_IsNumber(id)) {
+        user_id = json::print(id);
+      }
+      if (user_id.empty() || user_id.size() > app.max_user_id_length) {
+        refuse_subscription(c, name, "LimitReached", 400, code(ErrorCode::PresenceLimit),
+                            "channel_data.user_id must be a string or number of 1 to 128 characters");
+        return;
+      }
+      if (const cJSON* info = cJSON_GetObjectItemCaseSensitive(parsed.get(), "user_info")) {
+        user_info = json::print(info);
+        if (user_info.size() > app.max_user_info_bytes) {
+          refuse_subscription(c, name, "LimitReached", 400, code(ErrorCode::PresenceLimit),
+                              "channel_data.user_info is larger than 1024 bytes");
+          return;
+        }
+      }
+    }
+  }
+
+  auto& slot = state.channels[name];
+  if (!slot) slot = std::make_unique<Channel>(name);
+  Channel& ch = *slot;
+  if (ch.is_presence() && !ch.roster().contains(user_id) && ch.roster().user_count() >= app.max_presence_members) {
+    if (ch.empty()) state.channels.erase(name);
+    refuse_subscription(c, name, "LimitReached", 403, code(ErrorCode::PresenceLimit),
+                        "Presence channel is full (" + std::to_string(app.max_presence_members) + " members)");
+    return;
+  }
+
+  ch.add(&c);
+  c.subscriptions().emplace(name, user_id);
+  if (!ch.is_presence()) {
+    send(c, messages::subscription_succeeded(name, "{}"));
+    return;
+  }
+  bool first = ch.roster().add(user_id, user_info);
+  send(c, messages::subscription_succeeded(name, ch.roster().to_json()));
+  if (first) broadcast(ch, messages::member_added(name, user_id, user_info), &c);
+}
+
+void Engine::unsubscribe(Connection& c, const std::string& name) {
+  auto sub = c.subscriptions().find(name);
+  if (sub == c.subscriptions().end()) return;
+  std::string user_id = std::move(sub->second);
+  c.subscriptions().erase(sub);
+
+  AppState& state = state_of(c.app());
+  auto it = state.channels.find(name);
+  if (it == state.channels.end()) return;
+  Channel& ch = *it->second;
+  ch.remove(&c);
+  if (ch.is_presence() && ch.roster().remove(user_id)) broadcast(ch, messages::member_removed(name, user_id), nullptr);
+  if (ch.empty()) state.channels.erase(it);
+}
+
+void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
+  const App& app = c.app();
+  std::string name(m.channel);
+  if (!app.client_events) {
+    send_error(c, code(ErrorCode::ClientEventRefused), "Client events are disabled for this app");
+    return;
+  }
+  ChannelType type = channel_type(name);
+  if (type != ChannelType::Private && type != ChannelType::Presence) {
+    send_error(c, code(ErrorCode::ClientEventRefused), "Client events are only allowed on private and presence channels");
+    return;
+  }
+  auto sub = c.subscriptions().find(name);
+  if (sub == c.subscriptions().end()) {
+    send_error(c, code(ErrorCode::ClientEventRefused), "Client event refused: not subscribed to " + name);
+    return;
+  }
+  if (!c.take_client_event_token(clock_())) {
+    send_error(c, code(ErrorCode::RateLimited), "Client event rejected: more than " +
+                                                    std::to_string(app.client_events_per_second) + " per second");
+    return;
+  }
+  std::string data = m.data ? json::print(m.data) : "{}";
+  if (data.size() > app.max_event_data_bytes) {
+    send_error(c, code(ErrorCode::PayloadTooLarge), "Event data is larger than 10240 bytes");
+    return;
+  }
+  auto& channels = state_of(app).channels;
+  auto it = channels.find(name);
+  if (it == channels.end()) return;
+  broadcast(*it->second, messages::channel_event_raw(m.event, name, data, sub->second), &c);
+}
+
+void Engine::broadcast(Channel& ch, std::string_view text, const Connection* except) {
+  FramePtr frame = Frame::make(text);
+  for (Connection* s : ch.subscribers())
+    if (s != except) send(*s, frame);
+}
+
+void Engine::on_closed(Connection* c) {
+  auto owned = connections_.find(c);
+  if (owned == connections_.end()) return;
+  while (!c->subscriptions().empty()) {
+    std::string name = c->subscriptions().begin()->first;
+    unsubscribe(*c, name);
+  }
+  if (!c->socket_id().empty()) by_socket_id_.erase(c->socket_id());
+  connections_.erase(owned);
+}
+
+void Engine::tick() {
+  int64_t now = clock_();
+  int64_t idle_ms = int64_t(limits_.activity_timeout_s) * 1000;
+  int64_t pong_ms = int64_t(limits_.pong_timeout_s) * 1000;
+  for (auto& entry : connections_) {
+    Connection& c = *entry.second;
+    if (c.closing()) continue;
+    if (c.ping_sent_ms() == 0) {
+      if (now - c.last_seen_ms() >= idle_ms) {
+        c.ping_sent(now);
+        send(c, messages::ping());
+      }
+    } else if (now - c.ping_sent_ms() >= pong_ms) {
+      close(c, code(CloseCode::PongTimeout), "Pong reply not received", true);
+    }
+  }
+}
+
+void Engine::publish(const App& app, std::string_view channel, std::string_view event, std::string_view data,
+                     std::string_view except_socket_id) {
+  auto& channels = state_of(app).channels;
+  auto it = channels.find(std::string(channel));
+  if (it == channels.end()) return;
+  const Connection* except = nullptr;
+  if (!except_socket_id.empty()) {
+    auto s = by_socket_id_.find(std::string(except_socket_id));
+    if (s != by_socket_id_.end()) except = s->second;
+  }
+  broadcast(*it->second, messages::channel_event(event, channel, data), except);
+}
+
+ChannelSnapshot Engine::channel_snapshot(const App& app, const std::string& channel) const {
+  ChannelSnapshot snap;
+  snap.presence = channel_type(channel) == ChannelType::Presence;
+  const auto& channels = state_of(app).channels;
+  auto it = channels.find(channel);
+  if (it == channels.end()) return snap;
+  snap.occupied = true;
+  snap.subscription_count = it->second->subscription_count();
+  snap.user_count = it->second->roster().user_count();
+  return snap;
+}
+
+std::vector<std::pair<std::string, ChannelSnapshot>> Engine::occupied_channels(const App& app,
+                                                                               std::string_view prefix) const {
+  std::vector<std::pair<std::string, ChannelSnapshot>> out;
+  for (const auto& [name, ch] : state_of(app).channels)
+    if (starts_with(name, prefix)) out.emplace_back(name, channel_snapshot(app, name));
+  return out;
+}
+
+std::optional<std::string> Engine::presence_users(const App& app, const std::string& channel) const {
+  const auto& channels = state_of(app).channels;
+  auto it = channels.find(channel);
+  if (it == channels.end()) return std::nullopt;
+  return it->second->roster().users_json();
+}
+
+bool Engine::valid_socket_id(std::string_view socket_id) const {
+  size_t dot = socket_id.find('.');
+  if (dot == std::string_view::npos || dot == 0 || dot + 1 == socket_id.size()) return false;
+  for (size_t i = 0; i < socket_id.size(); ++i)
+    if (i != dot && (socket_id[i] < '0' || socket_id[i] > '9')) return false;
+  return true;
+}
+
+}  // namespace raptor

@@ -1,0 +1,125 @@
+// The engine: apps, connections, channels, presence and fan-out for one event loop.
+// Plain C++: the transport (net/) feeds it client frames and closes, and drains each
+// connection's queue when woken through the Transport interface. Single-threaded: every call
+// comes from the loop that owns the connections.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <random>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "core/app.h"
+#include "core/channel.h"
+#include "core/connection.h"
+
+namespace raptor {
+
+namespace messages {
+struct ClientMessage;
+}
+
+struct EngineLimits {
+  int activity_timeout_s = 120;  // advertised to clients; silence this long earns a ping
+  int pong_timeout_s = 30;       // then silence this long closes with 4201
+  size_t max_send_queue_bytes = 1 << 20;
+};
+
+// What the engine asks of the transport.
+class Transport {
+ public:
+  virtual ~Transport() = default;
+  // The connection has frames to write or a close to carry out.
+  virtual void wake(Connection& c) = 0;
+};
+
+// Result of looking at a WebSocket request before admitting it.
+struct Admission {
+  const App* app = nullptr;  // set when admitted
+  int close_code = 0;        // else the close code and why
+  std::string reason;
+};
+
+struct ChannelSnapshot {
+  bool occupied = false;
+  size_t subscription_count = 0;
+  size_t user_count = 0;
+  bool presence = false;
+};
+
+class Engine {
+ public:
+  using Clock = std::function<int64_t()>;  // milliseconds, monotonic
+
+  Engine(std::vector<App> apps, EngineLimits limits, Transport& transport, Clock clock = {});
+  ~Engine();
+
+  const App* app_by_key(std::string_view key) const;
+  const App* app_by_id(std::string_view id) const;
+  const EngineLimits& limits() const { return limits_; }
+
+  // --- WebSocket side ---
+  // Decides on a request for `path` with the `protocol` query value (nullopt when absent).
+  Admission admit(std::string_view path, std::optional<std::string_view> protocol) const;
+  // A refused request: a connection that only carries the error and the close.
+  Connection* open_refused(void* handle, const Admission& refusal);
+  // An admitted connection; sends connection_established.
+  Connection* open(const App& app, void* handle);
+  void on_message(Connection& c, std::string_view text);
+  void on_binary_message(Connection& c);
+  void on_pong(Connection& c);  // a WebSocket-level pong or any other sign of life
+  // The transport has closed the socket: leave every channel and forget the connection.
+  void on_closed(Connection* c);
+  // Periodic work: pings and pong time-outs. Call about once a second.
+  void tick();
+
+  // --- server side (HTTP API) ---
+  // Sends an API event to a channel's subscribers except `except_socket_id`.
+  void publish(const App& app, std::string_view channel, std::string_view event, std::string_view data,
+               std::string_view except_socket_id);
+  ChannelSnapshot channel_snapshot(const App& app, const std::string& channel) const;
+  // Occupied channels of `app` whose names start with `prefix`.
+  std::vector<std::pair<std::string, ChannelSnapshot>> occupied_channels(const App& app,
+                                                                         std::string_view prefix) const;
+  // The presence roster's users as a JSON array, or nullopt when the channel is empty.
+  std::optional<std::string> presence_users(const App& app, const std::string& channel) const;
+  bool valid_socket_id(std::string_view socket_id) const;
+
+  size_t connection_count() const { return connections_.size(); }
+
+ private:
+  struct AppState {
+    App app;
+    std::unordered_map<std::string, std::unique_ptr<Channel>> channels;
+  };
+
+  AppState& state_of(const App& app);
+  const AppState& state_of(const App& app) const;
+  std::string new_socket_id();
+  void send(Connection& c, FramePtr frame);
+  void send(Connection& c, std::string_view text) { send(c, Frame::make(text)); }
+  void send_error(Connection& c, int code, std::string_view message);
+  void close(Connection& c, int code, std::string_view reason, bool discard_queue = false);
+
+  void subscribe(Connection& c, const messages::ClientMessage& m);
+  void refuse_subscription(Connection& c, std::string_view channel, std::string_view type, int status,
+                           int code, std::string_view message);
+  void unsubscribe(Connection& c, const std::string& channel);
+  void client_event(Connection& c, const messages::ClientMessage& m);
+  // Sends one frame to every subscriber of `ch` except `except`.
+  void broadcast(Channel& ch, std::string_view text, const Connection* except);
+
+  std::vector<std::unique_ptr<AppState>> apps_;
+  EngineLimits limits_;
+  Transport& transport_;
+  Clock clock_;
+  std::mt19937_64 rng_;
+  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
+  std::unordered_map<std::string, Connection*> by_socket_id_;
+};
+
+}  // namespace raptor

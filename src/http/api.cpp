@@ -1,0 +1,222 @@
+#include "http/api.h"
+
+#include <optional>
+
+#include "http/request_auth.h"
+#include "protocol/channel_name.h"
+#include "protocol/json.h"
+
+namespace raptor::http {
+namespace {
+
+struct Route {
+  std::string app_id;
+  std::string rest;  // the path after /apps/{id}, e.g. "/events"
+};
+
+std::optional<Route> parse_app_path(const std::string& path) {
+  constexpr std::string_view kPrefix = "/apps/";
+  if (path.compare(0, kPrefix.size(), kPrefix) != 0) return std::nullopt;
+  size_t slash = path.find('/', kPrefix.size());
+  if (slash == std::string::npos) return Route{path.substr(kPrefix.size()), ""};
+  return Route{path.substr(kPrefix.size(), slash - kPrefix.size()), path.substr(slash)};
+}
+
+// Which optional attributes an `info` parameter asks for.
+struct InfoRequest {
+  bool user_count = false;
+  bool subscription_count = false;
+};
+
+InfoRequest parse_info(std::string_view info) {
+  InfoRequest r;
+  while (!info.empty()) {
+    size_t comma = info.find(',');
+    std::string_view item = info.substr(0, comma);
+    if (item == "user_count") r.user_count = true;
+    if (item == "subscription_count") r.subscription_count = true;
+    if (comma == std::string_view::npos) break;
+    info.remove_prefix(comma + 1);
+  }
+  return r;
+}
+
+// The attributes object of one channel, e.g. {"user_count":2,"subscription_count":3}.
+std::string attributes_json(const ChannelSnapshot& snap, const InfoRequest& info) {
+  std::string out = "{";
+  auto add = [&out](const char* key, size_t value) {
+    if (out.size() > 1) out += ',';
+    out += "\"" + std::string(key) + "\":" + std::to_string(value);
+  };
+  if (info.user_count && snap.presence) add("user_count", snap.user_count);
+  if (info.subscription_count) add("subscription_count", snap.subscription_count);
+  return out + "}";
+}
+
+// One event to publish, validated.
+struct EventRequest {
+  std::string name;
+  std::string data;
+  std::vector<std::string> channels;
+  std::string socket_id;
+  InfoRequest info;
+  bool wants_info = false;
+};
+
+// Validates an event object; fills `out` or returns the error response.
+std::optional<Response> read_event(const Engine& engine, const App& app, const cJSON* obj, bool single_channel,
+                                   EventRequest& out) {
+  if (!cJSON_IsObject(obj)) return error(400, "Each event must be a JSON object");
+  auto name = json::string_member(obj, "name");
+  if (!name || name->empty() || name->size() > kMaxEventNameLength)
+    return error(400, "name is required: a string of 1 to 200 characters");
+  out.name = *name;
+
+  const cJSON* data = cJSON_GetObjectItemCaseSensitive(obj, "data");
+  if (!data) return error(400, "data is required");
+  out.data = cJSON_IsString(data) ? std::string(data->valuestring) : json::print(data);
+  if (out.data.size() > app.max_event_data_bytes)
+    return error(413, "data is larger than " + std::to_string(app.max_event_data_bytes) + " bytes");
+
+  const cJSON* channels = cJSON_GetObjectItemCaseSensitive(obj, "channels");
+  const cJSON* channel = cJSON_GetObjectItemCaseSensitive(obj, "channel");
+  if (cJSON_IsString(channel)) {
+    out.channels.emplace_back(channel->valuestring);
+  } else if (!single_channel && cJSON_IsArray(channels)) {
+    const cJSON* item;
+    cJSON_ArrayForEach(item, channels) {
+      if (!cJSON_IsString(item)) return error(400, "channels must be an array of strings");
+      out.channels.emplace_back(item->valuestring);
+    }
+  }
+  if (out.channels.empty())
+    return error(400, single_channel ? "channel is required" : "channels (an array) or channel is required");
+  if (out.channels.size() > kMaxChannelsPerEvent) return error(400, "At most 100 channels per event");
+  for (const auto& ch : out.channels)
+    if (!is_valid_channel_name(ch, true)) return error(400, "Invalid channel name: " + ch);
+
+  if (auto socket_id = json::string_member(obj, "socket_id")) {
+    if (!engine.valid_socket_id(*socket_id)) return error(400, "socket_id must look like 123.456");
+    out.socket_id = *socket_id;
+  }
+  if (auto info = json::string_member(obj, "info")) {
+    out.info = parse_info(*info);
+    out.wants_info = true;
+  }
+  return std::nullopt;
+}
+
+json::Ptr parse_body(const Request& req) { return json::parse(req.body); }
+
+Response publish_events(Engine& engine, const App& app, const Request& req) {
+  auto body = parse_body(req);
+  if (!body) return error(400, "Body is not valid JSON");
+  EventRequest ev;
+  if (auto err = read_event(engine, app, body.get(), false, ev)) return *err;
+  for (const auto& ch : ev.channels) engine.publish(app, ch, ev.name, ev.data, ev.socket_id);
+  if (!ev.wants_info) return {};
+  std::string out = "{\"channels\":{";
+  for (size_t i = 0; i < ev.channels.size(); ++i) {
+    if (i) out += ',';
+    json::append_quoted(out, ev.channels[i]);
+    out += ':' + attributes_json(engine.channel_snapshot(app, ev.channels[i]), ev.info);
+  }
+  return {200, out + "}}"};
+}
+
+Response publish_batch(Engine& engine, const App& app, const Request& req) {
+  auto body = parse_body(req);
+  if (!body) return error(400, "Body is not valid JSON");
+  const cJSON* batch = cJSON_GetObjectItemCaseSensitive(body.get(), "batch");
+  if (!cJSON_IsArray(batch)) return error(400, "batch (an array of events) is required");
+  if (static_cast<size_t>(cJSON_GetArraySize(batch)) > kMaxBatchEvents) return error(400, "At most 10 events per batch");
+  std::vector<EventRequest> events;
+  bool any_info = false;
+  const cJSON* item;
+  cJSON_ArrayForEach(item, batch) {  // validate all before publishing any
+    events.emplace_back();
+    if (auto err = read_event(engine, app, item, true, events.back())) return *err;
+    any_info |= events.back().wants_info;
+  }
+  for (const auto& ev : events) engine.publish(app, ev.channels[0], ev.name, ev.data, ev.socket_id);
+  if (!any_info) return {};
+  std::string out = "{\"batch\":[";
+  for (size_t i = 0; i < events.size(); ++i) {
+    if (i) out += ',';
+    out += attributes_json(engine.channel_snapshot(app, events[i].channels[0]), events[i].info);
+  }
+  return {200, out + "]}"};
+}
+
+Response list_channels(const Engine& engine, const App& app, const Request& req) {
+  const std::string* prefix = req.param("filter_by_prefix");
+  const std::string* info_param = req.param("info");
+  InfoRequest info = info_param ? parse_info(*info_param) : InfoRequest{};
+  if (info.user_count && (!prefix || prefix->compare(0, 9, "presence-") != 0))
+    return error(400, "info=user_count requires filter_by_prefix=presence-");
+  std::string out = "{\"channels\":{";
+  bool first = true;
+  for (const auto& [name, snap] : engine.occupied_channels(app, prefix ? *prefix : "")) {
+    if (!first) out += ',';
+    first = false;
+    json::append_quoted(out, name);
+    out += ':' + attributes_json(snap, info);
+  }
+  return {200, out + "}}"};
+}
+
+Response show_channel(const Engine& engine, const App& app, const std::string& name, const Request& req) {
+  if (!is_valid_channel_name(name, true)) return error(400, "Invalid channel name");
+  const std::string* info_param = req.param("info");
+  InfoRequest info = info_param ? parse_info(*info_param) : InfoRequest{};
+  ChannelSnapshot snap = engine.channel_snapshot(app, name);
+  if (info.user_count && !snap.presence) return error(400, "user_count is only available for presence channels");
+  std::string attrs = attributes_json(snap, info);
+  std::string out = std::string("{\"occupied\":") + (snap.occupied ? "true" : "false");
+  if (attrs.size() > 2) out += "," + attrs.substr(1, attrs.size() - 2);
+  return {200, out + "}"};
+}
+
+Response channel_users(const Engine& engine, const App& app, const std::string& name) {
+  if (!is_valid_channel_name(name, true)) return error(400, "Invalid channel name");
+  if (channel_type(name) != ChannelType::Presence) return error(400, "Users are only available for presence channels");
+  return {200, "{\"users\":" + engine.presence_users(app, name).value_or("[]") + "}"};
+}
+
+Response route_app(Engine& engine, const App& app, const Request& req, const std::string& rest) {
+  bool get = req.method == "GET", post = req.method == "POST";
+  constexpr std::string_view kChannels = "/channels/";
+  if (rest == "/events") return post ? publish_events(engine, app, req) : error(405, "Use POST");
+  if (rest == "/batch_events") return post ? publish_batch(engine, app, req) : error(405, "Use POST");
+  if (rest == "/channels") return get ? list_channels(engine, app, req) : error(405, "Use GET");
+  if (rest.compare(0, kChannels.size(), kChannels) == 0) {
+    std::string name = rest.substr(kChannels.size());
+    constexpr std::string_view kUsers = "/users";
+    bool users = name.size() > kUsers.size() && name.compare(name.size() - kUsers.size(), kUsers.size(), kUsers) == 0;
+    if (users) name.resize(name.size() - kUsers.size());
+    if (name.empty() || name.find('/') != std::string::npos) return error(404, "Unknown path");
+    if (!get) return error(405, "Use GET");
+    return users ? channel_users(engine, app, name) : show_channel(engine, app, name, req);
+  }
+  return error(404, "Unknown path");
+}
+
+}  // namespace
+
+Response error(int status, std::string_view message) {
+  std::string body = "{\"error\":";
+  json::append_quoted(body, message);
+  return {status, body + "}"};
+}
+
+Response handle(Engine& engine, const Request& req, int64_t now_s) {
+  if (req.path == "/health") return {200, "{\"status\":\"ok\"}"};
+  auto route = parse_app_path(req.path);
+  if (!route) return error(404, "Unknown path");
+  const App* app = engine.app_by_id(route->app_id);
+  if (!app) return error(404, "Unknown app id");
+  if (auto why = verify_request(*app, req, now_s)) return error(401, *why);
+  return route_app(engine, *app, req, route->rest);
+}
+
+}  // namespace raptor::http

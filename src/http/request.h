@@ -1,0 +1,27 @@
+// An HTTP request and response as the API sees them, independent of the server library.
+#pragma once
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace raptor::http {
+
+struct Request {
+  std::string method;  // "GET", "POST", ...
+  std::string path;    // decoded, without the query
+  std::vector<std::pair<std::string, std::string>> query;  // decoded, in arrival order
+  std::string body;
+
+  const std::string* param(const std::string& key) const {
+    for (const auto& kv : query)
+      if (kv.first == key) return &kv.second;
+    return nullptr;
+  }
+};
+
+struct Response {
+  int status = 200;
+  std::string body = "{}";  // always JSON
+};
+
+}  // namespace raptor::http

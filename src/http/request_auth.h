@@ -1,0 +1,22 @@
+// Pusher's signed-query authentication of HTTP API requests:
+// auth_signature = hex HMAC-SHA256(secret, METHOD \n PATH \n sorted lower-cased params),
+// params decoded but not re-escaped, body_md5 over the raw body, timestamp within 600 s.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "core/app.h"
+#include "http/request.h"
+
+namespace raptor::http {
+
+constexpr int64_t kTimestampWindowSeconds = 600;
+
+// nullopt when `req` is correctly signed for `app` at wall-clock time `now_s`; else why not.
+std::optional<std::string> verify_request(const App& app, const Request& req, int64_t now_s);
+
+// The string a client signs for `req` (all params but auth_signature).
+std::string string_to_sign(const Request& req);
+
+}  // namespace raptor::http

@@ -1,0 +1,46 @@
+// raptor: the daemon's entry point. Reads the configuration, prints how to connect, serves.
+#include <cstdio>
+#include <cstdlib>
+
+#include "common/log.h"
+#include "config/config.h"
+#include "net/server.h"
+
+namespace {
+
+void print_banner(const raptor::Config& c) {
+  const char* scheme = c.tls_cert.empty() ? "ws" : "wss";
+  printf("raptor %s serving %s://%s:%d (HTTP API on the same port)\n", RAPTOR_VERSION, scheme, c.host.c_str(),
+         c.port);
+  const raptor::App& app = c.apps.front();
+  if (c.default_credentials) {
+    // Public development credentials: printing them helps and hides nothing.
+    printf("Development app (set --app-id/--app-key/--app-secret for production):\n"
+           "  app id: %s   key: %s   secret: %s\n"
+           "Connect with pusher-js:\n"
+           "  new Pusher('%s', { wsHost: '%s', wsPort: %d, wssPort: %d, forceTLS: %s,\n"
+           "                     enabledTransports: ['ws', 'wss'], cluster: 'raptor' })\n",
+           app.id.c_str(), app.key.c_str(), app.secret.c_str(), app.key.c_str(), c.host.c_str(), c.port, c.port,
+           c.tls_cert.empty() ? "false" : "true");
+  } else {
+    printf("Apps: %zu (ids:", c.apps.size());
+    for (const auto& a : c.apps) printf(" %s", a.id.c_str());
+    printf("); keys and secrets are not printed.\n");
+  }
+  fflush(stdout);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  raptor::ParseResult parsed = raptor::parse_command_line(argc, argv, [](const char* name) -> const char* {
+    return getenv(name);
+  });
+  if (!parsed.run) {
+    fputs(parsed.output.c_str(), parsed.exit_code ? stderr : stdout);
+    return parsed.exit_code;
+  }
+  print_banner(parsed.config);
+  raptor::net::Server server(parsed.config);
+  return server.run();
+}

@@ -1,0 +1,114 @@
+// HTTP requests: collect method, path, query and body, run the API, write the JSON response.
+#include <libwebsockets.h>
+
+#include <ctime>
+#include <vector>
+
+#include "common/log.h"
+#include "http/api.h"
+#include "net/server.h"
+
+namespace raptor::net {
+
+struct HttpExchange {
+  http::Request request;
+  bool too_large = false;
+};
+
+namespace {
+
+std::string method_of(lws* wsi) {
+  static const struct {
+    enum lws_token_indexes token;
+    const char* name;
+  } kMethods[] = {{WSI_TOKEN_GET_URI, "GET"},         {WSI_TOKEN_POST_URI, "POST"},
+                  {WSI_TOKEN_PUT_URI, "PUT"},         {WSI_TOKEN_DELETE_URI, "DELETE"},
+                  {WSI_TOKEN_PATCH_URI, "PATCH"},     {WSI_TOKEN_OPTIONS_URI, "OPTIONS"},
+                  {WSI_TOKEN_HEAD_URI, "HEAD"}};
+  for (const auto& m : kMethods)
+    if (lws_hdr_total_length(wsi, m.token) > 0) return m.name;
+  return "GET";
+}
+
+// lws hands over the query already split at '&' and URL-decoded, one fragment per parameter.
+std::vector<std::pair<std::string, std::string>> query_of(lws* wsi) {
+  std::vector<std::pair<std::string, std::string>> out;
+  std::vector<char> buf(size_t(lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS)) + 1);
+  for (int n = 0; lws_hdr_copy_fragment(wsi, buf.data(), int(buf.size()), WSI_TOKEN_HTTP_URI_ARGS, n) >= 0; ++n) {
+    std::string item(buf.data());
+    size_t eq = item.find('=');
+    if (eq == std::string::npos)
+      out.emplace_back(item, "");
+    else
+      out.emplace_back(item.substr(0, eq), item.substr(eq + 1));
+  }
+  return out;
+}
+
+long content_length(lws* wsi) {
+  char buf[32];
+  if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) return -1;
+  return strtol(buf, nullptr, 10);
+}
+
+int respond(lws* wsi, const http::Response& r) {
+  std::vector<unsigned char> buf(LWS_PRE + 512 + r.body.size());
+  unsigned char *start = buf.data() + LWS_PRE, *p = start, *end = buf.data() + buf.size();
+  if (lws_add_http_common_headers(wsi, unsigned(r.status), "application/json", r.body.size(), &p, end)) return -1;
+  // lws_finalize_write_http_header writes the headers itself; only the body follows.
+  if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
+  memcpy(start, r.body.data(), r.body.size());
+  if (lws_write(wsi, start, r.body.size(), LWS_WRITE_HTTP_FINAL) != int(r.body.size())) return -1;
+  return lws_http_transaction_completed(wsi) ? -1 : 0;
+}
+
+int finish(Server& server, lws* wsi, Session* s) {
+  HttpExchange* x = s->http;
+  s->http = nullptr;
+  http::Response r = x->too_large ? http::error(413, "Request body is larger than 1 MiB")
+                                  : http::handle(server.engine(), x->request, time(nullptr));
+  if (r.status >= 400) log::info("http %s %s -> %d", x->request.method.c_str(), x->request.path.c_str(), r.status);
+  delete x;
+  return respond(wsi, r);
+}
+
+}  // namespace
+
+// Returns 1 for reasons it does not handle.
+int on_http(Server& server, lws* wsi, int reason, Session* s, void* in, size_t len) {
+  switch (reason) {
+    case LWS_CALLBACK_HTTP: {
+      delete s->http;
+      s->http = new HttpExchange();
+      http::Request& req = s->http->request;
+      req.method = method_of(wsi);
+      req.path = static_cast<const char*>(in);
+      req.query = query_of(wsi);
+      long length = content_length(wsi);
+      if (length > long(http::kMaxBodyBytes)) {
+        s->http->too_large = true;
+        return finish(server, wsi, s);
+      }
+      if (length <= 0) return finish(server, wsi, s);
+      return 0;  // the body follows in HTTP_BODY
+    }
+    case LWS_CALLBACK_HTTP_BODY:
+      if (!s->http) return -1;
+      if (s->http->request.body.size() + len > http::kMaxBodyBytes)
+        s->http->too_large = true;
+      else
+        s->http->request.body.append(static_cast<const char*>(in), len);
+      return 0;
+    case LWS_CALLBACK_HTTP_BODY_COMPLETION:
+      return s->http ? finish(server, wsi, s) : -1;
+    case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
+    case LWS_CALLBACK_CLOSED_HTTP:
+      delete s->http;
+      s->http = nullptr;
+      return 1;
+    default:
+      return 1;
+  }
+}
+
+}  // namespace raptor::net

@@ -1,0 +1,40 @@
+#include "protocol/channel_name.h"
+
+namespace raptor {
+namespace {
+
+constexpr std::string_view kServerToUserPrefix = "#server-to-user-";
+
+bool starts_with(std::string_view s, std::string_view prefix) {
+  return s.substr(0, prefix.size()) == prefix;
+}
+
+bool is_name_char(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+         c == '-' || c == '=' || c == '@' || c == ',' || c == '.' || c == ';';
+}
+
+bool all_name_chars(std::string_view s) {
+  for (char c : s)
+    if (!is_name_char(c)) return false;
+  return !s.empty();
+}
+
+}  // namespace
+
+ChannelType channel_type(std::string_view name) {
+  if (starts_with(name, "private-encrypted-")) return ChannelType::Encrypted;
+  if (starts_with(name, "private-")) return ChannelType::Private;
+  if (starts_with(name, "presence-")) return ChannelType::Presence;
+  if (starts_with(name, kServerToUserPrefix)) return ChannelType::ServerToUser;
+  return ChannelType::Public;
+}
+
+bool is_valid_channel_name(std::string_view name, bool allow_internal) {
+  if (name.size() > kMaxChannelNameLength) return false;
+  if (starts_with(name, kServerToUserPrefix))
+    return allow_internal && all_name_chars(name.substr(kServerToUserPrefix.size()));
+  return all_name_chars(name);
+}
+
+}  // namespace raptor

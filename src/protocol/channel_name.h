@@ -1,0 +1,21 @@
+// Pusher channel names: the allowed characters, the length limit and the type a prefix gives.
+#pragma once
+#include <string_view>
+
+namespace raptor {
+
+enum class ChannelType { Public, Private, Encrypted, Presence, ServerToUser };
+
+constexpr size_t kMaxChannelNameLength = 200;  // the SDKs enforce 200 although the docs say 164
+
+ChannelType channel_type(std::string_view name);
+
+// Name of allowed characters (A-Z a-z 0-9 _ - = @ , . ;) and length, or a
+// `#server-to-user-{id}` name when `allow_internal` (the HTTP API may address those).
+bool is_valid_channel_name(std::string_view name, bool allow_internal = false);
+
+inline bool requires_auth(ChannelType t) {
+  return t == ChannelType::Private || t == ChannelType::Encrypted || t == ChannelType::Presence;
+}
+
+}  // namespace raptor

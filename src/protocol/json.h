@@ -1,0 +1,30 @@
+// Thin RAII helpers over cJSON, and a string escaper for frames built by hand.
+// Pusher ids stay strings: cJSON turns large integers into doubles.
+#pragma once
+#include <cjson/cJSON.h>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace raptor::json {
+
+struct Deleter {
+  void operator()(cJSON* j) const { cJSON_Delete(j); }
+};
+using Ptr = std::unique_ptr<cJSON, Deleter>;
+
+// Parses `text`; null on malformed JSON.
+Ptr parse(std::string_view text);
+
+// Compact serialization of a node.
+std::string print(const cJSON* node);
+
+// Appends `s` as a quoted JSON string literal.
+void append_quoted(std::string& out, std::string_view s);
+std::string quoted(std::string_view s);
+
+// The string value of member `key` of `obj`, if it is a string.
+std::optional<std::string_view> string_member(const cJSON* obj, const char* key);
+
+}  // namespace raptor::json

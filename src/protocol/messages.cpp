@@ -1,0 +1,104 @@
+#include "protocol/messages.h"
+
+namespace raptor::messages {
+namespace {
+
+// {"event":E,"channel":C,"data":  -- shared head of every channel-scoped frame.
+std::string head(std::string_view event, std::string_view channel) {
+  std::string out = "{\"event\":";
+  json::append_quoted(out, event);
+  if (!channel.empty()) {
+    out += ",\"channel\":";
+    json::append_quoted(out, channel);
+  }
+  out += ",\"data\":";
+  return out;
+}
+
+}  // namespace
+
+bool parse_client_message(std::string_view text, ClientMessage& out) {
+  out.root = json::parse(text);
+  if (!cJSON_IsObject(out.root.get())) return false;
+  auto event = json::string_member(out.root.get(), "event");
+  if (!event) return false;
+  out.event = *event;
+  out.channel = json::string_member(out.root.get(), "channel").value_or(std::string_view());
+  out.data = cJSON_GetObjectItemCaseSensitive(out.root.get(), "data");
+  return true;
+}
+
+std::string connection_established(std::string_view socket_id, int activity_timeout_s) {
+  std::string data = "{\"socket_id\":";
+  json::append_quoted(data, socket_id);
+  data += ",\"activity_timeout\":" + std::to_string(activity_timeout_s) + "}";
+  std::string out = head("pusher:connection_established", {});
+  json::append_quoted(out, data);
+  return out + "}";
+}
+
+std::string error(int code, std::string_view message) {
+  std::string out = head("pusher:error", {});
+  out += "{\"code\":" + std::to_string(code) + ",\"message\":";
+  json::append_quoted(out, message);
+  return out + "}}";
+}
+
+std::string ping() { return "{\"event\":\"pusher:ping\",\"data\":{}}"; }
+std::string pong() { return "{\"event\":\"pusher:pong\",\"data\":{}}"; }
+
+std::string subscription_succeeded(std::string_view channel, std::string_view data) {
+  std::string out = head("pusher_internal:subscription_succeeded", channel);
+  json::append_quoted(out, data);
+  return out + "}";
+}
+
+std::string subscription_error(std::string_view channel, std::string_view type, std::string_view message,
+                               int status, int code) {
+  std::string out = head("pusher:subscription_error", channel);
+  out += "{\"type\":";
+  json::append_quoted(out, type);
+  out += ",\"error\":";
+  json::append_quoted(out, message);
+  out += ",\"status\":" + std::to_string(status) + ",\"code\":" + std::to_string(code) + "}}";
+  return out;
+}
+
+std::string member_added(std::string_view channel, std::string_view user_id, std::string_view user_info_json) {
+  std::string data = "{\"user_id\":";
+  json::append_quoted(data, user_id);
+  data += ",\"user_info\":";
+  data += user_info_json;
+  data += "}";
+  std::string out = head("pusher_internal:member_added", channel);
+  json::append_quoted(out, data);
+  return out + "}";
+}
+
+std::string member_removed(std::string_view channel, std::string_view user_id) {
+  std::string data = "{\"user_id\":";
+  json::append_quoted(data, user_id);
+  data += "}";
+  std::string out = head("pusher_internal:member_removed", channel);
+  json::append_quoted(out, data);
+  return out + "}";
+}
+
+std::string channel_event_raw(std::string_view event, std::string_view channel, std::string_view data_json,
+                              std::string_view user_id) {
+  std::string out = head(event, channel);
+  out += data_json;
+  if (!user_id.empty()) {
+    out += ",\"user_id\":";
+    json::append_quoted(out, user_id);
+  }
+  return out + "}";
+}
+
+std::string channel_event(std::string_view event, std::string_view channel, std::string_view data) {
+  std::string out = head(event, channel);
+  json::append_quoted(out, data);
+  return out + "}";
+}
+
+}  // namespace raptor::messages

@@ -1,0 +1,38 @@
+// The Pusher protocol 7 wire format: parsing client frames and building server frames.
+// Builders return the exact bytes to send; fan-out builds a frame once and shares it.
+#pragma once
+#include <string>
+#include <string_view>
+
+#include "protocol/json.h"
+
+namespace raptor::messages {
+
+// A client frame: a JSON object with a string `event`, optional `channel` and `data`.
+struct ClientMessage {
+  json::Ptr root;
+  std::string_view event;
+  std::string_view channel;  // empty when absent
+  const cJSON* data = nullptr;
+};
+
+// False when `text` is not a JSON object with a string `event`.
+bool parse_client_message(std::string_view text, ClientMessage& out);
+
+std::string connection_established(std::string_view socket_id, int activity_timeout_s);
+std::string error(int code, std::string_view message);
+std::string ping();
+std::string pong();
+// `data` is the JSON text to double-encode as the frame's data string.
+std::string subscription_succeeded(std::string_view channel, std::string_view data);
+std::string subscription_error(std::string_view channel, std::string_view type, std::string_view message,
+                               int status, int code);
+std::string member_added(std::string_view channel, std::string_view user_id, std::string_view user_info_json);
+std::string member_removed(std::string_view channel, std::string_view user_id);
+// A channel event whose data is already JSON text (client events keep what the client sent).
+std::string channel_event_raw(std::string_view event, std::string_view channel, std::string_view data_json,
+                              std::string_view user_id = {});
+// A channel event from the HTTP API: the data string is passed through verbatim.
+std::string channel_event(std::string_view event, std::string_view channel, std::string_view data);
+
+}  // namespace raptor::messages

@@ -1,0 +1,19 @@
+// Pusher signatures: HMAC-SHA256 and MD5 as lower-case hex, compared in constant time.
+// Auth strings are checked against the raw strings the client sent, never re-serialized JSON.
+#pragma once
+#include <string>
+#include <string_view>
+
+namespace raptor::signature {
+
+std::string hmac_sha256_hex(std::string_view key, std::string_view message);
+std::string md5_hex(std::string_view data);
+
+// Equal length and bytes, in time independent of where they differ.
+bool constant_time_equal(std::string_view a, std::string_view b);
+
+// Checks a subscription or sign-in `auth` value "<app_key>:<hex hmac>" over `string_to_sign`.
+bool verify_auth(std::string_view auth, std::string_view app_key, std::string_view app_secret,
+                 std::string_view string_to_sign);
+
+}  // namespace raptor::signature
