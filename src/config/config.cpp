@@ -92,8 +92,12 @@ std::vector<Option> options() {
   };
 }
 
+// Values of options that carry credentials are not echoed: error output may end up in logs.
 std::string flag_error(const std::string& flag, const std::string& value) {
-  return "raptor: invalid value '" + value + "' for " + flag + " (see raptor --help)\n";
+  bool secret = flag.find("SECRET") != std::string::npos || flag.find("secret") != std::string::npos ||
+                flag == "--app" || flag == "RAPTOR_APPS";
+  return "raptor: invalid value " + (secret ? std::string("(not shown)") : "'" + value + "'") + " for " + flag +
+         " (see raptor --help)\n";
 }
 
 }  // namespace

@@ -82,7 +82,6 @@ Admission Engine::admit(std::string_view path, std::optional<std::string_view> p
 }
 
 std::string Engine::new_socket_id() {
-  // Two decimal integers joined by a dot: the Pusher SDKs reject any other shape.
   std::uniform_int_distribution<uint64_t> dist(1, 9999999999ULL);
   for (;;) {
     std::string id = std::to_string(dist(rng_)) + "." + std::to_string(dist(rng_));
@@ -381,14 +380,6 @@ std::optional<std::string> Engine::presence_users(const App& app, const std::str
   auto it = channels.find(channel);
   if (it == channels.end()) return std::nullopt;
   return it->second->roster().users_json();
-}
-
-bool Engine::valid_socket_id(std::string_view socket_id) const {
-  size_t dot = socket_id.find('.');
-  if (dot == std::string_view::npos || dot == 0 || dot + 1 == socket_id.size()) return false;
-  for (size_t i = 0; i < socket_id.size(); ++i)
-    if (i != dot && (socket_id[i] < '0' || socket_id[i] > '9')) return false;
-  return true;
 }
 
 }  // namespace raptor

@@ -87,7 +87,6 @@ class Engine {
                                                                          std::string_view prefix) const;
   // The presence roster's users as a JSON array, or nullopt when the channel is empty.
   std::optional<std::string> presence_users(const App& app, const std::string& channel) const;
-  bool valid_socket_id(std::string_view socket_id) const;
 
   size_t connection_count() const { return connections_.size(); }
 

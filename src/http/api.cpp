@@ -5,6 +5,7 @@
 #include "http/request_auth.h"
 #include "protocol/channel_name.h"
 #include "protocol/json.h"
+#include "protocol/socket_id.h"
 
 namespace raptor::http {
 namespace {
@@ -96,7 +97,7 @@ std::optional<Response> read_event(const Engine& engine, const App& app, const c
     if (!is_valid_channel_name(ch, true)) return error(400, "Invalid channel name: " + ch);
 
   if (auto socket_id = json::string_member(obj, "socket_id")) {
-    if (!engine.valid_socket_id(*socket_id)) return error(400, "socket_id must look like 123.456");
+    if (!is_valid_socket_id(*socket_id)) return error(400, "socket_id must look like 123.456");
     out.socket_id = *socket_id;
   }
   if (auto info = json::string_member(obj, "info")) {
