@@ -23,6 +23,7 @@ class Connection {
 
   // --- outgoing queue, drained by the transport ---
   // Appends a frame; false when the queue would exceed `limit_bytes` (a slow consumer).
+  // An empty queue always takes the frame, so one frame larger than the limit still goes out.
   bool enqueue(FramePtr frame, size_t limit_bytes);
   bool has_pending() const { return !queue_.empty(); }
   Frame* front() const { return queue_.front().get(); }

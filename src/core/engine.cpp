@@ -219,12 +219,13 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
       const cJSON* id = cJSON_GetObjectItemCaseSensitive(parsed.get(), "user_id");
       if (cJSON_IsString(id)) {
         user_id = id->valuestring;
-      } else if (cJSON_IsNumber(id)) {
-        user_id = json::print(id);
+      } else if (cJSON_IsNumber(id) && id->valuedouble == double(int64_t(id->valuedouble)) &&
+                 id->valuedouble < 9007199254740992.0 && id->valuedouble > -9007199254740992.0) {
+        user_id = std::to_string(int64_t(id->valuedouble));  // only integers a double holds exactly
       }
       if (user_id.empty() || user_id.size() > app.max_user_id_length) {
         refuse_subscription(c, name, "LimitReached", 400, code(ErrorCode::PresenceLimit),
-                            "channel_data.user_id must be a string or number of 1 to 128 characters");
+                            "channel_data.user_id must be a string of 1 to 128 characters or an integer");
         return;
       }
       if (const cJSON* info = cJSON_GetObjectItemCaseSensitive(parsed.get(), "user_info")) {
@@ -296,7 +297,7 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
                                                     std::to_string(app.client_events_per_second) + " per second");
     return;
   }
-  std::string data = m.data ? json::print(m.data) : "{}";
+  std::string_view data = m.data_text.empty() ? std::string_view("{}") : m.data_text;
   if (data.size() > app.max_event_data_bytes) {
     send_error(c, code(ErrorCode::PayloadTooLarge), "Event data is larger than 10240 bytes");
     return;

@@ -65,8 +65,7 @@ struct EventRequest {
 };
 
 // Validates an event object; fills `out` or returns the error response.
-std::optional<Response> read_event(const Engine& engine, const App& app, const cJSON* obj, bool single_channel,
-                                   EventRequest& out) {
+std::optional<Response> read_event(const App& app, const cJSON* obj, bool single_channel, EventRequest& out) {
   if (!cJSON_IsObject(obj)) return error(400, "Each event must be a JSON object");
   auto name = json::string_member(obj, "name");
   if (!name || name->empty() || name->size() > kMaxEventNameLength)
@@ -113,7 +112,7 @@ Response publish_events(Engine& engine, const App& app, const Request& req) {
   auto body = parse_body(req);
   if (!body) return error(400, "Body is not valid JSON");
   EventRequest ev;
-  if (auto err = read_event(engine, app, body.get(), false, ev)) return *err;
+  if (auto err = read_event(app, body.get(), false, ev)) return *err;
   for (const auto& ch : ev.channels) engine.publish(app, ch, ev.name, ev.data, ev.socket_id);
   if (!ev.wants_info) return {};
   std::string out = "{\"channels\":{";
@@ -136,7 +135,7 @@ Response publish_batch(Engine& engine, const App& app, const Request& req) {
   const cJSON* item;
   cJSON_ArrayForEach(item, batch) {  // validate all before publishing any
     events.emplace_back();
-    if (auto err = read_event(engine, app, item, true, events.back())) return *err;
+    if (auto err = read_event(app, item, true, events.back())) return *err;
     any_info |= events.back().wants_info;
   }
   for (const auto& ev : events) engine.publish(app, ev.channels[0], ev.name, ev.data, ev.socket_id);

@@ -7,14 +7,32 @@
 
 namespace raptor::http {
 
-std::string string_to_sign(const Request& req) {
+namespace {
+
+// The query with lower-cased names, sorted: names are case-insensitive in Pusher's scheme.
+std::vector<std::pair<std::string, std::string>> normalized_params(const Request& req) {
   std::vector<std::pair<std::string, std::string>> params;
   for (const auto& [k, v] : req.query) {
     std::string key = k;
     std::transform(key.begin(), key.end(), key.begin(), [](unsigned char ch) { return std::tolower(ch); });
-    if (key != "auth_signature") params.emplace_back(std::move(key), v);
+    params.emplace_back(std::move(key), v);
   }
   std::sort(params.begin(), params.end());
+  return params;
+}
+
+const std::string* find(const std::vector<std::pair<std::string, std::string>>& params, const char* key) {
+  for (const auto& kv : params)
+    if (kv.first == key) return &kv.second;
+  return nullptr;
+}
+
+}  // namespace
+
+std::string string_to_sign(const Request& req) {
+  auto params = normalized_params(req);
+  params.erase(std::remove_if(params.begin(), params.end(), [](const auto& kv) { return kv.first == "auth_signature"; }),
+               params.end());
   std::string out = req.method + "\n" + req.path + "\n";
   for (size_t i = 0; i < params.size(); ++i) {
     if (i) out += '&';
@@ -24,10 +42,11 @@ std::string string_to_sign(const Request& req) {
 }
 
 std::optional<std::string> verify_request(const App& app, const Request& req, int64_t now_s) {
-  const std::string* key = req.param("auth_key");
-  const std::string* timestamp = req.param("auth_timestamp");
-  const std::string* version = req.param("auth_version");
-  const std::string* sig = req.param("auth_signature");
+  auto params = normalized_params(req);
+  const std::string* key = find(params, "auth_key");
+  const std::string* timestamp = find(params, "auth_timestamp");
+  const std::string* version = find(params, "auth_version");
+  const std::string* sig = find(params, "auth_signature");
   if (!key || !timestamp || !sig) return "Missing auth_key, auth_timestamp or auth_signature";
   if (version && *version != "1.0") return "Version not supported: auth_version must be 1.0";
   if (!signature::constant_time_equal(*key, app.key)) return "Unknown auth_key";
@@ -35,12 +54,12 @@ std::optional<std::string> verify_request(const App& app, const Request& req, in
   char* end = nullptr;
   long long ts = std::strtoll(timestamp->c_str(), &end, 10);
   if (timestamp->empty() || *end != '\0') return "auth_timestamp must be a Unix time in seconds";
-  if (ts > now_s + kTimestampWindowSeconds || ts < now_s - kTimestampWindowSeconds)
+  if (ts >= now_s + kTimestampWindowSeconds || ts <= now_s - kTimestampWindowSeconds)
     return "Timestamp expired: given timestamp (" + *timestamp + ") not within 600s of server time (" +
            std::to_string(now_s) + ")";
 
   if (!req.body.empty()) {
-    const std::string* md5 = req.param("body_md5");
+    const std::string* md5 = find(params, "body_md5");
     if (!md5) return "body_md5 is required for a request with a body";
     if (!signature::constant_time_equal(*md5, signature::md5_hex(req.body)))
       return "body_md5 does not match the body";

@@ -1,10 +1,106 @@
 #include "protocol/json.h"
 
+#include <cstdint>
 #include <cstdlib>
 
 namespace raptor::json {
 
-Ptr parse(std::string_view text) { return Ptr(cJSON_ParseWithLength(text.data(), text.size())); }
+namespace {
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r'; }
+
+size_t skip_space(std::string_view t, size_t i) {
+  while (i < t.size() && is_space(t[i])) ++i;
+  return i;
+}
+
+// End of the string literal starting at t[i] == '"'.
+size_t skip_string(std::string_view t, size_t i) {
+  for (++i; i < t.size(); ++i) {
+    if (t[i] == '\\') ++i;
+    else if (t[i] == '"') return i + 1;
+  }
+  return t.size();
+}
+
+// End of the value starting at t[i]; `t` is known to be valid JSON.
+size_t skip_value(std::string_view t, size_t i) {
+  if (t[i] == '"') return skip_string(t, i);
+  if (t[i] == '{' || t[i] == '[') {
+    int depth = 0;
+    for (; i < t.size(); ++i) {
+      char c = t[i];
+      if (c == '"') {
+        i = skip_string(t, i) - 1;
+      } else if (c == '{' || c == '[') {
+        ++depth;
+      } else if ((c == '}' || c == ']') && --depth == 0) {
+        return i + 1;
+      }
+    }
+    return t.size();
+  }
+  while (i < t.size() && t[i] != ',' && t[i] != '}' && t[i] != ']' && !is_space(t[i])) ++i;
+  return i;
+}
+
+// Whether `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+bool valid_utf8(std::string_view s) {
+  size_t i = 0;
+  while (i < s.size()) {
+    unsigned char c = static_cast<unsigned char>(s[i]);
+    size_t n;
+    uint32_t cp;
+    if (c < 0x80) { ++i; continue; }
+    if ((c & 0xE0) == 0xC0) { n = 1; cp = c & 0x1F; }
+    else if ((c & 0xF0) == 0xE0) { n = 2; cp = c & 0x0F; }
+    else if ((c & 0xF8) == 0xF0) { n = 3; cp = c & 0x07; }
+    else return false;
+    if (i + n >= s.size()) return false;
+    for (size_t k = 1; k <= n; ++k) {
+      unsigned char cc = static_cast<unsigned char>(s[i + k]);
+      if ((cc & 0xC0) != 0x80) return false;
+      cp = (cp << 6) | (cc & 0x3F);
+    }
+    if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) || cp > 0x10FFFF ||
+        (cp >= 0xD800 && cp <= 0xDFFF))
+      return false;
+    i += n + 1;
+  }
+  return true;
+}
+
+}  // namespace
+
+Ptr parse(std::string_view text) {
+  if (!valid_utf8(text)) return nullptr;
+  const char* end = nullptr;
+  Ptr root(cJSON_ParseWithLengthOpts(text.data(), text.size(), &end, 0));
+  if (!root) return nullptr;
+  // cJSON stops after the first value; anything but white space after it is malformed.
+  size_t rest = skip_space(text, static_cast<size_t>(end - text.data()));
+  if (rest != text.size()) return nullptr;
+  return root;
+}
+
+std::optional<std::string_view> raw_member(std::string_view object_text, std::string_view key) {
+  size_t i = skip_space(object_text, 0);
+  if (i >= object_text.size() || object_text[i] != '{') return std::nullopt;
+  i = skip_space(object_text, i + 1);
+  while (i < object_text.size() && object_text[i] == '"') {
+    size_t key_end = skip_string(object_text, i);
+    std::string_view k = object_text.substr(i + 1, key_end - i - 2);
+    i = skip_space(object_text, key_end);
+    if (i >= object_text.size() || object_text[i] != ':') return std::nullopt;
+    i = skip_space(object_text, i + 1);
+    if (i >= object_text.size()) return std::nullopt;
+    size_t value_end = skip_value(object_text, i);
+    if (k == key) return object_text.substr(i, value_end - i);
+    i = skip_space(object_text, value_end);
+    if (i < object_text.size() && object_text[i] == ',') i = skip_space(object_text, i + 1);
+  }
+  return std::nullopt;
+}
 
 std::string print(const cJSON* node) {
   char* s = cJSON_PrintUnformatted(node);

@@ -14,8 +14,14 @@ struct Deleter {
 };
 using Ptr = std::unique_ptr<cJSON, Deleter>;
 
-// Parses `text`; null on malformed JSON.
+// Parses `text` as one whole JSON document of valid UTF-8; null otherwise (also when bytes
+// follow the value, which cJSON alone would ignore).
 Ptr parse(std::string_view text);
+
+// The exact source text of member `key` of the JSON object `object_text`, which must be valid
+// JSON (parse() it first). Lets values pass through byte for byte: re-printing a parsed tree
+// would turn big integers into rounded doubles.
+std::optional<std::string_view> raw_member(std::string_view object_text, std::string_view key);
 
 // Compact serialization of a node.
 std::string print(const cJSON* node);

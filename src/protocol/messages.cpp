@@ -25,6 +25,7 @@ bool parse_client_message(std::string_view text, ClientMessage& out) {
   out.event = *event;
   out.channel = json::string_member(out.root.get(), "channel").value_or(std::string_view());
   out.data = cJSON_GetObjectItemCaseSensitive(out.root.get(), "data");
+  if (out.data) out.data_text = json::raw_member(text, "data").value_or(std::string_view());
   return true;
 }
 

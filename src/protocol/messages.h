@@ -14,9 +14,11 @@ struct ClientMessage {
   std::string_view event;
   std::string_view channel;  // empty when absent
   const cJSON* data = nullptr;
+  std::string_view data_text;  // `data` exactly as sent; empty when absent
 };
 
 // False when `text` is not a JSON object with a string `event`.
+// `out` refers into `text`, which must outlive it.
 bool parse_client_message(std::string_view text, ClientMessage& out);
 
 std::string connection_established(std::string_view socket_id, int activity_timeout_s);

@@ -1,0 +1,264 @@
+// Helpers shared by the unit tests: the reference credentials, a strict JSON reader for the
+// frames and bodies the server produces, client frames built with cJSON (not with the code
+// under test), channel-auth and HTTP-API signers, and an engine harness with a fake clock and a
+// transport that records wakes.
+#pragma once
+#include <catch2/catch.hpp>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdint>
+#include <map>
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "core/engine.h"
+#include "http/request.h"
+#include "protocol/json.h"
+#include "protocol/signature.h"
+
+namespace raptor::test {
+
+// The credentials of the Pusher docs' examples (reference §2.7, §3.3).
+constexpr const char* kRefKey = "278d425bdf160c739803";
+constexpr const char* kRefSecret = "7ad3773142a6692b25b8";
+
+inline App reference_app(std::string id = "3") { return App{std::move(id), kRefKey, kRefSecret}; }
+
+// ---------------------------------------------------------------- JSON
+
+// Parses a whole document: fails the test on malformed JSON or trailing bytes.
+inline json::Ptr strict_parse(const std::string& text) {
+  const char* end = nullptr;
+  json::Ptr root(cJSON_ParseWithOpts(text.c_str(), &end, 1));
+  INFO("JSON text: " << text);
+  REQUIRE(root != nullptr);
+  return root;
+}
+
+inline const cJSON* member(const cJSON* obj, const char* key) {
+  const cJSON* item = cJSON_GetObjectItemCaseSensitive(obj, key);
+  INFO("missing member " << key);
+  REQUIRE(item != nullptr);
+  return item;
+}
+
+inline std::string string_of(const cJSON* obj, const char* key) {
+  const cJSON* item = member(obj, key);
+  REQUIRE(cJSON_IsString(item));
+  return item->valuestring;
+}
+
+inline double number_of(const cJSON* obj, const char* key) {
+  const cJSON* item = member(obj, key);
+  REQUIRE(cJSON_IsNumber(item));
+  return item->valuedouble;
+}
+
+// A server frame read back: the outer object and, when `data` is a string, its decoded JSON.
+struct ParsedFrame {
+  json::Ptr root;
+  std::string event;
+  std::optional<std::string> channel;
+  const cJSON* data = nullptr;
+  json::Ptr inner;  // data decoded when it is a JSON string holding JSON
+
+  const cJSON* payload() const { return inner ? inner.get() : data; }
+};
+
+inline ParsedFrame parse_frame(const std::string& text) {
+  ParsedFrame f;
+  f.root = strict_parse(text);
+  REQUIRE(cJSON_IsObject(f.root.get()));
+  f.event = string_of(f.root.get(), "event");
+  if (const cJSON* ch = cJSON_GetObjectItemCaseSensitive(f.root.get(), "channel")) {
+    REQUIRE(cJSON_IsString(ch));
+    f.channel = ch->valuestring;
+  }
+  f.data = cJSON_GetObjectItemCaseSensitive(f.root.get(), "data");
+  if (cJSON_IsString(f.data)) f.inner.reset(cJSON_Parse(f.data->valuestring));
+  return f;
+}
+
+// ---------------------------------------------------------------- client frames
+
+inline std::string print_and_free(cJSON* root) {
+  char* s = cJSON_PrintUnformatted(root);
+  std::string out(s);
+  cJSON_free(s);
+  cJSON_Delete(root);
+  return out;
+}
+
+inline std::string subscribe_frame(const std::string& channel, const std::optional<std::string>& auth = std::string(),
+                                   const std::optional<std::string>& channel_data = std::nullopt) {
+  cJSON* root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "event", "pusher:subscribe");
+  cJSON* data = cJSON_AddObjectToObject(root, "data");
+  cJSON_AddStringToObject(data, "channel", channel.c_str());
+  if (auth) cJSON_AddStringToObject(data, "auth", auth->c_str());
+  if (channel_data) cJSON_AddStringToObject(data, "channel_data", channel_data->c_str());
+  return print_and_free(root);
+}
+
+inline std::string unsubscribe_frame(const std::string& channel) {
+  cJSON* root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "event", "pusher:unsubscribe");
+  cJSON* data = cJSON_AddObjectToObject(root, "data");
+  cJSON_AddStringToObject(data, "channel", channel.c_str());
+  return print_and_free(root);
+}
+
+// A client event; `data_json` is parsed and embedded as the data value.
+inline std::string client_event_frame(const std::string& event, const std::string& channel,
+                                      const std::string& data_json) {
+  cJSON* root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "event", event.c_str());
+  cJSON_AddStringToObject(root, "channel", channel.c_str());
+  cJSON* data = cJSON_Parse(data_json.c_str());
+  REQUIRE(data != nullptr);
+  cJSON_AddItemToObject(root, "data", data);
+  return print_and_free(root);
+}
+
+// channel_data as a client sends it: {"user_id":ID,"user_info":INFO}
+inline std::string channel_data(const std::string& user_id, const std::string& user_info_json = "{}") {
+  cJSON* root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "user_id", user_id.c_str());
+  cJSON_AddItemToObject(root, "user_info", cJSON_Parse(user_info_json.c_str()));
+  return print_and_free(root);
+}
+
+// ---------------------------------------------------------------- signers
+
+// "<key>:<hex hmac>" over socket_id:channel[:channel_data] (reference §2.7).
+inline std::string channel_auth(const App& app, const std::string& socket_id, const std::string& channel,
+                                const std::optional<std::string>& data = std::nullopt) {
+  std::string to_sign = socket_id + ":" + channel;
+  if (data) to_sign += ":" + *data;
+  return app.key + ":" + signature::hmac_sha256_hex(app.secret, to_sign);
+}
+
+// A Pusher-signed HTTP API request (reference §3.3), signed here independently of http::string_to_sign.
+inline http::Request signed_request(const App& app, const std::string& method, const std::string& path,
+                                    std::vector<std::pair<std::string, std::string>> params = {},
+                                    const std::string& body = "", int64_t timestamp = 1353088179) {
+  http::Request r;
+  r.method = method;
+  r.path = path;
+  r.body = body;
+  r.query = std::move(params);
+  r.query.emplace_back("auth_key", app.key);
+  r.query.emplace_back("auth_timestamp", std::to_string(timestamp));
+  r.query.emplace_back("auth_version", "1.0");
+  if (!body.empty()) r.query.emplace_back("body_md5", signature::md5_hex(body));
+  std::map<std::string, std::string> sorted;
+  for (const auto& [k, v] : r.query) {
+    std::string key = k;
+    for (char& ch : key) ch = char(std::tolower(static_cast<unsigned char>(ch)));
+    sorted[key] = v;
+  }
+  std::string to_sign = method + "\n" + path + "\n";
+  bool first = true;
+  for (const auto& [k, v] : sorted) {
+    if (!first) to_sign += "&";
+    first = false;
+    to_sign += k + "=" + v;
+  }
+  r.query.emplace_back("auth_signature", signature::hmac_sha256_hex(app.secret, to_sign));
+  return r;
+}
+
+// ---------------------------------------------------------------- engine harness
+
+struct FakeClock {
+  int64_t now_ms = 1'000'000;
+  void advance(int64_t ms) { now_ms += ms; }
+};
+
+// Records every wake, per connection and in order.
+class RecordingTransport : public Transport {
+ public:
+  void wake(Connection& c) override {
+    ++counts_[&c];
+    order.push_back(&c);
+  }
+  int wakes_of(const Connection* c) const {
+    auto it = counts_.find(c);
+    return it == counts_.end() ? 0 : it->second;
+  }
+  std::vector<const Connection*> order;
+
+ private:
+  std::map<const Connection*, int> counts_;
+};
+
+// Pops every queued frame of `c` as text, as the transport would write them.
+inline std::vector<std::string> drain(Connection& c) {
+  std::vector<std::string> out;
+  while (c.has_pending()) {
+    out.emplace_back(c.front()->text());
+    c.pop_front();
+  }
+  return out;
+}
+
+inline std::vector<std::string> events_of(const std::vector<std::string>& frames) {
+  std::vector<std::string> out;
+  for (const auto& f : frames) out.push_back(parse_frame(f).event);
+  return out;
+}
+
+// One engine with a fake clock and a recording transport. Not copyable: the clock is captured.
+struct EngineHarness {
+  FakeClock clock;
+  RecordingTransport transport;
+  Engine engine;
+
+  explicit EngineHarness(std::vector<App> apps = {reference_app()}, EngineLimits limits = {})
+      : engine(std::move(apps), limits, transport, [this] { return clock.now_ms; }) {}
+  EngineHarness(const EngineHarness&) = delete;
+  EngineHarness& operator=(const EngineHarness&) = delete;
+
+  const App& app(const char* key = kRefKey) {
+    const App* a = engine.app_by_key(key);
+    REQUIRE(a != nullptr);
+    return *a;
+  }
+
+  // Opens a connection and consumes its connection_established frame.
+  Connection& connect(const App* a = nullptr) {
+    Connection* c = engine.open(a ? *a : app(), nullptr);
+    REQUIRE(c != nullptr);
+    auto frames = drain(*c);
+    REQUIRE(frames.size() == 1);
+    REQUIRE(parse_frame(frames[0]).event == "pusher:connection_established");
+    return *c;
+  }
+
+  void send(Connection& c, const std::string& text) { engine.on_message(c, text); }
+
+  // Subscribes with a correct signature (and channel_data for presence); returns the replies.
+  // Frames already queued for `c` (e.g. member_added from earlier joins) are dropped first.
+  std::vector<std::string> join(Connection& c, const std::string& channel,
+                                const std::optional<std::string>& data = std::nullopt) {
+    drain(c);
+    std::string auth;
+    if (channel.rfind("private-", 0) == 0 || channel.rfind("presence-", 0) == 0)
+      auth = channel_auth(c.app(), c.socket_id(), channel, data);
+    send(c, subscribe_frame(channel, auth, data));
+    return drain(c);
+  }
+
+  // Joins and requires pusher_internal:subscription_succeeded as the only reply.
+  void join_ok(Connection& c, const std::string& channel, const std::optional<std::string>& data = std::nullopt) {
+    auto frames = join(c, channel, data);
+    INFO("subscribing to " << channel);
+    REQUIRE(frames.size() == 1);
+    REQUIRE(parse_frame(frames[0]).event == "pusher_internal:subscription_succeeded");
+  }
+};
+
+}  // namespace raptor::test

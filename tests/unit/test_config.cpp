@@ -1,0 +1,284 @@
+// config: defaults, environment (through a fake lookup), flags overriding it, --app specs and
+// RAPTOR_APPS, errors with exit status 2, duplicate apps, --help and --version.
+#include "config/config.h"
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "support.h"
+
+using namespace raptor;
+
+namespace {
+
+std::map<std::string, std::string> g_env;
+
+const char* fake_env(const char* name) {
+  auto it = g_env.find(name);
+  return it == g_env.end() ? nullptr : it->second.c_str();
+}
+
+ParseResult parse(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+  g_env = std::move(env);
+  args.insert(args.begin(), "raptor");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  argv.push_back(nullptr);
+  return parse_command_line(int(args.size()), argv.data(), fake_env);
+}
+
+// Parsing failed with exit status 2 and a one-line message.
+void require_error(const ParseResult& r) {
+  INFO("output: " << r.output);
+  CHECK_FALSE(r.run);
+  CHECK(r.exit_code == 2);
+  CHECK(r.output.rfind("raptor: ", 0) == 0);
+  CHECK(r.output.back() == '\n');
+}
+
+}  // namespace
+
+TEST_CASE("no flags and no environment: the development app on 127.0.0.1:6001", "[config]") {
+  ParseResult r = parse({});
+  REQUIRE(r.run);
+  CHECK(r.exit_code == 0);
+  const Config& c = r.config;
+  CHECK(c.host == "127.0.0.1");
+  CHECK(c.port == 6001);
+  CHECK(c.tls_cert.empty());
+  CHECK(c.tls_key.empty());
+  CHECK(c.limits.activity_timeout_s == 120);
+  CHECK(c.limits.pong_timeout_s == 30);
+  CHECK(c.limits.max_send_queue_bytes == 1048576);
+  CHECK(c.max_message_bytes == 65536);
+  CHECK(c.default_credentials);
+  REQUIRE(c.apps.size() == 1);
+  CHECK(c.apps[0].id == "app-id");
+  CHECK(c.apps[0].key == "app-key");
+  CHECK(c.apps[0].secret == "app-secret");
+  CHECK(c.apps[0].client_events);
+}
+
+TEST_CASE("flags set every option as a separate or an attached value", "[config]") {
+  ParseResult r = parse({"--host", "0.0.0.0", "--port=7000", "--app-id", "myid", "--app-key=mykey", "--app-secret",
+                         "mysecret", "--no-client-events", "--tls-cert", "/c.pem", "--tls-key=/k.pem",
+                         "--activity-timeout", "60", "--pong-timeout=10", "--max-send-queue", "4096"});
+  REQUIRE(r.run);
+  const Config& c = r.config;
+  CHECK(c.host == "0.0.0.0");
+  CHECK(c.port == 7000);
+  CHECK(c.tls_cert == "/c.pem");
+  CHECK(c.tls_key == "/k.pem");
+  CHECK(c.limits.activity_timeout_s == 60);
+  CHECK(c.limits.pong_timeout_s == 10);
+  CHECK(c.limits.max_send_queue_bytes == 4096);
+  CHECK_FALSE(c.default_credentials);
+  REQUIRE(c.apps.size() == 1);
+  CHECK(c.apps[0].id == "myid");
+  CHECK(c.apps[0].key == "mykey");
+  CHECK(c.apps[0].secret == "mysecret");
+  CHECK_FALSE(c.apps[0].client_events);
+}
+
+TEST_CASE("any one credential flag turns off the development-credentials notice", "[config]") {
+  for (const char* flag : {"--app-id=x", "--app-key=x", "--app-secret=x"}) {
+    INFO(flag);
+    ParseResult r = parse({flag});
+    REQUIRE(r.run);
+    CHECK_FALSE(r.config.default_credentials);
+  }
+  // Extra apps alone keep the development app and its notice.
+  ParseResult r = parse({"--app", "2:k2:s2"});
+  REQUIRE(r.run);
+  CHECK(r.config.default_credentials);
+}
+
+TEST_CASE("environment variables set options and flags override them", "[config]") {
+  std::map<std::string, std::string> env = {
+      {"RAPTOR_HOST", "10.0.0.1"},        {"RAPTOR_PORT", "7001"},         {"RAPTOR_APP_ID", "envid"},
+      {"RAPTOR_APP_KEY", "envkey"},       {"RAPTOR_APP_SECRET", "envsec"}, {"RAPTOR_TLS_CERT", "/e.pem"},
+      {"RAPTOR_TLS_KEY", "/ek.pem"},      {"RAPTOR_ACTIVITY_TIMEOUT", "45"}, {"RAPTOR_PONG_TIMEOUT", "15"},
+      {"RAPTOR_MAX_SEND_QUEUE", "2048"},  {"RAPTOR_CLIENT_EVENTS", "false"}};
+  ParseResult r = parse({}, env);
+  REQUIRE(r.run);
+  const Config& c = r.config;
+  CHECK(c.host == "10.0.0.1");
+  CHECK(c.port == 7001);
+  CHECK(c.tls_cert == "/e.pem");
+  CHECK(c.tls_key == "/ek.pem");
+  CHECK(c.limits.activity_timeout_s == 45);
+  CHECK(c.limits.pong_timeout_s == 15);
+  CHECK(c.limits.max_send_queue_bytes == 2048);
+  CHECK_FALSE(c.default_credentials);
+  REQUIRE(c.apps.size() == 1);
+  CHECK(c.apps[0].id == "envid");
+  CHECK(c.apps[0].key == "envkey");
+  CHECK(c.apps[0].secret == "envsec");
+  CHECK_FALSE(c.apps[0].client_events);
+
+  ParseResult o = parse({"--port", "7002", "--app-id", "flagid", "--host=::1"}, env);
+  REQUIRE(o.run);
+  CHECK(o.config.port == 7002);
+  CHECK(o.config.host == "::1");
+  CHECK(o.config.apps[0].id == "flagid");
+  CHECK(o.config.apps[0].key == "envkey");  // untouched by flags
+}
+
+TEST_CASE("RAPTOR_CLIENT_EVENTS takes the usual boolean spellings", "[config]") {
+  for (const char* yes : {"1", "true", "yes", "on"}) {
+    ParseResult r = parse({}, {{"RAPTOR_CLIENT_EVENTS", yes}});
+    REQUIRE(r.run);
+    CHECK(r.config.apps[0].client_events);
+  }
+  for (const char* no : {"0", "false", "no", "off"}) {
+    ParseResult r = parse({}, {{"RAPTOR_CLIENT_EVENTS", no}});
+    REQUIRE(r.run);
+    CHECK_FALSE(r.config.apps[0].client_events);
+  }
+  require_error(parse({}, {{"RAPTOR_CLIENT_EVENTS", "maybe"}}));
+  // The flag wins over the environment.
+  ParseResult r = parse({"--no-client-events"}, {{"RAPTOR_CLIENT_EVENTS", "true"}});
+  REQUIRE(r.run);
+  CHECK_FALSE(r.config.apps[0].client_events);
+}
+
+TEST_CASE("extra apps from --app come after the default one and secrets may contain colons", "[config]") {
+  ParseResult r = parse({"--app", "2:key2:secret2", "--app=3:key3:sec:ret:3", "--no-client-events"});
+  REQUIRE(r.run);
+  const auto& apps = r.config.apps;
+  REQUIRE(apps.size() == 3);
+  CHECK(apps[0].id == "app-id");
+  CHECK_FALSE(apps[0].client_events);  // --no-client-events is for the default app
+  CHECK(apps[1].id == "2");
+  CHECK(apps[1].key == "key2");
+  CHECK(apps[1].secret == "secret2");
+  CHECK(apps[1].client_events);
+  CHECK(apps[2].id == "3");
+  CHECK(apps[2].key == "key3");
+  CHECK(apps[2].secret == "sec:ret:3");
+}
+
+TEST_CASE("RAPTOR_APPS is a comma-separated list of ID:KEY:SECRET", "[config]") {
+  ParseResult r = parse({"--app", "4:k4:s4"}, {{"RAPTOR_APPS", "2:k2:s2,3:k3:s3"}});
+  REQUIRE(r.run);
+  const auto& apps = r.config.apps;
+  REQUIRE(apps.size() == 4);
+  CHECK(apps[0].id == "app-id");
+  CHECK(apps[1].id == "2");
+  CHECK(apps[1].secret == "s2");
+  CHECK(apps[2].id == "3");
+  CHECK(apps[2].key == "k3");
+  CHECK(apps[3].id == "4");
+  ParseResult empty = parse({}, {{"RAPTOR_APPS", ""}});
+  REQUIRE(empty.run);
+  CHECK(empty.config.apps.size() == 1);
+}
+
+TEST_CASE("malformed app specs are errors that do not echo the spec", "[config]") {
+  for (const char* spec : {"", "onlyid", "id:key", "id:key:", ":key:secret", "id::secret"}) {
+    INFO("spec '" << spec << "'");
+    ParseResult r = parse({"--app", spec});
+    require_error(r);
+    if (*spec) CHECK(r.output.find(spec) == std::string::npos);
+  }
+  for (const char* list : {"2:k2:s2,broken:topsecret", "2:k2:s2,,3:k3:s3"}) {
+    INFO("RAPTOR_APPS '" << list << "'");
+    ParseResult r = parse({}, {{"RAPTOR_APPS", list}});
+    require_error(r);
+    CHECK(r.output.find("topsecret") == std::string::npos);
+    CHECK(r.output.find("RAPTOR_APPS") != std::string::npos);
+  }
+}
+
+TEST_CASE("invalid secrets are not echoed, other invalid values are", "[config]") {
+  ParseResult r = parse({"--app-secret="});
+  require_error(r);
+  CHECK(r.output.find("--app-secret") != std::string::npos);
+  ParseResult port = parse({"--port", "http"});
+  require_error(port);
+  CHECK(port.output.find("'http'") != std::string::npos);
+  CHECK(port.output.find("--port") != std::string::npos);
+  ParseResult env = parse({}, {{"RAPTOR_PORT", "99999"}});
+  require_error(env);
+  CHECK(env.output.find("RAPTOR_PORT") != std::string::npos);
+}
+
+TEST_CASE("invalid values exit with status 2", "[config]") {
+  const std::vector<std::vector<std::string>> cases = {
+      {"--port", "0"},          {"--port", "65536"},       {"--port", "80x"},
+      {"--port", "-1"},         {"--port="},               {"--host="},
+      {"--app-id="},            {"--app-key="},            {"--activity-timeout", "0"},
+      {"--activity-timeout", "3601"}, {"--pong-timeout", "0"}, {"--pong-timeout", "ten"},
+      {"--max-send-queue", "1023"}, {"--max-send-queue", "1073741825"}, {"--tls-cert="},
+  };
+  for (const auto& args : cases) {
+    INFO(args[0] << " " << (args.size() > 1 ? args[1] : ""));
+    require_error(parse(args));
+  }
+  // The edges of each range are fine.
+  for (const std::vector<std::string>& ok :
+       std::vector<std::vector<std::string>>{{"--port", "1"}, {"--port", "65535"}, {"--activity-timeout", "3600"},
+                                             {"--pong-timeout", "1"}, {"--max-send-queue", "1024"},
+                                             {"--max-send-queue", "1073741824"}}) {
+    INFO(ok[0] << " " << ok[1]);
+    CHECK(parse(ok).run);
+  }
+}
+
+TEST_CASE("unknown options, missing values and half a TLS pair exit with status 2", "[config]") {
+  ParseResult unknown = parse({"--bogus"});
+  require_error(unknown);
+  CHECK(unknown.output.find("--bogus") != std::string::npos);
+  require_error(parse({"positional"}));
+  require_error(parse({"-p", "80"}));
+  ParseResult missing = parse({"--port"});
+  require_error(missing);
+  CHECK(missing.output.find("--port") != std::string::npos);
+  require_error(parse({"--tls-cert", "/c.pem"}));
+  require_error(parse({"--tls-key", "/k.pem"}));
+  require_error(parse({}, {{"RAPTOR_TLS_CERT", "/c.pem"}}));
+}
+
+TEST_CASE("two apps may not share an id or a key", "[config]") {
+  require_error(parse({"--app", "app-id:other-key:s"}));       // id of the default app
+  require_error(parse({"--app", "other-id:app-key:s"}));       // key of the default app
+  require_error(parse({"--app", "2:k2:s", "--app", "2:k3:s"}));
+  require_error(parse({"--app", "2:k2:s", "--app", "3:k2:s"}));
+  require_error(parse({}, {{"RAPTOR_APPS", "2:k2:s,2:k3:t"}}));
+  require_error(parse({"--app", "2:k2:s"}, {{"RAPTOR_APPS", "3:k2:t"}}));
+  // The same secret is allowed.
+  CHECK(parse({"--app", "2:k2:s", "--app", "3:k3:s"}).run);
+  // The default app's id can move out of the way.
+  ParseResult moved = parse({"--app-id", "main", "--app", "app-id:k2:s"});
+  REQUIRE(moved.run);
+  CHECK(moved.config.apps.size() == 2);
+}
+
+TEST_CASE("help flags print the usage and exit 0", "[config]") {
+  for (const char* flag : {"--help", "-h"}) {
+    ParseResult r = parse({"--port", "7000", flag, "--bogus"});
+    CHECK_FALSE(r.run);
+    CHECK(r.exit_code == 0);
+    CHECK(r.output == usage());
+  }
+  std::string u = usage();
+  CHECK(u.rfind("Usage: raptor", 0) == 0);
+  for (const char* word : {"--host", "--port", "--app-id", "--app-key", "--app-secret", "--app ", "--no-client-events",
+                           "--tls-cert", "--tls-key", "--activity-timeout", "--pong-timeout", "--max-send-queue",
+                           "--help", "--version", "RAPTOR_HOST", "RAPTOR_PORT", "RAPTOR_APP_ID", "RAPTOR_APP_KEY",
+                           "RAPTOR_APP_SECRET", "RAPTOR_APPS", "RAPTOR_CLIENT_EVENTS", "RAPTOR_TLS_CERT",
+                           "RAPTOR_TLS_KEY", "RAPTOR_ACTIVITY_TIMEOUT", "RAPTOR_PONG_TIMEOUT",
+                           "RAPTOR_MAX_SEND_QUEUE"}) {
+    INFO(word);
+    CHECK(u.find(word) != std::string::npos);
+  }
+}
+
+TEST_CASE("the version flag prints the build version and exits 0", "[config]") {
+  ParseResult r = parse({"--version"});
+  CHECK_FALSE(r.run);
+  CHECK(r.exit_code == 0);
+  CHECK(r.output == std::string("raptor ") + RAPTOR_VERSION + "\n");
+  CHECK(std::string(RAPTOR_VERSION).find('.') != std::string::npos);
+}
