@@ -71,6 +71,8 @@ Admission Engine::admit(std::string_view path, std::optional<std::string_view> p
     return {nullptr, code(CloseCode::PathNotFound), "Path not found"};
   std::string_view key = path.substr(kPrefix.size());
   if (!key.empty() && key.back() == '/') key.remove_suffix(1);
+  if (key.empty() || key.find('/') != std::string_view::npos)
+    return {nullptr, code(CloseCode::PathNotFound), "Path not found"};
   if (!protocol) return {nullptr, code(CloseCode::NoVersion), "No protocol version supplied"};
   auto version = parse_version(*protocol);
   if (!version) return {nullptr, code(CloseCode::InvalidVersion), "Invalid version string format"};
@@ -216,6 +218,11 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     }
     if (channel_data) {
       auto parsed = json::parse(*channel_data);
+      if (!cJSON_IsObject(parsed.get())) {
+        refuse_subscription(c, name, "AuthError", 401, code(ErrorCode::Unauthorized),
+                            "channel_data must be a JSON object with a user_id");
+        return;
+      }
       const cJSON* id = cJSON_GetObjectItemCaseSensitive(parsed.get(), "user_id");
       if (cJSON_IsString(id)) {
         user_id = id->valuestring;
@@ -224,14 +231,14 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
         user_id = std::to_string(int64_t(id->valuedouble));  // only integers a double holds exactly
       }
       if (user_id.empty() || user_id.size() > app.max_user_id_length) {
-        refuse_subscription(c, name, "LimitReached", 400, code(ErrorCode::PresenceLimit),
+        refuse_subscription(c, name, "LimitReached", 403, code(ErrorCode::PresenceLimit),
                             "channel_data.user_id must be a string of 1 to 128 characters or an integer");
         return;
       }
       if (const cJSON* info = cJSON_GetObjectItemCaseSensitive(parsed.get(), "user_info")) {
         user_info = json::print(info);
         if (user_info.size() > app.max_user_info_bytes) {
-          refuse_subscription(c, name, "LimitReached", 400, code(ErrorCode::PresenceLimit),
+          refuse_subscription(c, name, "LimitReached", 403, code(ErrorCode::PresenceLimit),
                               "channel_data.user_info is larger than 1024 bytes");
           return;
         }
@@ -338,7 +345,8 @@ void Engine::tick() {
         send(c, messages::ping());
       }
     } else if (now - c.ping_sent_ms() >= pong_ms) {
-      close(c, code(CloseCode::PongTimeout), "Pong reply not received", true);
+      send_error(c, code(CloseCode::PongTimeout), "Pong reply not received");
+      close(c, code(CloseCode::PongTimeout), "Pong reply not received");
     }
   }
 }

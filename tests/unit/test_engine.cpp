@@ -335,12 +335,19 @@ TEST_CASE("presence user ids: numbers become strings, missing or long ids are re
   SECTION("129-character user_id") {
     h.send(c, subscribe_frame(ch, channel_auth(h.app(), c.socket_id(), ch, channel_data(std::string(129, 'u'))),
                               channel_data(std::string(129, 'u'))));
-    require_refused(drain(c), ch, "LimitReached", 400, 4305);
+    require_refused(drain(c), ch, "LimitReached", 403, 4305);
   }
-  for (const char* data : {"{\"user_info\":{}}", "{\"user_id\":\"\"}", "{\"user_id\":true}", "not json", "[]"}) {
-    DYNAMIC_SECTION("bad channel_data " << data) {
+  for (const char* data : {"{\"user_info\":{}}", "{\"user_id\":\"\"}", "{\"user_id\":true}", "{\"user_id\":1.5}"}) {
+    DYNAMIC_SECTION("bad user_id in channel_data " << data) {
       h.send(c, subscribe_frame(ch, channel_auth(h.app(), c.socket_id(), ch, std::string(data)), std::string(data)));
-      require_refused(drain(c), ch, "LimitReached", 400, 4305);
+      require_refused(drain(c), ch, "LimitReached", 403, 4305);
+      CHECK_FALSE(c.subscribed(ch));
+    }
+  }
+  for (const char* data : {"not json", "[]", "\"1\""}) {
+    DYNAMIC_SECTION("channel_data not an object: " << data) {
+      h.send(c, subscribe_frame(ch, channel_auth(h.app(), c.socket_id(), ch, std::string(data)), std::string(data)));
+      require_refused(drain(c), ch, "AuthError", 401, 4304);
       CHECK_FALSE(c.subscribed(ch));
     }
   }
@@ -348,7 +355,7 @@ TEST_CASE("presence user ids: numbers become strings, missing or long ids are re
     std::string info = "{\"bio\":\"" + std::string(1100, 'x') + "\"}";
     std::string data = channel_data("1", info);
     h.send(c, subscribe_frame(ch, channel_auth(h.app(), c.socket_id(), ch, data), data));
-    require_refused(drain(c), ch, "LimitReached", 400, 4305);
+    require_refused(drain(c), ch, "LimitReached", 403, 4305);
   }
 }
 
@@ -689,7 +696,10 @@ TEST_CASE("a silent client is pinged after activity_timeout, closed with 4201 af
     CHECK(c.close_code() == 4201);
     CHECK_FALSE(c.close_reason().empty());
     CHECK(h.transport.wakes_of(&c) == wakes + 1);
-    CHECK_FALSE(c.has_pending());  // unsent frames are dropped: close at once
+    // The error goes out after what was queued, then the close.
+    auto frames = drain(c);
+    REQUIRE(frames.size() == 2);
+    CHECK(frames.back() == "{\"event\":\"pusher:error\",\"data\":{\"code\":4201,\"message\":\"Pong reply not received\"}}");
   }
   SECTION("a pusher:pong answers the ping") {
     h.send(c, "{\"event\":\"pusher:pong\",\"data\":{}}");
@@ -736,6 +746,7 @@ TEST_CASE("activity postpones the ping and the limits come from EngineLimits", "
   h.clock.now_ms = t0 + 24'000;
   h.engine.tick();
   CHECK(c.close_code() == 4201);
+  CHECK(drain(c).size() == 1);  // the 4201 pusher:error
   // A closing connection ignores further messages.
   h.send(c, "{\"event\":\"pusher:ping\"}");
   CHECK(drain(c).empty());
