@@ -26,6 +26,7 @@ class Connection {
   // An empty queue always takes the frame, so one frame larger than the limit still goes out.
   bool enqueue(FramePtr frame, size_t limit_bytes);
   bool has_pending() const { return !queue_.empty(); }
+  size_t queued_frames() const { return queue_.size(); }
   Frame* front() const { return queue_.front().get(); }
   void pop_front();
   size_t queued_bytes() const { return queued_bytes_; }
