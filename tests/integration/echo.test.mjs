@@ -1,0 +1,70 @@
+// Laravel Echo 2 (on pusher-js) against raptor: what a Laravel front end does.
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { echoClient, inboxOf, serverSdk } from './lib/clients.mjs';
+import { serverSuite } from './lib/suite.mjs';
+
+// Echo callbacks registered through `register(channel, cb)`, waited for until subscribed.
+async function subscribedInbox(channel, register) {
+  const subscribed = inboxOf((cb) => channel.subscribed(cb));
+  const inbox = inboxOf((cb) => register(cb));
+  await subscribed.take(undefined, 'Echo channel subscribed');
+  return inbox;
+}
+
+serverSuite('Laravel Echo', {}, (server, { stillServing }) => {
+  it('listens on a public channel, with and without the App.Events namespace', async () => {
+    const echo = await echoClient(server);
+    const channel = echo.channel('orders');
+    const plain = await subscribedInbox(channel, (cb) => channel.listen('.order-shipped', cb));
+    const namespaced = inboxOf((cb) => channel.listen('OrderShipped', cb));
+    await serverSdk(server).trigger('orders', 'order-shipped', { id: 1 });
+    await serverSdk(server).trigger('orders', 'App\\Events\\OrderShipped', { id: 2 });
+    assert.deepEqual((await plain.take()).data, { id: 1 });
+    assert.deepEqual((await namespaced.take()).data, { id: 2 });
+  });
+
+  it('listens on a private channel authorized through the handler', async () => {
+    const echo = await echoClient(server);
+    const channel = echo.private('user.7');
+    const inbox = await subscribedInbox(channel, (cb) => channel.listen('.notice', cb));
+    await serverSdk(server).trigger('private-user.7', 'notice', { text: 'hi' });
+    assert.deepEqual((await inbox.take()).data, { text: 'hi' });
+  });
+
+  it('joins a presence channel: here, joining, leaving', async () => {
+    const ann = await echoClient(server, { user: { user_id: 1, user_info: { id: 1, name: 'Ann' } } });
+    const annRoom = ann.join('chat.1');
+    const here = inboxOf((cb) => annRoom.here(cb));
+    const joining = inboxOf((cb) => annRoom.joining(cb));
+    const leaving = inboxOf((cb) => annRoom.leaving(cb));
+    assert.deepEqual((await here.take()).data, [{ id: 1, name: 'Ann' }]);
+
+    const bob = await echoClient(server, { user: { user_id: 2, user_info: { id: 2, name: 'Bob' } } });
+    const bobHere = inboxOf((cb) => bob.join('chat.1').here(cb));
+    const members = (await bobHere.take()).data;
+    assert.deepEqual(members.sort((x, y) => x.id - y.id), [{ id: 1, name: 'Ann' }, { id: 2, name: 'Bob' }]);
+    assert.deepEqual((await joining.take()).data, { id: 2, name: 'Bob' });
+    bob.leave('chat.1');
+    assert.deepEqual((await leaving.take()).data, { id: 2, name: 'Bob' });
+  });
+
+  it('whispers to the other members of a private channel', async () => {
+    const [ann, bob] = [await echoClient(server), await echoClient(server)];
+    const annChannel = ann.private('typing.room');
+    const bobChannel = bob.private('typing.room');
+    await subscribedInbox(annChannel, () => {});
+    const whispers = await subscribedInbox(bobChannel, (cb) => bobChannel.listenForWhisper('typing', cb));
+    annChannel.whisper('typing', { name: 'Ann' });
+    assert.deepEqual((await whispers.take()).data, { name: 'Ann' });
+  });
+
+  it('reports a refused subscription through .error()', async () => {
+    const echo = await echoClient(server, { tamper: (a) => ({ ...a, auth: `${server.app.key}:${'0'.repeat(64)}` }) });
+    const errors = inboxOf((cb) => echo.private('vault').error(cb));
+    const { data } = await errors.take();
+    assert.equal(data.type, 'AuthError');
+    assert.equal(data.status, 401);
+    await stillServing();
+  });
+});

@@ -1,0 +1,75 @@
+// The unmodified client libraries users run, pointed at a test server: pusher-js and Laravel
+// Echo in the browser's place, the `pusher` SDK in the app server's place. Channel authorization
+// goes through the SDK's authorizeChannel, the same code a real auth endpoint would run.
+import https from 'node:https';
+import Echo from 'laravel-echo';
+import PusherServer from 'pusher';
+import Pusher from 'pusher-js';
+import { Inbox, withTimeout } from './wait.mjs';
+
+// The SDK needs a master key to authorize private-encrypted- channels; the server never sees it.
+const ENCRYPTION_MASTER_KEY = Buffer.alloc(32, 7).toString('base64');
+
+export function serverSdk(server, app = server.app) {
+  return new PusherServer({
+    appId: app.id, key: app.key, secret: app.secret,
+    host: server.host, port: String(server.port), useTLS: Boolean(server.tls),
+    encryptionMasterKeyBase64: ENCRYPTION_MASTER_KEY,
+    ...(server.tls && { agent: new https.Agent({ ca: server.tls.ca }) }),
+  });
+}
+
+// A GET through the SDK (signed like an app server signs it); resolves the parsed JSON body.
+export async function apiGet(server, path, params = {}, app = server.app) {
+  const res = await serverSdk(server, app).get({ path, params });
+  return res.json();
+}
+
+// pusher-js channelAuthorization.customHandler. `user` ({user_id, user_info}) is the presence
+// identity; `tamper` rewrites the signed answer to simulate a broken auth endpoint.
+function authorizer(sdk, { user, tamper = (a) => a } = {}) {
+  return ({ socketId, channelName }, callback) => {
+    try {
+      const presence = channelName.startsWith('presence-');
+      callback(null, tamper(sdk.authorizeChannel(socketId, channelName, presence ? user : undefined)));
+    } catch (err) {
+      callback(err, null);
+    }
+  };
+}
+
+function pusherOptions(server, app, auth) {
+  const tls = Boolean(server.tls);
+  return {
+    wsHost: server.host, wsPort: server.port, wssPort: server.port, forceTLS: tls,
+    enabledTransports: ['ws'], cluster: 'mt1', disableStats: true, // 'ws' is the transport; forceTLS makes it wss
+    channelAuthorization: { customHandler: authorizer(serverSdk(server, app), auth) },
+  };
+}
+
+async function connected(server, pusher) {
+  server.track(async () => pusher.disconnect());
+  if (pusher.connection.state === 'connected') return pusher;
+  await withTimeout(new Promise((resolve) => pusher.connection.bind('connected', resolve)), 'pusher-js to connect');
+  return pusher;
+}
+
+// A connected pusher-js client. options: {app, user, tamper} (see authorizer).
+export function pusherClient(server, { app = server.app, ...auth } = {}) {
+  return connected(server, new Pusher(app.key, pusherOptions(server, app, auth)));
+}
+
+// A connected Laravel Echo 2 client on pusher-js (Echo hands its options to the Pusher class).
+export async function echoClient(server, { app = server.app, ...auth } = {}) {
+  const echo = new Echo({ broadcaster: 'pusher', key: app.key, Pusher, ...pusherOptions(server, app, auth) });
+  await connected(server, echo.connector.pusher);
+  return echo;
+}
+
+// An Inbox of what a client library hands a callback, e.g.
+// inboxOf((cb) => channel.bind('my-event', cb)) or inboxOf((cb) => echoChannel.listen('.e', cb)).
+export function inboxOf(register) {
+  const inbox = new Inbox();
+  register((data, metadata) => inbox.push({ data, metadata }));
+  return inbox;
+}

@@ -1,0 +1,53 @@
+// Hand-made HTTP API requests, for the bad paths the SDK would refuse to produce, and the shape
+// every API error must have.
+import assert from 'node:assert/strict';
+import http from 'node:http';
+import https from 'node:https';
+import { signedQuery } from './signature.mjs';
+import { withTimeout } from './wait.mjs';
+
+// Query strings keep the unescaped characters Pusher signs (",") readable to the server.
+const queryString = (query) => Object.entries(query)
+  .map(([k, v]) => `${encodeURIComponent(k)}=${encodeURIComponent(v).replace(/%2C/g, ',')}`).join('&');
+
+// One request; resolves {status, text, json, reusedSocket}.
+export function request(server, { method = 'GET', path, query = {}, body = '', headers = {}, agent = false }) {
+  const qs = queryString(query);
+  const client = server.tls ? https : http;
+  const response = new Promise((resolve, reject) => {
+    const req = client.request(server.url(qs ? `${path}?${qs}` : path), {
+      method, agent, ...server.tlsOptions,
+      headers: { ...(body !== '' && { 'content-type': 'application/json' }), ...headers },
+    }, (res) => {
+      let text = '';
+      res.setEncoding('utf8');
+      res.on('data', (d) => { text += d; });
+      res.on('end', () => {
+        let json;
+        try { json = JSON.parse(text); } catch { /* left undefined: tests assert JSON bodies */ }
+        resolve({ status: res.statusCode, text, json, reusedSocket: req.reusedSocket, headers: res.headers });
+      });
+    });
+    req.on('error', reject);
+    req.end(body);
+  });
+  return withTimeout(response, `${method} ${path}`);
+}
+
+// A request signed like the SDKs sign it. `tamper(query)` may spoil the signed query afterwards.
+export function signedRequest(server, { method = 'GET', path, params = {}, body = '', app = server.app, timestamp, tamper = (q) => q, ...rest }) {
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  const query = tamper(signedQuery(app, method, path, { params, body: text, timestamp }));
+  return request(server, { method, path, query, body: text, ...rest });
+}
+
+// POST /apps/{id}/events with a body object (or raw string).
+export const postEvents = (server, body, options = {}) =>
+  signedRequest(server, { method: 'POST', path: `/apps/${(options.app ?? server.app).id}/events`, body, ...options });
+
+// An API error: the status and a JSON body {"error": "..."}.
+export function assertApiError(res, status) {
+  assert.equal(res.status, status, `HTTP status (body: ${res.text.slice(0, 300)})`);
+  assert.match(res.headers['content-type'] ?? '', /^application\/json/);
+  assert.equal(typeof res.json?.error, 'string', 'JSON body with an "error" string');
+}

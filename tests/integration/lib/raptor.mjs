@@ -1,0 +1,182 @@
+// Runs the real raptor binary: one process per Raptor object on a free loopback port, its output
+// kept so a test can fail on a sanitizer report, a crash, or a leaked secret.
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import http from 'node:http';
+import https from 'node:https';
+import net from 'node:net';
+import { fileURLToPath } from 'node:url';
+import { withTimeout } from './wait.mjs';
+
+export const BIN = process.env.RAPTOR_BIN || fileURLToPath(new URL('../../../build/raptor', import.meta.url));
+export const DEFAULT_APP = Object.freeze({ id: 'app-id', key: 'app-key', secret: 'app-secret' });
+const HOST = '127.0.0.1';
+const SANITIZER_REPORT = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: \w+Sanitizer/;
+
+// The test's own environment minus RAPTOR_* settings a developer's shell may carry.
+const inherited = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('RAPTOR_')));
+
+// Binding port 0 lets the kernel pick a free port; it is released just before raptor takes it.
+export async function freePort() {
+  const server = net.createServer().listen(0, HOST);
+  await once(server, 'listening');
+  const { port } = server.address();
+  server.close();
+  await once(server, 'close');
+  return port;
+}
+
+// Runs raptor to completion (for --help, --version, bad flags): {code, signal, stdout, stderr}.
+export async function runRaptor(args, env = {}) {
+  const child = spawn(BIN, args, { env: { ...inherited(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const out = { stdout: '', stderr: '' };
+  child.stdout.on('data', (d) => { out.stdout += d; });
+  child.stderr.on('data', (d) => { out.stderr += d; });
+  try {
+    const [code, signal] = await withTimeout(once(child, 'close'), `raptor ${args.join(' ')} to exit`);
+    return { code, signal, ...out };
+  } catch (err) {
+    child.kill('SIGKILL'); // it started serving instead of exiting
+    throw err;
+  }
+}
+
+// How the configuration reaches raptor: the same settings as flags or as environment variables,
+// or (via 'defaults') nothing but the port, to see the built-in defaults.
+function configuration({ port, apps, clientEvents, via }) {
+  if (via === 'defaults') return { args: ['--port', String(port)], env: {} };
+  const [main, ...more] = apps;
+  const extra = more.map((a) => `${a.id}:${a.key}:${a.secret}`);
+  if (via === 'env') {
+    const env = { RAPTOR_HOST: HOST, RAPTOR_PORT: String(port), RAPTOR_APP_ID: main.id, RAPTOR_APP_KEY: main.key, RAPTOR_APP_SECRET: main.secret };
+    if (extra.length) env.RAPTOR_APPS = extra.join(',');
+    if (!clientEvents) env.RAPTOR_CLIENT_EVENTS = 'false';
+    return { args: [], env };
+  }
+  const args = ['--host', HOST, '--port', String(port), '--app-id', main.id, '--app-key', main.key, '--app-secret', main.secret];
+  for (const spec of extra) args.push('--app', spec);
+  if (!clientEvents) args.push('--no-client-events');
+  return { args, env: {} };
+}
+
+export class Raptor {
+  // apps[0] is the default app; tls = {certFile, keyFile, ca}; args/env = further settings.
+  constructor({ apps = [DEFAULT_APP], args = [], env = {}, tls = null, clientEvents = true, configVia = 'flags' } = {}) {
+    Object.assign(this, { apps, extraArgs: args, extraEnv: env, tls, clientEvents, configVia });
+    this.app = apps[0];
+    this.stdout = '';
+    this.stderr = '';
+    this.closers = new Set();
+  }
+
+  get scheme() { return this.tls ? 'https' : 'http'; }
+  get wsScheme() { return this.tls ? 'wss' : 'ws'; }
+  url(path) { return `${this.scheme}://${HOST}:${this.port}${path}`; }
+  wsUrl(path) { return `${this.wsScheme}://${HOST}:${this.port}${path}`; }
+  get host() { return HOST; }
+  // Options for node's http(s)/ws clients: trust the test's self-signed certificate.
+  get tlsOptions() { return this.tls ? { ca: this.tls.ca } : {}; }
+
+  // Starts raptor and waits for /health to answer 200. Another process may take the port between
+  // freePort() and raptor's bind, which makes raptor exit at once: that is retried on a new port.
+  async start() {
+    for (let attempt = 1; ; attempt++) {
+      try {
+        return await this.#launch();
+      } catch (err) {
+        if (!err.exitedEarly || attempt === 3) throw err;
+      }
+    }
+  }
+
+  async #launch() {
+    this.port = await freePort();
+    const { args, env } = configuration({ port: this.port, apps: this.apps, clientEvents: this.clientEvents, via: this.configVia });
+    if (this.tls) args.push('--tls-cert', this.tls.certFile, '--tls-key', this.tls.keyFile);
+    this.child = spawn(BIN, [...args, ...this.extraArgs], {
+      env: { ...inherited(), ...env, ...this.extraEnv },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    this.child.stdout.on('data', (d) => { this.stdout += d; });
+    this.child.stderr.on('data', (d) => { this.stderr += d; });
+    // 'close' comes after the output is fully read, so a report printed at exit is not missed.
+    this.exited = new Promise((resolve) => {
+      this.child.once('close', (code, signal) => resolve({ code, signal }));
+      this.child.once('error', (err) => resolve({ code: null, signal: null, error: err.message }));
+    });
+    await this.#healthy();
+  }
+
+  // Polls /health (there is no event to wait for); fails at once if the process died meanwhile.
+  async #healthy() {
+    let exit = null;
+    this.exited.then((e) => { exit = e; });
+    const deadline = Date.now() + 15000;
+    for (;;) {
+      if (exit) {
+        const why = exit.error ?? `code ${exit.code}, signal ${exit.signal}`;
+        throw Object.assign(new Error(`raptor exited during start-up (${why}): ${this.stderr.slice(-2000)}`), { exitedEarly: true });
+      }
+      if (Date.now() > deadline) throw new Error(`no 200 from ${this.url('/health')} within 15 s: ${this.stderr.slice(-2000)}`);
+      if ((await this.#healthStatus()) === 200) return;
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  }
+
+  #healthStatus() {
+    const client = this.tls ? https : http;
+    return new Promise((resolve) => {
+      const req = client.get(this.url('/health'), { ...this.tlsOptions, agent: false, timeout: 1000 }, (res) => {
+        res.resume();
+        resolve(res.statusCode);
+      });
+      req.on('error', () => resolve(0));
+      req.on('timeout', () => req.destroy());
+    });
+  }
+
+  // Clients made through the helpers register a close function here; each test's clients are
+  // closed after it so they do not leak into the next test (e.g. channel occupancy).
+  track(close) {
+    this.closers.add(close);
+    return () => this.closers.delete(close);
+  }
+
+  async closeClients() {
+    const closers = [...this.closers];
+    this.closers.clear();
+    await Promise.allSettled(closers.map((close) => close()));
+  }
+
+  // SIGTERM, then wait for the exit; idempotent. Returns {code, signal}.
+  stop() {
+    if (!this.stopping) {
+      this.stopping = (async () => {
+        if (!this.child) return { code: null, signal: null };
+        this.child.kill('SIGTERM');
+        try {
+          return await withTimeout(this.exited, 'raptor to exit after SIGTERM', 15000);
+        } catch (err) {
+          this.child.kill('SIGKILL');
+          await this.exited;
+          throw err;
+        }
+      })();
+    }
+    return this.stopping;
+  }
+
+  // Everything that must be true of a process that served a whole test file.
+  problems({ code, signal }) {
+    const problems = [];
+    if (code !== 0) problems.push(`ended with code ${code}, signal ${signal} (wanted exit 0 on SIGTERM)`);
+    if (SANITIZER_REPORT.test(this.stderr)) problems.push('sanitizer report on stderr');
+    // The development app's well-known secret may be shown; a real one never.
+    for (const { secret } of this.apps) {
+      if (secret === DEFAULT_APP.secret) continue;
+      if (this.stderr.includes(secret)) problems.push(`app secret ${secret} appears on stderr`);
+      if (this.stdout.includes(secret)) problems.push(`app secret ${secret} appears on stdout`);
+    }
+    return problems;
+  }
+}
