@@ -4,6 +4,8 @@
 #include <functional>
 #include <map>
 #include <sstream>
+#include <thread>
+#include <algorithm>
 
 namespace raptor {
 namespace {
@@ -83,6 +85,11 @@ std::vector<Option> options() {
          long n;
          return parse_int(v, 1, 3600, n) ? (c.limits.pong_timeout_s = int(n), true) : false;
        }},
+      {"--workers", "RAPTOR_WORKERS", true, "event-loop threads (default: one per CPU core)",
+       [](Config& c, App&, const std::string& v) {
+         long n;
+         return parse_int(v, 1, 64, n) ? (c.workers = size_t(n), true) : false;
+       }},
       {"--max-send-queue", "RAPTOR_MAX_SEND_QUEUE", true,
        "bytes a client may have waiting before it is closed with 4100 (default 1048576)",
        [](Config& c, App&, const std::string& v) {
@@ -122,6 +129,7 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env)
   ParseResult r;
   Config& c = r.config;
   App default_app{kDefaultAppId, kDefaultAppKey, kDefaultAppSecret};
+  c.workers = std::max(1u, std::min(64u, std::thread::hardware_concurrency()));
   auto opts = options();
 
   auto fail = [&r](std::string message) {

@@ -15,6 +15,7 @@ struct Config {
   int port = 6001;
   std::string tls_cert;
   std::string tls_key;
+  size_t workers = 1;  // event-loop threads; the command line defaults it to the number of cores
   EngineLimits limits;
   size_t max_message_bytes = 64 * 1024;  // incoming WebSocket message; larger closes with 1009
   std::vector<App> apps;

@@ -1,10 +1,9 @@
-// A channel of one app: its subscribers and, for presence channels, its roster.
-// Exists while it has at least one subscriber.
+// A channel of one app as one worker sees it: the worker's own subscribers. Exists while it has
+// at least one. What is app-wide (counts, presence rosters) lives in the ChannelDirectory.
 #pragma once
 #include <string>
 #include <unordered_set>
 
-#include "core/presence_roster.h"
 #include "protocol/channel_name.h"
 
 namespace raptor {
@@ -25,14 +24,10 @@ class Channel {
   size_t subscription_count() const { return subscribers_.size(); }
   const std::unordered_set<Connection*>& subscribers() const { return subscribers_; }
 
-  PresenceRoster& roster() { return roster_; }
-  const PresenceRoster& roster() const { return roster_; }
-
  private:
   std::string name_;
   ChannelType type_;
   std::unordered_set<Connection*> subscribers_;
-  PresenceRoster roster_;
 };
 
 }  // namespace raptor

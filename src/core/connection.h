@@ -12,6 +12,12 @@
 
 namespace raptor {
 
+// One channel a connection is subscribed to.
+struct Subscription {
+  std::string user_id;          // presence channels: the member this connection counts for
+  uint64_t roster_version = 0;  // presence channels: the roster this connection was given
+};
+
 class Connection {
  public:
   Connection(const App& app, std::string socket_id, void* transport_handle, int64_t now_ms)
@@ -37,8 +43,8 @@ class Connection {
   int close_code() const { return close_code_; }
   const std::string& close_reason() const { return close_reason_; }
 
-  // --- subscriptions: channel name -> presence user id ("" on other channels) ---
-  std::unordered_map<std::string, std::string>& subscriptions() { return subscriptions_; }
+  // --- subscriptions, by channel name ---
+  std::unordered_map<std::string, Subscription>& subscriptions() { return subscriptions_; }
   bool subscribed(const std::string& channel) const { return subscriptions_.count(channel) != 0; }
 
   // --- liveness ---
@@ -61,7 +67,7 @@ class Connection {
   size_t queued_bytes_ = 0;
   int close_code_ = 0;
   std::string close_reason_;
-  std::unordered_map<std::string, std::string> subscriptions_;
+  std::unordered_map<std::string, Subscription> subscriptions_;
   int64_t last_seen_ms_;
   int64_t ping_sent_ms_ = 0;
   int64_t rate_window_start_ms_ = 0;

@@ -1,7 +1,6 @@
 #include "core/engine.h"
 
 #include <chrono>
-#include <stdexcept>
 
 #include "protocol/errors.h"
 #include "protocol/messages.h"
@@ -35,34 +34,23 @@ std::optional<int> parse_version(std::string_view v) {
 
 }  // namespace
 
-Engine::Engine(std::vector<App> apps, EngineLimits limits, Transport& transport, Clock clock)
-    : limits_(limits), transport_(transport), clock_(clock ? std::move(clock) : Clock(steady_ms)),
-      rng_(std::random_device{}()) {
-  for (auto& app : apps) apps_.push_back(std::make_unique<AppState>(AppState{std::move(app), {}}));
-}
+Engine::Engine(const std::vector<App>& apps, EngineLimits limits, Transport& transport, Hub& hub, size_t worker,
+               Clock clock)
+    : apps_(apps), limits_(limits), transport_(transport), hub_(hub), worker_(worker),
+      clock_(clock ? std::move(clock) : Clock(steady_ms)), rng_(std::random_device{}()) {}
 
 Engine::~Engine() = default;
 
 const App* Engine::app_by_key(std::string_view key) const {
-  for (const auto& s : apps_)
-    if (s->app.key == key) return &s->app;
+  for (const auto& app : apps_)
+    if (app.key == key) return &app;
   return nullptr;
 }
 
 const App* Engine::app_by_id(std::string_view id) const {
-  for (const auto& s : apps_)
-    if (s->app.id == id) return &s->app;
+  for (const auto& app : apps_)
+    if (app.id == id) return &app;
   return nullptr;
-}
-
-Engine::AppState& Engine::state_of(const App& app) {
-  for (auto& s : apps_)
-    if (&s->app == &app) return *s;
-  throw std::logic_error("app not owned by this engine");
-}
-
-const Engine::AppState& Engine::state_of(const App& app) const {
-  return const_cast<Engine*>(this)->state_of(app);
 }
 
 Admission Engine::admit(std::string_view path, std::optional<std::string_view> protocol) const {
@@ -186,12 +174,17 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     return;
   }
   const App& app = c.app();
-  AppState& state = state_of(app);
   ChannelType type = channel_type(name);
 
-  if (c.subscribed(name)) {  // idempotent: acknowledge again, change nothing
-    auto it = state.channels.find(name);
-    std::string data = it->second->is_presence() ? it->second->roster().to_json() : "{}";
+  if (auto sub = c.subscriptions().find(name); sub != c.subscriptions().end()) {
+    // Idempotent: acknowledge again and change nothing. The roster given now is the newest, so
+    // member events it already contains must not follow it.
+    std::string data = "{}";
+    if (type == ChannelType::Presence) {
+      auto [roster, version] = hub_.directory().roster(app, name);
+      data = std::move(roster);
+      sub->second.roster_version = version;
+    }
     send(c, messages::subscription_succeeded(name, data));
     return;
   }
@@ -235,8 +228,8 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
                             "channel_data.user_id must be a string of 1 to 128 characters or an integer");
         return;
       }
-      if (const cJSON* info = cJSON_GetObjectItemCaseSensitive(parsed.get(), "user_info")) {
-        user_info = json::print(info);
+      if (auto info = json::raw_member(*channel_data, "user_info")) {
+        user_info = std::string(*info);
         if (user_info.size() > app.max_user_info_bytes) {
           refuse_subscription(c, name, "LimitReached", 403, code(ErrorCode::PresenceLimit),
                               "channel_data.user_info is larger than 1024 bytes");
@@ -246,40 +239,70 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     }
   }
 
-  auto& slot = state.channels[name];
-  if (!slot) slot = std::make_unique<Channel>(name);
-  Channel& ch = *slot;
-  if (ch.is_presence() && !ch.roster().contains(user_id) && ch.roster().user_count() >= app.max_presence_members) {
-    if (ch.empty()) state.channels.erase(name);
-    refuse_subscription(c, name, "LimitReached", 403, code(ErrorCode::PresenceLimit),
-                        "Presence channel is full (" + std::to_string(app.max_presence_members) + " members)");
-    return;
+  Subscription subscription{user_id, 0};
+  std::optional<ChannelDirectory::Join> join;
+  if (type == ChannelType::Presence) {
+    join = hub_.directory().join(app, name, worker_, user_id, user_info,
+                                 announcer(app, name, messages::member_added(name, user_id, user_info), &c));
+    if (!join) {
+      refuse_subscription(c, name, "LimitReached", 403, code(ErrorCode::PresenceLimit),
+                          "Presence channel is full (" + std::to_string(app.max_presence_members) + " members)");
+      return;
+    }
+    subscription.roster_version = join->version;
+  } else {
+    hub_.directory().subscribed(app, name, worker_);
   }
-
-  ch.add(&c);
-  c.subscriptions().emplace(name, user_id);
-  if (!ch.is_presence()) {
+  auto& slot = channels_of(app)[name];
+  if (!slot) slot = std::make_unique<Channel>(name);
+  slot->add(&c);
+  c.subscriptions().emplace(name, std::move(subscription));
+  if (!join) {
     send(c, messages::subscription_succeeded(name, "{}"));
     return;
   }
-  bool first = ch.roster().add(user_id, user_info);
-  send(c, messages::subscription_succeeded(name, ch.roster().to_json()));
-  if (first) broadcast(ch, messages::member_added(name, user_id, user_info), &c);
+  send(c, messages::subscription_succeeded(name, join->roster_json));
+  if (join->first && hub_.workers() == 1)
+    deliver_local(app, name, messages::member_added(name, user_id, user_info), &c, {}, join->version);
+}
+
+ChannelDirectory::Announce Engine::announcer(const App& app, const std::string& channel, std::string text,
+                                             const Connection* except) {
+  if (hub_.workers() == 1) return [](uint64_t, uint64_t) {};  // delivered locally, in order anyway
+  return [this, &app, &channel, text = std::move(text), except](uint64_t version, uint64_t workers) {
+    Delivery d;
+    d.app = &app;
+    d.channel = channel;
+    d.text = std::make_shared<const std::string>(text);
+    if (except) d.except_socket_id = except->socket_id();
+    d.roster_version = version;
+    hub_.post(workers, d);
+  };
 }
 
 void Engine::unsubscribe(Connection& c, const std::string& name) {
   auto sub = c.subscriptions().find(name);
   if (sub == c.subscriptions().end()) return;
-  std::string user_id = std::move(sub->second);
+  std::string user_id = std::move(sub->second.user_id);
   c.subscriptions().erase(sub);
 
-  AppState& state = state_of(c.app());
-  auto it = state.channels.find(name);
-  if (it == state.channels.end()) return;
+  const App& app = c.app();
+  Channels& channels = channels_of(app);
+  auto it = channels.find(name);
+  if (it == channels.end()) return;
   Channel& ch = *it->second;
   ch.remove(&c);
-  if (ch.is_presence() && ch.roster().remove(user_id)) broadcast(ch, messages::member_removed(name, user_id), nullptr);
-  if (ch.empty()) state.channels.erase(it);
+  size_t local = ch.subscription_count();
+  bool presence = ch.is_presence();
+  if (local == 0) channels.erase(it);
+  if (!presence) {
+    hub_.directory().unsubscribed(app, name, worker_, local);
+    return;
+  }
+  auto leave = hub_.directory().leave(app, name, worker_, local, user_id,
+                                     announcer(app, name, messages::member_removed(name, user_id), nullptr));
+  if (leave.last && hub_.workers() == 1)
+    deliver_local(app, name, messages::member_removed(name, user_id), nullptr, {}, leave.version);
 }
 
 void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
@@ -309,16 +332,42 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
     send_error(c, code(ErrorCode::PayloadTooLarge), "Event data is larger than 10240 bytes");
     return;
   }
-  auto& channels = state_of(app).channels;
-  auto it = channels.find(name);
-  if (it == channels.end()) return;
-  broadcast(*it->second, messages::channel_event_raw(m.event, name, data, sub->second), &c);
+  broadcast(app, name, messages::channel_event_raw(m.event, name, data, sub->second.user_id), &c);
 }
 
-void Engine::broadcast(Channel& ch, std::string_view text, const Connection* except) {
+void Engine::broadcast(const App& app, const std::string& channel, std::string text, const Connection* except,
+                       std::string_view except_socket_id, uint64_t roster_version) {
+  deliver_local(app, channel, text, except, except_socket_id, roster_version);
+  if (hub_.workers() < 2) return;
+  Delivery d;
+  d.app = &app;
+  d.channel = channel;
+  d.text = std::make_shared<const std::string>(std::move(text));
+  d.except_socket_id = except ? except->socket_id() : std::string(except_socket_id);
+  d.roster_version = roster_version;
+  hub_.forward(worker_, d);
+}
+
+void Engine::deliver(const Delivery& d) {
+  deliver_local(*d.app, d.channel, *d.text, nullptr, d.except_socket_id, d.roster_version);
+}
+
+void Engine::deliver_local(const App& app, const std::string& channel, std::string_view text,
+                           const Connection* except, std::string_view except_socket_id, uint64_t roster_version) {
+  Channels& channels = channels_of(app);
+  auto it = channels.find(channel);
+  if (it == channels.end()) return;
+  if (!except && !except_socket_id.empty()) {
+    auto s = by_socket_id_.find(std::string(except_socket_id));
+    if (s != by_socket_id_.end()) except = s->second;
+  }
   FramePtr frame = Frame::make(text);
-  for (Connection* s : ch.subscribers())
-    if (s != except) send(*s, frame);
+  for (Connection* s : it->second->subscribers()) {
+    if (s == except) continue;
+    // A member event already contained in the roster this subscriber was given is skipped.
+    if (roster_version && s->subscriptions().at(channel).roster_version >= roster_version) continue;
+    send(*s, frame);
+  }
 }
 
 void Engine::on_closed(Connection* c) {
@@ -353,42 +402,7 @@ void Engine::tick() {
 
 void Engine::publish(const App& app, std::string_view channel, std::string_view event, std::string_view data,
                      std::string_view except_socket_id) {
-  auto& channels = state_of(app).channels;
-  auto it = channels.find(std::string(channel));
-  if (it == channels.end()) return;
-  const Connection* except = nullptr;
-  if (!except_socket_id.empty()) {
-    auto s = by_socket_id_.find(std::string(except_socket_id));
-    if (s != by_socket_id_.end()) except = s->second;
-  }
-  broadcast(*it->second, messages::channel_event(event, channel, data), except);
-}
-
-ChannelSnapshot Engine::channel_snapshot(const App& app, const std::string& channel) const {
-  ChannelSnapshot snap;
-  snap.presence = channel_type(channel) == ChannelType::Presence;
-  const auto& channels = state_of(app).channels;
-  auto it = channels.find(channel);
-  if (it == channels.end()) return snap;
-  snap.occupied = true;
-  snap.subscription_count = it->second->subscription_count();
-  snap.user_count = it->second->roster().user_count();
-  return snap;
-}
-
-std::vector<std::pair<std::string, ChannelSnapshot>> Engine::occupied_channels(const App& app,
-                                                                               std::string_view prefix) const {
-  std::vector<std::pair<std::string, ChannelSnapshot>> out;
-  for (const auto& [name, ch] : state_of(app).channels)
-    if (starts_with(name, prefix)) out.emplace_back(name, channel_snapshot(app, name));
-  return out;
-}
-
-std::optional<std::string> Engine::presence_users(const App& app, const std::string& channel) const {
-  const auto& channels = state_of(app).channels;
-  auto it = channels.find(channel);
-  if (it == channels.end()) return std::nullopt;
-  return it->second->roster().users_json();
+  broadcast(app, std::string(channel), messages::channel_event(event, channel, data), nullptr, except_socket_id);
 }
 
 }  // namespace raptor

@@ -1,7 +1,8 @@
-// The engine: apps, connections, channels, presence and fan-out for one event loop.
+// The engine of one worker: its connections, their subscriptions and fan-out to them.
 // Plain C++: the transport (net/) feeds it client frames and closes, and drains each
 // connection's queue when woken through the Transport interface. Single-threaded: every call
-// comes from the loop that owns the connections.
+// comes from the worker's own loop. What spans workers (counts, presence rosters, events for
+// subscribers elsewhere) goes through the Hub.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -16,6 +17,7 @@
 #include "core/app.h"
 #include "core/channel.h"
 #include "core/connection.h"
+#include "core/hub.h"
 
 namespace raptor {
 
@@ -44,18 +46,13 @@ struct Admission {
   std::string reason;
 };
 
-struct ChannelSnapshot {
-  bool occupied = false;
-  size_t subscription_count = 0;
-  size_t user_count = 0;
-  bool presence = false;
-};
-
 class Engine {
  public:
   using Clock = std::function<int64_t()>;  // milliseconds, monotonic
 
-  Engine(std::vector<App> apps, EngineLimits limits, Transport& transport, Clock clock = {});
+  // `apps` and `hub` are shared by every worker and outlive the engine.
+  Engine(const std::vector<App>& apps, EngineLimits limits, Transport& transport, Hub& hub, size_t worker,
+         Clock clock = {});
   ~Engine();
 
   const App* app_by_key(std::string_view key) const;
@@ -77,27 +74,21 @@ class Engine {
   // Periodic work: pings and pong time-outs. Call about once a second.
   void tick();
 
+  // An event from another worker, for this worker's subscribers.
+  void deliver(const Delivery& d);
+
   // --- server side (HTTP API) ---
-  // Sends an API event to a channel's subscribers except `except_socket_id`.
+  // Sends an API event to a channel's subscribers, on every worker, except `except_socket_id`.
   void publish(const App& app, std::string_view channel, std::string_view event, std::string_view data,
                std::string_view except_socket_id);
-  ChannelSnapshot channel_snapshot(const App& app, const std::string& channel) const;
-  // Occupied channels of `app` whose names start with `prefix`.
-  std::vector<std::pair<std::string, ChannelSnapshot>> occupied_channels(const App& app,
-                                                                         std::string_view prefix) const;
-  // The presence roster's users as a JSON array, or nullopt when the channel is empty.
-  std::optional<std::string> presence_users(const App& app, const std::string& channel) const;
+  const ChannelDirectory& directory() const { return hub_.directory(); }
 
   size_t connection_count() const { return connections_.size(); }
 
  private:
-  struct AppState {
-    App app;
-    std::unordered_map<std::string, std::unique_ptr<Channel>> channels;
-  };
+  using Channels = std::unordered_map<std::string, std::unique_ptr<Channel>>;
 
-  AppState& state_of(const App& app);
-  const AppState& state_of(const App& app) const;
+  Channels& channels_of(const App& app) { return channels_[&app]; }
   std::string new_socket_id();
   void send(Connection& c, FramePtr frame);
   void send(Connection& c, std::string_view text) { send(c, Frame::make(text)); }
@@ -109,14 +100,25 @@ class Engine {
                            int code, std::string_view message);
   void unsubscribe(Connection& c, const std::string& channel);
   void client_event(Connection& c, const messages::ClientMessage& m);
-  // Sends one frame to every subscriber of `ch` except `except`.
-  void broadcast(Channel& ch, std::string_view text, const Connection* except);
+  // Announces a presence change through every worker's mailbox (this one's too), so that all
+  // see the changes of a channel in one order; see ChannelDirectory.
+  ChannelDirectory::Announce announcer(const App& app, const std::string& channel, std::string text,
+                                       const Connection* except);
+  // Sends an event to the channel's subscribers here and on the other workers.
+  void broadcast(const App& app, const std::string& channel, std::string text, const Connection* except,
+                 std::string_view except_socket_id = {}, uint64_t roster_version = 0);
+  // Sends a frame to this worker's subscribers of `channel`; see ChannelDirectory for versions.
+  void deliver_local(const App& app, const std::string& channel, std::string_view text,
+                     const Connection* except, std::string_view except_socket_id, uint64_t roster_version);
 
-  std::vector<std::unique_ptr<AppState>> apps_;
+  const std::vector<App>& apps_;
   EngineLimits limits_;
   Transport& transport_;
+  Hub& hub_;
+  size_t worker_;
   Clock clock_;
   std::mt19937_64 rng_;
+  std::unordered_map<const App*, Channels> channels_;
   std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
   std::unordered_map<std::string, Connection*> by_socket_id_;
 };

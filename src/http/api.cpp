@@ -119,7 +119,7 @@ Response publish_events(Engine& engine, const App& app, const Request& req) {
   for (size_t i = 0; i < ev.channels.size(); ++i) {
     if (i) out += ',';
     json::append_quoted(out, ev.channels[i]);
-    out += ':' + attributes_json(engine.channel_snapshot(app, ev.channels[i]), ev.info);
+    out += ':' + attributes_json(engine.directory().snapshot(app, ev.channels[i]), ev.info);
   }
   return {200, out + "}}"};
 }
@@ -143,7 +143,7 @@ Response publish_batch(Engine& engine, const App& app, const Request& req) {
   std::string out = "{\"batch\":[";
   for (size_t i = 0; i < events.size(); ++i) {
     if (i) out += ',';
-    out += attributes_json(engine.channel_snapshot(app, events[i].channels[0]), events[i].info);
+    out += attributes_json(engine.directory().snapshot(app, events[i].channels[0]), events[i].info);
   }
   return {200, out + "]}"};
 }
@@ -156,7 +156,7 @@ Response list_channels(const Engine& engine, const App& app, const Request& req)
     return error(400, "info=user_count requires filter_by_prefix=presence-");
   std::string out = "{\"channels\":{";
   bool first = true;
-  for (const auto& [name, snap] : engine.occupied_channels(app, prefix ? *prefix : "")) {
+  for (const auto& [name, snap] : engine.directory().occupied(app, prefix ? *prefix : "")) {
     if (!first) out += ',';
     first = false;
     json::append_quoted(out, name);
@@ -169,7 +169,7 @@ Response show_channel(const Engine& engine, const App& app, const std::string& n
   if (!is_valid_channel_name(name, true)) return error(400, "Invalid channel name");
   const std::string* info_param = req.param("info");
   InfoRequest info = info_param ? parse_info(*info_param) : InfoRequest{};
-  ChannelSnapshot snap = engine.channel_snapshot(app, name);
+  ChannelSnapshot snap = engine.directory().snapshot(app, name);
   if (info.user_count && !snap.presence) return error(400, "user_count is only available for presence channels");
   std::string attrs = attributes_json(snap, info);
   std::string out = std::string("{\"occupied\":") + (snap.occupied ? "true" : "false");
@@ -180,7 +180,7 @@ Response show_channel(const Engine& engine, const App& app, const std::string& n
 Response channel_users(const Engine& engine, const App& app, const std::string& name) {
   if (!is_valid_channel_name(name, true)) return error(400, "Invalid channel name");
   if (channel_type(name) != ChannelType::Presence) return error(400, "Users are only available for presence channels");
-  return {200, "{\"users\":" + engine.presence_users(app, name).value_or("[]") + "}"};
+  return {200, "{\"users\":" + engine.directory().users(app, name).value_or("[]") + "}"};
 }
 
 Response route_app(Engine& engine, const App& app, const Request& req, const std::string& rest) {

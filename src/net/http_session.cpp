@@ -62,11 +62,11 @@ int respond(lws* wsi, const http::Response& r) {
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-int finish(Server& server, lws* wsi, Session* s) {
+int finish(Worker& worker, lws* wsi, Session* s) {
   HttpExchange* x = s->http;
   s->http = nullptr;
   http::Response r = x->too_large ? http::error(413, "Request body is larger than 1 MiB")
-                                  : http::handle(server.engine(), x->request, time(nullptr));
+                                  : http::handle(worker.engine(), x->request, time(nullptr));
   if (r.status >= 400) log::info("http %s %s -> %d", x->request.method.c_str(), x->request.path.c_str(), r.status);
   delete x;
   return respond(wsi, r);
@@ -75,7 +75,7 @@ int finish(Server& server, lws* wsi, Session* s) {
 }  // namespace
 
 // Returns 1 for reasons it does not handle.
-int on_http(Server& server, lws* wsi, int reason, Session* s, void* in, size_t len) {
+int on_http(Worker& worker, lws* wsi, int reason, Session* s, void* in, size_t len) {
   switch (reason) {
     case LWS_CALLBACK_HTTP: {
       delete s->http;
@@ -87,9 +87,9 @@ int on_http(Server& server, lws* wsi, int reason, Session* s, void* in, size_t l
       long length = content_length(wsi);
       if (length > long(http::kMaxBodyBytes)) {
         s->http->too_large = true;
-        return finish(server, wsi, s);
+        return finish(worker, wsi, s);
       }
-      if (length <= 0) return finish(server, wsi, s);
+      if (length <= 0) return finish(worker, wsi, s);
       return 0;  // the body follows in HTTP_BODY
     }
     case LWS_CALLBACK_HTTP_BODY:
@@ -100,7 +100,7 @@ int on_http(Server& server, lws* wsi, int reason, Session* s, void* in, size_t l
         s->http->request.body.append(static_cast<const char*>(in), len);
       return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-      return s->http ? finish(server, wsi, s) : -1;
+      return s->http ? finish(worker, wsi, s) : -1;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
       delete s->http;

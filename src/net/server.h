@@ -1,11 +1,17 @@
-// The network side: one libwebsockets context serving WebSocket (/app/{key}) and HTTP on one
-// port, with optional TLS. It owns the engine, feeds it frames and requests, and writes what
-// the engine queues. This directory is the only place that includes libwebsockets.
+// The network side. A Server runs one Worker per thread; each worker has its own
+// libwebsockets context listening on the shared port (SO_REUSEPORT, so the kernel spreads
+// connections over them), its own Engine and its own connections, and a mailbox through which
+// the other workers hand it events for its subscribers. This directory is the only place that
+// includes libwebsockets.
 #pragma once
+#include <atomic>
 #include <memory>
+#include <mutex>
+#include <vector>
 
 #include "config/config.h"
 #include "core/engine.h"
+#include "core/hub.h"
 
 struct lws;
 struct lws_context;
@@ -14,32 +20,56 @@ namespace raptor::net {
 
 // Per-socket state that libwebsockets allocates for us (zeroed).
 struct Session {
-  Connection* conn;        // WebSocket: the engine's connection
-  std::string* rx;         // WebSocket: the message being reassembled
+  Connection* conn;           // WebSocket: the engine's connection
+  std::string* rx;            // WebSocket: the message being reassembled
   struct HttpExchange* http;  // HTTP: the request being read
 };
 
-class Server : public Transport {
+class Worker : public Transport, public Mailbox {
  public:
-  explicit Server(const Config& config);
-  ~Server() override;
+  Worker(const Config& config, Hub& hub, size_t index);
+  ~Worker() override;
 
-  // Serves until SIGINT or SIGTERM; returns the process exit status.
-  int run();
+  // Opens the listening socket; false (with a logged reason) when it cannot.
+  bool listen();
+  // Serves until `stop` is set and stop() called; on the worker's own thread.
+  void serve(const std::atomic<bool>& stop);
+  // Wakes the loop so that it notices `stop`; from any thread.
+  void interrupt();
 
   void wake(Connection& c) override;
+  void post(Delivery d) override;
+  // Hands the mailbox's deliveries to the engine; on the worker's thread.
+  void drain_mailbox();
 
-  Engine& engine() { return *engine_; }
+  Engine& engine() { return engine_; }
   const Config& config() const { return config_; }
 
  private:
-  Config config_;
-  std::unique_ptr<Engine> engine_;
+  const Config& config_;
+  size_t index_;
+  Engine engine_;
   lws_context* context_ = nullptr;
+  std::mutex mailbox_mutex_;  // guards the two below, and context_ against a wake-up during teardown
+  std::vector<Delivery> mailbox_;
+  bool accepting_mail_ = false;
+};
+
+class Server {
+ public:
+  explicit Server(const Config& config);
+  ~Server();
+  // Serves until SIGINT or SIGTERM; returns the process exit status.
+  int run();
+
+ private:
+  Config config_;
+  Hub hub_;
+  std::vector<std::unique_ptr<Worker>> workers_;
 };
 
 // Callback halves, by role (websocket_session.cpp, http_session.cpp).
-int on_websocket(Server& server, lws* wsi, int reason, Session* session, void* in, size_t len);
-int on_http(Server& server, lws* wsi, int reason, Session* session, void* in, size_t len);
+int on_websocket(Worker& worker, lws* wsi, int reason, Session* session, void* in, size_t len);
+int on_http(Worker& worker, lws* wsi, int reason, Session* session, void* in, size_t len);
 
 }  // namespace raptor::net

@@ -85,8 +85,8 @@ int write_pending(lws* wsi, Connection& c) {
 
 }  // namespace
 
-int on_websocket(Server& server, lws* wsi, int reason, Session* s, void* in, size_t len) {
-  Engine& engine = server.engine();
+int on_websocket(Worker& worker, lws* wsi, int reason, Session* s, void* in, size_t len) {
+  Engine& engine = worker.engine();
   switch (reason) {
     case LWS_CALLBACK_ESTABLISHED: {
       char protocol[16];
@@ -100,7 +100,7 @@ int on_websocket(Server& server, lws* wsi, int reason, Session* s, void* in, siz
     }
     case LWS_CALLBACK_RECEIVE: {
       if (!s->conn) return -1;
-      if (s->rx->size() + len > server.config().max_message_bytes)
+      if (s->rx->size() + len > worker.config().max_message_bytes)
         return close_with(wsi, static_cast<int>(CloseCode::MessageTooBig), "Message too large");
       s->rx->append(static_cast<const char*>(in), len);
       if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi)) return 0;

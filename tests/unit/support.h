@@ -211,14 +211,17 @@ inline std::vector<std::string> events_of(const std::vector<std::string>& frames
   return out;
 }
 
-// One engine with a fake clock and a recording transport. Not copyable: the clock is captured.
+// One engine (a single worker) with a fake clock and a recording transport. Not copyable: the
+// clock is captured.
 struct EngineHarness {
   FakeClock clock;
   RecordingTransport transport;
+  std::vector<App> apps;
+  Hub hub{1};
   Engine engine;
 
-  explicit EngineHarness(std::vector<App> apps = {reference_app()}, EngineLimits limits = {})
-      : engine(std::move(apps), limits, transport, [this] { return clock.now_ms; }) {}
+  explicit EngineHarness(std::vector<App> app_list = {reference_app()}, EngineLimits limits = {})
+      : apps(std::move(app_list)), engine(apps, limits, transport, hub, 0, [this] { return clock.now_ms; }) {}
   EngineHarness(const EngineHarness&) = delete;
   EngineHarness& operator=(const EngineHarness&) = delete;
 

@@ -110,15 +110,16 @@ TEST_CASE("liveness: activity clears an outstanding ping", "[connection]") {
   CHECK(c.ping_sent_ms() == 0);
 }
 
-TEST_CASE("subscriptions map channel to presence user id", "[connection]") {
+TEST_CASE("subscriptions map channel to presence user id and roster version", "[connection]") {
   App app = raptor::test::reference_app();
   Connection c(app, "1.2", nullptr, 0);
-  c.subscriptions().emplace("presence-a", "42");
-  c.subscriptions().emplace("public", "");
+  c.subscriptions().emplace("presence-a", raptor::Subscription{"42", 7});
+  c.subscriptions().emplace("public", raptor::Subscription{});
   CHECK(c.subscribed("presence-a"));
   CHECK(c.subscribed("public"));
   CHECK_FALSE(c.subscribed("other"));
-  CHECK(c.subscriptions().at("presence-a") == "42");
+  CHECK(c.subscriptions().at("presence-a").user_id == "42");
+  CHECK(c.subscriptions().at("presence-a").roster_version == 7);
 }
 
 TEST_CASE("client-event tokens: N per fixed one-second window", "[connection]") {

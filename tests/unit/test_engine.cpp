@@ -213,7 +213,7 @@ TEST_CASE("public subscribe accepts an empty or missing auth", "[engine][subscri
   h.send(c, subscribe_frame("other", std::nullopt));
   CHECK(drain(c) == std::vector<std::string>{ack("other")});
   CHECK(c.subscribed("my-channel"));
-  ChannelSnapshot s = h.engine.channel_snapshot(h.app(), "my-channel");
+  ChannelSnapshot s = h.engine.directory().snapshot(h.app(), "my-channel");
   CHECK(s.occupied);
   CHECK(s.subscription_count == 1);
   CHECK_FALSE(s.presence);
@@ -226,7 +226,7 @@ TEST_CASE("private subscribe with key:HMAC(socket_id:channel) succeeds", "[engin
     INFO(ch);
     h.send(c, subscribe_frame(ch, channel_auth(h.app(), c.socket_id(), ch)));
     CHECK(drain(c) == std::vector<std::string>{ack(ch)});
-    CHECK(h.engine.channel_snapshot(h.app(), ch).subscription_count == 1);
+    CHECK(h.engine.directory().snapshot(h.app(), ch).subscription_count == 1);
   }
 }
 
@@ -251,7 +251,7 @@ TEST_CASE("private subscribe with a wrong signature is refused with 4304", "[eng
     h.send(c, subscribe_frame(ch, auth));
     require_refused(drain(c), ch, "AuthError", 401, 4304);
     CHECK_FALSE(c.subscribed(ch));
-    CHECK_FALSE(h.engine.channel_snapshot(h.app(), ch).occupied);
+    CHECK_FALSE(h.engine.directory().snapshot(h.app(), ch).occupied);
     CHECK_FALSE(c.closing());
   }
   CHECK(drain(other).empty());
@@ -278,7 +278,7 @@ TEST_CASE("presence subscribe signs channel_data and returns the roster", "[engi
           "{\"event\":\"pusher_internal:subscription_succeeded\",\"channel\":\"presence-room\",\"data\":"
           "\"{\\\"presence\\\":{\\\"ids\\\":[\\\"1\\\"],\\\"hash\\\":{\\\"1\\\":{\\\"name\\\":\\\"A\\\"}},"
           "\\\"count\\\":1}}\"}");
-    ChannelSnapshot s = h.engine.channel_snapshot(h.app(), ch);
+    ChannelSnapshot s = h.engine.directory().snapshot(h.app(), ch);
     CHECK(s.presence);
     CHECK(s.user_count == 1);
     CHECK(s.subscription_count == 1);
@@ -299,8 +299,8 @@ TEST_CASE("presence subscribe signs channel_data and returns the roster", "[engi
   SECTION("refusals leave no member behind") {
     h.send(c, subscribe_frame(ch, "bad:sig", data));
     drain(c);
-    CHECK_FALSE(h.engine.channel_snapshot(h.app(), ch).occupied);
-    CHECK_FALSE(h.engine.presence_users(h.app(), ch).has_value());
+    CHECK_FALSE(h.engine.directory().snapshot(h.app(), ch).occupied);
+    CHECK_FALSE(h.engine.directory().users(h.app(), ch).has_value());
   }
 }
 
@@ -320,7 +320,7 @@ TEST_CASE("presence user ids: numbers become strings, missing or long ids are re
     const cJSON* ids = member(presence, "ids");
     REQUIRE(cJSON_GetArraySize(ids) == 1);
     CHECK(std::string(cJSON_GetArrayItem(ids, 0)->valuestring) == "10");
-    CHECK(h.engine.presence_users(h.app(), ch) == std::optional<std::string>("[{\"id\":\"10\"}]"));
+    CHECK(h.engine.directory().users(h.app(), ch) == std::optional<std::string>("[{\"id\":\"10\"}]"));
   }
   SECTION("no user_info") {
     auto frames = h.join(c, ch, "{\"user_id\":\"u\"}");
@@ -376,8 +376,8 @@ TEST_CASE("a full presence channel refuses new users but not new connections of 
   require_refused(drain(c), ch, "LimitReached", 403, 4305);
   CHECK_FALSE(c.subscribed(ch));
   h.join_ok(a2, ch, channel_data("a"));
-  CHECK(h.engine.channel_snapshot(h.app(), ch).user_count == 2);
-  CHECK(h.engine.channel_snapshot(h.app(), ch).subscription_count == 3);
+  CHECK(h.engine.directory().snapshot(h.app(), ch).user_count == 2);
+  CHECK(h.engine.directory().snapshot(h.app(), ch).subscription_count == 3);
 }
 
 TEST_CASE("a full presence channel that is empty is not left behind", "[engine][subscribe][presence]") {
@@ -388,8 +388,8 @@ TEST_CASE("a full presence channel that is empty is not left behind", "[engine][
   const std::string ch = "presence-none";
   h.send(c, subscribe_frame(ch, channel_auth(h.app(), c.socket_id(), ch, channel_data("a")), channel_data("a")));
   require_refused(drain(c), ch, "LimitReached", 403, 4305);
-  CHECK_FALSE(h.engine.channel_snapshot(h.app(), ch).occupied);
-  CHECK(h.engine.occupied_channels(h.app(), "").empty());
+  CHECK_FALSE(h.engine.directory().snapshot(h.app(), ch).occupied);
+  CHECK(h.engine.directory().occupied(h.app(), "").empty());
 }
 
 TEST_CASE("invalid channel names are refused with 4303", "[engine][subscribe]") {
@@ -401,7 +401,7 @@ TEST_CASE("invalid channel names are refused with 4303", "[engine][subscribe]") 
     h.send(c, subscribe_frame(name));
     require_refused(drain(c), name, "InvalidChannel", 400, 4303);
   }
-  CHECK(h.engine.occupied_channels(h.app(), "").empty());
+  CHECK(h.engine.directory().occupied(h.app(), "").empty());
 }
 
 TEST_CASE("a duplicate subscribe is acknowledged again and changes nothing", "[engine][subscribe]") {
@@ -411,9 +411,9 @@ TEST_CASE("a duplicate subscribe is acknowledged again and changes nothing", "[e
     h.join_ok(c, "news");
     h.send(c, subscribe_frame("news"));
     CHECK(drain(c) == std::vector<std::string>{ack("news")});
-    CHECK(h.engine.channel_snapshot(h.app(), "news").subscription_count == 1);
+    CHECK(h.engine.directory().snapshot(h.app(), "news").subscription_count == 1);
     h.send(c, unsubscribe_frame("news"));  // one unsubscribe is enough
-    CHECK_FALSE(h.engine.channel_snapshot(h.app(), "news").occupied);
+    CHECK_FALSE(h.engine.directory().snapshot(h.app(), "news").occupied);
   }
   SECTION("private, even with a bad signature the second time") {
     h.join_ok(c, "private-x");
@@ -432,7 +432,7 @@ TEST_CASE("a duplicate subscribe is acknowledged again and changes nothing", "[e
     REQUIRE(f.inner);
     CHECK(number_of(member(f.inner.get(), "presence"), "count") == 2);
     CHECK(drain(watcher).empty());
-    CHECK(h.engine.channel_snapshot(h.app(), "presence-r").subscription_count == 2);
+    CHECK(h.engine.directory().snapshot(h.app(), "presence-r").subscription_count == 2);
   }
 }
 
@@ -445,12 +445,12 @@ TEST_CASE("unsubscribe leaves the channel and the last one out removes it", "[en
   h.send(a, unsubscribe_frame("news"));
   CHECK(drain(a).empty());  // no reply is defined
   CHECK_FALSE(a.subscribed("news"));
-  CHECK(h.engine.channel_snapshot(h.app(), "news").subscription_count == 1);
+  CHECK(h.engine.directory().snapshot(h.app(), "news").subscription_count == 1);
   h.engine.publish(h.app(), "news", "e", "d", "");
   CHECK(drain(a).empty());
   CHECK(drain(b).size() == 1);
   h.send(b, unsubscribe_frame("news"));
-  CHECK_FALSE(h.engine.channel_snapshot(h.app(), "news").occupied);
+  CHECK_FALSE(h.engine.directory().snapshot(h.app(), "news").occupied);
   h.send(b, unsubscribe_frame("never-subscribed"));  // silently nothing
   CHECK(drain(b).empty());
 }
@@ -483,7 +483,7 @@ TEST_CASE("presence is per user: one member_added, member_removed after the last
         "\\\"o\\\":{\\\"name\\\":\\\"O\\\"}},\\\"count\\\":2}}\"}");
   CHECK(drain(observer).empty());
   CHECK(drain(a1).empty());
-  ChannelSnapshot s = h.engine.channel_snapshot(h.app(), ch);
+  ChannelSnapshot s = h.engine.directory().snapshot(h.app(), ch);
   CHECK(s.user_count == 2);
   CHECK(s.subscription_count == 3);
 
@@ -491,15 +491,15 @@ TEST_CASE("presence is per user: one member_added, member_removed after the last
   h.send(a1, unsubscribe_frame(ch));
   CHECK(drain(observer).empty());
   CHECK(drain(a2).empty());
-  CHECK(h.engine.channel_snapshot(h.app(), ch).user_count == 2);
+  CHECK(h.engine.directory().snapshot(h.app(), ch).user_count == 2);
 
   // a2 disconnects: now a is gone.
   h.engine.on_closed(&a2);
   CHECK(drain(observer) == std::vector<std::string>{"{\"event\":\"pusher_internal:member_removed\",\"channel\":"
                                                     "\"presence-room\",\"data\":\"{\\\"user_id\\\":\\\"a\\\"}\"}"});
   CHECK(drain(a1).empty());
-  CHECK(h.engine.channel_snapshot(h.app(), ch).user_count == 1);
-  CHECK(h.engine.presence_users(h.app(), ch) == std::optional<std::string>("[{\"id\":\"o\"}]"));
+  CHECK(h.engine.directory().snapshot(h.app(), ch).user_count == 1);
+  CHECK(h.engine.directory().users(h.app(), ch) == std::optional<std::string>("[{\"id\":\"o\"}]"));
 }
 
 TEST_CASE("member_added reaches every other subscriber, never the joiner", "[engine][presence]") {
@@ -845,43 +845,43 @@ TEST_CASE("channel_snapshot, occupied_channels and presence_users", "[engine][qu
   h.join_ok(b, "presence-room", channel_data("1", "{\"n\":1}"));
   h.join_ok(other, "only-in-second");
 
-  ChannelSnapshot news = h.engine.channel_snapshot(h.app(), "news");
+  ChannelSnapshot news = h.engine.directory().snapshot(h.app(), "news");
   CHECK(news.occupied);
   CHECK(news.subscription_count == 2);
   CHECK(news.user_count == 0);
   CHECK_FALSE(news.presence);
 
-  ChannelSnapshot room = h.engine.channel_snapshot(h.app(), "presence-room");
+  ChannelSnapshot room = h.engine.directory().snapshot(h.app(), "presence-room");
   CHECK(room.occupied);
   CHECK(room.presence);
   CHECK(room.user_count == 2);
   CHECK(room.subscription_count == 2);
 
-  ChannelSnapshot empty = h.engine.channel_snapshot(h.app(), "presence-empty");
+  ChannelSnapshot empty = h.engine.directory().snapshot(h.app(), "presence-empty");
   CHECK_FALSE(empty.occupied);
   CHECK(empty.presence);
   CHECK(empty.subscription_count == 0);
   CHECK(empty.user_count == 0);
 
-  CHECK_FALSE(h.engine.channel_snapshot(h.app(), "only-in-second").occupied);
-  CHECK(h.engine.channel_snapshot(h.app("second-key"), "only-in-second").occupied);
+  CHECK_FALSE(h.engine.directory().snapshot(h.app(), "only-in-second").occupied);
+  CHECK(h.engine.directory().snapshot(h.app("second-key"), "only-in-second").occupied);
 
   auto names = [](const std::vector<std::pair<std::string, ChannelSnapshot>>& v) {
     std::set<std::string> out;
     for (const auto& p : v) out.insert(p.first);
     return out;
   };
-  CHECK(names(h.engine.occupied_channels(h.app(), "")) ==
+  CHECK(names(h.engine.directory().occupied(h.app(), "")) ==
         std::set<std::string>{"news", "private-a", "presence-room"});
-  auto presence_only = h.engine.occupied_channels(h.app(), "presence-");
+  auto presence_only = h.engine.directory().occupied(h.app(), "presence-");
   REQUIRE(presence_only.size() == 1);
   CHECK(presence_only[0].first == "presence-room");
   CHECK(presence_only[0].second.user_count == 2);
-  CHECK(h.engine.occupied_channels(h.app(), "nothing-").empty());
+  CHECK(h.engine.directory().occupied(h.app(), "nothing-").empty());
 
-  CHECK(h.engine.presence_users(h.app(), "presence-room") ==
+  CHECK(h.engine.directory().users(h.app(), "presence-room") ==
         std::optional<std::string>("[{\"id\":\"1\"},{\"id\":\"2\"}]"));
-  CHECK_FALSE(h.engine.presence_users(h.app(), "presence-empty").has_value());
+  CHECK_FALSE(h.engine.directory().users(h.app(), "presence-empty").has_value());
 }
 
 TEST_CASE("on_closed leaves every channel and forgets the connection", "[engine]") {
@@ -897,9 +897,9 @@ TEST_CASE("on_closed leaves every channel and forgets the connection", "[engine]
 
   h.engine.on_closed(&a);
   CHECK(h.engine.connection_count() == 1);
-  CHECK(h.engine.channel_snapshot(h.app(), "news").subscription_count == 1);
-  CHECK_FALSE(h.engine.channel_snapshot(h.app(), "private-a").occupied);
-  CHECK_FALSE(h.engine.channel_snapshot(h.app(), "presence-room").occupied);
+  CHECK(h.engine.directory().snapshot(h.app(), "news").subscription_count == 1);
+  CHECK_FALSE(h.engine.directory().snapshot(h.app(), "private-a").occupied);
+  CHECK_FALSE(h.engine.directory().snapshot(h.app(), "presence-room").occupied);
   // The closed socket id no longer excludes anyone... and is not confused with b.
   h.engine.publish(h.app(), "news", "e", "d", a_id);
   CHECK(drain(b).size() == 1);

@@ -1,0 +1,140 @@
+#include "core/channel_directory.h"
+
+#include "protocol/channel_name.h"
+
+namespace raptor {
+
+void ChannelDirectory::add(Record& r, size_t worker) {
+  ++r.subscriptions;
+  r.workers |= uint64_t(1) << worker;
+}
+
+void ChannelDirectory::remove(Record& r, size_t worker, size_t local_count) {
+  if (r.subscriptions > 0) --r.subscriptions;
+  if (local_count == 0) r.workers &= ~(uint64_t(1) << worker);
+}
+
+void ChannelDirectory::subscribed(const App& app, const std::string& channel, size_t worker) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  add(apps_[&app][channel], worker);
+}
+
+void ChannelDirectory::unsubscribed(const App& app, const std::string& channel, size_t worker, size_t local_count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto app_it = apps_.find(&app);
+  if (app_it == apps_.end()) return;
+  auto it = app_it->second.find(channel);
+  if (it == app_it->second.end()) return;
+  remove(it->second, worker, local_count);
+  erase_if_unused(app_it->second, it);
+}
+
+void ChannelDirectory::erase_if_unused(Channels& channels, Channels::iterator it) {
+  const Record& r = it->second;
+  if (r.subscriptions == 0 && r.workers == 0 && r.roster.user_count() == 0) channels.erase(it);
+}
+
+std::optional<ChannelDirectory::Join> ChannelDirectory::join(const App& app, const std::string& channel,
+                                                             size_t worker, const std::string& user_id,
+                                                             std::string user_info_json, const Announce& announce) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Channels& channels = apps_[&app];
+  auto it = channels.try_emplace(channel).first;
+  Record& r = it->second;
+  if (!r.roster.contains(user_id) && r.roster.user_count() >= app.max_presence_members) {
+    erase_if_unused(channels, it);
+    return std::nullopt;
+  }
+  add(r, worker);
+  Join j;
+  j.first = r.roster.add(user_id, std::move(user_info_json));
+  if (j.first) ++r.version;
+  j.version = r.version;
+  j.roster_json = r.roster.to_json();
+  if (j.first) announce(r.version, r.workers);
+  return j;
+}
+
+ChannelDirectory::Leave ChannelDirectory::leave(const App& app, const std::string& channel, size_t worker,
+                                                size_t local_count, const std::string& user_id,
+                                                const Announce& announce) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Leave l;
+  auto app_it = apps_.find(&app);
+  if (app_it == apps_.end()) return l;
+  auto it = app_it->second.find(channel);
+  if (it == app_it->second.end()) return l;
+  Record& r = it->second;
+  remove(r, worker, local_count);
+  l.last = r.roster.remove(user_id);
+  if (l.last) {
+    ++r.version;
+    announce(r.version, r.workers | (uint64_t(1) << worker));  // this worker may just have emptied
+  }
+  l.version = r.version;
+  erase_if_unused(app_it->second, it);
+  return l;
+}
+
+std::pair<std::string, uint64_t> ChannelDirectory::roster(const App& app, const std::string& channel) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto app_it = apps_.find(&app);
+  if (app_it != apps_.end()) {
+    auto it = app_it->second.find(channel);
+    if (it != app_it->second.end()) return {it->second.roster.to_json(), it->second.version};
+  }
+  return {PresenceRoster().to_json(), 0};
+}
+
+uint64_t ChannelDirectory::workers_of(const App& app, const std::string& channel) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto app_it = apps_.find(&app);
+  if (app_it == apps_.end()) return 0;
+  auto it = app_it->second.find(channel);
+  return it == app_it->second.end() ? 0 : it->second.workers;
+}
+
+ChannelSnapshot ChannelDirectory::snapshot_of(const std::string& channel, const Record& r) const {
+  ChannelSnapshot s;
+  s.presence = channel_type(channel) == ChannelType::Presence;
+  s.subscription_count = r.subscriptions;
+  s.occupied = r.subscriptions > 0;
+  s.user_count = r.roster.user_count();
+  return s;
+}
+
+ChannelSnapshot ChannelDirectory::snapshot(const App& app, const std::string& channel) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto app_it = apps_.find(&app);
+  if (app_it != apps_.end()) {
+    auto it = app_it->second.find(channel);
+    if (it != app_it->second.end()) return snapshot_of(channel, it->second);
+  }
+  ChannelSnapshot empty;
+  empty.presence = channel_type(channel) == ChannelType::Presence;
+  return empty;
+}
+
+std::vector<std::pair<std::string, ChannelSnapshot>> ChannelDirectory::occupied(const App& app,
+                                                                                std::string_view prefix) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::pair<std::string, ChannelSnapshot>> out;
+  auto app_it = apps_.find(&app);
+  if (app_it == apps_.end()) return out;
+  for (auto it = app_it->second.lower_bound(std::string(prefix)); it != app_it->second.end(); ++it) {
+    if (it->first.compare(0, prefix.size(), prefix) != 0) break;
+    if (it->second.subscriptions > 0) out.emplace_back(it->first, snapshot_of(it->first, it->second));
+  }
+  return out;
+}
+
+std::optional<std::string> ChannelDirectory::users(const App& app, const std::string& channel) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto app_it = apps_.find(&app);
+  if (app_it == apps_.end()) return std::nullopt;
+  auto it = app_it->second.find(channel);
+  if (it == app_it->second.end() || it->second.roster.user_count() == 0) return std::nullopt;
+  return it->second.roster.users_json();
+}
+
+}  // namespace raptor

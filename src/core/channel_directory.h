@@ -1,0 +1,89 @@
+// The app-wide view of channels that every worker shares: how many subscriptions each channel
+// has, which workers hold its subscribers, and the presence rosters. Thread-safe; the HTTP API
+// reads it, workers update it on subscribe and unsubscribe.
+//
+// Presence changes are numbered per channel, and announced (to every worker holding
+// subscribers, the announcing one included) while the lock is held, so every worker's mailbox
+// receives them in that order. A joining subscriber is given the roster with its number, and a
+// member event numbered n goes only to subscribers whose roster is older than n. So every
+// subscriber sees each change exactly once and in order, in its roster or as an event,
+// whichever workers the members are on.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/app.h"
+#include "core/presence_roster.h"
+
+namespace raptor {
+
+struct ChannelSnapshot {
+  bool occupied = false;
+  size_t subscription_count = 0;
+  size_t user_count = 0;
+  bool presence = false;
+};
+
+class ChannelDirectory {
+ public:
+  // Worker `worker` added a subscription (now `local_count` local subscribers), or removed one.
+  void subscribed(const App& app, const std::string& channel, size_t worker);
+  void unsubscribed(const App& app, const std::string& channel, size_t worker, size_t local_count);
+
+  // Called with the lock held when a change is to be announced: the change's number and the
+  // workers (bit w for worker w) holding subscribers of the channel.
+  using Announce = std::function<void(uint64_t version, uint64_t workers)>;
+
+  struct Join {
+    bool first = false;  // the user's first connection: announce member_added
+    uint64_t version = 0;
+    std::string roster_json;  // the roster including the joiner, as subscription_succeeded carries it
+  };
+  // Subscribes a connection of `user_id` on `worker` to a presence channel, under the same lock
+  // as the roster change so that no concurrent member event misses this worker; nullopt when
+  // the channel already has `app.max_presence_members` other users.
+  std::optional<Join> join(const App& app, const std::string& channel, size_t worker, const std::string& user_id,
+                           std::string user_info_json, const Announce& announce);
+  struct Leave {
+    bool last = false;  // the user's last connection: announce member_removed
+    uint64_t version = 0;
+  };
+  // Unsubscribes a connection of `user_id` (the worker keeps `local_count` local subscribers).
+  Leave leave(const App& app, const std::string& channel, size_t worker, size_t local_count,
+              const std::string& user_id, const Announce& announce);
+  // The current roster and its number (for a repeated subscribe).
+  std::pair<std::string, uint64_t> roster(const App& app, const std::string& channel) const;
+
+  // Bit w set when worker w has subscribers of the channel.
+  uint64_t workers_of(const App& app, const std::string& channel) const;
+
+  ChannelSnapshot snapshot(const App& app, const std::string& channel) const;
+  std::vector<std::pair<std::string, ChannelSnapshot>> occupied(const App& app, std::string_view prefix) const;
+  // The roster's users as a JSON array, or nullopt when the channel is empty.
+  std::optional<std::string> users(const App& app, const std::string& channel) const;
+
+ private:
+  struct Record {
+    size_t subscriptions = 0;
+    uint64_t workers = 0;
+    PresenceRoster roster;
+    uint64_t version = 0;
+  };
+  using Channels = std::map<std::string, Record>;  // ordered: prefix listing
+
+  ChannelSnapshot snapshot_of(const std::string& channel, const Record& r) const;
+  static void add(Record& r, size_t worker);
+  static void remove(Record& r, size_t worker, size_t local_count);
+  void erase_if_unused(Channels& channels, Channels::iterator it);
+
+  mutable std::mutex mutex_;
+  std::map<const App*, Channels> apps_;
+};
+
+}  // namespace raptor

@@ -1,0 +1,15 @@
+#include "core/hub.h"
+
+namespace raptor {
+
+void Hub::forward(size_t from, const Delivery& d) const {
+  if (mailboxes_.size() < 2) return;
+  post(directory_.workers_of(*d.app, d.channel) & ~(uint64_t(1) << from), d);
+}
+
+void Hub::post(uint64_t workers, const Delivery& d) const {
+  for (size_t w = 0; workers != 0 && w < mailboxes_.size(); ++w, workers >>= 1)
+    if ((workers & 1) && mailboxes_[w]) mailboxes_[w]->post(d);
+}
+
+}  // namespace raptor

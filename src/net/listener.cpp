@@ -1,0 +1,63 @@
+#include "net/listener.h"
+
+#include <libwebsockets.h>
+#include <netdb.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace raptor::net {
+namespace {
+
+// Connections accepted per wake-up before the loop serves others again.
+constexpr int kAcceptsPerWakeup = 64;
+
+}  // namespace
+
+int open_listen_socket(const std::string& host, int port, std::string& error) {
+  addrinfo hints{};
+  hints.ai_family = AF_UNSPEC;
+  hints.ai_socktype = SOCK_STREAM;
+  hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+  addrinfo* found = nullptr;
+  std::string service = std::to_string(port);
+  if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found)) {
+    error = std::string("cannot resolve ") + host + ": " + gai_strerror(rc);
+    return -1;
+  }
+  int fd = socket(found->ai_family, found->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+  int one = 1;
+  if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
+      setsockopt(fd, SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) ||
+      bind(fd, found->ai_addr, found->ai_addrlen) || listen(fd, SOMAXCONN)) {
+    error = "cannot listen on " + host + ":" + service + ": " + strerror(errno);
+    if (fd >= 0) close(fd);
+    fd = -1;
+  }
+  freeaddrinfo(found);
+  return fd;
+}
+
+lws* watch_listen_socket(lws_vhost* vhost, int fd, const char* protocol_name) {
+  lws_sock_file_fd_type desc;
+  desc.filefd = fd;
+  return lws_adopt_descriptor_vhost(vhost, LWS_ADOPT_RAW_FILE_DESC, desc, protocol_name, nullptr);
+}
+
+int listener_callback(lws* wsi, int reason) {
+  if (reason != LWS_CALLBACK_RAW_RX_FILE) return 0;
+  int listen_fd = lws_get_socket_fd(wsi);
+  for (int i = 0; i < kAcceptsPerWakeup; ++i) {
+    int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
+    if (fd < 0) break;  // EAGAIN: drained; EMFILE and the like: try again on the next wake-up
+    // Adopted like a connection lws accepted itself: HTTP first, TLS when the vhost has it.
+    lws_adopt_descriptor_vhost(lws_get_vhost(wsi),
+                               static_cast<lws_adoption_type>(LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP | LWS_ADOPT_ALLOW_SSL),
+                               lws_sock_file_fd_type{.sockfd = fd}, nullptr, nullptr);
+  }
+  return 0;
+}
+
+}  // namespace raptor::net

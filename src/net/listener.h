@@ -1,0 +1,21 @@
+// Listening sockets of our own. Every worker binds the same address with SO_REUSEPORT, so the
+// kernel spreads new connections over the workers' sockets; libwebsockets 4.1 cannot do that
+// itself (its "listen share" option only matters on Windows). Each worker watches its socket
+// through its lws loop and hands every accepted connection to lws.
+#pragma once
+#include <string>
+
+struct lws;
+struct lws_vhost;
+
+namespace raptor::net {
+
+// A bound, listening, non-blocking socket; -1 with `error` set when that fails.
+int open_listen_socket(const std::string& host, int port, std::string& error);
+
+// Watches `fd` on `vhost`'s loop and adopts what it accepts as HTTP/WebSocket connections.
+// The listening wsi uses protocol `protocol_name`, whose callback is listener_callback.
+lws* watch_listen_socket(lws_vhost* vhost, int fd, const char* protocol_name);
+int listener_callback(lws* wsi, int reason);
+
+}  // namespace raptor::net
