@@ -5,13 +5,13 @@ namespace raptor {
 bool Connection::enqueue(FramePtr frame, size_t limit_bytes) {
   if (queued_bytes_ + frame->size() > limit_bytes && !queue_.empty()) return false;
   queued_bytes_ += frame->size();
-  queue_.push_back(std::move(frame));
+  queue_.push(std::move(frame));
   return true;
 }
 
 void Connection::pop_front() {
   queued_bytes_ -= queue_.front()->size();
-  queue_.pop_front();
+  queue_.pop();
 }
 
 void Connection::begin_close(int code, std::string reason, bool discard_queue) {

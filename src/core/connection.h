@@ -3,20 +3,14 @@
 // Owned by the Engine; used on the event-loop thread only.
 #pragma once
 #include <cstdint>
-#include <deque>
 #include <string>
-#include <unordered_map>
 
 #include "core/app.h"
 #include "core/frame.h"
+#include "core/frame_queue.h"
+#include "core/subscription_list.h"
 
 namespace raptor {
-
-// One channel a connection is subscribed to.
-struct Subscription {
-  std::string user_id;          // presence channels: the member this connection counts for
-  uint64_t roster_version = 0;  // presence channels: the roster this connection was given
-};
 
 class Connection {
  public:
@@ -33,7 +27,7 @@ class Connection {
   bool enqueue(FramePtr frame, size_t limit_bytes);
   bool has_pending() const { return !queue_.empty(); }
   size_t queued_frames() const { return queue_.size(); }
-  Frame* front() const { return queue_.front().get(); }
+  Frame* front() const { return queue_.front(); }
   void pop_front();
   size_t queued_bytes() const { return queued_bytes_; }
 
@@ -43,9 +37,9 @@ class Connection {
   int close_code() const { return close_code_; }
   const std::string& close_reason() const { return close_reason_; }
 
-  // --- subscriptions, by channel name ---
-  std::unordered_map<std::string, Subscription>& subscriptions() { return subscriptions_; }
-  bool subscribed(const std::string& channel) const { return subscriptions_.count(channel) != 0; }
+  // --- subscriptions ---
+  SubscriptionList& subscriptions() { return subscriptions_; }
+  bool subscribed(const std::string& channel) const { return subscriptions_.contains(channel); }
 
   // --- liveness ---
   void saw_activity(int64_t now_ms) {
@@ -63,11 +57,11 @@ class Connection {
   const App& app_;
   std::string socket_id_;
   void* handle_;
-  std::deque<FramePtr> queue_;
+  FrameQueue queue_;
   size_t queued_bytes_ = 0;
   int close_code_ = 0;
   std::string close_reason_;
-  std::unordered_map<std::string, Subscription> subscriptions_;
+  SubscriptionList subscriptions_;
   int64_t last_seen_ms_;
   int64_t ping_sent_ms_ = 0;
   int64_t rate_window_start_ms_ = 0;

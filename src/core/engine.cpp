@@ -72,28 +72,32 @@ Admission Engine::admit(std::string_view path, std::optional<std::string_view> p
 }
 
 std::string Engine::new_socket_id() {
-  std::uniform_int_distribution<uint64_t> dist(1, 9999999999ULL);
+  // Two 7-digit numbers: 15 characters fit std::string's inline buffer (no allocation per
+  // connection), with 10^14 ids to draw from.
+  std::uniform_int_distribution<uint64_t> dist(1000000, 9999999);
   for (;;) {
     std::string id = std::to_string(dist(rng_)) + "." + std::to_string(dist(rng_));
-    if (!by_socket_id_.count(id)) return id;
+    if (!connections_.count(id)) return id;
   }
+}
+
+Connection* Engine::add_connection(const App& app, void* handle) {
+  auto conn = std::make_unique<Connection>(app, new_socket_id(), handle, clock_());
+  Connection* c = conn.get();
+  connections_.emplace(c->socket_id(), std::move(conn));
+  return c;
 }
 
 Connection* Engine::open_refused(void* handle, const Admission& refusal) {
   static const App kNoApp{};
-  auto conn = std::make_unique<Connection>(kNoApp, std::string(), handle, clock_());
-  Connection* c = conn.get();
-  connections_.emplace(c, std::move(conn));
+  Connection* c = add_connection(kNoApp, handle);
   send_error(*c, refusal.close_code, refusal.reason);
   close(*c, refusal.close_code, refusal.reason);
   return c;
 }
 
 Connection* Engine::open(const App& app, void* handle) {
-  auto conn = std::make_unique<Connection>(app, new_socket_id(), handle, clock_());
-  Connection* c = conn.get();
-  connections_.emplace(c, std::move(conn));
-  by_socket_id_.emplace(c->socket_id(), c);
+  Connection* c = add_connection(app, handle);
   send(*c, messages::connection_established(c->socket_id(), limits_.activity_timeout_s));
   return c;
 }
@@ -176,14 +180,14 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   const App& app = c.app();
   ChannelType type = channel_type(name);
 
-  if (auto sub = c.subscriptions().find(name); sub != c.subscriptions().end()) {
+  if (Subscription* sub = c.subscriptions().find(name)) {
     // Idempotent: acknowledge again and change nothing. The roster given now is the newest, so
     // member events it already contains must not follow it.
     std::string data = "{}";
     if (type == ChannelType::Presence) {
       auto [roster, version] = hub_.directory().roster(app, name);
       data = std::move(roster);
-      sub->second.roster_version = version;
+      sub->roster_version = version;
     }
     send(c, messages::subscription_succeeded(name, data));
     return;
@@ -256,7 +260,7 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   auto& slot = channels_of(app)[name];
   if (!slot) slot = std::make_unique<Channel>(name);
   slot->add(&c);
-  c.subscriptions().emplace(name, std::move(subscription));
+  c.subscriptions().add(name, std::move(subscription));
   if (!join) {
     send(c, messages::subscription_succeeded(name, "{}"));
     return;
@@ -281,10 +285,8 @@ ChannelDirectory::Announce Engine::announcer(const App& app, const std::string& 
 }
 
 void Engine::unsubscribe(Connection& c, const std::string& name) {
-  auto sub = c.subscriptions().find(name);
-  if (sub == c.subscriptions().end()) return;
-  std::string user_id = std::move(sub->second.user_id);
-  c.subscriptions().erase(sub);
+  if (!c.subscribed(name)) return;
+  std::string user_id = c.subscriptions().remove(name).user_id;
 
   const App& app = c.app();
   Channels& channels = channels_of(app);
@@ -317,8 +319,8 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
     send_error(c, code(ErrorCode::ClientEventRefused), "Client events are only allowed on private and presence channels");
     return;
   }
-  auto sub = c.subscriptions().find(name);
-  if (sub == c.subscriptions().end()) {
+  const Subscription* sub = c.subscriptions().find(name);
+  if (!sub) {
     send_error(c, code(ErrorCode::ClientEventRefused), "Client event refused: not subscribed to " + name);
     return;
   }
@@ -332,7 +334,7 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
     send_error(c, code(ErrorCode::PayloadTooLarge), "Event data is larger than 10240 bytes");
     return;
   }
-  broadcast(app, name, messages::channel_event_raw(m.event, name, data, sub->second.user_id), &c);
+  broadcast(app, name, messages::channel_event_raw(m.event, name, data, sub->user_id), &c);
 }
 
 void Engine::broadcast(const App& app, const std::string& channel, std::string text, const Connection* except,
@@ -358,26 +360,25 @@ void Engine::deliver_local(const App& app, const std::string& channel, std::stri
   auto it = channels.find(channel);
   if (it == channels.end()) return;
   if (!except && !except_socket_id.empty()) {
-    auto s = by_socket_id_.find(std::string(except_socket_id));
-    if (s != by_socket_id_.end()) except = s->second;
+    auto s = connections_.find(except_socket_id);
+    if (s != connections_.end()) except = s->second.get();
   }
   FramePtr frame = Frame::make(text);
   for (Connection* s : it->second->subscribers()) {
     if (s == except) continue;
     // A member event already contained in the roster this subscriber was given is skipped.
-    if (roster_version && s->subscriptions().at(channel).roster_version >= roster_version) continue;
+    if (roster_version && s->subscriptions().find(channel)->roster_version >= roster_version) continue;
     send(*s, frame);
   }
 }
 
 void Engine::on_closed(Connection* c) {
-  auto owned = connections_.find(c);
+  auto owned = connections_.find(c->socket_id());
   if (owned == connections_.end()) return;
   while (!c->subscriptions().empty()) {
-    std::string name = c->subscriptions().begin()->first;
+    std::string name = c->subscriptions().any_channel();
     unsubscribe(*c, name);
   }
-  if (!c->socket_id().empty()) by_socket_id_.erase(c->socket_id());
   connections_.erase(owned);
 }
 

@@ -69,7 +69,8 @@ class Engine {
   void on_message(Connection& c, std::string_view text);
   void on_binary_message(Connection& c);
   void on_pong(Connection& c);  // a WebSocket-level pong or any other sign of life
-  // The transport has closed the socket: leave every channel and forget the connection.
+  // The transport has closed the socket: leave every channel and forget (delete) the
+  // connection. Called exactly once per connection.
   void on_closed(Connection* c);
   // Periodic work: pings and pong time-outs. Call about once a second.
   void tick();
@@ -90,6 +91,7 @@ class Engine {
 
   Channels& channels_of(const App& app) { return channels_[&app]; }
   std::string new_socket_id();
+  Connection* add_connection(const App& app, void* handle);
   void send(Connection& c, FramePtr frame);
   void send(Connection& c, std::string_view text) { send(c, Frame::make(text)); }
   void send_error(Connection& c, int code, std::string_view message);
@@ -119,8 +121,8 @@ class Engine {
   Clock clock_;
   std::mt19937_64 rng_;
   std::unordered_map<const App*, Channels> channels_;
-  std::unordered_map<Connection*, std::unique_ptr<Connection>> connections_;
-  std::unordered_map<std::string, Connection*> by_socket_id_;
+  // By socket id; the key views the id inside the connection it maps to.
+  std::unordered_map<std::string_view, std::unique_ptr<Connection>> connections_;
 };
 
 }  // namespace raptor

@@ -21,7 +21,7 @@ namespace raptor::net {
 // Per-socket state that libwebsockets allocates for us (zeroed).
 struct Session {
   Connection* conn;           // WebSocket: the engine's connection
-  std::string* rx;            // WebSocket: the message being reassembled
+  std::string* rx;            // WebSocket: a message arriving in pieces (allocated when one does)
   struct HttpExchange* http;  // HTTP: the request being read
 };
 

@@ -95,20 +95,27 @@ int on_websocket(Worker& worker, lws* wsi, int reason, Session* s, void* in, siz
       if (version) version_arg = std::string_view(version);
       Admission a = engine.admit(header(wsi, WSI_TOKEN_GET_URI), version_arg);
       s->conn = a.app ? engine.open(*a.app, wsi) : engine.open_refused(wsi, a);
-      s->rx = new std::string();
       return 0;
     }
     case LWS_CALLBACK_RECEIVE: {
       if (!s->conn) return -1;
-      if (s->rx->size() + len > worker.config().max_message_bytes)
+      std::string_view chunk(static_cast<const char*>(in), len);
+      bool complete = lws_is_final_fragment(wsi) && !lws_remaining_packet_payload(wsi);
+      size_t buffered = s->rx ? s->rx->size() : 0;
+      if (buffered + len > worker.config().max_message_bytes)
         return close_with(wsi, static_cast<int>(CloseCode::MessageTooBig), "Message too large");
-      s->rx->append(static_cast<const char*>(in), len);
-      if (!lws_is_final_fragment(wsi) || lws_remaining_packet_payload(wsi)) return 0;
+      if (!complete || buffered) {  // a message in pieces: gather it (most arrive whole)
+        if (!s->rx) s->rx = new std::string();
+        s->rx->append(chunk);
+        if (!complete) return 0;
+        chunk = *s->rx;
+      }
       if (lws_frame_is_binary(wsi))
         engine.on_binary_message(*s->conn);
       else
-        engine.on_message(*s->conn, *s->rx);
-      s->rx->clear();
+        engine.on_message(*s->conn, chunk);
+      delete s->rx;  // not kept: it may have grown to the message size limit
+      s->rx = nullptr;
       return 0;
     }
     case LWS_CALLBACK_RECEIVE_PONG:

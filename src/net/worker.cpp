@@ -59,7 +59,7 @@ int callback(lws* wsi, enum lws_callback_reasons reason, void* user, void* in, s
 
 // protocols[0] also gets subprotocol-less WebSockets, which is what pusher-js opens.
 const lws_protocols kProtocols[] = {
-    {"pusher", callback, sizeof(Session), 4096, 0, nullptr, 0},
+    {"pusher", callback, sizeof(Session), 512, 0, nullptr, 0},
     {"raptor-listen", on_listen_socket, 0, 0, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };

@@ -113,13 +113,18 @@ TEST_CASE("liveness: activity clears an outstanding ping", "[connection]") {
 TEST_CASE("subscriptions map channel to presence user id and roster version", "[connection]") {
   App app = raptor::test::reference_app();
   Connection c(app, "1.2", nullptr, 0);
-  c.subscriptions().emplace("presence-a", raptor::Subscription{"42", 7});
-  c.subscriptions().emplace("public", raptor::Subscription{});
+  c.subscriptions().add("presence-a", raptor::Subscription{"42", 7});
+  c.subscriptions().add("public", raptor::Subscription{});
   CHECK(c.subscribed("presence-a"));
   CHECK(c.subscribed("public"));
   CHECK_FALSE(c.subscribed("other"));
-  CHECK(c.subscriptions().at("presence-a").user_id == "42");
-  CHECK(c.subscriptions().at("presence-a").roster_version == 7);
+  CHECK(c.subscriptions().find("presence-a")->user_id == "42");
+  CHECK(c.subscriptions().find("presence-a")->roster_version == 7);
+  CHECK(c.subscriptions().remove("presence-a").user_id == "42");
+  CHECK_FALSE(c.subscribed("presence-a"));
+  CHECK(c.subscribed("public"));
+  CHECK(c.subscriptions().remove("absent").user_id.empty());
+  CHECK(c.subscriptions().size() == 1);
 }
 
 TEST_CASE("client-event tokens: N per fixed one-second window", "[connection]") {

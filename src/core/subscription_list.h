@@ -1,0 +1,49 @@
+// The channels one connection is subscribed to. A short list searched linearly: clients hold a
+// handful of channels, and a hash map would cost ~200 bytes per connection before the first.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace raptor {
+
+// One channel a connection is subscribed to.
+struct Subscription {
+  std::string user_id;          // presence channels: the member this connection counts for
+  uint64_t roster_version = 0;  // presence channels: the roster this connection was given
+};
+
+class SubscriptionList {
+ public:
+  bool empty() const { return items_.empty(); }
+  size_t size() const { return items_.size(); }
+
+  Subscription* find(std::string_view channel) {
+    for (auto& item : items_)
+      if (item.first == channel) return &item.second;
+    return nullptr;
+  }
+  bool contains(std::string_view channel) const {
+    return const_cast<SubscriptionList*>(this)->find(channel) != nullptr;
+  }
+  void add(std::string channel, Subscription s) { items_.emplace_back(std::move(channel), std::move(s)); }
+  // Removes `channel`'s subscription and returns it (a default one when there was none).
+  Subscription remove(std::string_view channel) {
+    for (auto& item : items_) {
+      if (item.first != channel) continue;
+      Subscription out = std::move(item.second);
+      item = std::move(items_.back());
+      items_.pop_back();
+      return out;
+    }
+    return {};
+  }
+  const std::string& any_channel() const { return items_.back().first; }
+
+ private:
+  std::vector<std::pair<std::string, Subscription>> items_;
+};
+
+}  // namespace raptor
