@@ -2,6 +2,7 @@
 #include <libwebsockets.h>
 
 #include <ctime>
+#include <memory>
 #include <vector>
 
 #include "common/log.h"
@@ -13,6 +14,9 @@ namespace raptor::net {
 struct HttpExchange {
   http::Request request;
   bool too_large = false;
+  bool answered = false;  // `response` is ready, waiting for the socket to be writable
+  bool close_after = false;
+  http::Response response;
 };
 
 namespace {
@@ -51,7 +55,13 @@ long content_length(lws* wsi) {
   return strtol(buf, nullptr, 10);
 }
 
-int respond(lws* wsi, const http::Response& r) {
+// Writes the prepared response; in HTTP_WRITEABLE only. libwebsockets goes on to the next
+// pipelined request on this connection after lws_http_transaction_completed, which must not
+// happen while it is still handing us the current request's body.
+int write_response(lws* wsi, Session* s) {
+  std::unique_ptr<HttpExchange> x(s->http);
+  s->http = nullptr;
+  const http::Response& r = x->response;
   std::vector<unsigned char> buf(LWS_PRE + 512 + r.body.size());
   unsigned char *start = buf.data() + LWS_PRE, *p = start, *end = buf.data() + buf.size();
   if (lws_add_http_common_headers(wsi, unsigned(r.status), "application/json", r.body.size(), &p, end)) return -1;
@@ -59,17 +69,20 @@ int respond(lws* wsi, const http::Response& r) {
   if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
   memcpy(start, r.body.data(), r.body.size());
   if (lws_write(wsi, start, r.body.size(), LWS_WRITE_HTTP_FINAL) != int(r.body.size())) return -1;
+  if (x->close_after) return -1;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-int finish(Worker& worker, lws* wsi, Session* s) {
+// Computes the answer to the request and asks to be called back writable to send it.
+int answer(Worker& worker, lws* wsi, Session* s) {
   HttpExchange* x = s->http;
-  s->http = nullptr;
-  http::Response r = x->too_large ? http::error(413, "Request body is larger than 1 MiB")
-                                  : http::handle(worker.engine(), x->request, time(nullptr));
-  if (r.status >= 400) log::info("http %s %s -> %d", x->request.method.c_str(), x->request.path.c_str(), r.status);
-  delete x;
-  return respond(wsi, r);
+  x->response = x->too_large ? http::error(413, "Request body is larger than 1 MiB")
+                             : http::handle(worker.engine(), x->request, time(nullptr));
+  if (x->response.status >= 400)
+    log::info("http %s %s -> %d", x->request.method.c_str(), x->request.path.c_str(), x->response.status);
+  x->answered = true;
+  lws_callback_on_writable(wsi);
+  return 0;
 }
 
 }  // namespace
@@ -86,21 +99,34 @@ int on_http(Worker& worker, lws* wsi, int reason, Session* s, void* in, size_t l
       req.query = query_of(wsi);
       long length = content_length(wsi);
       if (length > long(http::kMaxBodyBytes)) {
+        // Answered before the body arrives; the connection closes rather than read it all.
         s->http->too_large = true;
-        return finish(worker, wsi, s);
+        s->http->close_after = true;
+        return answer(worker, wsi, s);
       }
-      if (length <= 0) return finish(worker, wsi, s);
+      if (length <= 0) return answer(worker, wsi, s);
       return 0;  // the body follows in HTTP_BODY
     }
     case LWS_CALLBACK_HTTP_BODY:
       if (!s->http) return -1;
+      if (s->http->answered) return 0;  // the rest of an oversized body
       if (s->http->request.body.size() + len > http::kMaxBodyBytes)
         s->http->too_large = true;
       else
         s->http->request.body.append(static_cast<const char*>(in), len);
       return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
-      return s->http ? finish(worker, wsi, s) : -1;
+      if (!s->http) return -1;
+      // libwebsockets 4.1 repeats this callback while a pipelined request waits behind the body,
+      // and mis-reads that next request's body. So a pipelined connection is answered once
+      // and closed; HTTP/1.1 clients resend what was not answered (no SDK pipelines).
+      if (s->http->answered) {
+        s->http->close_after = true;
+        return 0;
+      }
+      return answer(worker, wsi, s);
+    case LWS_CALLBACK_HTTP_WRITEABLE:
+      return s->http && s->http->answered ? write_response(wsi, s) : 0;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
       delete s->http;

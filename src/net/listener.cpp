@@ -2,6 +2,8 @@
 
 #include <libwebsockets.h>
 #include <netdb.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -16,7 +18,10 @@ constexpr int kAcceptsPerWakeup = 64;
 
 }  // namespace
 
-int open_listen_socket(const std::string& host, int port, std::string& error) {
+namespace {
+
+// The first address `host` resolves to for listening on `port`.
+addrinfo* resolve(const std::string& host, int port, std::string& error) {
   addrinfo hints{};
   hints.ai_family = AF_UNSPEC;
   hints.ai_socktype = SOCK_STREAM;
@@ -25,8 +30,30 @@ int open_listen_socket(const std::string& host, int port, std::string& error) {
   std::string service = std::to_string(port);
   if (int rc = getaddrinfo(host.c_str(), service.c_str(), &hints, &found)) {
     error = std::string("cannot resolve ") + host + ": " + gai_strerror(rc);
-    return -1;
+    return nullptr;
   }
+  return found;
+}
+
+}  // namespace
+
+bool claim_port(const std::string& host, int port, std::string& error) {
+  addrinfo* found = resolve(host, port, error);
+  if (!found) return false;
+  int fd = socket(found->ai_family, found->ai_socktype | SOCK_CLOEXEC, 0);
+  int one = 1;
+  bool ok = fd >= 0 && !setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) &&
+            !bind(fd, found->ai_addr, found->ai_addrlen);
+  if (!ok) error = "cannot listen on " + host + ":" + std::to_string(port) + ": " + strerror(errno);
+  if (fd >= 0) close(fd);
+  freeaddrinfo(found);
+  return ok;
+}
+
+int open_listen_socket(const std::string& host, int port, std::string& error) {
+  addrinfo* found = resolve(host, port, error);
+  if (!found) return -1;
+  std::string service = std::to_string(port);
   int fd = socket(found->ai_family, found->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
   int one = 1;
   if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one) ||
@@ -52,6 +79,9 @@ int listener_callback(lws* wsi, int reason) {
   for (int i = 0; i < kAcceptsPerWakeup; ++i) {
     int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
     if (fd < 0) break;  // EAGAIN: drained; EMFILE and the like: try again on the next wake-up
+    // Small frames must leave at once: Nagle plus the peer's delayed ACK would add ~40 ms.
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     // Adopted like a connection lws accepted itself: HTTP first, TLS when the vhost has it.
     lws_adopt_descriptor_vhost(lws_get_vhost(wsi),
                                static_cast<lws_adoption_type>(LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP | LWS_ADOPT_ALLOW_SSL),

@@ -10,6 +10,11 @@ struct lws_vhost;
 
 namespace raptor::net {
 
+// Whether nobody listens on the address yet (binding without SO_REUSEPORT): SO_REUSEPORT
+// would otherwise let a second raptor, or an old one still running, quietly share the port
+// and take part of the connections.
+bool claim_port(const std::string& host, int port, std::string& error);
+
 // A bound, listening, non-blocking socket; -1 with `error` set when that fails.
 int open_listen_socket(const std::string& host, int port, std::string& error);
 

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "net/listener.h"
 
 namespace raptor::net {
 
@@ -26,6 +27,11 @@ int Server::run() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  std::string error;
+  if (!claim_port(config_.host, config_.port, error)) {
+    log::error("%s", error.c_str());
+    return 1;
+  }
   for (auto& w : workers_)
     if (!w->listen()) return 1;
 

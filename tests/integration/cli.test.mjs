@@ -5,7 +5,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { describe, it } from 'node:test';
 import { apiGet, serverSdk } from './lib/clients.mjs';
-import { DEFAULT_APP, freePort, runRaptor } from './lib/raptor.mjs';
+import { DEFAULT_APP, Raptor, freePort, runRaptor } from './lib/raptor.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { PUSHER_QUERY, RawClient } from './lib/ws-client.mjs';
 
@@ -61,6 +61,18 @@ describe('command line', () => {
       assert.ok(stderr.trim().length > 0);
     } finally {
       taken.close();
+    }
+  });
+
+  it('refuses a port another raptor serves, instead of sharing it through SO_REUSEPORT', async () => {
+    const first = new Raptor();
+    await first.start();
+    try {
+      const { code, stderr } = await runRaptor(['--port', String(first.port)]);
+      assert.equal(code, 1);
+      assert.match(stderr, /cannot listen on 127\.0\.0\.1:\d+: Address already in use/);
+    } finally {
+      await first.stop();
     }
   });
 });

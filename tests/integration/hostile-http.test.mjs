@@ -55,6 +55,26 @@ serverSuite('hostile HTTP clients', {}, (server, { stillServing }) => {
     await stillServing();
   });
 
+  it('answers pipelined publishes at least once, then closes, and keeps serving', async () => {
+    const { socket, reply } = await tcp(server);
+    const path = `/apps/${server.app.id}/events`;
+    const publish = (i) => {
+      const body = JSON.stringify({ name: 'piped', channel: 'pipeline', data: `{"i":${i}}` });
+      const query = new URLSearchParams(signedQuery(server.app, 'POST', path, { body }));
+      return `POST ${path}?${query} HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n${body}`;
+    };
+    const subscriber = await RawClient.connect(server);
+    await subscriber.subscribe('pipeline');
+    socket.write(publish(0) + publish(1) + publish(2)); // three requests in one write
+    const text = await withTimeout(reply, 'the pipelined connection to be answered and closed');
+    const answers = text.match(/^HTTP\/1\.1 \d+/gm) ?? [];
+    assert.ok(answers.length >= 1, 'the first request is answered');
+    assert.deepEqual(answers, answers.map(() => 'HTTP/1.1 200'), 'every answer given is a success');
+    for (let i = 0; i < answers.length; i++) assert.deepEqual((await subscriber.next('piped', 'pipeline')).payload, { i });
+    await newcomerIsServed(server);
+    await stillServing();
+  });
+
   it('keeps serving others while slowloris clients dribble headers one byte per second', async () => {
     const request = 'GET /health HTTP/1.1\r\nHost: slow\r\nX-Slow: ';
     const slow = await Promise.all(Array.from({ length: 10 }, () => tcp(server)));
