@@ -10,11 +10,27 @@
 #include <cerrno>
 #include <cstring>
 
+#include "common/log.h"
+
 namespace raptor::net {
 namespace {
 
 // Connections accepted per wake-up before the loop serves others again.
 constexpr int kAcceptsPerWakeup = 64;
+// Out of file descriptors, the listening socket stays readable and poll() would spin: stop
+// watching it this long, then try again.
+constexpr lws_usec_t kFullPause = 250 * LWS_US_PER_MS;
+
+struct Listener {
+  lws_sorted_usec_list_t resume;  // first: the timer callback gets &resume
+  lws* wsi;
+  bool warned;
+};
+
+void resume_accepting(lws_sorted_usec_list_t* sul) {
+  auto* l = reinterpret_cast<Listener*>(sul);
+  lws_rx_flow_control(l->wsi, 1);
+}
 
 }  // namespace
 
@@ -70,15 +86,32 @@ int open_listen_socket(const std::string& host, int port, std::string& error) {
 lws* watch_listen_socket(lws_vhost* vhost, int fd, const char* protocol_name) {
   lws_sock_file_fd_type desc;
   desc.filefd = fd;
-  return lws_adopt_descriptor_vhost(vhost, LWS_ADOPT_RAW_FILE_DESC, desc, protocol_name, nullptr);
+  lws* wsi = lws_adopt_descriptor_vhost(vhost, LWS_ADOPT_RAW_FILE_DESC, desc, protocol_name, nullptr);
+  if (wsi) lws_set_opaque_user_data(wsi, new Listener{{}, wsi, false});
+  return wsi;
 }
 
 int listener_callback(lws* wsi, int reason) {
-  if (reason != LWS_CALLBACK_RAW_RX_FILE) return 0;
+  auto* listener = static_cast<Listener*>(lws_get_opaque_user_data(wsi));
+  if (reason == LWS_CALLBACK_RAW_CLOSE_FILE && listener) {
+    lws_sul_cancel(&listener->resume);
+    lws_set_opaque_user_data(wsi, nullptr);
+    delete listener;
+    return 0;
+  }
+  if (reason != LWS_CALLBACK_RAW_RX_FILE || !listener) return 0;
   int listen_fd = lws_get_socket_fd(wsi);
   for (int i = 0; i < kAcceptsPerWakeup; ++i) {
     int fd = accept4(listen_fd, nullptr, nullptr, SOCK_NONBLOCK | SOCK_CLOEXEC);
-    if (fd < 0) break;  // EAGAIN: drained; EMFILE and the like: try again on the next wake-up
+    if (fd < 0) {
+      if (errno == EMFILE || errno == ENFILE) {
+        if (!listener->warned) log::warn("out of file descriptors: new connections wait (see the open-file limit above)");
+        listener->warned = true;
+        lws_rx_flow_control(wsi, 0);
+        lws_sul_schedule(lws_get_context(wsi), 0, &listener->resume, resume_accepting, kFullPause);
+      }
+      break;  // EAGAIN: all accepted
+    }
     // Small frames must leave at once: Nagle plus the peer's delayed ACK would add ~40 ms.
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);

@@ -7,6 +7,7 @@
 #include <thread>
 
 #include "common/log.h"
+#include "net/file_limit.h"
 #include "net/listener.h"
 
 namespace raptor::net {
@@ -27,6 +28,7 @@ int Server::run() {
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
+  raise_file_limit();
   std::string error;
   if (!claim_port(config_.host, config_.port, error)) {
     log::error("%s", error.c_str());

@@ -52,3 +52,15 @@ function describe(items) {
 export function nextEmit(emitter, event, what = event, ms = TIMEOUT_MS) {
   return withTimeout(new Promise((resolve) => emitter.once(event, (...args) => resolve(args))), what, ms);
 }
+
+// Polls `probe` (sync or async) every 50 ms until it returns something truthy, which it resolves
+// with; fails after `ms`. For states the server only shows in its output or by serving again.
+export async function waitFor(probe, what, ms = TIMEOUT_MS) {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const value = await probe();
+    if (value) return value;
+    if (Date.now() > deadline) throw new Error(`timed out after ${ms} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
