@@ -49,7 +49,7 @@ int Server::run() {
   stop = true;
   for (auto& w : workers_) w->interrupt();
   for (auto& t : threads) t.join();
-  // Now single-threaded: close every connection, worker 0 (which owns OpenSSL's global state) last.
+  // Now single-threaded: close every connection.
   for (auto& w : workers_) w.reset();
   return 0;
 }

@@ -47,7 +47,6 @@ class Worker : public Transport, public Mailbox {
 
  private:
   const Config& config_;
-  size_t index_;
   Engine engine_;
   lws_context* context_ = nullptr;
   std::mutex mailbox_mutex_;  // guards the two below, and context_ against a wake-up during teardown

@@ -72,7 +72,7 @@ const lws_protocols kProtocols[] = {
 }  // namespace
 
 Worker::Worker(const Config& config, Hub& hub, size_t index)
-    : config_(config), index_(index), engine_(config.apps, config.limits, *this, hub, index) {
+    : config_(config), engine_(config.apps, config.limits, *this, hub, index) {
   hub.attach(index, this);
 }
 
@@ -98,9 +98,6 @@ bool Worker::listen() {
   // lws's own poll() loop: measured faster for fan-out than its libuv (epoll) plugin, which
   // pays a syscall per socket turned writable (docs/performance.md).
   info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
-  // OpenSSL's global set-up and tear-down belong to one context, worker 0's, which the Server
-  // destroys last; a second tear-down would leave the others' TLS contexts unfreeable.
-  bool global_tls = index_ == 0;
   if (!config_.tls_cert.empty()) {
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     info.ssl_cert_filepath = config_.tls_cert.c_str();
