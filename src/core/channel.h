@@ -15,7 +15,6 @@ class Channel {
   explicit Channel(std::string name) : name_(std::move(name)), type_(channel_type(name_)) {}
 
   const std::string& name() const { return name_; }
-  ChannelType type() const { return type_; }
   bool is_presence() const { return type_ == ChannelType::Presence; }
 
   void add(Connection* c) { subscribers_.insert(c); }

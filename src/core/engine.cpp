@@ -266,22 +266,28 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     return;
   }
   send(c, messages::subscription_succeeded(name, join->roster_json));
-  if (join->first && hub_.workers() == 1)
-    deliver_local(app, name, messages::member_added(name, user_id, user_info), &c, {}, join->version);
 }
 
 ChannelDirectory::Announce Engine::announcer(const App& app, const std::string& channel, std::string text,
                                              const Connection* except) {
-  if (hub_.workers() == 1) return [](uint64_t, uint64_t) {};  // delivered locally, in order anyway
-  return [this, &app, &channel, text = std::move(text), except](uint64_t version, uint64_t workers) {
-    Delivery d;
-    d.app = &app;
-    d.channel = channel;
-    d.text = std::make_shared<const std::string>(text);
-    if (except) d.except_socket_id = except->socket_id();
-    d.roster_version = version;
-    hub_.post(workers, d);
+  return [this, &app, channel, text = std::move(text), except](uint64_t version, uint64_t workers) {
+    if (hub_.workers() == 1) {  // alone: deliver now, in order anyway
+      deliver_local(app, channel, text, except, {}, version);
+      return;
+    }
+    hub_.post(workers, delivery(app, channel, text, except ? except->socket_id() : std::string(), version));
   };
+}
+
+Delivery Engine::delivery(const App& app, const std::string& channel, std::string text, std::string except_socket_id,
+                          uint64_t roster_version) {
+  Delivery d;
+  d.app = &app;
+  d.channel = channel;
+  d.text = std::make_shared<const std::string>(std::move(text));
+  d.except_socket_id = std::move(except_socket_id);
+  d.roster_version = roster_version;
+  return d;
 }
 
 void Engine::unsubscribe(Connection& c, const std::string& name) {
@@ -301,10 +307,8 @@ void Engine::unsubscribe(Connection& c, const std::string& name) {
     hub_.directory().unsubscribed(app, name, worker_, local);
     return;
   }
-  auto leave = hub_.directory().leave(app, name, worker_, local, user_id,
-                                     announcer(app, name, messages::member_removed(name, user_id), nullptr));
-  if (leave.last && hub_.workers() == 1)
-    deliver_local(app, name, messages::member_removed(name, user_id), nullptr, {}, leave.version);
+  hub_.directory().leave(app, name, worker_, local, user_id,
+                         announcer(app, name, messages::member_removed(name, user_id), nullptr));
 }
 
 void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
@@ -338,16 +342,11 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
 }
 
 void Engine::broadcast(const App& app, const std::string& channel, std::string text, const Connection* except,
-                       std::string_view except_socket_id, uint64_t roster_version) {
-  deliver_local(app, channel, text, except, except_socket_id, roster_version);
+                       std::string_view except_socket_id) {
+  deliver_local(app, channel, text, except, except_socket_id, 0);
   if (hub_.workers() < 2) return;
-  Delivery d;
-  d.app = &app;
-  d.channel = channel;
-  d.text = std::make_shared<const std::string>(std::move(text));
-  d.except_socket_id = except ? except->socket_id() : std::string(except_socket_id);
-  d.roster_version = roster_version;
-  hub_.forward(worker_, d);
+  hub_.forward(worker_, delivery(app, channel, std::move(text),
+                                 except ? except->socket_id() : std::string(except_socket_id), 0));
 }
 
 void Engine::deliver(const Delivery& d) {

@@ -57,7 +57,6 @@ class Engine {
 
   const App* app_by_key(std::string_view key) const;
   const App* app_by_id(std::string_view id) const;
-  const EngineLimits& limits() const { return limits_; }
 
   // --- WebSocket side ---
   // Decides on a request for `path` with the `protocol` query value (nullopt when absent).
@@ -103,12 +102,15 @@ class Engine {
   void unsubscribe(Connection& c, const std::string& channel);
   void client_event(Connection& c, const messages::ClientMessage& m);
   // Announces a presence change through every worker's mailbox (this one's too), so that all
-  // see the changes of a channel in one order; see ChannelDirectory.
+  // see the changes of a channel in one order; see ChannelDirectory. A lone worker delivers it
+  // at once.
   ChannelDirectory::Announce announcer(const App& app, const std::string& channel, std::string text,
                                        const Connection* except);
   // Sends an event to the channel's subscribers here and on the other workers.
   void broadcast(const App& app, const std::string& channel, std::string text, const Connection* except,
-                 std::string_view except_socket_id = {}, uint64_t roster_version = 0);
+                 std::string_view except_socket_id = {});
+  static Delivery delivery(const App& app, const std::string& channel, std::string text,
+                           std::string except_socket_id, uint64_t roster_version);
   // Sends a frame to this worker's subscribers of `channel`; see ChannelDirectory for versions.
   void deliver_local(const App& app, const std::string& channel, std::string_view text,
                      const Connection* except, std::string_view except_socket_id, uint64_t roster_version);

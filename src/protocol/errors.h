@@ -15,7 +15,6 @@ enum class CloseCode : int {
   UnsupportedVersion = 4007,
   NoVersion = 4008,
   OverCapacity = 4100,  // the client could not keep up with its send queue
-  Reconnect = 4200,     // server going away: reconnect at once
   PongTimeout = 4201,
 };
 
