@@ -53,8 +53,12 @@ serverSuite('Laravel Echo', {}, (server, { stillServing }) => {
     const [ann, bob] = [await echoClient(server), await echoClient(server)];
     const annChannel = ann.private('typing.room');
     const bobChannel = bob.private('typing.room');
-    await subscribedInbox(annChannel, () => {});
-    const whispers = await subscribedInbox(bobChannel, (cb) => bobChannel.listenForWhisper('typing', cb));
+    // Both waits start before either is awaited: a subscription that succeeds while the test
+    // waits for the other would otherwise be missed (Echo does not replay it).
+    const [, whispers] = await Promise.all([
+      subscribedInbox(annChannel, () => {}),
+      subscribedInbox(bobChannel, (cb) => bobChannel.listenForWhisper('typing', cb)),
+    ]);
     annChannel.whisper('typing', { name: 'Ann' });
     assert.deepEqual((await whispers.take()).data, { name: 'Ann' });
   });
