@@ -90,6 +90,12 @@ std::vector<Option> options() {
          long n;
          return parse_int(v, 1, 64, n) ? (c.workers = size_t(n), true) : false;
        }},
+      {"--event-loop", "RAPTOR_EVENT_LOOP", true, "epoll (default) or poll: how workers wait for sockets",
+       [](Config& c, App&, const std::string& v) {
+         if (v == "epoll") return c.event_loop = Config::EventLoop::Epoll, true;
+         if (v == "poll") return c.event_loop = Config::EventLoop::Poll, true;
+         return false;
+       }},
       {"--max-send-queue", "RAPTOR_MAX_SEND_QUEUE", true,
        "bytes a client may have waiting before it is closed with 4100 (default 1048576)",
        [](Config& c, App&, const std::string& v) {

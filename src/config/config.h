@@ -16,6 +16,9 @@ struct Config {
   std::string tls_cert;
   std::string tls_key;
   size_t workers = 1;  // event-loop threads; the command line defaults it to the number of cores
+  // How each worker waits for its sockets: epoll (through libev) costs the same per wake-up at any
+  // number of connections; poll() walks them all, but is libwebsockets' own loop.
+  enum class EventLoop { Epoll, Poll } event_loop = EventLoop::Epoll;
   EngineLimits limits;
   size_t max_message_bytes = 64 * 1024;  // incoming WebSocket message; larger closes with 1009
   std::vector<App> apps;

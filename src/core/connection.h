@@ -28,6 +28,7 @@ class Connection {
   bool has_pending() const { return !queue_.empty(); }
   size_t queued_frames() const { return queue_.size(); }
   Frame* front() const { return queue_.front(); }
+  Frame* at(size_t i) const { return queue_.at(i); }  // i < queued_frames()
   void pop_front();
   size_t queued_bytes() const { return queued_bytes_; }
 

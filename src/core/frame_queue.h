@@ -14,6 +14,7 @@ class FrameQueue {
   bool empty() const { return head_ == items_.size(); }
   size_t size() const { return items_.size() - head_; }
   Frame* front() const { return items_[head_].get(); }
+  Frame* at(size_t i) const { return items_[head_ + i].get(); }  // i < size()
 
   void push(FramePtr frame) { items_.push_back(std::move(frame)); }
 

@@ -21,6 +21,8 @@ struct HttpExchange {
 
 namespace {
 
+constexpr size_t kMaxDiscardedBodyBytes = 16 << 20;
+
 std::string method_of(lws* wsi) {
   static const struct {
     enum lws_token_indexes token;
@@ -55,21 +57,30 @@ long content_length(lws* wsi) {
   return strtol(buf, nullptr, 10);
 }
 
-// Writes the prepared response; in HTTP_WRITEABLE only. libwebsockets goes on to the next
-// pipelined request on this connection after lws_http_transaction_completed, which must not
-// happen while it is still handing us the current request's body.
+// Writes the prepared response; in HTTP_WRITEABLE only, which also completes the transaction:
+// the client cannot send its next request on this connection before it has the answer, so unread
+// input found now is a pipelined request, which libwebsockets 4.1 mis-reads (it takes the bytes
+// after the headers of the first pipelined request for its body). Such a connection is answered
+// once, told so and closed; HTTP/1.1 clients resend what was not answered, and no Pusher SDK
+// pipelines. lws only tells whether any socket of this worker holds unread input: rarely another
+// one's, which then costs this keep-alive client a reconnect and no data.
 int write_response(lws* wsi, Session* s) {
   std::unique_ptr<HttpExchange> x(s->http);
   s->http = nullptr;
   const http::Response& r = x->response;
+  bool close = x->close_after || lws_service_adjust_timeout(lws_get_context(wsi), 1, 0) == 0;
   std::vector<unsigned char> buf(LWS_PRE + 512 + r.body.size());
   unsigned char *start = buf.data() + LWS_PRE, *p = start, *end = buf.data() + buf.size();
+  static const char kClose[] = "close";
   if (lws_add_http_common_headers(wsi, unsigned(r.status), "application/json", r.body.size(), &p, end)) return -1;
+  if (close && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, reinterpret_cast<const unsigned char*>(kClose),
+                                            int(sizeof kClose - 1), &p, end))
+    return -1;
   // lws_finalize_write_http_header writes the headers itself; only the body follows.
   if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
   memcpy(start, r.body.data(), r.body.size());
   if (lws_write(wsi, start, r.body.size(), LWS_WRITE_HTTP_FINAL) != int(r.body.size())) return -1;
-  if (x->close_after) return -1;
+  if (close) return -1;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
@@ -82,6 +93,7 @@ int answer(Worker& worker, lws* wsi, Session* s) {
     log::info("http %s %s -> %d", x->request.method.c_str(), x->request.path.c_str(), x->response.status);
   x->answered = true;
   lws_callback_on_writable(wsi);
+  worker.http_answer_waiting();
   return 0;
 }
 
@@ -99,17 +111,18 @@ int on_http(Worker& worker, lws* wsi, int reason, Session* s, void* in, size_t l
       req.query = query_of(wsi);
       long length = content_length(wsi);
       if (length > long(http::kMaxBodyBytes)) {
-        // Answered before the body arrives; the connection closes rather than read it all.
+        // Answered before the body arrives. libwebsockets then discards the body and keeps the
+        // connection, so that the client, still sending, reads the 413 rather than a reset; a
+        // body too large even to discard closes the connection.
         s->http->too_large = true;
-        s->http->close_after = true;
+        s->http->close_after = length > long(kMaxDiscardedBodyBytes);
         return answer(worker, wsi, s);
       }
       if (length <= 0) return answer(worker, wsi, s);
       return 0;  // the body follows in HTTP_BODY
     }
     case LWS_CALLBACK_HTTP_BODY:
-      if (!s->http) return -1;
-      if (s->http->answered) return 0;  // the rest of an oversized body
+      if (!s->http || s->http->answered) return 0;  // the rest of an oversized body
       if (s->http->request.body.size() + len > http::kMaxBodyBytes)
         s->http->too_large = true;
       else
@@ -117,9 +130,8 @@ int on_http(Worker& worker, lws* wsi, int reason, Session* s, void* in, size_t l
       return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
       if (!s->http) return -1;
-      // libwebsockets 4.1 repeats this callback while a pipelined request waits behind the body,
-      // and mis-reads that next request's body. So a pipelined connection is answered once
-      // and closed; HTTP/1.1 clients resend what was not answered (no SDK pipelines).
+      // libwebsockets repeats this callback while a pipelined request waits behind the body
+      // (on its poll loop; on libev the socket turns writable first): see write_response.
       if (s->http->answered) {
         s->http->close_after = true;
         return 0;

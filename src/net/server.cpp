@@ -40,8 +40,9 @@ int Server::run() {
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
   for (auto& w : workers_) threads.emplace_back([&w, &stop] { w->serve(stop); });
-  log::info("listening on %s:%d (%s) with %zu worker%s", config_.host.c_str(), config_.port,
-            config_.tls_cert.empty() ? "ws, http" : "wss, https", workers_.size(), workers_.size() == 1 ? "" : "s");
+  log::info("listening on %s:%d (%s) with %zu worker%s on %s", config_.host.c_str(), config_.port,
+            config_.tls_cert.empty() ? "ws, http" : "wss, https", workers_.size(), workers_.size() == 1 ? "" : "s",
+            config_.event_loop == Config::EventLoop::Epoll ? "epoll" : "poll");
 
   int sig = 0;
   sigwait(&signals, &sig);

@@ -15,6 +15,7 @@
 
 struct lws;
 struct lws_context;
+struct ev_loop;
 
 namespace raptor::net {
 
@@ -22,6 +23,7 @@ namespace raptor::net {
 struct Session {
   Connection* conn;           // WebSocket: the engine's connection
   std::string* rx;            // WebSocket: a message arriving in pieces (allocated when one does)
+  size_t flush_slot;          // WebSocket: 1 + its index in the worker's flush list, 0 when not on it
   struct HttpExchange* http;  // HTTP: the request being read
 };
 
@@ -41,6 +43,15 @@ class Worker : public Transport, public Mailbox {
   void post(Delivery d) override;
   // Hands the mailbox's deliveries to the engine; on the worker's thread.
   void drain_mailbox();
+  // An HTTP answer waits for its socket to be writable: see end_of_pass().
+  void http_answer_waiting() { http_answer_waiting_ = true; }
+  // Called when the loop has handled this pass's events and is about to wait for more. Returns
+  // false when it must not block (writes were put off to the next pass).
+  bool end_of_pass();
+  // Writes every connection woken since the last flush.
+  void flush();
+  // A connection on the flush list is closing; on the worker's thread.
+  void forget(Session& s);
 
   Engine& engine() { return engine_; }
   const Config& config() const { return config_; }
@@ -49,6 +60,14 @@ class Worker : public Transport, public Mailbox {
   const Config& config_;
   Engine engine_;
   lws_context* context_ = nullptr;
+  struct ev_loop* loop_ = nullptr;  // with --event-loop epoll; else lws polls by itself
+  const std::atomic<bool>* stop_ = nullptr;
+  struct LoopHooks* hooks_ = nullptr;  // libev watchers that call end_of_pass() and flush()
+  // WebSockets with frames to write, written together at the end of the loop pass (so that the
+  // frames of several events queued in one pass leave in one send). Null where one closed.
+  std::vector<lws*> to_flush_;
+  bool http_answer_waiting_ = false;
+  bool flush_put_off_ = false;
   std::mutex mailbox_mutex_;  // guards the two below, and context_ against a wake-up during teardown
   std::vector<Delivery> mailbox_;
   bool accepting_mail_ = false;
@@ -69,6 +88,8 @@ class Server {
 
 // Callback halves, by role (websocket_session.cpp, http_session.cpp).
 int on_websocket(Worker& worker, lws* wsi, int reason, Session* session, void* in, size_t len);
+// Writes a woken connection's queue, or leaves it to lws's writable callback when it cannot.
+void flush_websocket(lws* wsi, Connection& c);
 int on_http(Worker& worker, lws* wsi, int reason, Session* session, void* in, size_t len);
 
 }  // namespace raptor::net

@@ -1,6 +1,10 @@
 // WebSocket connections: admission, message reassembly, and writing the engine's queue.
 #include <libwebsockets.h>
 
+#include <sys/socket.h>
+#include <sys/uio.h>
+
+#include <cerrno>
 #include <cstring>
 #include <string>
 #include <vector>
@@ -11,10 +15,12 @@
 namespace raptor::net {
 namespace {
 
-// Pending frames leave coalesced: several WebSocket frames are copied into one buffer and
-// handed to the kernel in one send(). The per-send cost dominates fan-out, so this is where
-// throughput comes from. The batch is bounded so one busy socket cannot starve the others.
+// Pending frames leave coalesced: several WebSocket frames go to the kernel in one sendmsg(),
+// headers and shared payloads gathered without copying. The per-send cost dominates fan-out, so
+// this is where throughput comes from. A batch is bounded so one busy socket cannot starve the
+// others.
 constexpr size_t kMaxBatchBytes = 64 * 1024;
+constexpr size_t kMaxBatchFrames = 256;
 
 // Writes the header of an unmasked, final text frame of `len` bytes; returns its size.
 size_t text_frame_header(unsigned char* out, size_t len) {
@@ -34,22 +40,73 @@ size_t text_frame_header(unsigned char* out, size_t len) {
   return 10;
 }
 
-// Sends up to kMaxBatchBytes of queued frames in one write. lws sends LWS_WRITE_HTTP bytes on a
-// WebSocket as they are (no framing of its own), and keeps any unsent tail to finish first.
+// Hands lws the unsent tail of a frame; lws sends bytes written as LWS_WRITE_HTTP on a WebSocket
+// as they are, keeps what the socket does not take, and finishes it before anything else it
+// writes (pongs, the close frame) and before it calls us writable again.
+bool hand_tail_to_lws(lws* wsi, const unsigned char* bytes, size_t n) {
+  static thread_local std::vector<unsigned char> tail;
+  tail.resize(LWS_PRE + n);
+  memcpy(tail.data() + LWS_PRE, bytes, n);
+  return lws_write(wsi, tail.data() + LWS_PRE, n, LWS_WRITE_HTTP) == static_cast<int>(n);
+}
+
+// One batch of queued frames, written on the socket directly: libwebsockets is only asked to wait
+// for writability when the kernel does not take everything. That spares the event loop a round
+// trip per delivery (and, on epoll, turning write interest on and off). Safe because lws holds no
+// output of its own for this socket (lws_partial_buffered) and a WebSocket frame never goes out
+// half: the unsent tail of a frame goes to lws, which sends it first. TLS sockets go through lws.
+// Returns false when the connection is to be closed.
 bool write_batch(lws* wsi, Connection& c) {
-  static thread_local std::vector<unsigned char> batch;
-  batch.resize(LWS_PRE);
-  while (c.has_pending() && batch.size() - LWS_PRE < kMaxBatchBytes) {
-    Frame* f = c.front();
-    size_t at = batch.size();
-    batch.resize(at + 10 + f->size());
-    size_t h = text_frame_header(&batch[at], f->size());
-    memcpy(&batch[at + h], f->payload(), f->size());
-    batch.resize(at + h + f->size());
-    c.pop_front();
+  if (lws_partial_buffered(wsi)) return true;  // lws finishes its own output first
+  if (lws_is_ssl(wsi)) {
+    static thread_local std::vector<unsigned char> batch;
+    batch.resize(LWS_PRE);
+    while (c.has_pending() && batch.size() - LWS_PRE < kMaxBatchBytes) {
+      Frame* f = c.front();
+      size_t at = batch.size();
+      batch.resize(at + 10 + f->size());
+      size_t h = text_frame_header(&batch[at], f->size());
+      memcpy(&batch[at + h], f->payload(), f->size());
+      batch.resize(at + h + f->size());
+      c.pop_front();
+    }
+    size_t n = batch.size() - LWS_PRE;
+    return lws_write(wsi, batch.data() + LWS_PRE, n, LWS_WRITE_HTTP) == static_cast<int>(n);
   }
-  size_t n = batch.size() - LWS_PRE;
-  return lws_write(wsi, batch.data() + LWS_PRE, n, LWS_WRITE_HTTP) == static_cast<int>(n);
+  unsigned char headers[kMaxBatchFrames][10];
+  iovec iov[2 * kMaxBatchFrames];
+  size_t frames = 0, bytes = 0;
+  for (size_t i = 0; i < c.queued_frames() && frames < kMaxBatchFrames && bytes < kMaxBatchBytes; ++i, ++frames) {
+    Frame* f = c.at(i);
+    size_t h = text_frame_header(headers[frames], f->size());
+    iov[2 * frames] = {headers[frames], h};
+    iov[2 * frames + 1] = {f->payload(), f->size()};
+    bytes += h + f->size();
+  }
+  msghdr msg{};
+  msg.msg_iov = iov;
+  msg.msg_iovlen = 2 * frames;
+  ssize_t sent = sendmsg(lws_get_socket_fd(wsi), &msg, MSG_NOSIGNAL | MSG_DONTWAIT);
+  if (sent < 0) {
+    if (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR) return true;
+    return false;  // reset or broken: the connection is gone
+  }
+  // Drop what went out whole; the frame cut short has its tail handed to lws.
+  size_t left = size_t(sent);
+  for (size_t i = 0; i < frames; ++i) {
+    size_t h = iov[2 * i].iov_len, n = h + iov[2 * i + 1].iov_len;
+    if (left >= n) {
+      left -= n;
+      c.pop_front();
+      continue;
+    }
+    bool ok = true;
+    if (left < h) ok = hand_tail_to_lws(wsi, headers[i] + left, h - left), left = h;
+    ok = ok && hand_tail_to_lws(wsi, c.front()->payload() + (left - h), n - left);
+    c.pop_front();
+    return ok;
+  }
+  return true;
 }
 
 std::string header(lws* wsi, enum lws_token_indexes token) {
@@ -67,15 +124,11 @@ int close_with(lws* wsi, int code, const std::string& reason) {
   return -1;
 }
 
+// Writes what the connection has queued, then closes it if the engine asked to; asks to be
+// called again while frames remain. Returns -1 to have lws close the connection.
 int write_pending(lws* wsi, Connection& c) {
-  if (c.queued_frames() == 1) {  // a lone frame goes out from its shared buffer, uncopied
-    Frame* f = c.front();
-    if (lws_write(wsi, f->payload(), f->size(), LWS_WRITE_TEXT) < static_cast<int>(f->size())) return -1;
-    c.pop_front();
-  } else if (c.has_pending() && !write_batch(wsi, c)) {
-    return -1;
-  }
-  if (c.has_pending()) {
+  if (c.has_pending() && !write_batch(wsi, c)) return -1;
+  if (c.has_pending() || lws_partial_buffered(wsi)) {
     lws_callback_on_writable(wsi);
     return 0;
   }
@@ -84,6 +137,11 @@ int write_pending(lws* wsi, Connection& c) {
 }
 
 }  // namespace
+
+void flush_websocket(lws* wsi, Connection& c) {
+  if (!c.closing() && write_batch(wsi, c) && !c.has_pending() && !lws_partial_buffered(wsi)) return;
+  lws_callback_on_writable(wsi);  // the rest, or the close, from SERVER_WRITEABLE
+}
 
 int on_websocket(Worker& worker, lws* wsi, int reason, Session* s, void* in, size_t len) {
   Engine& engine = worker.engine();
@@ -124,6 +182,7 @@ int on_websocket(Worker& worker, lws* wsi, int reason, Session* s, void* in, siz
     case LWS_CALLBACK_SERVER_WRITEABLE:
       return s->conn ? write_pending(wsi, *s->conn) : 0;
     case LWS_CALLBACK_CLOSED:
+      if (s->flush_slot) worker.forget(*s);
       if (s->conn) engine.on_closed(s->conn);
       s->conn = nullptr;
       delete s->rx;

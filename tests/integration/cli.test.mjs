@@ -112,6 +112,11 @@ serverSuite('built-in defaults', { configVia: 'defaults' }, (server) => {
     await b.next('client-x', 'private-dev');
     assert.deepEqual(await apiGet(server, '/channels', { filter_by_prefix: 'private-dev' }), { channels: { 'private-dev': {} } });
   });
+
+  it('waits on epoll unless --event-loop says otherwise, and says which', () => {
+    // TEST_EVENT_LOOP (scripts/test's second pass) adds --event-loop to every server.
+    assert.match(server.stderr, new RegExp(`listening on .* on ${process.env.TEST_EVENT_LOOP || 'epoll'}\n`));
+  });
 });
 
 describe('out of file descriptors', () => {

@@ -2,6 +2,7 @@
 // closed socket, and nobody else notices.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
+import http from 'node:http';
 import { it } from 'node:test';
 import { serverSdk } from './lib/clients.mjs';
 import { assertApiError, postEvents } from './lib/http-api.mjs';
@@ -40,6 +41,20 @@ serverSuite('hostile HTTP clients', {}, (server, { stillServing }) => {
   it('refuses a body over 1 MiB with 413, and keeps serving', async () => {
     const body = JSON.stringify({ name: 'e', channels: ['a'], data: 'x'.repeat(1024 * 1024) });
     assertApiError(await postEvents(server, body), 413);
+    await stillServing();
+  });
+
+  it('refuses a body over 1 MiB with 413 on a keep-alive connection that goes on serving', async () => {
+    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    try {
+      const body = JSON.stringify({ name: 'e', channels: ['a'], data: 'x'.repeat(2 * 1024 * 1024) });
+      assertApiError(await postEvents(server, body, { agent }), 413);
+      const next = await postEvents(server, { name: 'e', channel: 'a', data: '{}' }, { agent });
+      assert.equal(next.status, 200, next.text);
+      assert.ok(next.reusedSocket, 'the refused body was discarded, the connection kept');
+    } finally {
+      agent.destroy();
+    }
     await stillServing();
   });
 

@@ -52,6 +52,7 @@ TEST_CASE("no flags and no environment: the development app on 127.0.0.1:6001", 
   CHECK(c.limits.pong_timeout_s == 30);
   CHECK(c.limits.max_send_queue_bytes == 1048576);
   CHECK(c.max_message_bytes == 65536);
+  CHECK(c.event_loop == Config::EventLoop::Epoll);
   CHECK(c.default_credentials);
   REQUIRE(c.apps.size() == 1);
   CHECK(c.apps[0].id == "app-id");
@@ -63,7 +64,8 @@ TEST_CASE("no flags and no environment: the development app on 127.0.0.1:6001", 
 TEST_CASE("flags set every option as a separate or an attached value", "[config]") {
   ParseResult r = parse({"--host", "0.0.0.0", "--port=7000", "--app-id", "myid", "--app-key=mykey", "--app-secret",
                          "mysecret", "--no-client-events", "--tls-cert", "/c.pem", "--tls-key=/k.pem",
-                         "--activity-timeout", "60", "--pong-timeout=10", "--max-send-queue", "4096"});
+                         "--activity-timeout", "60", "--pong-timeout=10", "--max-send-queue", "4096",
+                         "--event-loop", "poll"});
   REQUIRE(r.run);
   const Config& c = r.config;
   CHECK(c.host == "0.0.0.0");
@@ -73,6 +75,7 @@ TEST_CASE("flags set every option as a separate or an attached value", "[config]
   CHECK(c.limits.activity_timeout_s == 60);
   CHECK(c.limits.pong_timeout_s == 10);
   CHECK(c.limits.max_send_queue_bytes == 4096);
+  CHECK(c.event_loop == Config::EventLoop::Poll);
   CHECK_FALSE(c.default_credentials);
   REQUIRE(c.apps.size() == 1);
   CHECK(c.apps[0].id == "myid");
@@ -99,7 +102,7 @@ TEST_CASE("environment variables set options and flags override them", "[config]
       {"RAPTOR_HOST", "10.0.0.1"},        {"RAPTOR_PORT", "7001"},         {"RAPTOR_APP_ID", "envid"},
       {"RAPTOR_APP_KEY", "envkey"},       {"RAPTOR_APP_SECRET", "envsec"}, {"RAPTOR_TLS_CERT", "/e.pem"},
       {"RAPTOR_TLS_KEY", "/ek.pem"},      {"RAPTOR_ACTIVITY_TIMEOUT", "45"}, {"RAPTOR_PONG_TIMEOUT", "15"},
-      {"RAPTOR_MAX_SEND_QUEUE", "2048"},  {"RAPTOR_CLIENT_EVENTS", "false"}};
+      {"RAPTOR_MAX_SEND_QUEUE", "2048"},  {"RAPTOR_CLIENT_EVENTS", "false"}, {"RAPTOR_EVENT_LOOP", "poll"}};
   ParseResult r = parse({}, env);
   REQUIRE(r.run);
   const Config& c = r.config;
@@ -110,6 +113,7 @@ TEST_CASE("environment variables set options and flags override them", "[config]
   CHECK(c.limits.activity_timeout_s == 45);
   CHECK(c.limits.pong_timeout_s == 15);
   CHECK(c.limits.max_send_queue_bytes == 2048);
+  CHECK(c.event_loop == Config::EventLoop::Poll);
   CHECK_FALSE(c.default_credentials);
   REQUIRE(c.apps.size() == 1);
   CHECK(c.apps[0].id == "envid");
@@ -211,6 +215,7 @@ TEST_CASE("invalid values exit with status 2", "[config]") {
       {"--app-id="},            {"--app-key="},            {"--activity-timeout", "0"},
       {"--activity-timeout", "3601"}, {"--pong-timeout", "0"}, {"--pong-timeout", "ten"},
       {"--max-send-queue", "1023"}, {"--max-send-queue", "1073741825"}, {"--tls-cert="},
+      {"--event-loop", "kqueue"}, {"--event-loop", "EPOLL"},
   };
   for (const auto& args : cases) {
     INFO(args[0] << " " << (args.size() > 1 ? args[1] : ""));

@@ -11,6 +11,8 @@ import { withTimeout } from './wait.mjs';
 export const BIN = process.env.RAPTOR_BIN || fileURLToPath(new URL('../../../build/raptor', import.meta.url));
 export const DEFAULT_APP = Object.freeze({ id: 'app-id', key: 'app-key', secret: 'app-secret' });
 const HOST = '127.0.0.1';
+// scripts/test runs the suite once more with TEST_EVENT_LOOP=poll, the non-default loop.
+const EVENT_LOOP_ARGS = process.env.TEST_EVENT_LOOP ? ['--event-loop', process.env.TEST_EVENT_LOOP] : [];
 const SANITIZER_REPORT = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: \w+Sanitizer/;
 
 // The test's own environment minus RAPTOR_* settings a developer's shell may carry.
@@ -93,7 +95,7 @@ export class Raptor {
     this.port = await freePort();
     const { args, env } = configuration({ port: this.port, apps: this.apps, clientEvents: this.clientEvents, via: this.configVia });
     if (this.tls) args.push('--tls-cert', this.tls.certFile, '--tls-key', this.tls.keyFile);
-    this.child = spawn(BIN, [...args, ...this.extraArgs], {
+    this.child = spawn(BIN, [...args, ...EVENT_LOOP_ARGS, ...this.extraArgs], {
       env: { ...inherited(), ...env, ...this.extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
