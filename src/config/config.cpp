@@ -48,10 +48,28 @@ struct Option {
   std::function<bool(Config&, App& default_app, const std::string&)> apply;
 };
 
+// Boolean settings of the default app read from the environment ("true"/"false", "1"/"0", …);
+// their flags are in options().
+struct AppSwitch {
+  const char* env;
+  bool App::*member;
+};
+constexpr AppSwitch kAppSwitches[] = {
+    {"RAPTOR_CLIENT_EVENTS", &App::client_events},
+    {"RAPTOR_SUBSCRIPTION_COUNT", &App::subscription_count_events},
+};
+
 std::vector<Option> options() {
   auto port_of = [](Config& c, App&, const std::string& v) {
     long n;
     return parse_int(v, 1, 65535, n) ? (c.port = int(n), true) : false;
+  };
+  // An int setting of the default app, in [min, max].
+  auto app_seconds = [](int App::*member, long min, long max) {
+    return [=](Config&, App& a, const std::string& v) {
+      long n;
+      return parse_int(v, min, max, n) ? (a.*member = int(n), true) : false;
+    };
   };
   return {
       {"--host", "RAPTOR_HOST", true, "address to listen on (default 127.0.0.1)",
@@ -70,6 +88,15 @@ std::vector<Option> options() {
        }},
       {"--no-client-events", nullptr, false, "refuse client events on the default app (env RAPTOR_CLIENT_EVENTS=false)",
        [](Config&, App& a, const std::string&) { return a.client_events = false, true; }},
+      {"--user-authentication-timeout", "RAPTOR_USER_AUTHENTICATION_TIMEOUT", true,
+       "seconds to sign in or join a private/presence channel, else close 4009 (default 0: off)",
+       app_seconds(&App::user_authentication_timeout_s, 0, 3600)},
+      {"--cache-ttl", "RAPTOR_CACHE_TTL", true,
+       "seconds a cache channel of the default app keeps its last event (default 1800)",
+       app_seconds(&App::cache_ttl_s, 1, 86400)},
+      {"--subscription-count", nullptr, false,
+       "send pusher:subscription_count events on the default app (env RAPTOR_SUBSCRIPTION_COUNT=true)",
+       [](Config&, App& a, const std::string&) { return a.subscription_count_events = true, true; }},
       {"--tls-cert", "RAPTOR_TLS_CERT", true, "PEM certificate: serve wss:// and https://",
        [](Config& c, App&, const std::string& v) { return !v.empty() && (c.tls_cert = v, true); }},
       {"--tls-key", "RAPTOR_TLS_KEY", true, "PEM private key for --tls-cert",
@@ -150,8 +177,9 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env)
     if (const char* v = env(o.env))
       if (!o.apply(c, default_app, v)) return fail(flag_error(o.env, v));
   }
-  if (const char* v = env("RAPTOR_CLIENT_EVENTS")) {
-    if (!parse_bool(v, default_app.client_events)) return fail(flag_error("RAPTOR_CLIENT_EVENTS", v));
+  for (const auto& s : kAppSwitches) {
+    if (const char* v = env(s.env))
+      if (!parse_bool(v, default_app.*s.member)) return fail(flag_error(s.env, v));
   }
   if (const char* v = env("RAPTOR_APPS")) {
     std::stringstream list(v);
@@ -177,6 +205,7 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env)
     for (const auto& o : opts)
       if (arg == o.flag) opt = &o;
     if (!opt) return fail("raptor: unknown option '" + arg + "' (see raptor --help)\n");
+    if (!opt->takes_value && eq != std::string::npos) return fail("raptor: " + arg + " takes no value\n");
     if (opt->takes_value && eq == std::string::npos) {
       if (i + 1 >= argc) return fail("raptor: " + arg + " needs a value\n");
       value = argv[++i];

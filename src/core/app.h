@@ -15,6 +15,11 @@ struct App {
   size_t max_user_id_length = 128;
   size_t max_event_data_bytes = 10240;
   int client_events_per_second = 10;
+  // "Authorized connections": seconds a connection has to sign in or subscribe to a private or
+  // presence channel before it is closed with 4009; 0 lets connections stay anonymous.
+  int user_authentication_timeout_s = 0;
+  int cache_ttl_s = 1800;                  // how long a cache channel keeps its last event
+  bool subscription_count_events = false;  // pusher_internal:subscription_count to subscribers
 };
 
 }  // namespace raptor

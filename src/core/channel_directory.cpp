@@ -86,6 +86,44 @@ std::pair<std::string, uint64_t> ChannelDirectory::roster(const App& app, const 
   return {PresenceRoster().to_json(), 0};
 }
 
+void ChannelDirectory::count_changed(const App& app, const std::string& channel, int64_t now_ms,
+                                     const CountAnnounce& announce) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto app_it = apps_.find(&app);
+  if (app_it == apps_.end()) return;
+  auto it = app_it->second.find(channel);
+  if (it == app_it->second.end()) return;  // no subscribers left to tell
+  Record& r = it->second;
+  if (r.subscriptions > kCountThrottleAbove && now_ms - r.count_announced_ms < kCountThrottleMs) {
+    throttled_counts_.emplace(&app, channel);
+    return;
+  }
+  r.count_announced_ms = now_ms;
+  throttled_counts_.erase({&app, channel});
+  announce(app, channel, r.subscriptions, r.workers);
+}
+
+void ChannelDirectory::flush_counts(int64_t now_ms, const CountAnnounce& announce) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (auto pending = throttled_counts_.begin(); pending != throttled_counts_.end();) {
+    auto& [app, channel] = *pending;
+    auto app_it = apps_.find(app);
+    auto it = app_it == apps_.end() ? Channels::iterator() : app_it->second.find(channel);
+    if (app_it == apps_.end() || it == app_it->second.end()) {
+      pending = throttled_counts_.erase(pending);  // the channel emptied meanwhile
+      continue;
+    }
+    Record& r = it->second;
+    if (now_ms - r.count_announced_ms < kCountThrottleMs) {
+      ++pending;
+      continue;
+    }
+    r.count_announced_ms = now_ms;
+    announce(*app, channel, r.subscriptions, r.workers);
+    pending = throttled_counts_.erase(pending);
+  }
+}
+
 uint64_t ChannelDirectory::workers_of(const App& app, const std::string& channel) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto app_it = apps_.find(&app);

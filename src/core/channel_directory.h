@@ -8,12 +8,18 @@
 // member event numbered n goes only to subscribers whose roster is older than n. So every
 // subscriber sees each change exactly once and in order, in its roster or as an event,
 // whichever workers the members are on.
+//
+// Subscription counts (for apps with subscription_count events) are announced the same way,
+// under the lock, so every worker sees them in the order they changed. On a channel with more
+// than kCountThrottleAbove subscriptions a count goes out at most once per kCountThrottleMs,
+// and the newest count left waiting goes out when the period ends (flush_counts).
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,6 +66,16 @@ class ChannelDirectory {
   // The current roster and its number (for a repeated subscribe).
   std::pair<std::string, uint64_t> roster(const App& app, const std::string& channel) const;
 
+  static constexpr size_t kCountThrottleAbove = 100;
+  static constexpr int64_t kCountThrottleMs = 5000;
+  // Called with the lock held: the channel's subscription count and the workers holding them.
+  using CountAnnounce =
+      std::function<void(const App& app, const std::string& channel, size_t count, uint64_t workers)>;
+  // The channel's subscription count changed: announce it now, or later if throttled.
+  void count_changed(const App& app, const std::string& channel, int64_t now_ms, const CountAnnounce& announce);
+  // Announces the throttled counts whose period has ended. Any worker may call it.
+  void flush_counts(int64_t now_ms, const CountAnnounce& announce);
+
   // Bit w set when worker w has subscribers of the channel.
   uint64_t workers_of(const App& app, const std::string& channel) const;
 
@@ -74,6 +90,7 @@ class ChannelDirectory {
     uint64_t workers = 0;
     PresenceRoster roster;
     uint64_t version = 0;
+    int64_t count_announced_ms = INT64_MIN / 2;  // long ago: the first count goes out at once
   };
   using Channels = std::map<std::string, Record>;  // ordered: prefix listing
 
@@ -84,6 +101,7 @@ class ChannelDirectory {
 
   mutable std::mutex mutex_;
   std::map<const App*, Channels> apps_;
+  std::set<std::pair<const App*, std::string>> throttled_counts_;  // counts waiting for their period
 };
 
 }  // namespace raptor

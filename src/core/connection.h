@@ -1,9 +1,11 @@
-// One client WebSocket as the engine sees it: identity, subscriptions, liveness, rate limit,
-// and the bounded queue of frames waiting for the transport to write them.
+// One client WebSocket as the engine sees it: identity, signed-in user, subscriptions, liveness,
+// rate limit, and the bounded queue of frames waiting for the transport to write them.
 // Owned by the Engine; used on the event-loop thread only.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <vector>
 
 #include "core/app.h"
 #include "core/frame.h"
@@ -15,7 +17,8 @@ namespace raptor {
 class Connection {
  public:
   Connection(const App& app, std::string socket_id, void* transport_handle, int64_t now_ms)
-      : app_(app), socket_id_(std::move(socket_id)), handle_(transport_handle), last_seen_ms_(now_ms) {}
+      : app_(app), socket_id_(std::move(socket_id)), handle_(transport_handle), opened_ms_(now_ms),
+        last_seen_ms_(now_ms) {}
 
   const App& app() const { return app_; }
   const std::string& socket_id() const { return socket_id_; }
@@ -42,6 +45,22 @@ class Connection {
   SubscriptionList& subscriptions() { return subscriptions_; }
   bool subscribed(const std::string& channel) const { return subscriptions_.contains(channel); }
 
+  // --- the user signed in with pusher:signin (null until then; allocated only then) ---
+  struct User {
+    std::string id;
+    std::vector<std::string> watchlist;
+    uint64_t watch_version = 0;  // the watchlist statuses it was given: see UserDirectory
+  };
+  const User* user() const { return user_.get(); }
+  void sign_in(User user) {
+    user_ = std::make_unique<User>(std::move(user));
+    authorized_ = true;
+  }
+  // Signed in, or subscribed to a private or presence channel ("authorized connections").
+  bool authorized() const { return authorized_; }
+  void set_authorized() { authorized_ = true; }
+  int64_t opened_ms() const { return opened_ms_; }
+
   // --- liveness ---
   void saw_activity(int64_t now_ms) {
     last_seen_ms_ = now_ms;
@@ -63,6 +82,9 @@ class Connection {
   int close_code_ = 0;
   std::string close_reason_;
   SubscriptionList subscriptions_;
+  std::unique_ptr<User> user_;
+  bool authorized_ = false;
+  int64_t opened_ms_;
   int64_t last_seen_ms_;
   int64_t ping_sent_ms_ = 0;
   int64_t rate_window_start_ms_ = 0;

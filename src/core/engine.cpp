@@ -143,6 +143,8 @@ void Engine::on_message(Connection& c, std::string_view text) {
     // liveness already noted
   } else if (m.event == "pusher:subscribe") {
     subscribe(c, m);
+  } else if (m.event == "pusher:signin") {
+    signin(c, m);
   } else if (m.event == "pusher:unsubscribe") {
     auto channel = json::string_member(m.data, "channel");
     if (!channel) {
@@ -172,13 +174,17 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     return;
   }
   std::string name(*channel_name);
+  ChannelType type = channel_type(name);
+  if (type == ChannelType::ServerToUser) {
+    subscribe_user_channel(c, name);
+    return;
+  }
   if (!is_valid_channel_name(name)) {
     refuse_subscription(c, name, "InvalidChannel", 400, code(ErrorCode::InvalidChannel),
                         "Invalid channel name: use up to 200 of A-Z a-z 0-9 _ - = @ , . ;");
     return;
   }
   const App& app = c.app();
-  ChannelType type = channel_type(name);
 
   if (Subscription* sub = c.subscriptions().find(name)) {
     // Idempotent: acknowledge again and change nothing. The roster given now is the newest, so
@@ -261,33 +267,58 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   if (!slot) slot = std::make_unique<Channel>(name);
   slot->add(&c);
   c.subscriptions().add(name, std::move(subscription));
-  if (!join) {
-    send(c, messages::subscription_succeeded(name, "{}"));
-    return;
+  if (requires_auth(type)) c.set_authorized();
+  send(c, messages::subscription_succeeded(name, join ? join->roster_json : "{}"));
+  after_subscribe(c, name, type);
+}
+
+void Engine::after_subscribe(Connection& c, const std::string& channel, ChannelType type) {
+  const App& app = c.app();
+  if (is_cache_channel(channel)) {
+    auto cached = hub_.cache().find(app, channel, clock_());
+    send(c, cached ? cached->frame : messages::cache_miss(channel));
   }
-  send(c, messages::subscription_succeeded(name, join->roster_json));
+  // Presence channels have member events and user_count instead (as on Pusher).
+  if (app.subscription_count_events && type != ChannelType::Presence)
+    hub_.directory().count_changed(app, channel, clock_(), count_announcer());
+}
+
+void Engine::announce(uint64_t workers, const Delivery& d) {
+  if (hub_.workers() == 1)
+    deliver(d);  // alone: deliver now, in order anyway
+  else
+    hub_.post(workers, d);
 }
 
 ChannelDirectory::Announce Engine::announcer(const App& app, const std::string& channel, std::string text,
                                              const Connection* except) {
   return [this, &app, channel, text = std::move(text), except](uint64_t version, uint64_t workers) {
-    if (hub_.workers() == 1) {  // alone: deliver now, in order anyway
-      deliver_local(app, channel, text, except, {}, version);
-      return;
-    }
-    hub_.post(workers, delivery(app, channel, text, except ? except->socket_id() : std::string(), version));
+    announce(workers, delivery(Delivery::Kind::ChannelEvent, app, channel, text,
+                               except ? except->socket_id() : std::string(), version));
   };
 }
 
-Delivery Engine::delivery(const App& app, const std::string& channel, std::string text, std::string except_socket_id,
-                          uint64_t roster_version) {
+ChannelDirectory::CountAnnounce Engine::count_announcer() {
+  return [this](const App& app, const std::string& channel, size_t count, uint64_t workers) {
+    announce(workers, delivery(Delivery::Kind::ChannelEvent, app, channel, messages::subscription_count(channel, count)));
+  };
+}
+
+Delivery Engine::delivery(Delivery::Kind kind, const App& app, std::string target, std::string text,
+                          std::string except_socket_id, uint64_t version) {
   Delivery d;
+  d.kind = kind;
   d.app = &app;
-  d.channel = channel;
+  d.target = std::move(target);
   d.text = std::make_shared<const std::string>(std::move(text));
   d.except_socket_id = std::move(except_socket_id);
-  d.roster_version = roster_version;
+  d.version = version;
   return d;
+}
+
+void Engine::dispatch(const Delivery& d) {
+  deliver(d);
+  if (hub_.workers() > 1) hub_.forward(worker_, d);
 }
 
 void Engine::unsubscribe(Connection& c, const std::string& name) {
@@ -305,6 +336,7 @@ void Engine::unsubscribe(Connection& c, const std::string& name) {
   if (local == 0) channels.erase(it);
   if (!presence) {
     hub_.directory().unsubscribed(app, name, worker_, local);
+    if (app.subscription_count_events) hub_.directory().count_changed(app, name, clock_(), count_announcer());
     return;
   }
   hub_.directory().leave(app, name, worker_, local, user_id,
@@ -345,12 +377,15 @@ void Engine::broadcast(const App& app, const std::string& channel, std::string t
                        std::string_view except_socket_id) {
   deliver_local(app, channel, text, except, except_socket_id, 0);
   if (hub_.workers() < 2) return;
-  hub_.forward(worker_, delivery(app, channel, std::move(text),
-                                 except ? except->socket_id() : std::string(except_socket_id), 0));
+  hub_.forward(worker_, delivery(Delivery::Kind::ChannelEvent, app, channel, std::move(text),
+                                 except ? except->socket_id() : std::string(except_socket_id)));
 }
 
 void Engine::deliver(const Delivery& d) {
-  deliver_local(*d.app, d.channel, *d.text, nullptr, d.except_socket_id, d.roster_version);
+  if (d.kind == Delivery::Kind::ChannelEvent)
+    deliver_local(*d.app, d.target, *d.text, nullptr, d.except_socket_id, d.version);
+  else
+    deliver_to_users(d);
 }
 
 void Engine::deliver_local(const App& app, const std::string& channel, std::string_view text,
@@ -378,6 +413,7 @@ void Engine::on_closed(Connection* c) {
     std::string name = c->subscriptions().any_channel();
     unsubscribe(*c, name);
   }
+  if (c->user()) sign_out(*c);
   connections_.erase(owned);
 }
 
@@ -396,13 +432,32 @@ void Engine::tick() {
     } else if (now - c.ping_sent_ms() >= pong_ms) {
       send_error(c, code(CloseCode::PongTimeout), "Pong reply not received");
       close(c, code(CloseCode::PongTimeout), "Pong reply not received");
+      continue;
     }
+    close_if_unauthorized(c, now);
+  }
+  for (const auto& app : apps_) {
+    if (!app.subscription_count_events) continue;
+    hub_.directory().flush_counts(now, count_announcer());
+    break;  // flushes every app's counts
   }
 }
 
 void Engine::publish(const App& app, std::string_view channel, std::string_view event, std::string_view data,
                      std::string_view except_socket_id) {
-  broadcast(app, std::string(channel), messages::channel_event(event, channel, data), nullptr, except_socket_id);
+  std::string text = messages::channel_event(event, channel, data);
+  if (channel_type(channel) == ChannelType::ServerToUser) {
+    dispatch(delivery(Delivery::Kind::UserEvent, app, std::string(channel.substr(kServerToUserPrefix.size())),
+                      std::move(text), std::string(except_socket_id)));
+    return;
+  }
+  std::string name(channel);
+  if (is_cache_channel(name)) hub_.cache().store(app, name, text, std::string(data), clock_());
+  broadcast(app, name, std::move(text), nullptr, except_socket_id);
+}
+
+std::optional<CachedEvent> Engine::cached_event(const App& app, const std::string& channel) const {
+  return hub_.cache().find(app, channel, clock_());
 }
 
 }  // namespace raptor

@@ -18,6 +18,7 @@
 #include "core/channel.h"
 #include "core/connection.h"
 #include "core/hub.h"
+#include "core/local_users.h"
 
 namespace raptor {
 
@@ -71,17 +72,24 @@ class Engine {
   // The transport has closed the socket: leave every channel and forget (delete) the
   // connection. Called exactly once per connection.
   void on_closed(Connection* c);
-  // Periodic work: pings and pong time-outs. Call about once a second.
+  // Periodic work: pings, pong time-outs, the authorized-connections limit and throttled
+  // subscription counts. Call about once a second.
   void tick();
 
-  // An event from another worker, for this worker's subscribers.
+  // Work from another worker (or this one's announcements), for this worker's connections.
   void deliver(const Delivery& d);
 
   // --- server side (HTTP API) ---
   // Sends an API event to a channel's subscribers, on every worker, except `except_socket_id`.
+  // On `#server-to-user-{id}` it goes to the connections signed in as {id}; on a cache channel
+  // it is also kept for later subscribers.
   void publish(const App& app, std::string_view channel, std::string_view event, std::string_view data,
                std::string_view except_socket_id);
+  // Closes every connection signed in as `user_id`, on every worker, with 4009.
+  void terminate_user(const App& app, const std::string& user_id);
   const ChannelDirectory& directory() const { return hub_.directory(); }
+  // The cache channel's last API event, while it lives.
+  std::optional<CachedEvent> cached_event(const App& app, const std::string& channel) const;
 
   size_t connection_count() const { return connections_.size(); }
 
@@ -89,6 +97,7 @@ class Engine {
   using Channels = std::unordered_map<std::string, std::unique_ptr<Channel>>;
 
   Channels& channels_of(const App& app) { return channels_[&app]; }
+  LocalUsers& users_of(const App& app) { return users_[&app]; }
   std::string new_socket_id();
   Connection* add_connection(const App& app, void* handle);
   void send(Connection& c, FramePtr frame);
@@ -101,16 +110,34 @@ class Engine {
                            int code, std::string_view message);
   void unsubscribe(Connection& c, const std::string& channel);
   void client_event(Connection& c, const messages::ClientMessage& m);
-  // Announces a presence change through every worker's mailbox (this one's too), so that all
-  // see the changes of a channel in one order; see ChannelDirectory. A lone worker delivers it
-  // at once.
+  // Sends what a new subscriber of `channel` gets after subscription_succeeded: a cache
+  // channel's last event or cache miss, and the subscription count.
+  void after_subscribe(Connection& c, const std::string& channel, ChannelType type);
+
+  // --- users (engine_users.cpp) ---
+  void signin(Connection& c, const messages::ClientMessage& m);
+  void sign_out(Connection& c);
+  void subscribe_user_channel(Connection& c, const std::string& channel);
+  // Handles a user kind of Delivery for this worker's connections.
+  void deliver_to_users(const Delivery& d);
+  // Closes connections that stayed anonymous past their app's limit.
+  void close_if_unauthorized(Connection& c, int64_t now_ms);
+
+  // A change numbered under a directory's lock goes through the mailbox of every worker
+  // holding recipients (this one's too), so that all see the changes in one order; see
+  // ChannelDirectory. A lone worker delivers it at once.
+  void announce(uint64_t workers, const Delivery& d);
   ChannelDirectory::Announce announcer(const App& app, const std::string& channel, std::string text,
                                        const Connection* except);
+  ChannelDirectory::CountAnnounce count_announcer();
+  UserDirectory::Announce watchlist_announcer(const App& app);
+  // Handles `d` here and sends it to the other workers that hold its recipients.
+  void dispatch(const Delivery& d);
   // Sends an event to the channel's subscribers here and on the other workers.
   void broadcast(const App& app, const std::string& channel, std::string text, const Connection* except,
                  std::string_view except_socket_id = {});
-  static Delivery delivery(const App& app, const std::string& channel, std::string text,
-                           std::string except_socket_id, uint64_t roster_version);
+  static Delivery delivery(Delivery::Kind kind, const App& app, std::string target, std::string text,
+                           std::string except_socket_id = {}, uint64_t version = 0);
   // Sends a frame to this worker's subscribers of `channel`; see ChannelDirectory for versions.
   void deliver_local(const App& app, const std::string& channel, std::string_view text,
                      const Connection* except, std::string_view except_socket_id, uint64_t roster_version);
@@ -123,6 +150,7 @@ class Engine {
   Clock clock_;
   std::mt19937_64 rng_;
   std::unordered_map<const App*, Channels> channels_;
+  std::unordered_map<const App*, LocalUsers> users_;
   // By socket id; the key views the id inside the connection it maps to.
   std::unordered_map<std::string_view, std::unique_ptr<Connection>> connections_;
 };

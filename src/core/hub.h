@@ -1,5 +1,6 @@
-// What the workers of one process share: the channel directory, and mailboxes that carry
-// events from the worker where they happen to the workers that hold subscribers.
+// What the workers of one process share: the channel and user directories, the cache channels'
+// last events, and mailboxes that carry events from the worker where they happen to the workers
+// that hold subscribers (or the user's connections).
 // Each worker owns its connections and runs its own event loop; a Delivery is copied into the
 // target worker's mailbox and handled there, on that worker's thread.
 #pragma once
@@ -10,16 +11,27 @@
 
 #include "core/app.h"
 #include "core/channel_directory.h"
+#include "core/event_cache.h"
+#include "core/user_directory.h"
 
 namespace raptor {
 
-// An event for the local subscribers of one channel.
+// Work for one worker's local connections of one app.
 struct Delivery {
+  enum class Kind {
+    ChannelEvent,     // `text` to the subscribers of the channel `target`
+    UserEvent,        // `text` to the connections signed in as the user `target`
+    WatchlistChange,  // `text` to the connections watching the user `target`
+    TerminateUser,    // close the connections signed in as the user `target`
+  };
+  Kind kind = Kind::ChannelEvent;
   const App* app = nullptr;
-  std::string channel;
+  std::string target;                       // a channel name or a user id, by kind
   std::shared_ptr<const std::string> text;  // the frame, shared by every worker's copy
   std::string except_socket_id;             // not to this connection
-  uint64_t roster_version = 0;              // presence member events: see ChannelDirectory
+  // Presence member events (see ChannelDirectory) and watchlist changes (see UserDirectory):
+  // the change's number, which recipients that already know it skip.
+  uint64_t version = 0;
 };
 
 // A worker's mailbox. post() is called from any thread; the worker handles what was posted on
@@ -40,8 +52,12 @@ class Hub {
 
   ChannelDirectory& directory() { return directory_; }
   const ChannelDirectory& directory() const { return directory_; }
+  UserDirectory& users() { return users_; }
+  EventCache& cache() { return cache_; }
+  const EventCache& cache() const { return cache_; }
 
-  // Sends `d` to every worker but `from` that holds subscribers of its channel.
+  // Sends `d` to every worker but `from` that holds subscribers of its channel (or, for user
+  // kinds, connections signed in as its user).
   void forward(size_t from, const Delivery& d) const;
   // Sends `d` to the workers whose bit is set in `workers`.
   void post(uint64_t workers, const Delivery& d) const;
@@ -49,6 +65,8 @@ class Hub {
  private:
   std::vector<Mailbox*> mailboxes_;
   ChannelDirectory directory_;
+  UserDirectory users_;
+  EventCache cache_;
 };
 
 }  // namespace raptor

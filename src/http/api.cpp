@@ -27,6 +27,7 @@ std::optional<Route> parse_app_path(const std::string& path) {
 struct InfoRequest {
   bool user_count = false;
   bool subscription_count = false;
+  bool cache = false;  // GET /channels/{name} only
 };
 
 InfoRequest parse_info(std::string_view info) {
@@ -36,6 +37,7 @@ InfoRequest parse_info(std::string_view info) {
     std::string_view item = info.substr(0, comma);
     if (item == "user_count") r.user_count = true;
     if (item == "subscription_count") r.subscription_count = true;
+    if (item == "cache") r.cache = true;
     if (comma == std::string_view::npos) break;
     info.remove_prefix(comma + 1);
   }
@@ -165,22 +167,71 @@ Response list_channels(const Engine& engine, const App& app, const Request& req)
   return {200, out + "}}"};
 }
 
+// "cache":{"data":…,"ttl":seconds left}, or null when nothing is cached.
+std::string cache_json(const Engine& engine, const App& app, const std::string& channel) {
+  auto cached = engine.cached_event(app, channel);
+  if (!cached) return "null";
+  std::string out = "{\"data\":";
+  json::append_quoted(out, cached->data);
+  return out + ",\"ttl\":" + std::to_string(cached->ttl_s) + "}";
+}
+
 Response show_channel(const Engine& engine, const App& app, const std::string& name, const Request& req) {
   if (!is_valid_channel_name(name, true)) return error(400, "Invalid channel name");
   const std::string* info_param = req.param("info");
   InfoRequest info = info_param ? parse_info(*info_param) : InfoRequest{};
   ChannelSnapshot snap = engine.directory().snapshot(app, name);
   if (info.user_count && !snap.presence) return error(400, "user_count is only available for presence channels");
+  if (info.cache && !is_cache_channel(name)) return error(400, "cache is only available for cache channels");
   std::string attrs = attributes_json(snap, info);
   std::string out = std::string("{\"occupied\":") + (snap.occupied ? "true" : "false");
   if (attrs.size() > 2) out += "," + attrs.substr(1, attrs.size() - 2);
+  if (info.cache) out += ",\"cache\":" + cache_json(engine, app, name);
   return {200, out + "}"};
+}
+
+// The deprecated POST /apps/{id}/channels/{name}/events: name and socket_id in the query, the
+// raw data as the body; 202 as Pusher answered it.
+Response publish_to_channel(Engine& engine, const App& app, const std::string& channel, const Request& req) {
+  if (!is_valid_channel_name(channel, true)) return error(400, "Invalid channel name");
+  const std::string* name = req.param("name");
+  if (!name || name->empty() || name->size() > kMaxEventNameLength)
+    return error(400, "name (a query parameter) is required: a string of 1 to 200 characters");
+  if (req.body.size() > app.max_event_data_bytes)
+    return error(413, "data is larger than " + std::to_string(app.max_event_data_bytes) + " bytes");
+  if (!json::valid_utf8(req.body)) return error(400, "data must be UTF-8 text");
+  const std::string* socket_id = req.param("socket_id");
+  if (socket_id && !is_valid_socket_id(*socket_id)) return error(400, "socket_id must look like 123.456");
+  engine.publish(app, channel, *name, req.body, socket_id ? *socket_id : "");
+  return {202, "{}"};
+}
+
+// POST /apps/{id}/users/{user_id}/terminate_connections. A user with no connections is not an
+// error: apps call this on log-out whether or not the user is online.
+Response terminate_connections(Engine& engine, const App& app, const std::string& user_id) {
+  if (user_id.size() > app.max_user_id_length || !is_valid_user_id(user_id))
+    return error(400, "Invalid user id: 1 to " + std::to_string(app.max_user_id_length) +
+                          " of A-Z a-z 0-9 _ - = @ , . ;");
+  engine.terminate_user(app, user_id);
+  return {};
 }
 
 Response channel_users(const Engine& engine, const App& app, const std::string& name) {
   if (!is_valid_channel_name(name, true)) return error(400, "Invalid channel name");
   if (channel_type(name) != ChannelType::Presence) return error(400, "Users are only available for presence channels");
   return {200, "{\"users\":" + engine.directory().users(app, name).value_or("[]") + "}"};
+}
+
+// Removes the first of `suffixes` that `path` ends with (leaving something before it) and
+// returns it; empty when none matches.
+std::string_view take_suffix(std::string& path, std::initializer_list<std::string_view> suffixes) {
+  for (std::string_view suffix : suffixes) {
+    if (path.size() > suffix.size() && path.compare(path.size() - suffix.size(), suffix.size(), suffix) == 0) {
+      path.resize(path.size() - suffix.size());
+      return suffix;
+    }
+  }
+  return {};
 }
 
 Response route_app(Engine& engine, const App& app, const Request& req, const std::string& rest) {
@@ -191,12 +242,18 @@ Response route_app(Engine& engine, const App& app, const Request& req, const std
   if (rest == "/channels") return get ? list_channels(engine, app, req) : error(405, "Use GET");
   if (rest.compare(0, kChannels.size(), kChannels) == 0) {
     std::string name = rest.substr(kChannels.size());
-    constexpr std::string_view kUsers = "/users";
-    bool users = name.size() > kUsers.size() && name.compare(name.size() - kUsers.size(), kUsers.size(), kUsers) == 0;
-    if (users) name.resize(name.size() - kUsers.size());
+    std::string_view suffix = take_suffix(name, {"/users", "/events"});
     if (name.empty() || name.find('/') != std::string::npos) return error(404, "Unknown path");
+    if (suffix == "/events") return post ? publish_to_channel(engine, app, name, req) : error(405, "Use POST");
     if (!get) return error(405, "Use GET");
-    return users ? channel_users(engine, app, name) : show_channel(engine, app, name, req);
+    return suffix.empty() ? show_channel(engine, app, name, req) : channel_users(engine, app, name);
+  }
+  constexpr std::string_view kUsers = "/users/";
+  if (rest.compare(0, kUsers.size(), kUsers) == 0) {
+    std::string user_id = rest.substr(kUsers.size());
+    if (take_suffix(user_id, {"/terminate_connections"}).empty() || user_id.find('/') != std::string::npos)
+      return error(404, "Unknown path");
+    return post ? terminate_connections(engine, app, user_id) : error(405, "Use POST");
   }
   return error(404, "Unknown path");
 }

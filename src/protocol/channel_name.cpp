@@ -3,8 +3,6 @@
 namespace raptor {
 namespace {
 
-constexpr std::string_view kServerToUserPrefix = "#server-to-user-";
-
 bool starts_with(std::string_view s, std::string_view prefix) {
   return s.substr(0, prefix.size()) == prefix;
 }
@@ -33,8 +31,16 @@ ChannelType channel_type(std::string_view name) {
 bool is_valid_channel_name(std::string_view name, bool allow_internal) {
   if (name.size() > kMaxChannelNameLength) return false;
   if (starts_with(name, kServerToUserPrefix))
-    return allow_internal && all_name_chars(name.substr(kServerToUserPrefix.size()));
+    return allow_internal && is_valid_user_id(name.substr(kServerToUserPrefix.size()));
   return all_name_chars(name);
+}
+
+bool is_valid_user_id(std::string_view id) { return all_name_chars(id); }
+
+bool is_cache_channel(std::string_view name) {
+  for (std::string_view prefix : {"cache-", "private-cache-", "presence-cache-", "private-encrypted-cache-"})
+    if (starts_with(name, prefix)) return true;
+  return false;
 }
 
 }  // namespace raptor

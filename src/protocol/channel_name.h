@@ -7,12 +7,22 @@ namespace raptor {
 enum class ChannelType { Public, Private, Encrypted, Presence, ServerToUser };
 
 constexpr size_t kMaxChannelNameLength = 200;  // the SDKs enforce 200 although the docs say 164
+// Events on `#server-to-user-{id}` go to the connections signed in as {id} (pusher:signin).
+constexpr std::string_view kServerToUserPrefix = "#server-to-user-";
 
 ChannelType channel_type(std::string_view name);
 
 // Name of allowed characters (A-Z a-z 0-9 _ - = @ , . ;) and length, or a
 // `#server-to-user-{id}` name when `allow_internal` (the HTTP API may address those).
 bool is_valid_channel_name(std::string_view name, bool allow_internal = false);
+
+// A user id as sign-in and #server-to-user- channels carry it: channel-name characters, not empty.
+// (Its length limit is per app.)
+bool is_valid_user_id(std::string_view id);
+
+// Cache channels (cache-, private-cache-, presence-cache-, private-encrypted-cache-) keep their
+// last API event for new subscribers.
+bool is_cache_channel(std::string_view name);
 
 inline bool requires_auth(ChannelType t) {
   return t == ChannelType::Private || t == ChannelType::Encrypted || t == ChannelType::Presence;

@@ -14,18 +14,24 @@ enum class CloseCode : int {
   InvalidVersion = 4006,
   UnsupportedVersion = 4007,
   NoVersion = 4008,
+  // Pusher's "connection is unauthorized": not signed in within the app's time limit, or the
+  // app terminated the user's connections. pusher-js does not reconnect on its own.
+  Unauthorized = 4009,
   OverCapacity = 4100,  // the client could not keep up with its send queue
   PongTimeout = 4201,
 };
 
 enum class ErrorCode : int {
   InvalidMessage = 4300,
-  RateLimited = 4301,  // Pusher's code for client events over 10/s
+  RateLimited = 4301,     // Pusher's code for client events over 10/s
+  WatchlistLimit = 4302,  // Pusher's code: more than 100 watchlist ids, the first 100 count
   InvalidChannel = 4303,
   Unauthorized = 4304,
   PresenceLimit = 4305,
   ClientEventRefused = 4306,
   PayloadTooLarge = 4307,
+  InvalidUserData = 4308,  // pusher:signin user_data malformed or over a limit
+  SigninConflict = 4309,   // pusher:signin as a second user on one connection
 };
 
 }  // namespace raptor

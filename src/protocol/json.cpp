@@ -44,7 +44,9 @@ size_t skip_value(std::string_view t, size_t i) {
   return i;
 }
 
-// Whether `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+
+}  // namespace
+
 bool valid_utf8(std::string_view s) {
   size_t i = 0;
   while (i < s.size()) {
@@ -69,8 +71,6 @@ bool valid_utf8(std::string_view s) {
   }
   return true;
 }
-
-}  // namespace
 
 Ptr parse(std::string_view text) {
   if (!valid_utf8(text)) return nullptr;

@@ -14,6 +14,9 @@ struct Deleter {
 };
 using Ptr = std::unique_ptr<cJSON, Deleter>;
 
+// Whether `s` is well-formed UTF-8 (no overlongs, surrogates or code points past U+10FFFF).
+bool valid_utf8(std::string_view s);
+
 // Parses `text` as one whole JSON document of valid UTF-8; null otherwise (also when bytes
 // follow the value, which cJSON alone would ignore).
 Ptr parse(std::string_view text);

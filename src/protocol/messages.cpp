@@ -102,4 +102,40 @@ std::string channel_event(std::string_view event, std::string_view channel, std:
   return out + "}";
 }
 
+std::string signin_success(std::string_view user_data) {
+  std::string out = head("pusher:signin_success", {});
+  out += "{\"user_data\":";
+  json::append_quoted(out, user_data);
+  return out + "}}";
+}
+
+std::string watchlist_events(const std::vector<std::string>& online, const std::vector<std::string>& offline) {
+  std::string out = head("pusher_internal:watchlist_events", {});
+  out += "{\"events\":[";
+  bool first = true;
+  for (auto [name, ids] : {std::pair{"online", &online}, std::pair{"offline", &offline}}) {
+    if (ids->empty()) continue;
+    if (!first) out += ',';
+    first = false;
+    out += "{\"name\":\"" + std::string(name) + "\",\"user_ids\":[";
+    for (size_t i = 0; i < ids->size(); ++i) {
+      if (i) out += ',';
+      json::append_quoted(out, (*ids)[i]);
+    }
+    out += "]}";
+  }
+  return out + "]}}";
+}
+
+std::string cache_miss(std::string_view channel) {
+  std::string out = "{\"event\":\"pusher:cache_miss\",\"channel\":";
+  json::append_quoted(out, channel);
+  return out + "}";
+}
+
+std::string subscription_count(std::string_view channel, size_t count) {
+  return head("pusher_internal:subscription_count", channel) + "{\"subscription_count\":" + std::to_string(count) +
+         "}}";
+}
+
 }  // namespace raptor::messages

@@ -3,6 +3,7 @@
 #pragma once
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "protocol/json.h"
 
@@ -34,6 +35,15 @@ std::string member_removed(std::string_view channel, std::string_view user_id);
 // A channel event whose data is already JSON text (client events keep what the client sent).
 std::string channel_event_raw(std::string_view event, std::string_view channel, std::string_view data_json,
                               std::string_view user_id = {});
+// pusher:signin_success: data {"user_data":"<the user_data string as signed>"}.
+std::string signin_success(std::string_view user_data);
+// pusher_internal:watchlist_events with one entry per non-empty list, as pusher-js reads it:
+// data {"events":[{"name":"online","user_ids":[…]},{"name":"offline","user_ids":[…]}]}.
+std::string watchlist_events(const std::vector<std::string>& online, const std::vector<std::string>& offline);
+// pusher:cache_miss on a cache channel that has no event to replay.
+std::string cache_miss(std::string_view channel);
+// pusher_internal:subscription_count: data {"subscription_count":N}.
+std::string subscription_count(std::string_view channel, size_t count);
 // A channel event from the HTTP API: the data string is passed through verbatim.
 std::string channel_event(std::string_view event, std::string_view channel, std::string_view data);
 

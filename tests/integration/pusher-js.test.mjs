@@ -3,15 +3,8 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import Pusher from 'pusher-js';
-import { inboxOf, pusherClient, serverSdk } from './lib/clients.mjs';
+import { inboxOf, pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
 import { serverSuite } from './lib/suite.mjs';
-
-// Subscribes and waits for pusher:subscription_succeeded; resolves [channel, its data].
-async function subscribed(pusher, name) {
-  const channel = pusher.subscribe(name);
-  const { data } = await inboxOf((cb) => channel.bind('pusher:subscription_succeeded', cb)).take(undefined, `${name} subscribed`);
-  return [channel, data];
-}
 
 // A ping/pong round trip on the connection: the server has handled everything pusher-js sent before.
 async function roundTrip(pusher) {

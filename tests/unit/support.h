@@ -82,6 +82,32 @@ inline ParsedFrame parse_frame(const std::string& text) {
   return f;
 }
 
+// ---------------------------------------------------------------- expected server frames
+
+// The frame must be a pusher:error carrying `code` and a message.
+inline void require_error(const std::string& frame, int code) {
+  INFO("frame: " << frame);
+  auto f = parse_frame(frame);
+  REQUIRE(f.event == "pusher:error");
+  REQUIRE(cJSON_IsObject(f.data));
+  CHECK(number_of(f.data, "code") == code);
+  CHECK_FALSE(string_of(f.data, "message").empty());
+}
+
+// A refused subscription: pusher:error `code`, then pusher:subscription_error for the channel.
+inline void require_refused(const std::vector<std::string>& frames, const std::string& channel, const std::string& type,
+                     int status, int code) {
+  REQUIRE(frames.size() == 2);
+  require_error(frames[0], code);
+  auto f = parse_frame(frames[1]);
+  CHECK(f.event == "pusher:subscription_error");
+  CHECK(f.channel.value_or("") == channel);
+  REQUIRE(cJSON_IsObject(f.data));
+  CHECK(string_of(f.data, "type") == type);
+  CHECK(number_of(f.data, "status") == status);
+  CHECK(number_of(f.data, "code") == code);
+}
+
 // ---------------------------------------------------------------- client frames
 
 inline std::string print_and_free(cJSON* root) {
@@ -139,6 +165,33 @@ inline std::string channel_auth(const App& app, const std::string& socket_id, co
   std::string to_sign = socket_id + ":" + channel;
   if (data) to_sign += ":" + *data;
   return app.key + ":" + signature::hmac_sha256_hex(app.secret, to_sign);
+}
+
+// "<key>:<hex hmac>" over socket_id::user::user_data, the pusher:signin auth (reference §2.7).
+inline std::string user_auth(const App& app, const std::string& socket_id, const std::string& user_data) {
+  return app.key + ":" + signature::hmac_sha256_hex(app.secret, socket_id + "::user::" + user_data);
+}
+
+// pusher:signin with `user_data`, signed for `socket_id` unless `auth` is given.
+inline std::string signin_frame(const App& app, const std::string& socket_id, const std::string& user_data,
+                                const std::optional<std::string>& auth = std::nullopt) {
+  cJSON* root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "event", "pusher:signin");
+  cJSON* data = cJSON_AddObjectToObject(root, "data");
+  cJSON_AddStringToObject(data, "auth", auth.value_or(user_auth(app, socket_id, user_data)).c_str());
+  cJSON_AddStringToObject(data, "user_data", user_data.c_str());
+  return print_and_free(root);
+}
+
+// user_data {"id":ID,"watchlist":[…]} as an auth endpoint builds it.
+inline std::string user_data(const std::string& id, const std::vector<std::string>& watchlist = {}) {
+  cJSON* root = cJSON_CreateObject();
+  cJSON_AddStringToObject(root, "id", id.c_str());
+  if (!watchlist.empty()) {
+    cJSON* list = cJSON_AddArrayToObject(root, "watchlist");
+    for (const auto& w : watchlist) cJSON_AddItemToArray(list, cJSON_CreateString(w.c_str()));
+  }
+  return print_and_free(root);
 }
 
 // A Pusher-signed HTTP API request (reference §3.3), signed here independently of http::string_to_sign.
@@ -252,6 +305,13 @@ struct EngineHarness {
     if (channel.rfind("private-", 0) == 0 || channel.rfind("presence-", 0) == 0)
       auth = channel_auth(c.app(), c.socket_id(), channel, data);
     send(c, subscribe_frame(channel, auth, data));
+    return drain(c);
+  }
+
+  // Signs `c` in as `id` watching `watchlist`; returns the replies.
+  std::vector<std::string> sign_in(Connection& c, const std::string& id, const std::vector<std::string>& watchlist = {}) {
+    drain(c);
+    send(c, signin_frame(c.app(), c.socket_id(), user_data(id, watchlist)));
     return drain(c);
   }
 

@@ -24,7 +24,7 @@ struct Api : EngineHarness {
     INFO(req.method << " " << req.path << " -> " << r.status << " " << r.body);
     auto root = strict_parse(r.body);
     REQUIRE(cJSON_IsObject(root.get()));
-    if (r.status != 200) CHECK_FALSE(string_of(root.get(), "error").empty());
+    if (r.status >= 400) CHECK_FALSE(string_of(root.get(), "error").empty());
     return r;
   }
   http::Response post_event(const std::string& body) { return call("POST", "/apps/3/events", {}, body); }
@@ -429,4 +429,62 @@ TEST_CASE("POST events: bytes after the JSON body are a 400", "[api][events]") {
   CHECK(api.call("POST", "/apps/3/batch_events", {},
                  "{\"batch\":[{\"channel\":\"news\",\"name\":\"e\",\"data\":\"x\"}]}]").status == 400);
   CHECK(drain(c).empty());
+}
+
+TEST_CASE("GET channels/{name}?info=cache: the cached data and its TTL, null, or 400", "[api][cache]") {
+  Api api;
+  CHECK(api.call("GET", "/apps/3/channels/cache-x", {{"info", "cache"}}).body == "{\"occupied\":false,\"cache\":null}");
+  CHECK(api.post_event("{\"name\":\"e\",\"channel\":\"cache-x\",\"data\":\"{\\\"n\\\":1}\"}").status == 200);
+  CHECK(api.call("GET", "/apps/3/channels/cache-x", {{"info", "cache,subscription_count"}}).body ==
+        "{\"occupied\":false,\"subscription_count\":0,\"cache\":{\"data\":\"{\\\"n\\\":1}\",\"ttl\":1800}}");
+  api.clock.advance(1'800'000);
+  CHECK(api.call("GET", "/apps/3/channels/cache-x", {{"info", "cache"}}).body == "{\"occupied\":false,\"cache\":null}");
+  CHECK(api.call("GET", "/apps/3/channels/news", {{"info", "cache"}}).status == 400);
+}
+
+TEST_CASE("POST users/{id}/terminate_connections closes that user's connections", "[api][users]") {
+  Api api;
+  Connection& ann = api.connect();
+  Connection& bob = api.connect();
+  api.sign_in(ann, "ann");
+  api.sign_in(bob, "bob");
+  http::Response r = api.call("POST", "/apps/3/users/ann/terminate_connections", {}, "{}");
+  CHECK(r.status == 200);
+  CHECK(r.body == "{}");
+  CHECK(ann.close_code() == 4009);
+  CHECK_FALSE(bob.closing());
+  // A user with no connections is fine; a malformed id, a wrong method or path are not.
+  CHECK(api.call("POST", "/apps/3/users/nobody/terminate_connections").status == 200);
+  CHECK(api.call("POST", "/apps/3/users/a b/terminate_connections").status == 400);
+  CHECK(api.call("POST", "/apps/3/users/" + std::string(129, 'u') + "/terminate_connections").status == 400);
+  CHECK(api.call("GET", "/apps/3/users/bob/terminate_connections").status == 405);
+  CHECK(api.call("POST", "/apps/3/users//terminate_connections").status == 404);
+  CHECK(api.call("POST", "/apps/3/users/bob").status == 404);
+  CHECK(api.call("POST", "/apps/3/users/a/b/terminate_connections").status == 404);
+  CHECK_FALSE(bob.closing());
+}
+
+TEST_CASE("the deprecated POST channels/{name}/events: name in the query, data as the body, 202", "[api][events]") {
+  Api api;
+  Connection& a = api.connect();
+  Connection& b = api.connect();
+  api.join_ok(a, "news");
+  api.join_ok(b, "news");
+  http::Response r = api.call("POST", "/apps/3/channels/news/events", {{"name", "my-event"}}, "{\"x\":1}");
+  CHECK(r.status == 202);
+  CHECK(drain(a) == std::vector<std::string>{delivered("news")});
+  CHECK(drain(b) == std::vector<std::string>{delivered("news")});
+  CHECK(api.call("POST", "/apps/3/channels/news/events", {{"name", "my-event"}, {"socket_id", b.socket_id()}},
+                 "{\"x\":1}").status == 202);
+  CHECK(drain(a).size() == 1);
+  CHECK(drain(b).empty());
+
+  CHECK(api.call("POST", "/apps/3/channels/news/events", {}, "d").status == 400);                    // no name
+  CHECK(api.call("POST", "/apps/3/channels/news/events", {{"name", ""}}, "d").status == 400);
+  CHECK(api.call("POST", "/apps/3/channels/news/events", {{"name", "e"}, {"socket_id", "x"}}, "d").status == 400);
+  CHECK(api.call("POST", "/apps/3/channels/bad name/events", {{"name", "e"}}, "d").status == 400);
+  CHECK(api.call("POST", "/apps/3/channels/news/events", {{"name", "e"}}, std::string(10241, 'x')).status == 413);
+  CHECK(api.call("POST", "/apps/3/channels/news/events", {{"name", "e"}}, "\xff\xfe").status == 400);
+  CHECK(api.call("GET", "/apps/3/channels/news/events").status == 405);
+  CHECK(drain(a).empty());
 }

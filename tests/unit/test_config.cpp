@@ -59,12 +59,16 @@ TEST_CASE("no flags and no environment: the development app on 127.0.0.1:6001", 
   CHECK(c.apps[0].key == "app-key");
   CHECK(c.apps[0].secret == "app-secret");
   CHECK(c.apps[0].client_events);
+  CHECK(c.apps[0].user_authentication_timeout_s == 0);
+  CHECK(c.apps[0].cache_ttl_s == 1800);
+  CHECK_FALSE(c.apps[0].subscription_count_events);
 }
 
 TEST_CASE("flags set every option as a separate or an attached value", "[config]") {
   ParseResult r = parse({"--host", "0.0.0.0", "--port=7000", "--app-id", "myid", "--app-key=mykey", "--app-secret",
                          "mysecret", "--no-client-events", "--tls-cert", "/c.pem", "--tls-key=/k.pem",
                          "--activity-timeout", "60", "--pong-timeout=10", "--max-send-queue", "4096",
+                         "--user-authentication-timeout", "30", "--cache-ttl=60", "--subscription-count",
                          "--event-loop", "poll"});
   REQUIRE(r.run);
   const Config& c = r.config;
@@ -82,6 +86,9 @@ TEST_CASE("flags set every option as a separate or an attached value", "[config]
   CHECK(c.apps[0].key == "mykey");
   CHECK(c.apps[0].secret == "mysecret");
   CHECK_FALSE(c.apps[0].client_events);
+  CHECK(c.apps[0].user_authentication_timeout_s == 30);
+  CHECK(c.apps[0].cache_ttl_s == 60);
+  CHECK(c.apps[0].subscription_count_events);
 }
 
 TEST_CASE("any one credential flag turns off the development-credentials notice", "[config]") {
@@ -102,7 +109,9 @@ TEST_CASE("environment variables set options and flags override them", "[config]
       {"RAPTOR_HOST", "10.0.0.1"},        {"RAPTOR_PORT", "7001"},         {"RAPTOR_APP_ID", "envid"},
       {"RAPTOR_APP_KEY", "envkey"},       {"RAPTOR_APP_SECRET", "envsec"}, {"RAPTOR_TLS_CERT", "/e.pem"},
       {"RAPTOR_TLS_KEY", "/ek.pem"},      {"RAPTOR_ACTIVITY_TIMEOUT", "45"}, {"RAPTOR_PONG_TIMEOUT", "15"},
-      {"RAPTOR_MAX_SEND_QUEUE", "2048"},  {"RAPTOR_CLIENT_EVENTS", "false"}, {"RAPTOR_EVENT_LOOP", "poll"}};
+      {"RAPTOR_MAX_SEND_QUEUE", "2048"},  {"RAPTOR_CLIENT_EVENTS", "false"},
+      {"RAPTOR_USER_AUTHENTICATION_TIMEOUT", "20"}, {"RAPTOR_CACHE_TTL", "90"},
+      {"RAPTOR_SUBSCRIPTION_COUNT", "true"}, {"RAPTOR_EVENT_LOOP", "poll"}};
   ParseResult r = parse({}, env);
   REQUIRE(r.run);
   const Config& c = r.config;
@@ -120,6 +129,9 @@ TEST_CASE("environment variables set options and flags override them", "[config]
   CHECK(c.apps[0].key == "envkey");
   CHECK(c.apps[0].secret == "envsec");
   CHECK_FALSE(c.apps[0].client_events);
+  CHECK(c.apps[0].user_authentication_timeout_s == 20);
+  CHECK(c.apps[0].cache_ttl_s == 90);
+  CHECK(c.apps[0].subscription_count_events);
 
   ParseResult o = parse({"--port", "7002", "--app-id", "flagid", "--host=::1"}, env);
   REQUIRE(o.run);
@@ -127,6 +139,25 @@ TEST_CASE("environment variables set options and flags override them", "[config]
   CHECK(o.config.host == "::1");
   CHECK(o.config.apps[0].id == "flagid");
   CHECK(o.config.apps[0].key == "envkey");  // untouched by flags
+}
+
+TEST_CASE("RAPTOR_SUBSCRIPTION_COUNT takes the boolean spellings; the flag turns it on", "[config]") {
+  for (const char* yes : {"1", "true", "yes", "on"}) CHECK(parse({}, {{"RAPTOR_SUBSCRIPTION_COUNT", yes}}).config.apps[0].subscription_count_events);
+  for (const char* no : {"0", "false", "no", "off"}) {
+    ParseResult r = parse({}, {{"RAPTOR_SUBSCRIPTION_COUNT", no}});
+    REQUIRE(r.run);
+    CHECK_FALSE(r.config.apps[0].subscription_count_events);
+  }
+  ParseResult bad = parse({}, {{"RAPTOR_SUBSCRIPTION_COUNT", "sometimes"}});
+  require_error(bad);
+  CHECK(bad.output.find("RAPTOR_SUBSCRIPTION_COUNT") != std::string::npos);
+  CHECK(parse({"--subscription-count"}, {{"RAPTOR_SUBSCRIPTION_COUNT", "false"}}).config.apps[0].subscription_count_events);
+  // Like the other app settings, it is the default app's; --app apps keep the defaults.
+  ParseResult r = parse({"--subscription-count", "--cache-ttl", "5", "--user-authentication-timeout", "9", "--app", "2:k2:s2"});
+  REQUIRE(r.config.apps.size() == 2);
+  CHECK_FALSE(r.config.apps[1].subscription_count_events);
+  CHECK(r.config.apps[1].cache_ttl_s == 1800);
+  CHECK(r.config.apps[1].user_authentication_timeout_s == 0);
 }
 
 TEST_CASE("RAPTOR_CLIENT_EVENTS takes the usual boolean spellings", "[config]") {
@@ -215,7 +246,9 @@ TEST_CASE("invalid values exit with status 2", "[config]") {
       {"--app-id="},            {"--app-key="},            {"--activity-timeout", "0"},
       {"--activity-timeout", "3601"}, {"--pong-timeout", "0"}, {"--pong-timeout", "ten"},
       {"--max-send-queue", "1023"}, {"--max-send-queue", "1073741825"}, {"--tls-cert="},
-      {"--event-loop", "kqueue"}, {"--event-loop", "EPOLL"},
+      {"--user-authentication-timeout", "-1"}, {"--user-authentication-timeout", "3601"},
+      {"--user-authentication-timeout", "1m"}, {"--cache-ttl", "0"}, {"--cache-ttl", "86401"},
+      {"--cache-ttl="}, {"--subscription-count=yes"}, {"--event-loop", "kqueue"}, {"--event-loop", "EPOLL"},
   };
   for (const auto& args : cases) {
     INFO(args[0] << " " << (args.size() > 1 ? args[1] : ""));
@@ -225,7 +258,10 @@ TEST_CASE("invalid values exit with status 2", "[config]") {
   for (const std::vector<std::string>& ok :
        std::vector<std::vector<std::string>>{{"--port", "1"}, {"--port", "65535"}, {"--activity-timeout", "3600"},
                                              {"--pong-timeout", "1"}, {"--max-send-queue", "1024"},
-                                             {"--max-send-queue", "1073741824"}}) {
+                                             {"--max-send-queue", "1073741824"},
+                                             {"--user-authentication-timeout", "0"},
+                                             {"--user-authentication-timeout", "3600"}, {"--cache-ttl", "1"},
+                                             {"--cache-ttl", "86400"}}) {
     INFO(ok[0] << " " << ok[1]);
     CHECK(parse(ok).run);
   }
@@ -243,6 +279,8 @@ TEST_CASE("unknown options, missing values and half a TLS pair exit with status 
   require_error(parse({"--tls-cert", "/c.pem"}));
   require_error(parse({"--tls-key", "/k.pem"}));
   require_error(parse({}, {{"RAPTOR_TLS_CERT", "/c.pem"}}));
+  require_error(parse({}, {{"RAPTOR_CACHE_TTL", "forever"}}));
+  require_error(parse({}, {{"RAPTOR_USER_AUTHENTICATION_TIMEOUT", "-5"}}));
 }
 
 TEST_CASE("two apps may not share an id or a key", "[config]") {
@@ -274,7 +312,9 @@ TEST_CASE("help flags print the usage and exit 0", "[config]") {
                            "--help", "--version", "RAPTOR_HOST", "RAPTOR_PORT", "RAPTOR_APP_ID", "RAPTOR_APP_KEY",
                            "RAPTOR_APP_SECRET", "RAPTOR_APPS", "RAPTOR_CLIENT_EVENTS", "RAPTOR_TLS_CERT",
                            "RAPTOR_TLS_KEY", "RAPTOR_ACTIVITY_TIMEOUT", "RAPTOR_PONG_TIMEOUT",
-                           "RAPTOR_MAX_SEND_QUEUE"}) {
+                           "RAPTOR_MAX_SEND_QUEUE", "--user-authentication-timeout",
+                           "RAPTOR_USER_AUTHENTICATION_TIMEOUT", "--cache-ttl", "RAPTOR_CACHE_TTL",
+                           "--subscription-count", "RAPTOR_SUBSCRIPTION_COUNT"}) {
     INFO(word);
     CHECK(u.find(word) != std::string::npos);
   }

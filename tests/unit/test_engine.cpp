@@ -13,30 +13,6 @@ using namespace raptor::test;
 
 namespace {
 
-// The frame must be a pusher:error carrying `code` and a message.
-void require_error(const std::string& frame, int code) {
-  INFO("frame: " << frame);
-  auto f = parse_frame(frame);
-  REQUIRE(f.event == "pusher:error");
-  REQUIRE(cJSON_IsObject(f.data));
-  CHECK(number_of(f.data, "code") == code);
-  CHECK_FALSE(string_of(f.data, "message").empty());
-}
-
-// A refused subscription: pusher:error `code`, then pusher:subscription_error for the channel.
-void require_refused(const std::vector<std::string>& frames, const std::string& channel, const std::string& type,
-                     int status, int code) {
-  REQUIRE(frames.size() == 2);
-  require_error(frames[0], code);
-  auto f = parse_frame(frames[1]);
-  CHECK(f.event == "pusher:subscription_error");
-  CHECK(f.channel.value_or("") == channel);
-  REQUIRE(cJSON_IsObject(f.data));
-  CHECK(string_of(f.data, "type") == type);
-  CHECK(number_of(f.data, "status") == status);
-  CHECK(number_of(f.data, "code") == code);
-}
-
 std::string ack(const std::string& channel) {
   return "{\"event\":\"pusher_internal:subscription_succeeded\",\"channel\":\"" + channel + "\",\"data\":\"{}\"}";
 }
@@ -395,7 +371,7 @@ TEST_CASE("a full presence channel that is empty is not left behind", "[engine][
 TEST_CASE("invalid channel names are refused with 4303", "[engine][subscribe]") {
   EngineHarness h;
   Connection& c = h.connect();
-  for (std::string name : {std::string("bad name"), std::string("#server-to-user-1"), std::string(""),
+  for (std::string name : {std::string("bad name"), std::string("#other-1"), std::string(""),
                            std::string(201, 'a'), std::string("a*b")}) {
     INFO("channel '" << name << "'");
     h.send(c, subscribe_frame(name));

@@ -45,6 +45,9 @@ struct TwoWorkers {
     pump(1);
   }
   void send(size_t w, Connection& c, const std::string& text) { engine[w]->on_message(c, text); }
+  void sign_in(size_t w, Connection& c, const std::string& user, const std::vector<std::string>& watchlist = {}) {
+    send(w, c, signin_frame(app(), c.socket_id(), user_data(user, watchlist)));
+  }
   void join(size_t w, Connection& c, const std::string& channel, const std::string& user) {
     std::string data = channel_data(user);
     send(w, c, subscribe_frame(channel, channel_auth(app(), c.socket_id(), channel, data), data));
@@ -58,6 +61,40 @@ std::vector<std::string> member_events(Connection& c) {
     if (frame.event.rfind("pusher_internal:member_", 0) == 0)
       out.push_back(frame.event.substr(23) + ":" + string_of(frame.inner.get(), "user_id"));
   }
+  return out;
+}
+
+// Watchlist changes as "online:id" / "offline:id", one per entry.
+std::vector<std::string> watchlist_changes(Connection& c) {
+  std::vector<std::string> out;
+  for (const auto& f : drain(c)) {
+    auto frame = parse_frame(f);
+    if (frame.event != "pusher_internal:watchlist_events") continue;
+    const cJSON* entry;
+    cJSON_ArrayForEach(entry, member(frame.data, "events")) {
+      const cJSON* id;
+      cJSON_ArrayForEach(id, member(entry, "user_ids")) out.push_back(string_of(entry, "name") + ":" + id->valuestring);
+    }
+  }
+  return out;
+}
+
+// Signed-in users: ann with a connection on each worker, bob on worker 1.
+struct AnnAndBob {
+  Connection &ann0, &ann1, &bob1;
+};
+AnnAndBob ann_on_both_bob_on_one(TwoWorkers& t) {
+  AnnAndBob u{t.connect(0), t.connect(1), t.connect(1)};
+  t.sign_in(0, u.ann0, "ann");
+  t.sign_in(1, u.ann1, "ann");
+  t.sign_in(1, u.bob1, "bob");
+  return u;
+}
+
+std::vector<std::string> events_named(Connection& c, const std::string& event) {
+  std::vector<std::string> out;
+  for (const auto& f : drain(c))
+    if (parse_frame(f).event == event) out.push_back(f);
   return out;
 }
 
@@ -170,4 +207,95 @@ TEST_CASE("a user's join and leave on different workers reach a subscriber in th
   t.send(1, ann1, unsubscribe_frame(ch));  // last connection: member_removed, on worker 1
   t.pump_all();
   CHECK(member_events(watcher) == std::vector<std::string>{"added:ann", "removed:ann"});
+}
+
+TEST_CASE("#server-to-user- events reach the user's connections on every worker, only those", "[workers][users]") {
+  TwoWorkers t;
+  auto [ann0, ann1, bob1] = ann_on_both_bob_on_one(t);
+  drain(ann0), drain(ann1), drain(bob1);
+  t.engine[0]->publish(t.app(), "#server-to-user-ann", "e", "d", "");
+  CHECK(drain(ann0).size() == 1);
+  t.pump_all();
+  CHECK(drain(ann1) == std::vector<std::string>{"{\"event\":\"e\",\"channel\":\"#server-to-user-ann\",\"data\":\"d\"}"});
+  CHECK(drain(bob1).empty());
+  // Bob is on worker 1 only: publishing to him from worker 0 mails worker 1 alone.
+  t.engine[1]->publish(t.app(), "#server-to-user-bob", "e", "d", "");
+  CHECK(t.mailbox[0].queue.empty());
+  t.engine[0]->publish(t.app(), "#server-to-user-bob", "e", "d", "");
+  CHECK(t.mailbox[1].queue.size() == 1);
+  t.pump_all();
+  CHECK(drain(bob1).size() == 2);
+  // After ann's worker-1 connection closes, worker 1 gets no more of her mail.
+  t.engine[1]->on_closed(&ann1);
+  t.engine[0]->publish(t.app(), "#server-to-user-ann", "e", "d", "");
+  CHECK(t.mailbox[1].queue.empty());
+}
+
+TEST_CASE("terminate_user closes the user's connections on every worker", "[workers][users]") {
+  TwoWorkers t;
+  auto [ann0, ann1, bob1] = ann_on_both_bob_on_one(t);
+  t.engine[0]->terminate_user(t.app(), "ann");
+  CHECK(ann0.close_code() == 4009);
+  CHECK_FALSE(ann1.closing());
+  t.pump_all();
+  CHECK(ann1.close_code() == 4009);
+  CHECK_FALSE(bob1.closing());
+}
+
+TEST_CASE("watchlist online-ness is app-wide: a user online on any worker is online", "[workers][watchlist]") {
+  TwoWorkers t;
+  Connection& watcher = t.connect(1);
+  t.sign_in(1, watcher, "w", {"ann"});
+  CHECK(watchlist_changes(watcher) == std::vector<std::string>{"offline:ann"});
+  Connection& ann0 = t.connect(0);
+  t.sign_in(0, ann0, "ann");
+  Connection& ann1 = t.connect(1);
+  t.sign_in(1, ann1, "ann");
+  t.engine[0]->on_closed(&ann0);
+  t.pump_all();
+  CHECK(watchlist_changes(watcher) == std::vector<std::string>{"online:ann"});  // still on worker 1
+  t.engine[1]->on_closed(&ann1);
+  t.pump_all();
+  CHECK(watchlist_changes(watcher) == std::vector<std::string>{"offline:ann"});
+}
+
+TEST_CASE("a watchlist change already in a watcher's initial statuses is not sent again", "[workers][watchlist]") {
+  TwoWorkers t;
+  Connection& old_watcher = t.connect(1);
+  t.sign_in(1, old_watcher, "old", {"ann"});
+  drain(old_watcher);
+  Connection& ann = t.connect(0);
+  t.sign_in(0, ann, "ann");  // online(ann) now waits in worker 1's mailbox
+  Connection& late = t.connect(1);
+  t.sign_in(1, late, "late", {"ann"});
+  CHECK(watchlist_changes(late) == std::vector<std::string>{"online:ann"});  // in its statuses
+  t.pump_all();
+  CHECK(watchlist_changes(late).empty());
+  CHECK(watchlist_changes(old_watcher) == std::vector<std::string>{"online:ann"});
+  t.engine[0]->on_closed(&ann);
+  t.pump_all();
+  CHECK(watchlist_changes(late) == std::vector<std::string>{"offline:ann"});
+}
+
+TEST_CASE("subscription counts from two workers reach every subscriber in one order", "[workers][count]") {
+  TwoWorkers t;
+  t.apps.front().subscription_count_events = true;
+  auto counts = [](Connection& c) {
+    std::vector<int> out;
+    for (const auto& f : events_named(c, "pusher_internal:subscription_count"))
+      out.push_back(int(number_of(parse_frame(f).data, "subscription_count")));
+    return out;
+  };
+  Connection& a = t.connect(0);
+  Connection& b = t.connect(1);
+  t.send(0, a, subscribe_frame("room"));
+  t.send(1, b, subscribe_frame("room"));
+  t.pump(1);  // worker 1 first: the order is the directory's, not the mailboxes'
+  t.pump(0);
+  CHECK(counts(a) == std::vector<int>{1, 2});
+  CHECK(counts(b) == std::vector<int>{2});  // b joined when the count became 2
+  t.send(0, a, unsubscribe_frame("room"));
+  t.pump_all();
+  CHECK(counts(b) == std::vector<int>{1});
+  CHECK(counts(a).empty());
 }

@@ -38,12 +38,26 @@ function authorizer(sdk, { user, tamper = (a) => a } = {}) {
   };
 }
 
-function pusherOptions(server, app, auth) {
+// pusher-js userAuthentication.customHandler: signs `userData` ({id, user_info?, watchlist?})
+// for the socket with the SDK's authenticateUser, as an app's /pusher/user-auth endpoint would.
+function userAuthenticator(sdk, userData) {
+  return ({ socketId }, callback) => {
+    try {
+      callback(null, sdk.authenticateUser(socketId, userData));
+    } catch (err) {
+      callback(err, null);
+    }
+  };
+}
+
+function pusherOptions(server, app, { signin, ...auth }) {
   const tls = Boolean(server.tls);
+  const sdk = serverSdk(server, app);
   return {
     wsHost: server.host, wsPort: server.port, wssPort: server.port, forceTLS: tls,
     enabledTransports: ['ws'], cluster: 'mt1', disableStats: true, // 'ws' is the transport; forceTLS makes it wss
-    channelAuthorization: { customHandler: authorizer(serverSdk(server, app), auth) },
+    channelAuthorization: { customHandler: authorizer(sdk, auth) },
+    ...(signin && { userAuthentication: { customHandler: userAuthenticator(sdk, signin) } }),
   };
 }
 
@@ -54,7 +68,8 @@ async function connected(server, pusher) {
   return pusher;
 }
 
-// A connected pusher-js client. options: {app, user, tamper} (see authorizer).
+// A connected pusher-js client. options: {app, user, tamper} (see authorizer), and `signin`, the
+// user_data its sign-in endpoint answers with (see userAuthenticator; pusher.signin() uses it).
 export function pusherClient(server, { app = server.app, ...auth } = {}) {
   return connected(server, new Pusher(app.key, pusherOptions(server, app, auth)));
 }
@@ -72,4 +87,11 @@ export function inboxOf(register) {
   const inbox = new Inbox();
   register((data, metadata) => inbox.push({ data, metadata }));
   return inbox;
+}
+
+// Subscribes and waits for pusher:subscription_succeeded; resolves [channel, its data].
+export async function subscribed(pusher, name) {
+  const channel = pusher.subscribe(name);
+  const { data } = await inboxOf((cb) => channel.bind('pusher:subscription_succeeded', cb)).take(undefined, `${name} subscribed`);
+  return [channel, data];
 }

@@ -11,6 +11,9 @@ export function channelAuth(app, socketId, channel, channelData) {
   return `${app.key}:${hmacHex(app.secret, text)}`;
 }
 
+// `auth` for pusher:signin: "key:hex(HMAC(secret, socket_id::user::user_data))".
+export const userAuth = (app, socketId, userData) => `${app.key}:${hmacHex(app.secret, `${socketId}::user::${userData}`)}`;
+
 // Query parameters of a signed HTTP API request (values unescaped in the signed string, keys
 // sorted). `params` are the request's own query parameters; body_md5 is added for a body.
 export function signedQuery(app, method, path, { params = {}, body = '', timestamp = nowSeconds() } = {}) {

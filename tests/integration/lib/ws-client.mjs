@@ -1,7 +1,7 @@
 // A bare WebSocket client that speaks the Pusher protocol by hand, so tests see every frame and
 // close code exactly as the server sent them and can send anything, valid or not.
 import WebSocket from 'ws';
-import { channelAuth } from './signature.mjs';
+import { channelAuth, userAuth } from './signature.mjs';
 import { Inbox, TIMEOUT_MS, withTimeout } from './wait.mjs';
 
 export const PUSHER_QUERY = '?protocol=7&client=js&version=8.6.0';
@@ -111,6 +111,18 @@ export class RawClient {
       this.next('pusher:subscription_error', channel),
     ]);
     return { error, subscriptionError };
+  }
+
+  // Sends pusher:signin with `userData` (an object, or a raw string), signed for this socket
+  // unless `auth` is given.
+  sendSignin(userData, { auth } = {}) {
+    const text = typeof userData === 'string' ? userData : JSON.stringify(userData);
+    this.send({ event: 'pusher:signin', data: { auth: auth ?? userAuth(this.app, this.socketId, text), user_data: text } });
+  }
+
+  async signin(userData, options) {
+    this.sendSignin(userData, options);
+    return this.next('pusher:signin_success');
   }
 
   unsubscribe(channel) { this.send({ event: 'pusher:unsubscribe', data: { channel } }); }

@@ -1,0 +1,119 @@
+// The Engine's user features: pusher:signin, #server-to-user- events, watchlists, terminating
+// a user's connections, and "authorized connections" (anonymous connections closed after a
+// time limit). A user's events reach the connections signed in as that user, whether or not
+// they subscribed to #server-to-user-{id}: the sign-in is the authorization, and the channel
+// name alone authorizes nobody.
+#include <string>
+
+#include "core/engine.h"
+#include "protocol/errors.h"
+#include "protocol/messages.h"
+#include "protocol/signature.h"
+#include "protocol/user_data.h"
+
+namespace raptor {
+namespace {
+
+int code(ErrorCode c) { return static_cast<int>(c); }
+constexpr int kUnauthorizedClose = static_cast<int>(CloseCode::Unauthorized);
+
+}  // namespace
+
+void Engine::signin(Connection& c, const messages::ClientMessage& m) {
+  auto auth = json::string_member(m.data, "auth");
+  auto user_data = json::string_member(m.data, "user_data");
+  if (!cJSON_IsObject(m.data) || !auth || !user_data) {
+    send_error(c, code(ErrorCode::InvalidMessage), "pusher:signin needs data.auth and data.user_data (a JSON string)");
+    return;
+  }
+  const App& app = c.app();
+  std::string to_sign = c.socket_id() + "::user::" + std::string(*user_data);
+  if (!signature::verify_auth(*auth, app.key, app.secret, to_sign)) {
+    send_error(c, code(ErrorCode::Unauthorized),
+               "Invalid signature: expected HMAC-SHA256 of \"" + to_sign + "\" as key:hex");
+    return;
+  }
+  UserData user;
+  if (auto why = parse_user_data(*user_data, {app.max_user_id_length, app.max_user_info_bytes}, user)) {
+    send_error(c, code(ErrorCode::InvalidUserData), *why);
+    return;
+  }
+  if (const Connection::User* current = c.user()) {
+    // Signing in again as the same user is acknowledged and changes nothing (as a repeated
+    // subscribe); one connection never carries two users.
+    if (current->id == user.id)
+      send(c, messages::signin_success(*user_data));
+    else
+      send_error(c, code(ErrorCode::SigninConflict), "This connection is already signed in as user " + current->id);
+    return;
+  }
+  auto statuses = hub_.users().sign_in(app, user.id, worker_, user.watchlist, watchlist_announcer(app));
+  c.sign_in({user.id, std::move(user.watchlist), statuses.version});
+  users_of(app).add(&c);
+  send(c, messages::signin_success(*user_data));
+  if (user.watchlist_truncated)
+    send_error(c, code(ErrorCode::WatchlistLimit),
+               "Watchlist limit exceeded: only the first " + std::to_string(kMaxWatchlistLength) + " user ids are watched");
+  if (!statuses.online.empty() || !statuses.offline.empty())
+    send(c, messages::watchlist_events(statuses.online, statuses.offline));
+}
+
+void Engine::sign_out(Connection& c) {
+  const App& app = c.app();
+  size_t left = users_of(app).remove(&c);
+  hub_.users().sign_out(app, c.user()->id, worker_, left, c.user()->watchlist, watchlist_announcer(app));
+}
+
+void Engine::subscribe_user_channel(Connection& c, const std::string& channel) {
+  // pusher-js subscribes to its own user channel after signing in: acknowledged, so that it
+  // counts the channel as subscribed. Events flow by sign-in either way.
+  if (c.user() && channel.compare(kServerToUserPrefix.size(), std::string::npos, c.user()->id) == 0) {
+    send(c, messages::subscription_succeeded(channel, "{}"));
+    return;
+  }
+  refuse_subscription(c, channel, "AuthError", 401, code(ErrorCode::Unauthorized),
+                      "#server-to-user- channels are only for the connection signed in as that user (pusher:signin)");
+}
+
+UserDirectory::Announce Engine::watchlist_announcer(const App& app) {
+  return [this, &app](const std::string& user_id, bool online, uint64_t version, uint64_t workers) {
+    const std::vector<std::string> changed{user_id}, none;
+    announce(workers, delivery(Delivery::Kind::WatchlistChange, app, user_id,
+                               online ? messages::watchlist_events(changed, none)
+                                      : messages::watchlist_events(none, changed),
+                               {}, version));
+  };
+}
+
+void Engine::terminate_user(const App& app, const std::string& user_id) {
+  dispatch(delivery(Delivery::Kind::TerminateUser, app, user_id, {}));
+}
+
+void Engine::deliver_to_users(const Delivery& d) {
+  LocalUsers& users = users_of(*d.app);
+  if (d.kind == Delivery::Kind::TerminateUser) {
+    for (Connection* c : users.signed_in_as(d.target)) {
+      send_error(*c, kUnauthorizedClose, "Connection terminated by the app");
+      close(*c, kUnauthorizedClose, "Connection terminated by the app");
+    }
+    return;
+  }
+  bool watchlist = d.kind == Delivery::Kind::WatchlistChange;
+  FramePtr frame = Frame::make(*d.text);
+  for (Connection* c : watchlist ? users.watching(d.target) : users.signed_in_as(d.target)) {
+    if (c->socket_id() == d.except_socket_id) continue;
+    if (watchlist && c->user()->watch_version >= d.version) continue;  // in its initial statuses
+    send(*c, frame);
+  }
+}
+
+void Engine::close_if_unauthorized(Connection& c, int64_t now_ms) {
+  int limit_s = c.app().user_authentication_timeout_s;
+  if (limit_s <= 0 || c.authorized() || now_ms - c.opened_ms() < int64_t(limit_s) * 1000) return;
+  std::string why = "Connection not authorized within " + std::to_string(limit_s) +
+                    " seconds: sign in or subscribe to a private or presence channel";
+  send_error(c, kUnauthorizedClose, why);
+  close(c, kUnauthorizedClose, why);
+}
+
+}  // namespace raptor
