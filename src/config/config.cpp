@@ -123,6 +123,9 @@ std::vector<Option> options() {
          if (v == "poll") return c.event_loop = Config::EventLoop::Poll, true;
          return false;
        }},
+      {"--compression", "RAPTOR_COMPRESSION", true,
+       "on or off (default): offer permessage-deflate to WebSocket clients (costs CPU, see docs)",
+       [](Config& c, App&, const std::string& v) { return parse_bool(v, c.compression); }},
       {"--max-send-queue", "RAPTOR_MAX_SEND_QUEUE", true,
        "bytes a client may have waiting before it is closed with 4100 (default 1048576)",
        [](Config& c, App&, const std::string& v) {

@@ -19,6 +19,9 @@ struct Config {
   // How each worker waits for its sockets: epoll (through libev) costs the same per wake-up at any
   // number of connections; poll() walks them all, but is libwebsockets' own loop.
   enum class EventLoop { Epoll, Poll } event_loop = EventLoop::Epoll;
+  // permessage-deflate for clients that ask: off by default, since every subscriber then
+  // compresses every frame on its own (docs/performance.md has the cost).
+  bool compression = false;
   EngineLimits limits;
   size_t max_message_bytes = 64 * 1024;  // incoming WebSocket message; larger closes with 1009
   std::vector<App> apps;

@@ -24,6 +24,7 @@ struct Session {
   Connection* conn;           // WebSocket: the engine's connection
   std::string* rx;            // WebSocket: a message arriving in pieces (allocated when one does)
   size_t flush_slot;          // WebSocket: 1 + its index in the worker's flush list, 0 when not on it
+  bool compressed;            // WebSocket: permessage-deflate was agreed; lws frames every write
   struct HttpExchange* http;  // HTTP: the request being read
 };
 
@@ -89,7 +90,7 @@ class Server {
 // Callback halves, by role (websocket_session.cpp, http_session.cpp).
 int on_websocket(Worker& worker, lws* wsi, int reason, Session* session, void* in, size_t len);
 // Writes a woken connection's queue, or leaves it to lws's writable callback when it cannot.
-void flush_websocket(lws* wsi, Connection& c);
+void flush_websocket(lws* wsi, Session& s);
 int on_http(Worker& worker, lws* wsi, int reason, Session* session, void* in, size_t len);
 
 }  // namespace raptor::net

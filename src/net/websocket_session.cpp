@@ -124,10 +124,20 @@ int close_with(lws* wsi, int code, const std::string& reason) {
   return -1;
 }
 
+// A compressed connection's frames go through lws one at a time: lws deflates each on its own and
+// may need several writable callbacks to drain one.
+bool write_compressed(lws* wsi, Connection& c) {
+  Frame* f = c.front();
+  if (lws_write(wsi, f->payload(), f->size(), LWS_WRITE_TEXT) < 0) return false;
+  c.pop_front();
+  return true;
+}
+
 // Writes what the connection has queued, then closes it if the engine asked to; asks to be
 // called again while frames remain. Returns -1 to have lws close the connection.
-int write_pending(lws* wsi, Connection& c) {
-  if (c.has_pending() && !write_batch(wsi, c)) return -1;
+int write_pending(lws* wsi, Session& s) {
+  Connection& c = *s.conn;
+  if (c.has_pending() && !(s.compressed ? write_compressed(wsi, c) : write_batch(wsi, c))) return -1;
   if (c.has_pending() || lws_partial_buffered(wsi)) {
     lws_callback_on_writable(wsi);
     return 0;
@@ -138,8 +148,10 @@ int write_pending(lws* wsi, Connection& c) {
 
 }  // namespace
 
-void flush_websocket(lws* wsi, Connection& c) {
-  if (!c.closing() && write_batch(wsi, c) && !c.has_pending() && !lws_partial_buffered(wsi)) return;
+void flush_websocket(lws* wsi, Session& s) {
+  Connection& c = *s.conn;
+  if (!c.closing() && !s.compressed && write_batch(wsi, c) && !c.has_pending() && !lws_partial_buffered(wsi))
+    return;
   lws_callback_on_writable(wsi);  // the rest, or the close, from SERVER_WRITEABLE
 }
 
@@ -180,7 +192,7 @@ int on_websocket(Worker& worker, lws* wsi, int reason, Session* s, void* in, siz
       if (s->conn) engine.on_pong(*s->conn);
       return 0;
     case LWS_CALLBACK_SERVER_WRITEABLE:
-      return s->conn ? write_pending(wsi, *s->conn) : 0;
+      return s->conn ? write_pending(wsi, *s) : 0;
     case LWS_CALLBACK_CLOSED:
       if (s->flush_slot) worker.forget(*s);
       if (s->conn) engine.on_closed(s->conn);

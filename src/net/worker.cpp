@@ -33,6 +33,14 @@ void on_tick(lws_sorted_usec_list_t* sul) {
 // connection's timer, which made accepting connections O(n) each.
 const lws_retry_bo_t kNoValidityTimer = {};
 
+// permessage-deflate as Pusher's clients know it; the client keeps no context between messages,
+// so it needs no window per connection of its own.
+const lws_extension kCompression[] = {
+    {"permessage-deflate", lws_extension_callback_pm_deflate,
+     "permessage-deflate; client_no_context_takeover; client_max_window_bits"},
+    {nullptr, nullptr, nullptr},
+};
+
 }  // namespace
 
 struct LoopHooks {
@@ -67,6 +75,10 @@ int callback(lws* wsi, enum lws_callback_reasons reason, void* user, void* in, s
     return 0;
   }
   auto* session = static_cast<Session*>(user);
+  if (reason == LWS_CALLBACK_CONFIRM_EXTENSION_OKAY) {  // only offered with --compression on
+    if (session) session->compressed = true;
+    return 0;
+  }
   if (worker && session) {
     if (is_websocket_reason(reason)) return on_websocket(*worker, wsi, reason, session, in, len);
     int r = on_http(*worker, wsi, reason, session, in, len);
@@ -110,6 +122,7 @@ bool Worker::listen() {
   info.timeout_secs = 10;  // handshakes and requests that dawdle (slowloris) are dropped
   info.max_http_header_data = 8192;
   info.retry_and_idle_policy = &kNoValidityTimer;
+  if (config_.compression) info.extensions = kCompression;
   info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
   // libev on epoll: a wake-up costs the same at 10 connections or 10,000, where lws's own poll()
   // loop walks every socket each time (docs/performance.md has both measured).
@@ -222,7 +235,7 @@ void Worker::flush() {
     if (!wsi) continue;
     auto* s = static_cast<Session*>(lws_wsi_user(wsi));
     s->flush_slot = 0;
-    if (s->conn) flush_websocket(wsi, *s->conn);
+    if (s->conn) flush_websocket(wsi, *s);
   }
   to_flush_.clear();
 }

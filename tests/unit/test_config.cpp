@@ -53,6 +53,7 @@ TEST_CASE("no flags and no environment: the development app on 127.0.0.1:6001", 
   CHECK(c.limits.max_send_queue_bytes == 1048576);
   CHECK(c.max_message_bytes == 65536);
   CHECK(c.event_loop == Config::EventLoop::Epoll);
+  CHECK_FALSE(c.compression);
   CHECK(c.default_credentials);
   REQUIRE(c.apps.size() == 1);
   CHECK(c.apps[0].id == "app-id");
@@ -69,7 +70,7 @@ TEST_CASE("flags set every option as a separate or an attached value", "[config]
                          "mysecret", "--no-client-events", "--tls-cert", "/c.pem", "--tls-key=/k.pem",
                          "--activity-timeout", "60", "--pong-timeout=10", "--max-send-queue", "4096",
                          "--user-authentication-timeout", "30", "--cache-ttl=60", "--subscription-count",
-                         "--event-loop", "poll"});
+                         "--event-loop", "poll", "--compression", "on"});
   REQUIRE(r.run);
   const Config& c = r.config;
   CHECK(c.host == "0.0.0.0");
@@ -80,6 +81,7 @@ TEST_CASE("flags set every option as a separate or an attached value", "[config]
   CHECK(c.limits.pong_timeout_s == 10);
   CHECK(c.limits.max_send_queue_bytes == 4096);
   CHECK(c.event_loop == Config::EventLoop::Poll);
+  CHECK(c.compression);
   CHECK_FALSE(c.default_credentials);
   REQUIRE(c.apps.size() == 1);
   CHECK(c.apps[0].id == "myid");
@@ -111,7 +113,7 @@ TEST_CASE("environment variables set options and flags override them", "[config]
       {"RAPTOR_TLS_KEY", "/ek.pem"},      {"RAPTOR_ACTIVITY_TIMEOUT", "45"}, {"RAPTOR_PONG_TIMEOUT", "15"},
       {"RAPTOR_MAX_SEND_QUEUE", "2048"},  {"RAPTOR_CLIENT_EVENTS", "false"},
       {"RAPTOR_USER_AUTHENTICATION_TIMEOUT", "20"}, {"RAPTOR_CACHE_TTL", "90"},
-      {"RAPTOR_SUBSCRIPTION_COUNT", "true"}, {"RAPTOR_EVENT_LOOP", "poll"}};
+      {"RAPTOR_SUBSCRIPTION_COUNT", "true"}, {"RAPTOR_EVENT_LOOP", "poll"}, {"RAPTOR_COMPRESSION", "true"}};
   ParseResult r = parse({}, env);
   REQUIRE(r.run);
   const Config& c = r.config;
@@ -123,6 +125,7 @@ TEST_CASE("environment variables set options and flags override them", "[config]
   CHECK(c.limits.pong_timeout_s == 15);
   CHECK(c.limits.max_send_queue_bytes == 2048);
   CHECK(c.event_loop == Config::EventLoop::Poll);
+  CHECK(c.compression);
   CHECK_FALSE(c.default_credentials);
   REQUIRE(c.apps.size() == 1);
   CHECK(c.apps[0].id == "envid");
@@ -249,6 +252,7 @@ TEST_CASE("invalid values exit with status 2", "[config]") {
       {"--user-authentication-timeout", "-1"}, {"--user-authentication-timeout", "3601"},
       {"--user-authentication-timeout", "1m"}, {"--cache-ttl", "0"}, {"--cache-ttl", "86401"},
       {"--cache-ttl="}, {"--subscription-count=yes"}, {"--event-loop", "kqueue"}, {"--event-loop", "EPOLL"},
+      {"--compression", "gzip"}, {"--compression="},
   };
   for (const auto& args : cases) {
     INFO(args[0] << " " << (args.size() > 1 ? args[1] : ""));
