@@ -2,10 +2,9 @@
 // order at every size, and may send compressed messages; without the flag nobody gets it.
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import http from 'node:http';
 import { it } from 'node:test';
 import { inboxOf, pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
-import { postEvents } from './lib/http-api.mjs';
+import { assertBurstDelivered } from './lib/http-api.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { RawClient } from './lib/ws-client.mjs';
 
@@ -27,16 +26,7 @@ serverSuite('compression on', { args: ['--compression', 'on'] }, (server, { stil
     }
     const sent = [];
     for (let round = 0; round < 5; round++) for (const p of payloads()) sent.push(`${sent.length}:${p}`);
-    // One keep-alive publisher, not awaited one by one, so frames queue up behind each other.
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const responses = await Promise.all(sent.map((data) => postEvents(server, { name: 'e', channel: 'squeezed', data }, { agent })));
-    agent.destroy();
-    for (const res of responses) assert.equal(res.status, 200, res.text);
-    for (const s of subscribers) {
-      const got = [];
-      while (got.length < sent.length) got.push((await s.next('e', 'squeezed')).data);
-      assert.deepEqual(got, sent);
-    }
+    await assertBurstDelivered(server, subscribers, 'squeezed', sent);
     await stillServing();
   });
 

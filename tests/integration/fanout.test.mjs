@@ -2,9 +2,8 @@
 // WebSocket headers Raptor writes itself. Every subscriber must still get every frame whole, in
 // order, at every header size (7-bit, 16-bit and 64-bit lengths).
 import assert from 'node:assert/strict';
-import http from 'node:http';
 import { it } from 'node:test';
-import { postEvents } from './lib/http-api.mjs';
+import { assertBurstDelivered } from './lib/http-api.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { RawClient } from './lib/ws-client.mjs';
 
@@ -19,18 +18,8 @@ serverSuite('fan-out', {}, (server, { stillServing }) => {
       const data = `${i}:`.padEnd(2 + sizes[i % sizes.length], 'x');
       sent.push(data);
     }
-    // Fired without awaiting each one, so frames pile up in the queues and go out coalesced. One
-    // keep-alive socket makes them one publisher, whose order every subscriber must keep, whichever
-    // worker it is on.
-    const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-    const responses = await Promise.all(sent.map((data) => postEvents(server, { name: 'n', channel: 'burst', data }, { agent })));
-    agent.destroy();
-    for (const res of responses) assert.equal(res.status, 200, res.text);
-    for (const s of subscribers) {
-      const got = [];
-      while (got.length < sent.length) got.push((await s.next('n', 'burst')).data);
-      assert.deepEqual(got, sent, 'every event arrives once, whole, in publish order');
-    }
+    // Queued behind each other, the frames go out coalesced, whichever worker a subscriber is on.
+    await assertBurstDelivered(server, subscribers, 'burst', sent);
   });
 
   it('sends a presence roster over 64 KiB (a 64-bit length header) intact', async () => {

@@ -45,6 +45,21 @@ export function signedRequest(server, { method = 'GET', path, params = {}, body 
 export const postEvents = (server, body, options = {}) =>
   signedRequest(server, { method: 'POST', path: `/apps/${(options.app ?? server.app).id}/events`, body, ...options });
 
+// Publishes one event per item of `datas` over one keep-alive connection without awaiting each, so
+// frames pile up in subscribers' queues; one socket makes them one publisher, whose order every
+// subscriber must keep. Then checks that each subscriber got them all, whole and in that order.
+export async function assertBurstDelivered(server, subscribers, channel, datas, name = 'n') {
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  const responses = await Promise.all(datas.map((data) => postEvents(server, { name, channel, data }, { agent })));
+  agent.destroy();
+  for (const res of responses) assert.equal(res.status, 200, res.text);
+  for (const s of subscribers) {
+    const got = [];
+    while (got.length < datas.length) got.push((await s.next(name, channel)).data);
+    assert.deepEqual(got, datas, 'every event arrives once, whole, in publish order');
+  }
+}
+
 // An API error: the status and a JSON body {"error": "..."}.
 export function assertApiError(res, status) {
   assert.equal(res.status, status, `HTTP status (body: ${res.text.slice(0, 300)})`);
