@@ -17,7 +17,7 @@ void Connection::pop_front() {
 void Connection::begin_close(int code, std::string reason, bool discard_queue) {
   if (closing()) return;
   close_code_ = code;
-  close_reason_ = std::move(reason);
+  close_reason_ = std::make_unique<std::string>(std::move(reason));
   if (discard_queue) {
     queue_.clear();
     queued_bytes_ = 0;

@@ -39,7 +39,7 @@ class Connection {
   void begin_close(int code, std::string reason, bool discard_queue);
   bool closing() const { return close_code_ != 0; }
   int close_code() const { return close_code_; }
-  const std::string& close_reason() const { return close_reason_; }
+  const std::string& close_reason() const { return *close_reason_; }  // when closing()
 
   // --- subscriptions ---
   SubscriptionList& subscriptions() { return subscriptions_; }
@@ -80,7 +80,7 @@ class Connection {
   FrameQueue queue_;
   size_t queued_bytes_ = 0;
   int close_code_ = 0;
-  std::string close_reason_;
+  std::unique_ptr<std::string> close_reason_;  // allocated on closing: most connections never hold one
   SubscriptionList subscriptions_;
   std::unique_ptr<User> user_;
   bool authorized_ = false;

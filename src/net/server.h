@@ -23,9 +23,9 @@ namespace raptor::net {
 struct Session {
   Connection* conn;           // WebSocket: the engine's connection
   std::string* rx;            // WebSocket: a message arriving in pieces (allocated when one does)
-  size_t flush_slot;          // WebSocket: 1 + its index in the worker's flush list, 0 when not on it
-  bool compressed;            // WebSocket: permessage-deflate was agreed; lws frames every write
   struct HttpExchange* http;  // HTTP: the request being read
+  uint32_t flush_slot;        // WebSocket: 1 + its index in the worker's flush list, 0 when not on it
+  bool compressed;            // WebSocket: permessage-deflate was agreed; lws frames every write
 };
 
 class Worker : public Transport, public Mailbox {

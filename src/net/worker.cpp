@@ -33,6 +33,11 @@ void on_tick(lws_sorted_usec_list_t* sul) {
 // connection's timer, which made accepting connections O(n) each.
 const lws_retry_bo_t kNoValidityTimer = {};
 
+// lws keeps one receive buffer of this size per WebSocket: most of a connection's memory, so it
+// holds a typical client message (subscribe with an auth signature: ~150-300 bytes) and longer
+// ones are gathered in a buffer allocated only while they arrive (websocket_session.cpp).
+constexpr size_t kReceiveBufferBytes = 384;
+
 // permessage-deflate as Pusher's clients know it; the client keeps no context between messages,
 // so it needs no window per connection of its own.
 const lws_extension kCompression[] = {
@@ -89,7 +94,7 @@ int callback(lws* wsi, enum lws_callback_reasons reason, void* user, void* in, s
 
 // protocols[0] also gets subprotocol-less WebSockets, which is what pusher-js opens.
 const lws_protocols kProtocols[] = {
-    {"pusher", callback, sizeof(Session), 512, 0, nullptr, 0},
+    {"pusher", callback, sizeof(Session), kReceiveBufferBytes, 0, nullptr, 0},
     {"raptor-listen", on_listen_socket, 0, 0, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
@@ -203,7 +208,7 @@ void Worker::wake(Connection& c) {
   auto* s = static_cast<Session*>(lws_wsi_user(wsi));
   if (s->flush_slot) return;
   to_flush_.push_back(wsi);
-  s->flush_slot = to_flush_.size();
+  s->flush_slot = uint32_t(to_flush_.size());
 }
 
 void Worker::forget(Session& s) {
