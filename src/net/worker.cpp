@@ -151,8 +151,11 @@ bool Worker::listen() {
   }
   context_ = lws_create_context(&info);
   if (!context_ || !watch_listen_socket(lws_get_vhost_by_name(context_, "default"), fd, "raptor-listen")) {
-    log::error("cannot serve on %s:%d%s", config_.host.c_str(), config_.port,
-               config_.tls_cert.empty() ? "" : " (is the TLS certificate/key readable and valid?)");
+    log::error("cannot serve on %s:%d%s%s", config_.host.c_str(), config_.port,
+               config_.tls_cert.empty() ? "" : " (is the TLS certificate/key readable and valid?)",
+               loop_ ? " (is libwebsockets' libev plugin, Debian package libwebsockets-evlib-ev, installed? "
+                       "--event-loop poll does without it)"
+                     : "");
     close(fd);
     return false;
   }
