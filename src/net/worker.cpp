@@ -3,7 +3,6 @@
 
 #include <unistd.h>
 
-#include <cstddef>
 #include <cstring>
 
 #include "common/log.h"
@@ -49,8 +48,8 @@ const lws_extension kCompression[] = {
 }  // namespace
 
 struct LoopHooks {
-  ev_prepare before_wait;  // first: the callback gets its address
-  ev_idle when_idle;
+  ev_prepare before_wait;  // before the loop waits: end_of_pass()
+  ev_idle when_idle;       // once the loop has nothing else to do: flush() what was put off
   Worker* worker;
 };
 
@@ -172,15 +171,16 @@ void Worker::serve(const std::atomic<bool>& stop) {
   stop_ = &stop;
   if (loop_) {
     hooks_ = new LoopHooks;
-    hooks_->worker = this;
     ev_prepare_init(&hooks_->before_wait, [](struct ev_loop* loop, ev_prepare* w, int) {
-      auto* h = reinterpret_cast<LoopHooks*>(w);
+      auto* h = static_cast<LoopHooks*>(w->data);
       if (!h->worker->end_of_pass()) ev_idle_start(loop, &h->when_idle);  // poll without blocking
     });
     ev_idle_init(&hooks_->when_idle, [](struct ev_loop* loop, ev_idle* w, int) {
       ev_idle_stop(loop, w);
-      reinterpret_cast<LoopHooks*>(reinterpret_cast<char*>(w) - offsetof(LoopHooks, when_idle))->worker->flush();
+      static_cast<LoopHooks*>(w->data)->worker->flush();
     });
+    hooks_->worker = this;
+    hooks_->before_wait.data = hooks_->when_idle.data = hooks_;
     ev_prepare_start(loop_, &hooks_->before_wait);
     ev_run(loop_, 0);  // until drain_mailbox() sees `stop`
     ev_prepare_stop(loop_, &hooks_->before_wait);
