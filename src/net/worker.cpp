@@ -36,6 +36,9 @@ const lws_retry_bo_t kNoValidityTimer = {};
 // holds a typical client message (subscribe with an auth signature: ~150-300 bytes) and longer
 // ones are gathered in a buffer allocated only while they arrive (websocket_session.cpp).
 constexpr size_t kReceiveBufferBytes = 384;
+// The most lws hands the kernel in one send (TLS, compressed and HTTP writes go through lws); left
+// at 0, lws would cut every write to the receive buffer's size and send the rest pass by pass.
+constexpr size_t kLargestSend = 64 * 1024;
 
 // permessage-deflate as Pusher's clients know it; the client keeps no context between messages,
 // so it needs no window per connection of its own.
@@ -93,7 +96,7 @@ int callback(lws* wsi, enum lws_callback_reasons reason, void* user, void* in, s
 
 // protocols[0] also gets subprotocol-less WebSockets, which is what pusher-js opens.
 const lws_protocols kProtocols[] = {
-    {"pusher", callback, sizeof(Session), kReceiveBufferBytes, 0, nullptr, 0},
+    {"pusher", callback, sizeof(Session), kReceiveBufferBytes, 0, nullptr, kLargestSend},
     {"raptor-listen", on_listen_socket, 0, 0, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
