@@ -1,10 +1,10 @@
 // TLS: with --tls-cert/--tls-key the same port serves wss:// and https://.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { it } from 'node:test';
+import { after, it } from 'node:test';
 import { apiGet, inboxOf, pusherClient, serverSdk } from './lib/clients.mjs';
 import { request } from './lib/http-api.mjs';
 import { serverSuite } from './lib/suite.mjs';
@@ -20,6 +20,7 @@ function selfSignedCertificate() {
   const [certFile, keyFile] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
   execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
     '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
+  after(() => rmSync(dir, { recursive: true, force: true })); // the key is read at start-up only
   return { certFile, keyFile, ca: readFileSync(certFile) };
 }
 
