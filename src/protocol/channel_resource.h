@@ -1,0 +1,35 @@
+// URL resources: every channel also has a RESTful address, /channels/{type}/{segment}/…, mapped
+// to and from its Pusher name (DESIGN.md §1.2). Segments are joined with '.', and the type becomes
+// the name's prefix:
+//   /channels/public/news/uk               <-> news.uk
+//   /channels/private/galleries/123/comments <-> private-galleries.123.comments
+//   /channels/presence/room/7              <-> presence-room.7
+//   /channels/privileged/room/7            <-> presence-privileged-room.7
+// Encrypted and #server-to-user- channels have no address.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace raptor {
+
+constexpr std::string_view kChannelResourceRoot = "/channels/";
+constexpr std::string_view kPrivilegedPrefix = "presence-privileged-";
+
+// The outcome of reading an address: a channel name, or the HTTP status and the rule broken.
+struct ChannelResource {
+  std::string name;  // set when valid
+  int status = 0;    // else 400 (a malformed address) or 404 (no such type)
+  std::string error;
+  bool valid() const { return status == 0; }
+};
+
+// Reads a path that begins with /channels/ (anything after the channel's own segments, such as
+// /members, is the caller's to strip first).
+ChannelResource channel_from_resource(std::string_view path);
+
+// The address of a channel name; nullopt for names that have none (encrypted, #server-to-user-,
+// an empty segment as in "a..b", or characters a path cannot carry).
+std::optional<std::string> resource_of_channel(std::string_view name);
+
+}  // namespace raptor
