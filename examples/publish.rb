@@ -4,6 +4,8 @@
 #   Pusher::Client.new(app_id:, key:, secret:, host: '127.0.0.1', port: 6001, scheme: 'http')
 #     .trigger('orders', 'created', { id: 42 })
 # Usage: ruby examples/publish.rb [channel] [event] [json-data]
+#   The channel may also be a Raptor URL resource, posted to that address:
+#   ruby examples/publish.rb /channels/private/galleries/123/comments comment-added '{"text":"Nice"}'
 require 'json'
 require 'net/http'
 require 'openssl'
@@ -16,8 +18,13 @@ HOST   = ENV.fetch('RAPTOR_HOST', '127.0.0.1')
 PORT   = Integer(ENV.fetch('RAPTOR_PORT', '6001'))
 
 channel, event, data = ARGV[0] || 'orders', ARGV[1] || 'created', ARGV[2] || '{"id":42}'
-body = JSON.generate(name: event, channels: [channel], data: data)
-path = "/apps/#{APP_ID}/events"
+if channel.start_with?('/channels/')
+  body = JSON.generate(name: event, data: data)  # the address names the channel (and, by the key, the app)
+  path = channel
+else
+  body = JSON.generate(name: event, channels: [channel], data: data)
+  path = "/apps/#{APP_ID}/events"
+end
 params = { 'auth_key' => KEY, 'auth_timestamp' => Time.now.to_i.to_s, 'auth_version' => '1.0',
            'body_md5' => Digest::MD5.hexdigest(body) }
 to_sign = ['POST', path, params.sort.map { |k, v| "#{k}=#{v}" }.join('&')].join("\n")

@@ -4,6 +4,7 @@
 
 #include "http/request_auth.h"
 #include "protocol/channel_name.h"
+#include "protocol/channel_resource.h"
 #include "protocol/json.h"
 #include "protocol/socket_id.h"
 
@@ -258,6 +259,47 @@ Response route_app(Engine& engine, const App& app, const Request& req, const std
   return error(404, "Unknown path");
 }
 
+// POST /channels/…: the event's name and data (and optional socket_id, info) as the body; the
+// channel is the address, so the body may not name one.
+Response publish_to_resource(Engine& engine, const App& app, const std::string& channel, const Request& req) {
+  auto body = parse_body(req);
+  if (!cJSON_IsObject(body.get())) return error(400, "Body must be a JSON object with name and data");
+  if (cJSON_HasObjectItem(body.get(), "channel") || cJSON_HasObjectItem(body.get(), "channels"))
+    return error(400, "The channel is the address: leave channel and channels out of the body");
+  cJSON_AddStringToObject(body.get(), "channel", channel.c_str());
+  EventRequest ev;
+  if (auto err = read_event(app, body.get(), true, ev)) return *err;
+  engine.publish(app, channel, ev.name, ev.data, ev.socket_id);
+  if (!ev.wants_info) return {};
+  return {200, attributes_json(engine.directory().snapshot(app, channel), ev.info)};
+}
+
+// GET /channels/…: whether the channel is occupied and its counts, all of them.
+Response resource_counts(const Engine& engine, const App& app, const std::string& channel) {
+  ChannelSnapshot snap = engine.directory().snapshot(app, channel);
+  std::string out = std::string("{\"occupied\":") + (snap.occupied ? "true" : "false") +
+                    ",\"subscription_count\":" + std::to_string(snap.subscription_count);
+  if (snap.presence) out += ",\"user_count\":" + std::to_string(snap.user_count);
+  return {200, out + "}"};
+}
+
+// Raptor's URL resources (/channels/{type}/…, DESIGN.md §1.2). The path names no app: the app is
+// the one whose key signs the request. On GET a last segment "members" asks for the roster.
+Response route_resource(Engine& engine, const Request& req, int64_t now_s) {
+  const std::string* key = req.param("auth_key");
+  const App* app = key ? engine.app_by_key(*key) : nullptr;
+  if (!app) return error(401, key ? "Unknown auth_key" : "auth_key is required: sign the request as for the HTTP API");
+  if (auto why = verify_request(*app, req, now_s)) return error(401, *why);
+  bool get = req.method == "GET";
+  if (!get && req.method != "POST") return error(405, "Use GET or POST");
+  std::string path = req.path;
+  bool members = get && take_suffix(path, {"/members"}) == "/members";
+  ChannelResource address = channel_from_resource(path);
+  if (!address.valid()) return error(address.status, address.error);
+  if (!get) return publish_to_resource(engine, *app, address.name, req);
+  return members ? channel_users(engine, *app, address.name) : resource_counts(engine, *app, address.name);
+}
+
 }  // namespace
 
 Response error(int status, std::string_view message) {
@@ -268,6 +310,7 @@ Response error(int status, std::string_view message) {
 
 Response handle(Engine& engine, const Request& req, int64_t now_s) {
   if (req.path == "/health") return {200, "{\"status\":\"ok\"}"};
+  if (req.path.compare(0, kChannelResourceRoot.size(), kChannelResourceRoot) == 0) return route_resource(engine, req, now_s);
   auto route = parse_app_path(req.path);
   if (!route) return error(404, "Unknown path");
   const App* app = engine.app_by_id(route->app_id);

@@ -1,5 +1,6 @@
 // The examples a new user copies: examples/publish.rb (Ruby standard library only, signed as the
-// `pusher` gem signs) must publish to a real subscriber, and be refused with a wrong secret.
+// `pusher` gem signs) must publish to a real subscriber, by channel name or URL resource, and be
+// refused with a wrong secret.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { it } from 'node:test';
@@ -26,6 +27,14 @@ serverSuite('examples', {}, (server, { stillServing }) => {
     assert.match(stdout, /^200 \{\}/);
     const frame = await client.next('created', 'orders');
     assert.deepEqual(frame.payload, { id: 42 });
+  });
+
+  it('examples/publish.rb publishes to a URL resource', async () => {
+    const client = await RawClient.connect(server);
+    await client.subscribe('private-galleries.123.comments');
+    const { stdout } = await publishRb(server, ['/channels/private/galleries/123/comments', 'comment-added', '{"text":"Nice"}']);
+    assert.match(stdout, /^200 \{\}/);
+    assert.deepEqual((await client.next('comment-added', 'private-galleries.123.comments')).payload, { text: 'Nice' });
   });
 
   it('examples/publish.rb with a wrong secret gets 401 and exits 1', async () => {

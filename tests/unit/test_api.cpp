@@ -488,3 +488,64 @@ TEST_CASE("the deprecated POST channels/{name}/events: name in the query, data a
   CHECK(api.call("GET", "/apps/3/channels/news/events").status == 405);
   CHECK(drain(a).empty());
 }
+
+TEST_CASE("URL resources: POST /channels/… publishes to the channel the address names", "[api][resources]") {
+  Api api;
+  Connection& c = api.connect();
+  api.join_ok(c, "private-galleries.123.comments");
+  CHECK(api.call("POST", "/channels/private/galleries/123/comments", {}, "{\"name\":\"my-event\",\"data\":\"{\\\"x\\\":1}\"}")
+            .body == "{}");
+  CHECK(drain(c) == std::vector<std::string>{delivered("private-galleries.123.comments")});
+  SECTION("socket_id excludes that connection") {
+    CHECK(api.call("POST", "/channels/private/galleries/123/comments", {},
+                   "{\"name\":\"my-event\",\"data\":\"x\",\"socket_id\":\"" + c.socket_id() + "\"}")
+              .status == 200);
+    CHECK(drain(c).empty());
+  }
+  SECTION("info asks for the counts") {
+    CHECK(api.call("POST", "/channels/private/galleries/123/comments", {},
+                   "{\"name\":\"e\",\"data\":\"x\",\"info\":\"subscription_count\"}")
+              .body == "{\"subscription_count\":1}");
+  }
+}
+
+TEST_CASE("URL resources: GET gives occupancy and every count, /members the roster", "[api][resources]") {
+  Api api;
+  Connection& a = api.connect();
+  Connection& b = api.connect();
+  api.join_ok(a, "presence-privileged-room.7", channel_data("u1"));
+  api.join_ok(b, "presence-privileged-room.7", channel_data("u1"));
+  api.join_ok(a, "news.uk");
+  CHECK(api.call("GET", "/channels/public/news/uk").body == "{\"occupied\":true,\"subscription_count\":1}");
+  CHECK(api.call("GET", "/channels/public/quiet").body == "{\"occupied\":false,\"subscription_count\":0}");
+  CHECK(api.call("GET", "/channels/privileged/room/7").body ==
+        "{\"occupied\":true,\"subscription_count\":2,\"user_count\":1}");
+  CHECK(api.call("GET", "/channels/privileged/room/7/members").body == "{\"users\":[{\"id\":\"u1\"}]}");
+  CHECK(api.call("GET", "/channels/presence/empty/members").body == "{\"users\":[]}");
+  CHECK(api.call("GET", "/channels/public/news/members").status == 400);  // not a presence channel
+}
+
+TEST_CASE("URL resources: bad addresses, methods, bodies and signatures", "[api][resources]") {
+  Api api;
+  CHECK(api.call("GET", "/channels/secret/x").status == 404);
+  CHECK(api.call("GET", "/channels/public").status == 400);
+  CHECK(api.call("GET", "/channels/public/a//b").status == 400);
+  CHECK(api.call("GET", "/channels/public/private-x").status == 400);
+  CHECK(api.call("POST", "/channels/public/a.b", {}, "{\"name\":\"e\",\"data\":\"x\"}").status == 400);
+  CHECK(api.call("DELETE", "/channels/public/news").status == 405);
+  CHECK(api.call("POST", "/channels/public/news", {}, "{\"name\":\"e\",\"data\":\"x\",\"channel\":\"other\"}").status == 400);
+  CHECK(api.call("POST", "/channels/public/news", {}, "{\"name\":\"e\",\"channels\":[\"a\"],\"data\":\"x\"}").status == 400);
+  CHECK(api.call("POST", "/channels/public/news", {}, "[1]").status == 400);
+  CHECK(api.call("POST", "/channels/public/news", {}, "{\"data\":\"x\"}").status == 400);
+  CHECK(api.call("POST", "/channels/public/news", {}, "{\"name\":\"e\",\"data\":\"" + std::string(11000, 'x') + "\"}").status == 413);
+  // The app is the one whose key signs: no key, an unknown key, a bad signature.
+  http::Request unsigned_get;
+  unsigned_get.method = "GET";
+  unsigned_get.path = "/channels/public/news";
+  CHECK(api.send(unsigned_get).status == 401);
+  App stranger{"9", "stranger-key", "stranger-secret"};
+  CHECK(api.send(signed_request(stranger, "GET", "/channels/public/news", {}, "", kNow)).status == 401);
+  http::Request tampered = signed_request(api.app(), "GET", "/channels/public/news", {}, "", kNow);
+  tampered.path = "/channels/public/other";
+  CHECK(api.send(tampered).status == 401);
+}
