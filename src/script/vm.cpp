@@ -59,8 +59,15 @@ mrb_value run_and_describe(mrb_state* mrb, void* p) {
     failed = true;
   }
   if (!failed) return result;
+  // mruby's pre-allocated errors are described without their backtrace: unpacking the one a
+  // SystemStackError keeps crashed once in mruby's GC under ASan (not reproduced since), and at
+  // the memory cap unpacking would only allocate again.
   if (mrb_obj_ptr(result) == mrb->nomem_err) {
     *d->error = "memory cap reached (NoMemoryError)";
+    return result;
+  }
+  if (mrb_obj_ptr(result) == mrb->stack_err) {
+    *d->error = std::string("stack level too deep (") + mrb_obj_classname(mrb, result) + ")";
     return result;
   }
   mrb_value message = mrb_funcall(mrb, result, "message", 0);

@@ -357,7 +357,7 @@ ParseResult parse_with_file(std::vector<std::string> args, std::map<std::string,
 
 }  // namespace
 
-TEST_CASE("--config fills the configuration; RAPTOR_* and flags override it", "[config][file]") {
+TEST_CASE("the config file fills the configuration, RAPTOR_* and flags override it", "[config][file]") {
   ParseResult r = parse_with_file({"--config", "raptor.rb", "--port", "7100"}, {{"RAPTOR_HOST", "127.0.0.2"}});
   REQUIRE(r.run);
   CHECK(r.config.config_file.empty());  // set by the real reader, not by the fake
