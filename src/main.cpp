@@ -1,10 +1,12 @@
 // raptor: the daemon's entry point. Reads the configuration, prints how to connect, serves.
 #include <cstdio>
 #include <cstdlib>
+#include <string>
 
 #include "common/log.h"
 #include "config/config.h"
 #include "net/server.h"
+#include "script/config_file.h"
 
 namespace {
 
@@ -33,12 +35,16 @@ void print_banner(const raptor::Config& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
-  raptor::ParseResult parsed = raptor::parse_command_line(argc, argv, [](const char* name) -> const char* {
-    return getenv(name);
-  });
+  raptor::ParseResult parsed = raptor::parse_command_line(
+      argc, argv, [](const char* name) -> const char* { return getenv(name); }, raptor::script::read_config_file);
   if (!parsed.run) {
     fputs(parsed.output.c_str(), parsed.exit_code ? stderr : stdout);
     return parsed.exit_code;
+  }
+  std::string error;
+  if (!parsed.config.config_file.empty() && !raptor::script::load_policies(parsed.config, error)) {
+    fprintf(stderr, "%s\n", error.c_str());
+    return 2;
   }
   print_banner(parsed.config);
   raptor::net::Server server(parsed.config);

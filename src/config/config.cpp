@@ -1,5 +1,7 @@
 #include "config/config.h"
 
+#include <unistd.h>
+
 #include <cstdlib>
 #include <functional>
 #include <map>
@@ -8,6 +10,12 @@
 #include <algorithm>
 
 namespace raptor {
+
+#ifndef RAPTOR_DEFAULT_CONFIG
+#define RAPTOR_DEFAULT_CONFIG "/etc/raptor/raptor.rb"
+#endif
+const char* const kDefaultConfigFile = RAPTOR_DEFAULT_CONFIG;
+
 namespace {
 
 constexpr const char* kDefaultAppId = "app-id";
@@ -72,6 +80,9 @@ std::vector<Option> options() {
     };
   };
   return {
+      // Read before everything else (see config_file_of); flags and variables override the file.
+      {"--config", "RAPTOR_CONFIG", true, "Ruby configuration file raptor.rb (default: " RAPTOR_DEFAULT_CONFIG " if present)",
+       [](Config&, App&, const std::string& v) { return !v.empty(); }},
       {"--host", "RAPTOR_HOST", true, "address to listen on (default 127.0.0.1)",
        [](Config& c, App&, const std::string& v) { return !v.empty() && (c.host = v, true); }},
       {"--port", "RAPTOR_PORT", true, "port for WebSocket and HTTP (default 6001)", port_of},
@@ -143,11 +154,48 @@ std::string flag_error(const std::string& flag, const std::string& value) {
          " (see raptor --help)\n";
 }
 
+// The configuration file to read, if any: --config, else RAPTOR_CONFIG, else the default when it
+// exists. Empty when there is none.
+std::string config_file_of(int argc, const char* const* argv, EnvLookup env) {
+  for (int i = 1; i < argc; ++i) {
+    std::string arg = argv[i];
+    if (arg == "--config" && i + 1 < argc) return argv[i + 1];
+    if (arg.rfind("--config=", 0) == 0) return arg.substr(9);
+  }
+  if (const char* v = env("RAPTOR_CONFIG")) return v;
+  return access(kDefaultConfigFile, F_OK) == 0 ? kDefaultConfigFile : "";
+}
+
+// `raptor check FILE`: 0 and a summary when the file is a valid configuration, else 2 and
+// "file:line: message".
+ParseResult check_file(int argc, const char* const* argv, const ConfigFileReader& read_file) {
+  ParseResult r;
+  if (argc != 3 || !read_file) {
+    r.exit_code = 2;
+    r.output = "usage: raptor check FILE\n";
+    return r;
+  }
+  Config c;
+  std::string message;
+  if (!read_file(argv[2], c, message)) {
+    r.exit_code = 2;
+    r.output = message + "\n";
+    return r;
+  }
+  std::ostringstream out;
+  out << argv[2] << ": OK: listens on " << (c.tls_cert.empty() ? "ws://" : "wss://") << c.host << ":" << c.port
+      << "; " << c.apps.size() << (c.apps.size() == 1 ? " app: " : " apps: ") << (c.apps.empty() ? "none" : message)
+      << "\n";
+  r.output = out.str();
+  return r;
+}
+
 }  // namespace
 
 std::string usage() {
   std::ostringstream out;
-  out << "Usage: raptor [options]\n\n"
+  out << "Usage: raptor [options]\n"
+         "       raptor check FILE        validate a configuration file, then exit (2 on errors)\n\n"
          "Raptor: a self-hosted realtime server speaking the Pusher Channels protocol.\n"
          "With no options it serves ws://127.0.0.1:6001 with the development app\n"
          "app-id / app-key / app-secret.\n\nOptions (each also read from the environment variable shown):\n";
@@ -161,7 +209,8 @@ std::string usage() {
   return out.str();
 }
 
-ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env) {
+ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env, const ConfigFileReader& read_file) {
+  if (argc >= 2 && std::string(argv[1]) == "check") return check_file(argc, argv, read_file);
   ParseResult r;
   Config& c = r.config;
   App default_app{kDefaultAppId, kDefaultAppKey, kDefaultAppSecret};
@@ -174,6 +223,18 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env)
     r.output = std::move(message);
     return r;
   };
+
+  // The file first; its first app is the one --app-id/--app-key/--app-secret then change.
+  std::string file = config_file_of(argc, argv, env);
+  if (!file.empty()) {
+    std::string message;
+    if (!read_file) return fail("raptor: cannot read " + file + ": no configuration file support\n");
+    if (!read_file(file, c, message)) return fail(message + "\n");
+    if (!c.apps.empty()) {
+      default_app = c.apps.front();
+      c.apps.erase(c.apps.begin());
+    }
+  }
 
   for (const auto& o : opts) {
     if (!o.env) continue;

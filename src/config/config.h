@@ -1,7 +1,9 @@
 // Server configuration: what to listen on, TLS, limits and the apps. Filled from the embedded
-// default, then environment variables (RAPTOR_*), then command-line flags, each overriding the
-// last; the Ruby config file will fill the same struct.
+// defaults, then the Ruby config file (raptor.rb, read by script/), then environment variables
+// (RAPTOR_*), then command-line flags, each overriding the last.
 #pragma once
+#include <functional>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -26,7 +28,18 @@ struct Config {
   size_t max_message_bytes = 64 * 1024;  // incoming WebSocket message; larger closes with 1009
   std::vector<App> apps;
   bool default_credentials = true;  // the embedded development app is in use
+
+  // --- the Ruby configuration file and its hooks ---
+  std::string config_file;       // empty: none
+  int hook_time_budget_ms = 50;  // per hook call
+  size_t script_memory_mb = 64;  // per worker's Ruby VM
+  // One per worker when the file defines hooks (worker i uses policies[i]), else empty.
+  std::vector<std::shared_ptr<Policy>> policies;
 };
+
+// Reads a config file into `config`: false with "file:line: message" in `message`, true with
+// a description of the file's hooks in `message`. script::read_config_file is the real one.
+using ConfigFileReader = std::function<bool(const std::string& path, Config& config, std::string& message)>;
 
 // Outcome of reading the command line: run, or exit with `exit_code` after printing `output`.
 struct ParseResult {
@@ -38,7 +51,12 @@ struct ParseResult {
 
 // `env` is a lookup for environment variables (nullptr when unset), so tests need no real env.
 using EnvLookup = const char* (*)(const char*);
-ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env);
+// `raptor [options]` or `raptor check FILE`. The config file comes from --config, RAPTOR_CONFIG or
+// kDefaultConfigFile when that exists, and is read with `read_file`.
+ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env, const ConfigFileReader& read_file = {});
+
+// Where an installed raptor looks for its configuration (under the install prefix's sysconfdir).
+extern const char* const kDefaultConfigFile;
 
 std::string usage();
 

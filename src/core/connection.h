@@ -10,6 +10,7 @@
 #include "core/app.h"
 #include "core/frame.h"
 #include "core/frame_queue.h"
+#include "core/policy.h"
 #include "core/subscription_list.h"
 
 namespace raptor {
@@ -61,6 +62,10 @@ class Connection {
   void set_authorized() { authorized_ = true; }
   int64_t opened_ms() const { return opened_ms_; }
 
+  // --- the WebSocket handshake, kept only when the policy's hooks need it later ---
+  const Handshake* handshake() const { return handshake_.get(); }
+  void keep_handshake(std::unique_ptr<const Handshake> h) { handshake_ = std::move(h); }
+
   // --- liveness ---
   void saw_activity(int64_t now_ms) {
     last_seen_ms_ = now_ms;
@@ -83,6 +88,7 @@ class Connection {
   std::unique_ptr<std::string> close_reason_;  // allocated on closing: most connections never hold one
   SubscriptionList subscriptions_;
   std::unique_ptr<User> user_;
+  std::unique_ptr<const Handshake> handshake_;
   bool authorized_ = false;
   int64_t opened_ms_;
   int64_t last_seen_ms_;

@@ -53,7 +53,8 @@ const App* Engine::app_by_id(std::string_view id) const {
   return nullptr;
 }
 
-Admission Engine::admit(std::string_view path, std::optional<std::string_view> protocol) const {
+Admission Engine::admit(std::string_view path, std::optional<std::string_view> protocol,
+                         const Handshake* handshake) const {
   constexpr std::string_view kPrefix = "/app/";
   if (!starts_with(path, kPrefix) || path.size() == kPrefix.size())
     return {nullptr, code(CloseCode::PathNotFound), "Path not found"};
@@ -68,6 +69,8 @@ Admission Engine::admit(std::string_view path, std::optional<std::string_view> p
     return {nullptr, code(CloseCode::UnsupportedVersion), "Unsupported protocol version"};
   const App* app = app_by_key(key);
   if (!app) return {nullptr, code(CloseCode::UnknownApp), "Application does not exist"};
+  Admission refusal;
+  if (handshake && !admitted_by_policy(*app, *handshake, refusal)) return refusal;
   return {app, 0, {}};
 }
 
@@ -96,8 +99,10 @@ Connection* Engine::open_refused(void* handle, const Admission& refusal) {
   return c;
 }
 
-Connection* Engine::open(const App& app, void* handle) {
+Connection* Engine::open(const App& app, void* handle, std::unique_ptr<Handshake> handshake) {
   Connection* c = add_connection(app, handle);
+  if (handshake && (policy_->has(app, Policy::Hook::Authorize) || policy_->has(app, Policy::Hook::FilterClientEvents)))
+    c->keep_handshake(std::move(handshake));
   send(*c, messages::connection_established(c->socket_id(), limits_.activity_timeout_s));
   return c;
 }
@@ -200,7 +205,17 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   }
 
   std::string user_id, user_info = "null";
-  if (requires_auth(type)) {
+  PolicyVerdict verdict = authorize_by_policy(c, name, type, m.data);
+  if (verdict.kind == PolicyVerdict::Kind::Deny) {
+    refuse_subscription(c, name, "AuthError", 403, code(ErrorCode::Unauthorized), verdict.reason);
+    return;
+  }
+  bool allowed = verdict.kind == PolicyVerdict::Kind::Allow;
+  if (allowed && verdict.user_id) {
+    user_id = *verdict.user_id;
+    user_info = verdict.user_info.value_or("null");
+  }
+  if (requires_auth(type) && !allowed) {
     std::string_view auth = json::string_member(m.data, "auth").value_or("");
     std::string to_sign = c.socket_id() + ":" + name;
     std::optional<std::string_view> channel_data;
@@ -370,6 +385,8 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
     send_error(c, code(ErrorCode::PayloadTooLarge), "Event data is larger than 10240 bytes");
     return;
   }
+  std::string rewritten;
+  if (!filtered_by_policy(c, m, sub->user_id, data, rewritten)) return;
   broadcast(app, name, messages::channel_event_raw(m.event, name, data, sub->user_id), &c);
 }
 

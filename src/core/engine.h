@@ -19,6 +19,9 @@
 #include "core/connection.h"
 #include "core/hub.h"
 #include "core/local_users.h"
+#include "core/policy.h"
+
+struct cJSON;
 
 namespace raptor {
 
@@ -59,13 +62,21 @@ class Engine {
   const App* app_by_key(std::string_view key) const;
   const App* app_by_id(std::string_view id) const;
 
+  // The operator's policy (the hooks of raptor.rb), or null. Not owned; set before the first
+  // connection, and only then does the transport need to read handshakes.
+  void set_policy(Policy* policy) { policy_ = policy; }
+  bool wants_handshake() const { return policy_ != nullptr; }
+
   // --- WebSocket side ---
-  // Decides on a request for `path` with the `protocol` query value (nullopt when absent).
-  Admission admit(std::string_view path, std::optional<std::string_view> protocol) const;
+  // Decides on a request for `path` with the `protocol` query value (nullopt when absent); with
+  // a handshake, the policy's admit hook has its say too.
+  Admission admit(std::string_view path, std::optional<std::string_view> protocol,
+                  const Handshake* handshake = nullptr) const;
   // A refused request: a connection that only carries the error and the close.
   Connection* open_refused(void* handle, const Admission& refusal);
-  // An admitted connection; sends connection_established.
-  Connection* open(const App& app, void* handle);
+  // An admitted connection; sends connection_established. The handshake is kept for the
+  // policy's later hooks when it has any for the app.
+  Connection* open(const App& app, void* handle, std::unique_ptr<Handshake> handshake = nullptr);
   void on_message(Connection& c, std::string_view text);
   void on_binary_message(Connection& c);
   void on_pong(Connection& c);  // a WebSocket-level pong or any other sign of life
@@ -114,6 +125,18 @@ class Engine {
   // channel's last event or cache miss, and the subscription count.
   void after_subscribe(Connection& c, const std::string& channel, ChannelType type);
 
+  // --- policy hooks (engine_policy.cpp) ---
+  // False, with the refusal filled in, when the admit hook refuses the connection.
+  bool admitted_by_policy(const App& app, const Handshake& handshake, Admission& refusal) const;
+  // The authorize hook's verdict on a subscription, checked: a Deny carries the message for the
+  // client; an Allow on a presence channel carries a valid member; Pass when there is no hook.
+  PolicyVerdict authorize_by_policy(Connection& c, const std::string& channel, ChannelType type,
+                                    const cJSON* data);
+  // Runs the client-event filter: false when the event is not to be sent (the sender has been
+  // told, unless it was dropped silently); `data` may be pointed at `rewritten`.
+  bool filtered_by_policy(Connection& c, const messages::ClientMessage& m, const std::string& user_id,
+                          std::string_view& data, std::string& rewritten);
+
   // --- users (engine_users.cpp) ---
   void signin(Connection& c, const messages::ClientMessage& m);
   void sign_out(Connection& c);
@@ -144,6 +167,7 @@ class Engine {
 
   const std::vector<App>& apps_;
   EngineLimits limits_;
+  Policy* policy_ = nullptr;
   Transport& transport_;
   Hub& hub_;
   size_t worker_;

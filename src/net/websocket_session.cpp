@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "net/handshake.h"
 #include "net/server.h"
 #include "protocol/errors.h"
 
@@ -163,8 +164,9 @@ int on_websocket(Worker& worker, lws* wsi, int reason, Session* s, void* in, siz
       const char* version = lws_get_urlarg_by_name(wsi, "protocol=", protocol, sizeof protocol);
       std::optional<std::string_view> version_arg;
       if (version) version_arg = std::string_view(version);
-      Admission a = engine.admit(header(wsi, WSI_TOKEN_GET_URI), version_arg);
-      s->conn = a.app ? engine.open(*a.app, wsi) : engine.open_refused(wsi, a);
+      std::unique_ptr<Handshake> handshake = engine.wants_handshake() ? read_handshake(wsi) : nullptr;
+      Admission a = engine.admit(header(wsi, WSI_TOKEN_GET_URI), version_arg, handshake.get());
+      s->conn = a.app ? engine.open(*a.app, wsi, std::move(handshake)) : engine.open_refused(wsi, a);
       return 0;
     }
     case LWS_CALLBACK_RECEIVE: {

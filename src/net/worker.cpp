@@ -105,6 +105,7 @@ const lws_protocols kProtocols[] = {
 
 Worker::Worker(const Config& config, Hub& hub, size_t index)
     : config_(config), engine_(config.apps, config.limits, *this, hub, index) {
+  if (index < config.policies.size()) engine_.set_policy(config.policies[index].get());
   hub.attach(index, this);
 }
 

@@ -331,3 +331,69 @@ TEST_CASE("the version flag prints the build version and exits 0", "[config]") {
   CHECK(r.output == std::string("raptor ") + RAPTOR_VERSION + "\n");
   CHECK(std::string(RAPTOR_VERSION).find('.') != std::string::npos);
 }
+
+// ------------------------------------------------------------------ the Ruby configuration file
+
+namespace {
+
+// Stands in for script::read_config_file: a file "port 7000, app filed" or a broken one.
+bool fake_file(const std::string& path, Config& c, std::string& message) {
+  if (path == "broken.rb") return message = "broken.rb:3: listen: port must be an Integer (ArgumentError)", false;
+  c.port = 7000;
+  c.host = "0.0.0.0";
+  c.apps = {App{"filed", "filed-key", "filed-secret"}, App{"other", "other-key", "other-secret"}};
+  c.default_credentials = false;
+  message = "filed (hooks: authorize); other (no hooks)";
+  return true;
+}
+
+ParseResult parse_with_file(std::vector<std::string> args, std::map<std::string, std::string> env = {}) {
+  g_env = std::move(env);
+  args.insert(args.begin(), "raptor");
+  std::vector<const char*> argv;
+  for (const auto& a : args) argv.push_back(a.c_str());
+  return parse_command_line(int(args.size()), argv.data(), fake_env, fake_file);
+}
+
+}  // namespace
+
+TEST_CASE("the config file fills the configuration, RAPTOR_* and flags override it", "[config][file]") {
+  ParseResult r = parse_with_file({"--config", "raptor.rb", "--port", "7100"}, {{"RAPTOR_HOST", "127.0.0.2"}});
+  REQUIRE(r.run);
+  CHECK(r.config.config_file.empty());  // set by the real reader, not by the fake
+  CHECK(r.config.port == 7100);
+  CHECK(r.config.host == "127.0.0.2");
+  REQUIRE(r.config.apps.size() == 2);
+  CHECK(r.config.apps[0].id == "filed");  // the file's first app is the default app …
+  CHECK_FALSE(r.config.default_credentials);
+
+  r = parse_with_file({"--config=raptor.rb", "--app-secret", "from-flag"});
+  REQUIRE(r.run);
+  CHECK(r.config.port == 7000);
+  CHECK(r.config.apps[0].secret == "from-flag");  // … which --app-* flags change
+  CHECK(r.config.apps[1].id == "other");
+
+  r = parse_with_file({}, {{"RAPTOR_CONFIG", "raptor.rb"}});
+  REQUIRE(r.run);
+  CHECK(r.config.port == 7000);
+}
+
+TEST_CASE("a broken config file stops the start with exit 2 and file:line", "[config][file]") {
+  ParseResult r = parse_with_file({"--config", "broken.rb"});
+  CHECK_FALSE(r.run);
+  CHECK(r.exit_code == 2);
+  CHECK(r.output == "broken.rb:3: listen: port must be an Integer (ArgumentError)\n");
+}
+
+TEST_CASE("raptor check FILE: 0 with a summary, or 2 with the error", "[config][file]") {
+  ParseResult ok = parse_with_file({"check", "raptor.rb"});
+  CHECK_FALSE(ok.run);
+  CHECK(ok.exit_code == 0);
+  CHECK(ok.output ==
+        "raptor.rb: OK: listens on ws://0.0.0.0:7000; 2 apps: filed (hooks: authorize); other (no hooks)\n");
+  ParseResult broken = parse_with_file({"check", "broken.rb"});
+  CHECK(broken.exit_code == 2);
+  CHECK(broken.output.rfind("broken.rb:3: ", 0) == 0);
+  CHECK(parse_with_file({"check"}).exit_code == 2);
+  CHECK(parse({"check", "raptor.rb"}).exit_code == 2);  // no reader: cannot check
+}

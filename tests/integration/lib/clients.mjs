@@ -95,3 +95,31 @@ export async function subscribed(pusher, name) {
   const { data } = await inboxOf((cb) => channel.bind('pusher:subscription_succeeded', cb)).take(undefined, `${name} subscribed`);
   return [channel, data];
 }
+
+// A pusher-js client the server refuses: resolves it once pusher-js has given up (state
+// 'disconnected'), with the states it went through.
+export async function refusedPusherClient(server, { app = server.app, ...auth } = {}) {
+  const pusher = new Pusher(app.key, pusherOptions(server, app, auth));
+  server.track(async () => pusher.disconnect());
+  const states = [];
+  await withTimeout(new Promise((resolve) => {
+    pusher.connection.bind('state_change', ({ current }) => {
+      states.push(current);
+      if (current === 'disconnected') resolve();
+    });
+  }), 'pusher-js to give up');
+  return { pusher, states };
+}
+
+// Runs `fn` with `params` added to the WebSocket URL of the pusher-js clients it opens: what an
+// app does to hand Raptor a token (pusher-js has no option for it, so Runtime.createWebSocket
+// is wrapped, in a browser as here).
+export async function withUrlParams(params, fn) {
+  const create = Pusher.Runtime.createWebSocket;
+  Pusher.Runtime.createWebSocket = (url) => create.call(Pusher.Runtime, `${url}&${new URLSearchParams(params)}`);
+  try {
+    return await fn();
+  } finally {
+    Pusher.Runtime.createWebSocket = create;
+  }
+}

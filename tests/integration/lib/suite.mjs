@@ -8,7 +8,9 @@ import { serverSdk } from './clients.mjs';
 import { Raptor } from './raptor.mjs';
 import { RawClient } from './ws-client.mjs';
 
-export function serverSuite(title, options, define) {
+// options: for the Raptor, plus `bystander` (RawClient.connect options, e.g. a query a policy
+// wants to see).
+export function serverSuite(title, { bystander: bystanderOptions = {}, ...options }, define) {
   describe(title, () => {
     const server = new Raptor(options);
     let bystander;
@@ -16,7 +18,7 @@ export function serverSuite(title, options, define) {
 
     before(async () => {
       await server.start();
-      bystander = await RawClient.connect(server);
+      bystander = await RawClient.connect(server, bystanderOptions);
       bystander.untrack(); // lives for the whole suite, not one test
       await bystander.subscribe('bystander');
     });

@@ -1,0 +1,205 @@
+# The directives of raptor.rb. Each checks its arguments where it is called, so a mistake is
+# reported at the line that made it ("raptor.rb:7: listen: port must be ..."). The server reads
+# the result through Raptor.settings and asks for hooks through Raptor.run_hook.
+module Raptor
+  HOOKS = %i[admit authorize filter_client_events].freeze
+  REQUESTS = { admit: Connection, authorize: Subscription, filter_client_events: ClientEvent }.freeze
+  APP_OPTIONS = %i[client_events client_events_per_second max_presence_members
+                   user_authentication_timeout cache_ttl subscription_count].freeze
+
+  # Argument checks shared by the directives.
+  module Check
+    def self.integer(where, value, range)
+      return value if value.is_a?(Integer) && range.include?(value)
+      raise ArgumentError, "#{where} must be an Integer from #{range.first} to #{range.last}, not #{value.inspect}"
+    end
+
+    def self.string(where, value)
+      return value if value.is_a?(String) && !value.empty?
+      raise ArgumentError, "#{where} must be a non-empty String, not #{value.inspect}"
+    end
+
+    def self.boolean(where, value)
+      return value if value == true || value == false
+      raise ArgumentError, "#{where} must be true or false, not #{value.inspect}"
+    end
+
+    def self.block(where, block)
+      raise ArgumentError, "#{where} needs a block" unless block
+      block
+    end
+  end
+
+  # Hooks declared at the top level (for every app) or inside an app block (for that app).
+  class HookSet
+    def initialize(scope)
+      @scope = scope
+      @hooks = {}
+    end
+
+    def define(name, block)
+      Check.block("#{name}", block)
+      if @hooks[name]
+        file, line = @hooks[name].source_location
+        raise ArgumentError, "#{name} is already defined for #{@scope} (at #{file}:#{line})"
+      end
+      @hooks[name] = block
+    end
+
+    def [](name)
+      @hooks[name]
+    end
+  end
+
+  # `app "id", key: …, secret: … do |app| … end`: yields this, which takes the app's hooks.
+  class AppDefinition
+    attr_reader :settings, :hooks
+
+    def initialize(settings)
+      @settings = settings
+      @hooks = HookSet.new("app #{settings[:id]}")
+    end
+
+    def admit(&block)
+      @hooks.define(:admit, block)
+    end
+
+    def authorize(&block)
+      @hooks.define(:authorize, block)
+    end
+
+    def filter_client_events(&block)
+      @hooks.define(:filter_client_events, block)
+    end
+  end
+
+  class << self
+    def settings
+      @settings ||= {}
+    end
+
+    def apps
+      @apps ||= []
+    end
+
+    def global_hooks
+      @global_hooks ||= HookSet.new("all apps")
+    end
+
+    # What the file set, as plain values: the server's Config is filled from it.
+    def configuration
+      settings.merge(apps: apps.map(&:settings))
+    end
+
+    # The hooks that apply to `app_id`: its own, else the top-level ones.
+    def hook(name, app_id)
+      definition = apps.find { |a| a.settings[:id] == app_id }
+      (definition && definition.hooks[name]) || global_hooks[name]
+    end
+
+    def hooks_for(app_id)
+      HOOKS.select { |name| hook(name, app_id) }
+    end
+
+    # Called by the server for each decision: the hook's answer as [kind, detail, detail].
+    def run_hook(name, app_id, fields)
+      hook = hook(name, app_id)
+      return ["pass"] unless hook
+      Verdict.normalize(name, hook.call(REQUESTS[name].new(fields)), hook)
+    end
+  end
+end
+
+# ---- directives ------------------------------------------------------------------------------
+
+# listen "0.0.0.0", port: 6001
+def listen(host = nil, port: nil)
+  Raptor.settings[:host] = Raptor::Check.string("listen: the address", host) unless host.nil?
+  Raptor.settings[:port] = Raptor::Check.integer("listen: port", port, 1..65_535) unless port.nil?
+  raise ArgumentError, "listen needs an address, a port: or both" if host.nil? && port.nil?
+end
+
+# tls cert: "/etc/raptor/cert.pem", key: "/etc/raptor/key.pem"
+def tls(cert:, key:)
+  Raptor.settings[:tls_cert] = Raptor::Check.string("tls: cert", cert)
+  Raptor.settings[:tls_key] = Raptor::Check.string("tls: key", key)
+end
+
+# Directives that take one Integer, with their ranges:
+#   workers 4                    event-loop threads
+#   activity_timeout 120         seconds of client silence before a ping
+#   pong_timeout 30              seconds to answer it before the close (4201)
+#   max_send_queue 1_048_576     bytes a client may have waiting before the close (4100)
+#   max_message_size 65_536      bytes of one incoming WebSocket message
+#   hook_time_budget 50          milliseconds each hook call may run
+#   script_memory_limit 64       megabytes each worker's Ruby VM may use
+{
+  workers: 1..64, activity_timeout: 1..3600, pong_timeout: 1..3600, max_send_queue: 1024..(1 << 30),
+  max_message_size: 1024..(16 << 20), hook_time_budget: 1..10_000, script_memory_limit: 8..4096,
+}.each do |name, range|
+  Object.send(:define_method, name) do |value|
+    Raptor.settings[name] = Raptor::Check.integer(name.to_s, value, range)
+  end
+end
+
+# event_loop :epoll   (or :poll)
+def event_loop(kind)
+  raise ArgumentError, "event_loop must be :epoll or :poll, not #{kind.inspect}" unless %i[epoll poll].include?(kind)
+  Raptor.settings[:event_loop] = kind.to_s
+end
+
+# compression true
+def compression(enabled)
+  Raptor.settings[:compression] = Raptor::Check.boolean("compression", enabled)
+end
+
+# app "my-app", key: "my-key", secret: env("RAPTOR_MY_APP_SECRET"), client_events: true do |app|
+#   app.authorize { |subscription| … }
+# end
+def app(id, key:, secret:, **options, &block)
+  settings = {
+    id: Raptor::Check.string("app: the id", id),
+    key: Raptor::Check.string("app #{id}: key", key),
+    secret: Raptor::Check.string("app #{id}: secret", secret),
+  }
+  options.each do |name, value|
+    where = "app #{id}: #{name}"
+    settings[name] =
+      case name
+      when :client_events, :subscription_count then Raptor::Check.boolean(where, value)
+      when :client_events_per_second then Raptor::Check.integer(where, value, 1..1000)
+      when :max_presence_members then Raptor::Check.integer(where, value, 1..100_000)
+      when :user_authentication_timeout then Raptor::Check.integer(where, value, 0..3600)
+      when :cache_ttl then Raptor::Check.integer(where, value, 1..86_400)
+      else raise ArgumentError, "app #{id}: unknown option #{name}: (known: #{Raptor::APP_OPTIONS.join(', ')})"
+      end
+  end
+  Raptor.apps.each do |other|
+    raise ArgumentError, "app #{id}: the id is already used by another app" if other.settings[:id] == id
+    raise ArgumentError, "app #{id}: the key is already used by app #{other.settings[:id]}" if other.settings[:key] == key
+  end
+  definition = Raptor::AppDefinition.new(settings)
+  Raptor.apps << definition
+  if block
+    block.arity == 1 ? block.call(definition) : definition.instance_eval(&block)
+  end
+  definition
+end
+
+# Top-level hooks apply to every app that does not define its own.
+def admit(&block)
+  Raptor.global_hooks.define(:admit, block)
+end
+
+def authorize(&block)
+  Raptor.global_hooks.define(:authorize, block)
+end
+
+def filter_client_events(&block)
+  Raptor.global_hooks.define(:filter_client_events, block)
+end
+
+# env("RAPTOR_MY_APP_SECRET") or env("RAPTOR_X", "default"): only RAPTOR_* variables.
+def env(name, *default)
+  Raptor.env(name, *default)
+end

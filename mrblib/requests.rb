@@ -1,0 +1,69 @@
+# What a hook is handed: the connection, subscription or client event being decided on. Built
+# by the server from plain values (see script/ruby_policy.cpp); every attribute is read-only.
+module Raptor
+  # Shared by all three: the WebSocket handshake the connection opened with.
+  module Handshake
+    # app_id; origin ("" when absent); remote_address; path ("/app/KEY"); params: the query
+    # string as a Hash of Strings; headers: Hash with lower-case names.
+    attr_reader :app_id, :origin, :remote_address, :path, :params, :headers
+
+    # Sets @name from fields["name"] for each name, and the handshake's attributes.
+    def read(fields, *names)
+      (%i[app_id origin remote_address path params headers] + names).each do |name|
+        instance_variable_set(:"@#{name}", fields[name.to_s])
+      end
+    end
+  end
+
+  # admit { |connection| … }
+  class Connection
+    include Handshake
+
+    def initialize(fields)
+      read(fields)
+    end
+  end
+
+  # authorize { |subscription| … }
+  class Subscription
+    include Handshake
+    # socket_id; channel; channel_data: the Hash the client sent for a presence channel (nil
+    # otherwise); user_id/user_info: from channel_data when it is signed, else nil.
+    attr_reader :socket_id, :channel, :channel_data, :user_id, :user_info
+
+    def initialize(fields)
+      read(fields, :socket_id, :channel, :signed, :channel_data)
+      @user_id = @signed && @channel_data.is_a?(Hash) ? @channel_data["user_id"]&.to_s : nil
+      @user_info = @signed && @channel_data.is_a?(Hash) ? @channel_data["user_info"] : nil
+    end
+
+    # The client's auth string is a valid signature from the app's auth endpoint.
+    def signed?
+      @signed
+    end
+
+    def presence?
+      channel.start_with?("presence-")
+    end
+
+    def private?
+      channel.start_with?("private-")
+    end
+
+    def public?
+      !presence? && !private?
+    end
+  end
+
+  # filter_client_events { |event| … }
+  class ClientEvent
+    include Handshake
+    # socket_id; channel; event ("client-…"); data: the parsed JSON the client sent;
+    # user_id: the sender's presence user id on that channel (nil on private channels).
+    attr_reader :socket_id, :channel, :event, :data, :user_id
+
+    def initialize(fields)
+      read(fields, :socket_id, :channel, :event, :data, :user_id)
+    end
+  end
+end

@@ -1,0 +1,99 @@
+# What a hook may answer, and how each answer reaches the server. A hook returns:
+#   true / allow(...)  — allow           false / nil / deny("why") — refuse
+#   pass               — apply the usual rules, as if there were no hook
+#   drop               — (client events) discard silently
+#   rewrite(data) or a Hash — (client events) send this data instead
+#   allow(user_id:, user_info:) or a Hash — (presence subscriptions) join as this member
+# Anything else is an error: the action is refused and the hook's location logged.
+module Raptor
+  class Verdict
+    attr_reader :kind, :reason, :user_id, :user_info, :data
+
+    def initialize(kind, reason: nil, user_id: nil, user_info: nil, data: nil)
+      @kind = kind
+      @reason = reason
+      @user_id = user_id
+      @user_info = user_info
+      @data = data
+    end
+
+    ALLOWED = {
+      admit: %i[allow deny pass],
+      authorize: %i[allow deny pass],
+      filter_client_events: %i[allow deny pass drop rewrite],
+    }.freeze
+
+    # The answer of `hook` as the server reads it: [kind, detail, detail] of Strings or nil.
+    def self.normalize(hook_name, answer, hook)
+      verdict = from(hook_name, answer)
+      unless verdict && ALLOWED[hook_name].include?(verdict.kind)
+        raise TypeError, "#{where(hook)}#{hook_name} hook returned #{answer.inspect[0, 80]} (#{answer.class}); " \
+                         "expected #{expected(hook_name)}"
+      end
+      verdict.to_wire
+    end
+
+    def self.from(hook_name, answer)
+      case answer
+      when Verdict then answer
+      when true then Verdict.new(:allow)
+      when false, nil then Verdict.new(:deny)
+      when Hash
+        if hook_name == :filter_client_events
+          Verdict.new(:rewrite, data: answer)
+        elsif hook_name == :authorize
+          Verdict.new(:allow, user_id: answer[:user_id] || answer["user_id"],
+                              user_info: answer[:user_info] || answer["user_info"])
+        end
+      end
+    end
+
+    def self.expected(hook_name)
+      words = { allow: "true", deny: "false, nil or deny(\"why\")", pass: "pass", drop: "drop",
+                rewrite: "rewrite(data) or a Hash" }
+      list = ALLOWED[hook_name].map { |k| words[k] }
+      list << "allow(user_id:, user_info:) or a Hash" if hook_name == :authorize
+      list.join(", ")
+    end
+
+    def self.where(hook)
+      file, line = hook.source_location
+      file ? "#{file}:#{line}: " : ""
+    end
+
+    def to_wire
+      case kind
+      when :allow
+        info = user_info.nil? ? nil : JSON.generate(user_info)
+        id = user_id
+        id = id.to_s if id.is_a?(Integer)
+        raise TypeError, "user_id must be a String or Integer, not #{id.class}" unless id.nil? || id.is_a?(String)
+        ["allow", id, info]
+      when :deny then ["deny", reason.nil? ? nil : reason.to_s]
+      when :rewrite then ["rewrite", JSON.generate(data)]
+      else [kind.to_s]
+      end
+    end
+  end
+end
+
+# Verdict helpers for hooks; see the table above.
+def allow(user_id: nil, user_info: nil)
+  Raptor::Verdict.new(:allow, user_id: user_id, user_info: user_info)
+end
+
+def deny(reason = nil)
+  Raptor::Verdict.new(:deny, reason: reason)
+end
+
+def pass
+  Raptor::Verdict.new(:pass)
+end
+
+def drop
+  Raptor::Verdict.new(:drop)
+end
+
+def rewrite(data)
+  Raptor::Verdict.new(:rewrite, data: data)
+end

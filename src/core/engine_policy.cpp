@@ -1,0 +1,96 @@
+// The engine's calls to the operator's policy (core/policy.h): what each hook is asked, and how
+// its verdict is checked before the engine acts on it. The engine works the same without one.
+#include "core/engine.h"
+
+#include "protocol/errors.h"
+#include "protocol/messages.h"
+#include "protocol/signature.h"
+
+namespace raptor {
+namespace {
+
+using Kind = PolicyVerdict::Kind;
+
+// The client-facing text of a refusal: the hook's reason, or a generic one when it gave none or
+// failed (its error is in the log, not for the client).
+std::string refusal(std::string_view what, const PolicyVerdict& v) {
+  if (v.failed) return std::string(what) + " refused: policy error";
+  return std::string(what) + " refused by policy" + (v.reason.empty() ? "" : ": " + v.reason);
+}
+
+// Whether the subscription carries a valid signature, as the usual rules would check it.
+bool signature_valid(const Connection& c, const std::string& channel, ChannelType type, const cJSON* data) {
+  if (!requires_auth(type)) return false;
+  std::string to_sign = c.socket_id() + ":" + channel;
+  if (type == ChannelType::Presence) {
+    auto channel_data = json::string_member(data, "channel_data");
+    if (!channel_data) return false;
+    to_sign += ":";
+    to_sign += *channel_data;
+  }
+  return signature::verify_auth(json::string_member(data, "auth").value_or(""), c.app().key, c.app().secret,
+                                to_sign);
+}
+
+PolicyVerdict denial(std::string reason) {
+  PolicyVerdict v;
+  v.kind = Kind::Deny;
+  v.reason = std::move(reason);
+  return v;
+}
+
+}  // namespace
+
+bool Engine::admitted_by_policy(const App& app, const Handshake& handshake, Admission& refused) const {
+  if (!policy_->has(app, Policy::Hook::Admit)) return true;
+  PolicyVerdict v = policy_->admit(app, handshake);
+  if (v.kind != Kind::Deny) return true;
+  // 4009, Pusher's "connection is unauthorized": pusher-js does not reconnect on its own.
+  refused = {nullptr, static_cast<int>(CloseCode::Unauthorized), refusal("Connection", v)};
+  return false;
+}
+
+PolicyVerdict Engine::authorize_by_policy(Connection& c, const std::string& channel, ChannelType type,
+                                          const cJSON* data) {
+  if (!policy_ || !policy_->has(c.app(), Policy::Hook::Authorize)) return {};
+  bool signed_ok = signature_valid(c, channel, type, data);
+  std::string_view channel_data;
+  if (type == ChannelType::Presence) channel_data = json::string_member(data, "channel_data").value_or("");
+  PolicyVerdict v = policy_->authorize({c.app(), c.socket_id(), c.handshake(), channel, signed_ok, channel_data});
+  if (v.kind == Kind::Deny) return denial(refusal("Subscription", v));
+  if (v.kind != Kind::Allow || type != ChannelType::Presence) return v;
+  // A presence member comes from the hook, or else from the signed channel_data (the usual path).
+  if (!v.user_id) {
+    if (signed_ok) return {};
+    return denial("Subscription refused by policy: a presence channel needs a user_id from a signature or the policy");
+  }
+  const App& app = c.app();
+  if (v.user_id->empty() || v.user_id->size() > app.max_user_id_length ||
+      v.user_info.value_or("").size() > app.max_user_info_bytes)
+    return denial("Subscription refused: the policy's user_id or user_info is empty or over its limit");
+  return v;
+}
+
+bool Engine::filtered_by_policy(Connection& c, const messages::ClientMessage& m, const std::string& user_id,
+                                std::string_view& data, std::string& rewritten) {
+  if (!policy_ || !policy_->has(c.app(), Policy::Hook::FilterClientEvents)) return true;
+  PolicyVerdict v =
+      policy_->filter_client_event({c.app(), c.socket_id(), c.handshake(), m.channel, m.event, data, user_id});
+  switch (v.kind) {
+    case Kind::Pass:
+    case Kind::Allow:
+      return true;
+    case Kind::Rewrite:
+      rewritten = std::move(v.data);
+      data = rewritten;
+      return true;
+    case Kind::Drop:
+      return false;
+    case Kind::Deny:
+      send_error(c, static_cast<int>(ErrorCode::ClientEventRefused), refusal("Client event", v));
+      return false;
+  }
+  return false;
+}
+
+}  // namespace raptor

@@ -1,0 +1,70 @@
+// The operator's policy, as core asks it: admit a connection, authorize a subscription, filter
+// a client event. core owns this interface and stays free of any scripting; script/ implements
+// it with the Ruby hooks of raptor.rb (one instance per worker, called on that worker's thread).
+// Each question is only asked when has() says the app has a hook for it.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/app.h"
+
+namespace raptor {
+
+// What a WebSocket connection showed when it opened; kept with the connection for later hooks.
+struct Handshake {
+  std::string path;
+  std::string origin;  // empty when the request had none
+  std::string remote_address;
+  std::vector<std::pair<std::string, std::string>> params;   // the query string, decoded
+  std::vector<std::pair<std::string, std::string>> headers;  // lower-case names
+};
+
+struct PolicyVerdict {
+  enum class Kind {
+    Pass,     // no opinion: the usual rules decide
+    Allow,    // allow (a subscription: even without a valid signature)
+    Deny,     // refuse, telling the client `reason` (or a generic reason when empty)
+    Drop,     // client events: discard silently
+    Rewrite,  // client events: send `data` instead
+  };
+  Kind kind = Kind::Pass;
+  bool failed = false;  // Deny because the hook failed; the error was logged
+  std::string reason;
+  std::optional<std::string> user_id;    // Allow on a presence channel: the member to join as
+  std::optional<std::string> user_info;  // JSON text
+  std::string data;                      // Rewrite: JSON text
+};
+
+struct SubscriptionRequest {
+  const App& app;
+  const std::string& socket_id;
+  const Handshake* handshake;  // null when the connection was opened without one
+  std::string_view channel;
+  bool signed_ok;                 // the auth string is a valid signature for this subscription
+  std::string_view channel_data;  // JSON text the client sent for presence, else empty
+};
+
+struct ClientEventRequest {
+  const App& app;
+  const std::string& socket_id;
+  const Handshake* handshake;
+  std::string_view channel;
+  std::string_view event;
+  std::string_view data;     // JSON text
+  std::string_view user_id;  // the sender's presence user id on the channel, else empty
+};
+
+class Policy {
+ public:
+  enum class Hook { Admit, Authorize, FilterClientEvents };
+  virtual ~Policy() = default;
+  virtual bool has(const App& app, Hook hook) const = 0;
+  virtual PolicyVerdict admit(const App& app, const Handshake& handshake) = 0;
+  virtual PolicyVerdict authorize(const SubscriptionRequest& request) = 0;
+  virtual PolicyVerdict filter_client_event(const ClientEventRequest& request) = 0;
+};
+
+}  // namespace raptor

@@ -1,0 +1,113 @@
+#include "script/config_file.h"
+
+#include "script/ruby_json.h"
+#include "script/ruby_policy.h"
+#include "script/vm.h"
+
+namespace raptor::script {
+namespace {
+
+// Reading a tree the DSL has already checked: a member of the expected JSON type, or nothing.
+const cJSON* member(const cJSON* obj, const char* key) { return cJSON_GetObjectItemCaseSensitive(obj, key); }
+
+template <typename T>
+void number(const cJSON* obj, const char* key, T& out) {
+  if (const cJSON* v = member(obj, key); cJSON_IsNumber(v)) out = static_cast<T>(v->valuedouble);
+}
+
+void string(const cJSON* obj, const char* key, std::string& out) {
+  if (const cJSON* v = member(obj, key); cJSON_IsString(v)) out = v->valuestring;
+}
+
+void boolean(const cJSON* obj, const char* key, bool& out) {
+  if (const cJSON* v = member(obj, key); cJSON_IsBool(v)) out = cJSON_IsTrue(v);
+}
+
+void apply(const cJSON* s, Config& c) {
+  string(s, "host", c.host);
+  number(s, "port", c.port);
+  string(s, "tls_cert", c.tls_cert);
+  string(s, "tls_key", c.tls_key);
+  number(s, "workers", c.workers);
+  std::string loop;
+  string(s, "event_loop", loop);
+  if (loop == "poll") c.event_loop = Config::EventLoop::Poll;
+  if (loop == "epoll") c.event_loop = Config::EventLoop::Epoll;
+  boolean(s, "compression", c.compression);
+  number(s, "activity_timeout", c.limits.activity_timeout_s);
+  number(s, "pong_timeout", c.limits.pong_timeout_s);
+  number(s, "max_send_queue", c.limits.max_send_queue_bytes);
+  number(s, "max_message_size", c.max_message_bytes);
+  number(s, "hook_time_budget", c.hook_time_budget_ms);
+  number(s, "script_memory_limit", c.script_memory_mb);
+  const cJSON* apps = member(s, "apps");
+  if (cJSON_GetArraySize(apps) > 0) {
+    c.apps.clear();
+    c.default_credentials = false;
+  }
+  for (const cJSON* a = apps ? apps->child : nullptr; a; a = a->next) {
+    App app;
+    string(a, "id", app.id);
+    string(a, "key", app.key);
+    string(a, "secret", app.secret);
+    boolean(a, "client_events", app.client_events);
+    number(a, "client_events_per_second", app.client_events_per_second);
+    number(a, "max_presence_members", app.max_presence_members);
+    number(a, "user_authentication_timeout", app.user_authentication_timeout_s);
+    number(a, "cache_ttl", app.cache_ttl_s);
+    boolean(a, "subscription_count", app.subscription_count_events);
+    c.apps.push_back(std::move(app));
+  }
+}
+
+VmLimits limits_of(const Config& c) {
+  VmLimits limits;
+  limits.hook_budget_ms = c.hook_time_budget_ms;
+  limits.memory_bytes = c.script_memory_mb << 20;
+  return limits;
+}
+
+}  // namespace
+
+bool read_config_file(const std::string& path, Config& config, std::string& message) {
+  auto vm = std::make_unique<Vm>();
+  if (!vm->load_file(path, message)) return false;
+  Vm::Result r = vm->call_raptor("configuration", {});
+  std::string error;
+  json::Ptr settings = r.ok ? json_from_ruby(vm->mrb(), r.value, error) : nullptr;
+  if (!settings) {
+    message = r.ok ? path + ": " + error : r.error;
+    return false;
+  }
+  apply(settings.get(), config);
+  config.config_file = path;
+
+  RubyPolicy policy(std::move(vm));
+  message.clear();
+  for (const App& app : config.apps) {
+    auto hooks = policy.hook_names(app.id);
+    std::string list;
+    for (const auto& h : hooks) list += (list.empty() ? "" : ", ") + h;
+    message += (message.empty() ? "" : "; ") + app.id + " (" + (list.empty() ? "no hooks" : "hooks: " + list) + ")";
+  }
+  return true;
+}
+
+bool load_policies(Config& config, std::string& error) {
+  config.policies.clear();
+  for (size_t i = 0; i < config.workers; ++i) {
+    auto policy = RubyPolicy::load(config.config_file, limits_of(config), error);
+    if (!policy) return false;
+    if (i == 0) {
+      bool any = false;
+      for (const App& app : config.apps)
+        for (auto hook : {Policy::Hook::Admit, Policy::Hook::Authorize, Policy::Hook::FilterClientEvents})
+          any = any || policy->has(app, hook);
+      if (!any) return true;  // nothing to ask: no VM per worker
+    }
+    config.policies.push_back(std::move(policy));
+  }
+  return true;
+}
+
+}  // namespace raptor::script

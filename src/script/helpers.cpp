@@ -1,0 +1,181 @@
+#include "script/helpers.h"
+
+#include <mruby/class.h>
+#include <mruby/error.h>
+#include <mruby/string.h>
+#include <openssl/evp.h>
+#include <openssl/sha.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <string_view>
+
+#include "common/log.h"
+#include "protocol/signature.h"
+#include "script/ruby_json.h"
+
+namespace raptor::script {
+namespace {
+
+// mruby raises by longjmp, which skips C++ destructors: nothing below holds heap memory in a C++
+// object across a call that may raise (any allocation may, at the memory cap).
+
+std::string_view view(mrb_value s) { return {RSTRING_PTR(s), size_t(RSTRING_LEN(s))}; }
+
+// A Ruby string of `capacity` bytes for `fill` to write into; fill returns the length written.
+template <typename Fill>
+mrb_value ruby_buffer(mrb_state* mrb, size_t capacity, Fill fill) {
+  mrb_value s = mrb_str_new_capa(mrb, static_cast<mrb_int>(capacity));
+  size_t n = fill(reinterpret_cast<unsigned char*>(RSTRING_PTR(s)));
+  return mrb_str_resize(mrb, s, static_cast<mrb_int>(n));
+}
+
+constexpr char kHex[] = "0123456789abcdef";
+
+// Raptor.hmac_sha256(key, data) -> lower-case hex
+mrb_value hmac_sha256(mrb_state* mrb, mrb_value) {
+  mrb_value key, data;
+  mrb_get_args(mrb, "SS", &key, &data);
+  char hex[64];
+  {
+    std::string digest = signature::hmac_sha256_hex(view(key), view(data));
+    digest.copy(hex, sizeof hex);
+  }
+  return mrb_str_new(mrb, hex, sizeof hex);
+}
+
+// Raptor.sha256(data) -> lower-case hex
+mrb_value sha256(mrb_state* mrb, mrb_value) {
+  mrb_value data;
+  mrb_get_args(mrb, "S", &data);
+  unsigned char digest[SHA256_DIGEST_LENGTH];
+  SHA256(reinterpret_cast<const unsigned char*>(RSTRING_PTR(data)), size_t(RSTRING_LEN(data)), digest);
+  char hex[2 * SHA256_DIGEST_LENGTH];
+  for (size_t i = 0; i < sizeof digest; ++i) hex[2 * i] = kHex[digest[i] >> 4], hex[2 * i + 1] = kHex[digest[i] & 15];
+  return mrb_str_new(mrb, hex, sizeof hex);
+}
+
+// Raptor.secure_compare(a, b): equal, in time that does not depend on where they differ.
+mrb_value secure_compare(mrb_state* mrb, mrb_value) {
+  mrb_value a, b;
+  mrb_get_args(mrb, "SS", &a, &b);
+  return mrb_bool_value(signature::constant_time_equal(view(a), view(b)));
+}
+
+// Raptor.base64_encode(data) -> strict Base64 (no line breaks)
+mrb_value base64_encode(mrb_state* mrb, mrb_value) {
+  mrb_value data;
+  mrb_get_args(mrb, "S", &data);
+  if (RSTRING_LEN(data) > (1 << 28)) mrb_raise(mrb, E_ARGUMENT_ERROR, "base64_encode: too long");
+  return ruby_buffer(mrb, 4 * ((size_t(RSTRING_LEN(data)) + 2) / 3) + 1, [&](unsigned char* out) {
+    return size_t(EVP_EncodeBlock(out, reinterpret_cast<const unsigned char*>(RSTRING_PTR(data)), int(RSTRING_LEN(data))));
+  });
+}
+
+// Raptor.base64_decode(text) -> bytes; ArgumentError unless it is strict Base64.
+mrb_value base64_decode(mrb_state* mrb, mrb_value) {
+  mrb_value text;
+  mrb_get_args(mrb, "S", &text);
+  size_t len = size_t(RSTRING_LEN(text));
+  if (len % 4 != 0) mrb_raise(mrb, E_ARGUMENT_ERROR, "invalid base64: length is not a multiple of 4");
+  if (len > (1u << 28)) mrb_raise(mrb, E_ARGUMENT_ERROR, "base64_decode: too long");
+  int n = -1;
+  mrb_value out = ruby_buffer(mrb, len / 4 * 3 + 1, [&](unsigned char* buffer) {
+    n = EVP_DecodeBlock(buffer, reinterpret_cast<const unsigned char*>(RSTRING_PTR(text)), int(len));
+    return n < 0 ? size_t(0) : size_t(n);
+  });
+  if (n < 0) mrb_raise(mrb, E_ARGUMENT_ERROR, "invalid base64");
+  // EVP_DecodeBlock counts the padding as zero bytes.
+  size_t pad = len >= 2 && RSTRING_PTR(text)[len - 1] == '=' ? (RSTRING_PTR(text)[len - 2] == '=' ? 2 : 1) : 0;
+  return mrb_str_resize(mrb, out, static_cast<mrb_int>(size_t(n) - pad));
+}
+
+// Raptor.now -> seconds since the epoch, as a Float
+mrb_value now(mrb_state* mrb, mrb_value) {
+  using namespace std::chrono;
+  return mrb_float_value(mrb, duration<double>(system_clock::now().time_since_epoch()).count());
+}
+
+// Raptor.log(message): one line on raptor's log.
+mrb_value log_line(mrb_state* mrb, mrb_value) {
+  mrb_value message;
+  mrb_get_args(mrb, "S", &message);
+  std::string_view m = view(message);
+  log::info("script: %.*s", int(m.size() > 2000 ? 2000 : m.size()), m.data());
+  return mrb_nil_value();
+}
+
+// Raptor.env(name, default = nil): a RAPTOR_* environment variable; the only way a script sees
+// the environment, so that secrets can stay out of the config file.
+mrb_value env(mrb_state* mrb, mrb_value) {
+  mrb_value name, fallback = mrb_undef_value();
+  mrb_get_args(mrb, "S|o", &name, &fallback);
+  if (view(name).substr(0, 7) != "RAPTOR_")
+    mrb_raisef(mrb, E_ARGUMENT_ERROR, "env(%v): only RAPTOR_* variables can be read", name);
+  if (const char* v = std::getenv(mrb_str_to_cstr(mrb, name))) return mrb_str_new_cstr(mrb, v);
+  if (mrb_undef_p(fallback)) mrb_raisef(mrb, E_KEY_ERROR, "environment variable %v is not set", name);
+  return fallback;
+}
+
+// JSON.parse(text) -> Hash/Array/…; JSON::ParserError when malformed.
+mrb_value json_parse(mrb_state* mrb, mrb_value) {
+  mrb_value text;
+  mrb_get_args(mrb, "S", &text);
+  return ruby_parse_json(mrb, view(text));
+}
+
+// A Ruby string of C memory the caller frees afterwards: on failure (the memory cap) the
+// exception comes back instead of being raised, so that the caller can free first.
+struct Copy {
+  const char* bytes;
+  size_t size;
+};
+mrb_value copy_string(mrb_state* mrb, void* data) {
+  auto* c = static_cast<Copy*>(data);
+  return mrb_str_new(mrb, c->bytes, static_cast<mrb_int>(c->size));
+}
+
+// JSON.generate(value) -> compact JSON text; TypeError for what JSON cannot hold.
+mrb_value json_generate(mrb_state* mrb, mrb_value) {
+  mrb_value value;
+  mrb_get_args(mrb, "o", &value);
+  mrb_value result;
+  mrb_bool failed = false;
+  bool generated = false;
+  {
+    std::string error;
+    json::Ptr tree = json_from_ruby(mrb, value, error);
+    char* printed = tree ? cJSON_PrintUnformatted(tree.get()) : nullptr;
+    generated = printed != nullptr;
+    if (!generated) error = "JSON.generate: " + error;
+    Copy copy = generated ? Copy{printed, strlen(printed)} : Copy{error.data(), error.size()};
+    result = mrb_protect_error(mrb, copy_string, &copy, &failed);
+    cJSON_free(printed);
+  }
+  if (failed) mrb_exc_raise(mrb, result);
+  if (!generated) mrb_exc_raise(mrb, mrb_exc_new_str(mrb, E_TYPE_ERROR, result));
+  return result;
+}
+
+}  // namespace
+
+void define_helpers(mrb_state* mrb) {
+  RClass* raptor = mrb_define_module(mrb, "Raptor");
+  mrb_define_module_function(mrb, raptor, "hmac_sha256", hmac_sha256, MRB_ARGS_REQ(2));
+  mrb_define_module_function(mrb, raptor, "sha256", sha256, MRB_ARGS_REQ(1));
+  mrb_define_module_function(mrb, raptor, "secure_compare", secure_compare, MRB_ARGS_REQ(2));
+  mrb_define_module_function(mrb, raptor, "base64_encode", base64_encode, MRB_ARGS_REQ(1));
+  mrb_define_module_function(mrb, raptor, "base64_decode", base64_decode, MRB_ARGS_REQ(1));
+  mrb_define_module_function(mrb, raptor, "now", now, MRB_ARGS_NONE());
+  mrb_define_module_function(mrb, raptor, "log", log_line, MRB_ARGS_REQ(1));
+  mrb_define_module_function(mrb, raptor, "env", env, MRB_ARGS_ARG(1, 1));
+
+  RClass* json_module = mrb_define_module(mrb, "JSON");
+  mrb_define_class_under(mrb, json_module, "ParserError", E_ARGUMENT_ERROR);
+  mrb_define_module_function(mrb, json_module, "parse", json_parse, MRB_ARGS_REQ(1));
+  mrb_define_module_function(mrb, json_module, "generate", json_generate, MRB_ARGS_REQ(1));
+}
+
+}  // namespace raptor::script

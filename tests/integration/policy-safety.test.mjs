@@ -1,0 +1,56 @@
+// Hooks that misbehave: a runaway loop, an exception, a memory bomb, an answer that means
+// nothing. Each refuses only its own action, is logged with the script's file:line, and the
+// other connections of the same worker keep being served.
+import assert from 'node:assert/strict';
+import { it } from 'node:test';
+import { configFile } from './lib/config-files.mjs';
+import { serverSuite } from './lib/suite.mjs';
+import { RawClient } from './lib/ws-client.mjs';
+import { assertSubscribeRefused } from './lib/refusals.mjs';
+
+const policy = configFile('misbehaving.rb', `hook_time_budget 50
+authorize do |subscription|
+  case subscription.channel
+  when "spin" then loop { }
+  when "boom" then raise ArgumentError, "boom on #{subscription.channel}"
+  when "bomb" then "x" * 1_000_000_000
+  when "garbage" then 42
+  else pass
+  end
+end
+`);
+
+const POLICY_ERROR = { code: 4304, type: 'AuthError', status: 403 };
+
+// One worker: the bystander shares it with the misbehaving hooks.
+serverSuite('misbehaving hooks', { args: ['--config', policy, '--workers', '1'] }, (server, { stillServing }) => {
+  const cases = [
+    ['spin', /misbehaving\.rb:4: stopped after its time budget of 50 ms/],
+    ['boom', /misbehaving\.rb:5: boom on boom \(ArgumentError\)/],
+    ['bomb', /memory cap reached/],
+    ['garbage', /misbehaving\.rb:2: authorize hook returned 42 \(Integer\)/],
+  ];
+  for (const [channel, logged] of cases) {
+    it(`refuses the subscription when the hook ${channel}s, logs where, and keeps serving`, async () => {
+      const client = await RawClient.connect(server);
+      await assertSubscribeRefused(client, channel, {}, POLICY_ERROR);
+      assert.match(server.stderr, logged);
+      await stillServing();
+      await client.subscribe('fine-afterwards'); // the VM still works
+    });
+  }
+
+  it('keeps the message to the client generic: the error stays in the log', async () => {
+    const client = await RawClient.connect(server);
+    const { subscriptionError } = await client.subscribeRefused('boom', {}, 4304);
+    assert.equal(subscriptionError.data.error, 'Subscription refused: policy error');
+  });
+
+  it('serves a bystander between runaway hooks on the same worker', async () => {
+    const spinner = await RawClient.connect(server);
+    for (let i = 0; i < 5; i++) {
+      spinner.send({ event: 'pusher:subscribe', data: { channel: 'spin' } });
+      await stillServing();
+    }
+  });
+});

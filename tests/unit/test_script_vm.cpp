@@ -1,0 +1,182 @@
+// script/Vm: the sandbox (every hole Debian's mruby leaves open is closed), the helpers bound
+// from C++, the time budget (runaway code stopped, the VM still usable), the memory cap, and
+// errors reported as "file:line: message" instead of crashing.
+#include "script/vm.h"
+
+#include <mruby/string.h>
+#include <mruby/variable.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <string>
+
+#include <catch2/catch.hpp>
+
+using raptor::script::Vm;
+using raptor::script::VmLimits;
+
+namespace {
+
+VmLimits test_limits() {
+  VmLimits limits;
+  limits.hook_budget_ms = 50;
+  limits.load_budget_ms = 50;
+  limits.memory_bytes = 16u << 20;
+  return limits;
+}
+
+// Runs `code` as a script named policy.rb; on success returns the inspected value of its last
+// expression, on failure the error (prefixed "error: ").
+std::string run(Vm& vm, const std::string& code) {
+  std::string error;
+  if (!vm.load_source("$result = begin\n" + code + "\nend\n", "policy.rb", error)) return "error: " + error;
+  mrb_state* mrb = vm.mrb();
+  mrb_value v = mrb_funcall(mrb, mrb_gv_get(mrb, mrb_intern_lit(mrb, "$result")), "inspect", 0);
+  return std::string(RSTRING_PTR(v), size_t(RSTRING_LEN(v)));
+}
+
+double elapsed_ms(std::chrono::steady_clock::time_point since) {
+  return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - since).count();
+}
+
+}  // namespace
+
+TEST_CASE("the sandbox closes files, sockets, processes, the terminal and run-time eval", "[script][sandbox]") {
+  Vm vm(test_limits());
+  const char* holes[] = {
+      "`echo hi`",
+      "Kernel.send(:`, 'echo hi')",
+      "%x(echo hi)",
+      "File.read('/etc/passwd')",
+      "File.open('/tmp/raptor-sandbox-test', 'w')",
+      "IO.popen('echo hi')",
+      "IO.sysopen('/etc/passwd')",
+      "open('/etc/passwd')",
+      "Kernel.open('|echo hi')",
+      "Object.const_get(:IO)",
+      "STDOUT.write('x')",
+      "$stdout.write('x')",
+      "$stderr.syswrite('x')",
+      "TCPSocket.new('127.0.0.1', 80)",
+      "Socket.gethostname",
+      "UNIXSocket.new('/tmp/x')",
+      "Addrinfo.tcp('localhost', 80)",
+      "system('echo hi')",
+      "exec('echo hi')",
+      "spawn('echo hi')",
+      "fork { }",
+      "exit",
+      "exit!",
+      "abort",
+      "sleep 1",
+      "gets",
+      "eval('1 + 1')",
+      "instance_eval('1 + 1')",
+      "Object.class_eval('1 + 1')",
+      "String.module_eval('1 + 1')",
+      "ObjectSpace.each_object(Class) { }",
+      "Fiber.new { }",
+      "require 'socket'",
+      "Process.pid",
+      "ENV['HOME']",
+  };
+  for (const char* hole : holes) {
+    INFO(hole);
+    std::string out = run(vm, hole);
+    CHECK(out.rfind("error: policy.rb:2: ", 0) == 0);
+    CHECK(out.find("Error)") != std::string::npos);
+  }
+  // What stays: the block forms of *_eval, and printing (which goes to the log).
+  CHECK(run(vm, "String.class_eval { self }") == "String");
+  CHECK(run(vm, "'abc'.instance_eval { size }") == "3");
+  CHECK(run(vm, "puts 'to the log'; p(42)") == "42");
+}
+
+TEST_CASE("helpers: JSON, HMAC-SHA256, SHA-256, Base64, secure_compare, time, env", "[script][helpers]") {
+  Vm vm(test_limits());
+  CHECK(run(vm, "JSON.parse('{\"a\":[1,2.5,\"x\",true,null,{\"b\":{}}]}')") ==
+        "{\"a\"=>[1, 2.5, \"x\", true, nil, {\"b\"=>{}}]}");
+  CHECK(run(vm, "JSON.generate({a: [1, 2.5, 'x', true, nil, :sym], 'b' => {}})") ==
+        "\"{\\\"a\\\":[1,2.5,\\\"x\\\",true,null,\\\"sym\\\"],\\\"b\\\":{}}\"");
+  CHECK(run(vm, "JSON.parse('{bad')").rfind("error: policy.rb:2: malformed JSON (JSON::ParserError)", 0) == 0);
+  CHECK(run(vm, "JSON.generate(Object.new)").find("has no JSON form (TypeError)") != std::string::npos);
+  CHECK(run(vm, "a = []; a << a; JSON.generate(a)").find("64 levels") != std::string::npos);
+  // Pusher's documented example signature (reference §2.7).
+  CHECK(run(vm, "Raptor.hmac_sha256('7ad3773142a6692b25b8', '1234.1234:private-foobar')") ==
+        "\"58df8b0c36d6982b82c3ecf6b4662e34fe8c25bba48f5369f135bf843651c3a4\"");
+  CHECK(run(vm, "Raptor.sha256('abc')") == "\"ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad\"");
+  CHECK(run(vm, "Raptor.base64_encode('hello?')") == "\"aGVsbG8/\"");
+  CHECK(run(vm, "Raptor.base64_decode('aGk=')") == "\"hi\"");
+  CHECK(run(vm, "Raptor.base64_decode('a')").find("ArgumentError") != std::string::npos);
+  CHECK(run(vm, "[Raptor.secure_compare('abc', 'abc'), Raptor.secure_compare('abc', 'abd'), "
+                "Raptor.secure_compare('abc', 'ab')]") == "[true, false, false]");
+  CHECK(run(vm, "(Raptor.now - Time.now.to_f).abs < 5") == "true");
+  setenv("RAPTOR_TEST_SECRET", "s3cret", 1);
+  CHECK(run(vm, "Raptor.env('RAPTOR_TEST_SECRET')") == "\"s3cret\"");
+  CHECK(run(vm, "Raptor.env('RAPTOR_TEST_UNSET', 'fallback')") == "\"fallback\"");
+  CHECK(run(vm, "Raptor.env('RAPTOR_TEST_UNSET')").find("is not set (KeyError)") != std::string::npos);
+  CHECK(run(vm, "Raptor.env('HOME')").find("only RAPTOR_* variables") != std::string::npos);
+}
+
+TEST_CASE("a runaway script is stopped at its time budget and the VM stays usable", "[script][budget]") {
+  Vm vm(test_limits());
+  const char* runaways[] = {
+      "loop { }",
+      "i = 0\nwhile true\n  i += 1\nend",
+      "begin\n  loop { }\nrescue Exception\n  retry\nend",
+      "def spin = spin_more\ndef spin_more\n  loop { }\nend\nspin",
+      "[1].cycle { }",
+  };
+  for (const char* code : runaways) {
+    INFO(code);
+    auto start = std::chrono::steady_clock::now();
+    std::string out = run(vm, code);
+    double ms = elapsed_ms(start);
+    CHECK(out.find("stopped after its time budget of 50 ms") != std::string::npos);
+    CHECK(out.rfind("error: policy.rb:", 0) == 0);  // where it was stopped
+    CHECK(ms < 2000);                                // generous: sanitizers, a busy machine
+    CHECK(run(vm, "[1, 2, 3].map { |x| x * 2 }") == "[2, 4, 6]");
+  }
+}
+
+TEST_CASE("the memory cap stops allocation bombs and the VM stays usable", "[script][memory]") {
+  Vm vm(test_limits());
+  const char* bombs[] = {
+      "'x' * 1_000_000_000",
+      "a = []\nloop { a << ('x' * 100_000) }",
+      "Array.new(100_000_000, 0)",
+      "h = {}\n10_000_000.times { |i| h[i] = i.to_s }",
+  };
+  for (const char* code : bombs) {
+    INFO(code);
+    std::string out = run(vm, code);
+    bool stopped = out.find("memory cap reached") != std::string::npos ||
+                   out.find("time budget") != std::string::npos;  // whichever comes first
+    CHECK(stopped);
+    CHECK(vm.memory_used() <= test_limits().memory_bytes);
+    CHECK(run(vm, "'ok' * 2") == "\"okok\"");
+  }
+}
+
+TEST_CASE("script errors come back as file:line: message, never as a crash", "[script][errors]") {
+  Vm vm(test_limits());
+  std::string error;
+  CHECK_FALSE(vm.load_source("x = 1\ndef broken(\n", "broken.rb", error));
+  CHECK(error.rfind("broken.rb:3: ", 0) == 0);
+
+  CHECK_FALSE(vm.load_source("\n\nraise ArgumentError, 'bad value'\n", "raising.rb", error));
+  CHECK(error == "raising.rb:3: bad value (ArgumentError)");
+
+  CHECK_FALSE(vm.load_source("def deep(n) = deep(n + 1)\ndeep(0)\n", "deep.rb", error));
+  CHECK(error.find("SystemStackError") != std::string::npos);
+
+  CHECK_FALSE(vm.load_source("class Sneaky < StandardError\n  def message = loop { }\nend\nraise Sneaky\n",
+                             "sneaky.rb", error));
+  CHECK(error.find("time budget") != std::string::npos);
+
+  CHECK_FALSE(vm.load_file("/nonexistent/raptor.rb", error));
+  CHECK(error == "/nonexistent/raptor.rb: cannot read: No such file or directory");
+
+  CHECK(run(vm, "undefined_thing").find("policy.rb:2: undefined method 'undefined_thing'") != std::string::npos);
+  CHECK(run(vm, "1 + 1") == "2");
+}
