@@ -17,8 +17,16 @@ class Channel {
   const std::string& name() const { return name_; }
   bool is_presence() const { return type_ == ChannelType::Presence; }
 
-  void add(Connection* c) { subscribers_.insert(c); }
-  void remove(Connection* c) { subscribers_.erase(c); }
+  void add(Connection* c, bool by_address) {
+    subscribers_.insert(c);
+    by_address_ += by_address;
+  }
+  void remove(Connection* c, bool by_address) {
+    subscribers_.erase(c);
+    by_address_ -= by_address;
+  }
+  // Subscribers that subscribed by the channel's URL resource and get frames spelled so.
+  size_t by_address() const { return by_address_; }
   bool empty() const { return subscribers_.empty(); }
   size_t subscription_count() const { return subscribers_.size(); }
   const std::unordered_set<Connection*>& subscribers() const { return subscribers_; }
@@ -27,6 +35,7 @@ class Channel {
   std::string name_;
   ChannelType type_;
   std::unordered_set<Connection*> subscribers_;
+  size_t by_address_ = 0;
 };
 
 }  // namespace raptor

@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "protocol/channel_resource.h"
 #include "protocol/errors.h"
 #include "protocol/messages.h"
 #include "protocol/signature.h"
@@ -156,7 +157,7 @@ void Engine::on_message(Connection& c, std::string_view text) {
       send_error(c, code(ErrorCode::InvalidMessage), "pusher:unsubscribe needs data.channel");
       return;
     }
-    unsubscribe(c, std::string(*channel));
+    unsubscribe(c, channel_named(*channel));
   } else if (starts_with(m.event, "client-")) {
     client_event(c, m);
   } else if (starts_with(m.event, "pusher:") || starts_with(m.event, "pusher_internal:")) {
@@ -164,6 +165,12 @@ void Engine::on_message(Connection& c, std::string_view text) {
   } else {
     send_error(c, code(ErrorCode::ClientEventRefused), "Client events must be named client-*");
   }
+}
+
+std::string Engine::channel_named(std::string_view spelled) {
+  if (!starts_with(spelled, kChannelResourceRoot)) return std::string(spelled);
+  ChannelResource address = channel_from_resource(spelled);
+  return address.valid() ? address.name : std::string(spelled);  // invalid: matches no subscription
 }
 
 void Engine::refuse_subscription(Connection& c, std::string_view channel, std::string_view type, int status,
@@ -178,7 +185,18 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     send_error(c, code(ErrorCode::InvalidMessage), "pusher:subscribe needs data.channel");
     return;
   }
-  std::string name(*channel_name);
+  // `spelled` is the channel as the client wrote it, a name or a URL resource (docs/channels.md);
+  // what it receives is spelled the same way. `name` is the channel.
+  std::string spelled(*channel_name), name = spelled;
+  bool by_address = starts_with(spelled, kChannelResourceRoot);
+  if (by_address) {
+    ChannelResource address = channel_from_resource(spelled);
+    if (!address.valid()) {
+      refuse_subscription(c, spelled, "InvalidChannel", 400, code(ErrorCode::InvalidChannel), address.error);
+      return;
+    }
+    name = std::move(address.name);
+  }
   ChannelType type = channel_type(name);
   if (type == ChannelType::ServerToUser) {
     subscribe_user_channel(c, name);
@@ -200,14 +218,15 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
       data = std::move(roster);
       sub->roster_version = version;
     }
-    send(c, messages::subscription_succeeded(name, data));
+    // One subscription per channel: it keeps the spelling it was made with.
+    send(c, messages::subscription_succeeded(sub->by_address ? *resource_of_channel(name) : name, data));
     return;
   }
 
   std::string user_id, user_info = "null";
   PolicyVerdict verdict = authorize_by_policy(c, name, type, m.data);
   if (verdict.kind == PolicyVerdict::Kind::Deny) {
-    refuse_subscription(c, name, "AuthError", 403, code(ErrorCode::Unauthorized), verdict.reason);
+    refuse_subscription(c, spelled, "AuthError", 403, code(ErrorCode::Unauthorized), verdict.reason);
     return;
   }
   bool allowed = verdict.kind == PolicyVerdict::Kind::Allow;
@@ -217,12 +236,12 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   }
   if (requires_auth(type) && !allowed) {
     std::string_view auth = json::string_member(m.data, "auth").value_or("");
-    std::string to_sign = c.socket_id() + ":" + name;
+    std::string to_sign = c.socket_id() + ":" + spelled;  // what the app's auth endpoint was given
     std::optional<std::string_view> channel_data;
     if (type == ChannelType::Presence) {
       channel_data = json::string_member(m.data, "channel_data");
       if (!channel_data) {
-        refuse_subscription(c, name, "AuthError", 401, code(ErrorCode::Unauthorized),
+        refuse_subscription(c, spelled, "AuthError", 401, code(ErrorCode::Unauthorized),
                             "Presence subscription needs channel_data");
         return;
       }
@@ -230,14 +249,14 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
       to_sign += *channel_data;
     }
     if (!signature::verify_auth(auth, app.key, app.secret, to_sign)) {
-      refuse_subscription(c, name, "AuthError", 401, code(ErrorCode::Unauthorized),
+      refuse_subscription(c, spelled, "AuthError", 401, code(ErrorCode::Unauthorized),
                           "Invalid signature: expected HMAC-SHA256 of \"" + to_sign + "\" as key:hex");
       return;
     }
     if (channel_data) {
       auto parsed = json::parse(*channel_data);
       if (!cJSON_IsObject(parsed.get())) {
-        refuse_subscription(c, name, "AuthError", 401, code(ErrorCode::Unauthorized),
+        refuse_subscription(c, spelled, "AuthError", 401, code(ErrorCode::Unauthorized),
                             "channel_data must be a JSON object with a user_id");
         return;
       }
@@ -249,14 +268,14 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
         user_id = std::to_string(int64_t(id->valuedouble));  // only integers a double holds exactly
       }
       if (user_id.empty() || user_id.size() > app.max_user_id_length) {
-        refuse_subscription(c, name, "LimitReached", 403, code(ErrorCode::PresenceLimit),
+        refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::PresenceLimit),
                             "channel_data.user_id must be a string of 1 to 128 characters or an integer");
         return;
       }
       if (auto info = json::raw_member(*channel_data, "user_info")) {
         user_info = std::string(*info);
         if (user_info.size() > app.max_user_info_bytes) {
-          refuse_subscription(c, name, "LimitReached", 403, code(ErrorCode::PresenceLimit),
+          refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::PresenceLimit),
                               "channel_data.user_info is larger than 1024 bytes");
           return;
         }
@@ -264,13 +283,13 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     }
   }
 
-  Subscription subscription{user_id, 0};
+  Subscription subscription{user_id, 0, by_address};
   std::optional<ChannelDirectory::Join> join;
   if (type == ChannelType::Presence) {
     join = hub_.directory().join(app, name, worker_, user_id, user_info,
                                  announcer(app, name, messages::member_added(name, user_id, user_info), &c));
     if (!join) {
-      refuse_subscription(c, name, "LimitReached", 403, code(ErrorCode::PresenceLimit),
+      refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::PresenceLimit),
                           "Presence channel is full (" + std::to_string(app.max_presence_members) + " members)");
       return;
     }
@@ -280,18 +299,21 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   }
   auto& slot = channels_of(app)[name];
   if (!slot) slot = std::make_unique<Channel>(name);
-  slot->add(&c);
+  slot->add(&c, by_address);
   c.subscriptions().add(name, std::move(subscription));
   if (requires_auth(type)) c.set_authorized();
-  send(c, messages::subscription_succeeded(name, join ? join->roster_json : "{}"));
-  after_subscribe(c, name, type);
+  send(c, messages::subscription_succeeded(spelled, join ? join->roster_json : "{}"));
+  after_subscribe(c, name, spelled, type);
 }
 
-void Engine::after_subscribe(Connection& c, const std::string& channel, ChannelType type) {
+void Engine::after_subscribe(Connection& c, const std::string& channel, const std::string& spelled, ChannelType type) {
   const App& app = c.app();
   if (is_cache_channel(channel)) {
     auto cached = hub_.cache().find(app, channel, clock_());
-    send(c, cached ? cached->frame : messages::cache_miss(channel));
+    if (!cached)
+      send(c, messages::cache_miss(spelled));
+    else
+      send(c, spelled == channel ? cached->frame : messages::respell(cached->frame, channel, spelled));
   }
   // Presence channels have member events and user_count instead (as on Pusher).
   if (app.subscription_count_events && type != ChannelType::Presence)
@@ -338,14 +360,15 @@ void Engine::dispatch(const Delivery& d) {
 
 void Engine::unsubscribe(Connection& c, const std::string& name) {
   if (!c.subscribed(name)) return;
-  std::string user_id = c.subscriptions().remove(name).user_id;
+  Subscription gone = c.subscriptions().remove(name);
+  const std::string& user_id = gone.user_id;
 
   const App& app = c.app();
   Channels& channels = channels_of(app);
   auto it = channels.find(name);
   if (it == channels.end()) return;
   Channel& ch = *it->second;
-  ch.remove(&c);
+  ch.remove(&c, gone.by_address);
   size_t local = ch.subscription_count();
   bool presence = ch.is_presence();
   if (local == 0) channels.erase(it);
@@ -360,7 +383,7 @@ void Engine::unsubscribe(Connection& c, const std::string& name) {
 
 void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
   const App& app = c.app();
-  std::string name(m.channel);
+  std::string name = channel_named(m.channel);
   if (!app.client_events) {
     send_error(c, code(ErrorCode::ClientEventRefused), "Client events are disabled for this app");
     return;
@@ -414,12 +437,15 @@ void Engine::deliver_local(const App& app, const std::string& channel, std::stri
     auto s = connections_.find(except_socket_id);
     if (s != connections_.end()) except = s->second.get();
   }
-  FramePtr frame = Frame::make(text);
-  for (Connection* s : it->second->subscribers()) {
+  const Channel& ch = *it->second;
+  FramePtr frame = Frame::make(text), by_address;
+  if (ch.by_address()) by_address = Frame::make(messages::respell(text, channel, *resource_of_channel(channel)));
+  for (Connection* s : ch.subscribers()) {
     if (s == except) continue;
+    const Subscription* sub = roster_version || by_address ? s->subscriptions().find(channel) : nullptr;
     // A member event already contained in the roster this subscriber was given is skipped.
-    if (roster_version && s->subscriptions().find(channel)->roster_version >= roster_version) continue;
-    send(*s, frame);
+    if (roster_version && sub->roster_version >= roster_version) continue;
+    send(*s, sub && sub->by_address ? by_address : frame);
   }
 }
 

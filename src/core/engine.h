@@ -123,7 +123,10 @@ class Engine {
   void client_event(Connection& c, const messages::ClientMessage& m);
   // Sends what a new subscriber of `channel` gets after subscription_succeeded: a cache
   // channel's last event or cache miss, and the subscription count.
-  void after_subscribe(Connection& c, const std::string& channel, ChannelType type);
+  // Cache replay and subscription count after a subscription to `channel` spelled `spelled`.
+  void after_subscribe(Connection& c, const std::string& channel, const std::string& spelled, ChannelType type);
+  // The channel a client names, by name or by URL resource.
+  static std::string channel_named(std::string_view spelled);
 
   // --- policy hooks (engine_policy.cpp) ---
   // False, with the refusal filled in, when the admit hook refuses the connection.

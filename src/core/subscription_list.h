@@ -13,6 +13,7 @@ namespace raptor {
 struct Subscription {
   std::string user_id;          // presence channels: the member this connection counts for
   uint64_t roster_version = 0;  // presence channels: the roster this connection was given
+  bool by_address = false;      // subscribed as /channels/…: its frames name the channel so
 };
 
 class SubscriptionList {

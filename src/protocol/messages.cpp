@@ -138,4 +138,18 @@ std::string subscription_count(std::string_view channel, size_t count) {
          "}}";
 }
 
+std::string respell(std::string_view frame, std::string_view from, std::string_view to) {
+  // Names and events are JSON-quoted, so this unescaped text only occurs as the field itself.
+  std::string field = "\"channel\":";
+  std::string needle = field;
+  json::append_quoted(needle, from);
+  size_t at = frame.find(needle);
+  if (at == std::string_view::npos) return std::string(frame);
+  std::string out(frame.substr(0, at));
+  out += field;
+  json::append_quoted(out, to);
+  out += frame.substr(at + needle.size());
+  return out;
+}
+
 }  // namespace raptor::messages

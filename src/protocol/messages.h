@@ -44,6 +44,10 @@ std::string watchlist_events(const std::vector<std::string>& online, const std::
 std::string cache_miss(std::string_view channel);
 // pusher_internal:subscription_count: data {"subscription_count":N}.
 std::string subscription_count(std::string_view channel, size_t count);
+
+// `frame` (one of the above) with its channel field `from` spelled `to` instead: the same event
+// for a client that subscribed by another spelling of the channel (a URL resource).
+std::string respell(std::string_view frame, std::string_view from, std::string_view to);
 // A channel event from the HTTP API: the data string is passed through verbatim.
 std::string channel_event(std::string_view event, std::string_view channel, std::string_view data);
 

@@ -1,12 +1,13 @@
-// URL resources over HTTP: POST /channels/{type}/… publishes to the channel the address names,
-// GET reads its counts and /members its roster, signed like the HTTP API by the app's key; bad
-// addresses get 400/404 saying which rule they break.
+// URL resources: POST /channels/{type}/… publishes to the channel the address names, GET reads its
+// counts and /members its roster, signed like the HTTP API by the app's key; clients may subscribe
+// by address; bad addresses get 400/404 (4303 on subscribe) saying which rule they break.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
-import { inboxOf, pusherClient, subscribed } from './lib/clients.mjs';
+import { inboxOf, pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
 import { assertApiError, request, signedRequest } from './lib/http-api.mjs';
 import { DEFAULT_APP } from './lib/raptor.mjs';
 import { serverSuite } from './lib/suite.mjs';
+import { RawClient } from './lib/ws-client.mjs';
 
 const OTHER_APP = { id: 'other-id', key: 'other-key', secret: 'other-secret' };
 
@@ -20,6 +21,25 @@ serverSuite('URL resources', { apps: [DEFAULT_APP, OTHER_APP] }, (server, { stil
     assert.equal(res.status, 200, res.text);
     assert.deepEqual(res.json, {});
     assert.deepEqual((await inbox.take()).data, { text: 'Nice shot' });
+  });
+
+  it('pusher-js may subscribe by address and hears the channel\'s events under that address', async () => {
+    const pusher = await pusherClient(server);
+    const [byAddress] = await subscribed(pusher, '/channels/public/galleries/5/comments');
+    const inbox = inboxOf((cb) => byAddress.bind('comment-added', cb));
+    await serverSdk(server).trigger('galleries.5.comments', 'comment-added', { text: 'by name' });
+    assert.deepEqual((await inbox.take()).data, { text: 'by name' });
+    const counts = await signedRequest(server, { path: '/channels/public/galleries/5/comments' });
+    assert.deepEqual(counts.json, { occupied: true, subscription_count: 1 });
+  });
+
+  it('refuses a subscription to a bad address with the rule broken', async () => {
+    const client = await RawClient.connect(server);
+    client.sendSubscribe('/channels/public/private-x');
+    const error = await client.next('pusher:error');
+    assert.equal(error.data.code, 4303);
+    assert.match(error.data.message, /reserved prefix/);
+    await stillServing();
   });
 
   it('GET reads occupancy and counts, and /members the roster of a presence channel', async () => {
