@@ -4,6 +4,7 @@
 // cache_miss, subscription_count, per-receiver filters and headers, batching, /health counters.
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
+import { selfSignedCertificate } from './lib/certificates.mjs';
 import { pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { waitFor } from './lib/wait.mjs';
@@ -153,6 +154,31 @@ serverSuite('webhooks', options, (server, { stillServing }) => {
     assert.ok(health.webhooks.sent >= 1);
     assert.equal(health.webhooks.dropped, 0);
     assert.equal(health.webhooks.retried, 0);
+    await stillServing();
+  });
+});
+
+
+// Certificates for 127.0.0.1 that no system CA signed; raptor is told to trust the first only.
+const trusted = selfSignedCertificate();
+const untrusted = selfSignedCertificate();
+const secure = await new WebhookReceiver(APP, { tls: trusted }).start();
+const impostor = await new WebhookReceiver(APP, { tls: untrusted }).start();
+after(() => Promise.all([secure.stop(), impostor.stop()]));
+
+serverSuite('webhooks over https', {
+  apps: [APP],
+  args: ['--webhook', secure.url, '--webhook', impostor.url, '--webhook-retry-base-ms', '100'],
+  env: { SSL_CERT_FILE: trusted.certFile }, // OpenSSL's default CA file: only the first receiver's certificate
+}, (server, { stillServing }) => {
+  it('delivers to a receiver whose certificate verifies, and never to one whose does not', async () => {
+    const client = await RawClient.connect(server);
+    await client.subscribe('secure-room');
+    await secure.take({ name: 'channel_occupied', channel: 'secure-room' });
+    assert.deepEqual(secure.invalid(), []);
+    await waitFor(() => /webhook 2 \(https:\/\/127\.0\.0\.1:\d+\) of app hooks-app: .*SSL.* at attempt 2/.test(server.stderr),
+      'the second receiver to fail verification twice');
+    assert.deepEqual(impostor.deliveries, []);
     await stillServing();
   });
 });

@@ -4,17 +4,20 @@
 // the ones "delivered", kept in an Inbox so a test can wait for them.
 import { once } from 'node:events';
 import http from 'node:http';
+import https from 'node:https';
 import PusherServer from 'pusher';
 import { freePort } from './raptor.mjs';
 import { Inbox } from './wait.mjs';
 
 export class WebhookReceiver {
   // app: {id, key, secret}; answer(delivery, n): status code (or a promise of one) for the n-th
-  // POST (from 1); port: listen there (e.g. one reserved before raptor started).
-  constructor(app, { answer = () => 200, port = 0 } = {}) {
+  // POST (from 1); port: listen there (e.g. one reserved before raptor started); tls: {key, cert}
+  // to serve https.
+  constructor(app, { answer = () => 200, port = 0, tls = null } = {}) {
     this.sdk = new PusherServer({ appId: app.id, key: app.key, secret: app.secret });
     this.answer = answer;
     this.port = port;
+    this.tls = tls;
     this.deliveries = []; // every POST: {headers, body, valid, time_ms, events, status}
     this.events = new Inbox(); // events of POSTs answered 2xx, each with its delivery's time_ms
     this.accepted = []; // the same, kept in arrival order
@@ -26,10 +29,11 @@ export class WebhookReceiver {
     return new WebhookReceiver(app, { ...options, port: await freePort() });
   }
 
-  get url() { return `http://127.0.0.1:${this.port}/webhooks`; }
+  get url() { return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}/webhooks`; }
 
   async start() {
-    this.server = http.createServer((req, res) => this.#handle(req, res));
+    const handle = (req, res) => this.#handle(req, res);
+    this.server = this.tls ? https.createServer(this.tls, handle) : http.createServer(handle);
     this.server.on('connection', (s) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
     this.server.listen(this.port, '127.0.0.1');
     await once(this.server, 'listening');
@@ -58,8 +62,11 @@ export class WebhookReceiver {
     };
     this.deliveries.push(delivery);
     const status = await this.answer(delivery, this.deliveries.length);
+    if (req.socket.destroyed) { // raptor gave up waiting (its timeout): nothing was delivered
+      delivery.status = 'abandoned';
+      return;
+    }
     delivery.status = status;
-    if (res.destroyed) return; // raptor gave up waiting (its timeout)
     res.writeHead(status, { 'content-type': 'text/plain' }).end(status < 300 ? 'ok' : 'not now');
     if (valid && status >= 200 && status < 300) {
       for (const e of delivery.events) {
