@@ -66,7 +66,6 @@ int on_client(lws* wsi, enum lws_callback_reasons reason, void* user, void* in, 
       for (const auto& [name, value] : x->headers)
         if (add_header(wsi, name, value, p, end)) return -1;
       if (add_header(wsi, "Content-Length", std::to_string(x->body.size() - LWS_PRE), p, end)) return -1;
-      if (add_header(wsi, "User-Agent", "raptor/" RAPTOR_VERSION, p, end)) return -1;
       lws_client_http_body_pending(wsi, 1);
       lws_callback_on_writable(wsi);
       return 0;

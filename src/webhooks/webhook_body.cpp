@@ -1,5 +1,9 @@
 #include "webhooks/webhook_body.h"
 
+#include <strings.h>
+
+#include <algorithm>
+
 #include "protocol/json.h"
 #include "protocol/signature.h"
 
@@ -61,6 +65,9 @@ Headers headers(const App& app, const WebhookEndpoint& endpoint, const std::stri
             {"X-Pusher-Key", app.key},
             {"X-Pusher-Signature", signature::hmac_sha256_hex(app.secret, body)}};
   h.insert(h.end(), endpoint.headers.begin(), endpoint.headers.end());
+  bool own_agent = std::any_of(endpoint.headers.begin(), endpoint.headers.end(),
+                               [](const auto& header) { return strcasecmp(header.first.c_str(), "User-Agent") == 0; });
+  if (!own_agent) h.emplace_back("User-Agent", "raptor/" RAPTOR_VERSION);
   return h;
 }
 

@@ -63,5 +63,9 @@ TEST_CASE("the body wraps the events with time_ms; the headers sign it", "[webho
   CHECK(headers == webhook_body::Headers{{"Content-Type", "application/json"},
                                          {"X-Pusher-Key", kRefKey},
                                          {"X-Pusher-Signature", signature::hmac_sha256_hex(kRefSecret, body)},
-                                         {"Authorization", "Bearer t"}});
+                                         {"Authorization", "Bearer t"},
+                                         {"User-Agent", "raptor/" RAPTOR_VERSION}});
+  endpoint.headers.emplace_back("user-agent", "my-relay");
+  CHECK(webhook_body::headers(reference_app(), endpoint, body).back() == std::make_pair(std::string("user-agent"),
+                                                                                        std::string("my-relay")));
 }
