@@ -8,6 +8,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { after, it } from 'node:test';
 import { serverSdk } from './lib/clients.mjs';
+import { request } from './lib/http-api.mjs';
 import { freePort } from './lib/raptor.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { waitFor } from './lib/wait.mjs';
@@ -38,8 +39,7 @@ async function deliveredOnce(receiver, channels, ms) {
 }
 
 async function health(server) {
-  const res = await fetch(server.url('/health'));
-  return (await res.json()).webhooks;
+  return (await request(server, { path: '/health' })).json.webhooks;
 }
 
 function suite(title, receiver, args, define) {

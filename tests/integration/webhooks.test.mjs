@@ -5,7 +5,8 @@
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import { selfSignedCertificate } from './lib/certificates.mjs';
-import { pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
+import { apiGet, pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
+import { request } from './lib/http-api.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { WebhookReceiver } from './lib/webhook-receiver.mjs';
@@ -49,7 +50,8 @@ serverSuite('webhooks', options, (server, { stillServing }) => {
     await subscribed(first, channel);
     await receiver.take({ name: 'member_added', channel, user_id: 'reloader' });
     first.disconnect(); // the page unloads…
-    const second = await pusherClient(server, { user }); // …and comes back
+    await waitFor(async () => !(await apiGet(server, `/channels/${channel}`)).occupied, 'the channel to be empty');
+    const second = await pusherClient(server, { user }); // …and comes back within 3 s
     await subscribed(second, channel);
     await sleep(4000); // past the 3 s in which the leave could still be sent
     second.disconnect(); // now it leaves for good
@@ -145,9 +147,8 @@ serverSuite('webhooks', options, (server, { stillServing }) => {
     await c.subscribe('health-check');
     await receiver.take({ name: 'channel_occupied', channel: 'health-check' });
     const health = await waitFor(async () => {
-      const res = await fetch(server.url('/health'));
-      const body = await res.json();
-      return body.webhooks?.pending === 0 && body; // the vacated of earlier tests may still wait
+      const { json } = await request(server, { path: '/health' });
+      return json.webhooks?.pending === 0 && json; // the vacated of earlier tests may still wait
     }, 'no pending webhooks');
     assert.equal(health.status, 'ok');
     for (const key of ['queued', 'sent', 'retried', 'dropped', 'pending']) assert.equal(typeof health.webhooks[key], 'number');

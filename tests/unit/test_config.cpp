@@ -328,7 +328,7 @@ TEST_CASE("the version flag prints the build version and exits 0", "[config]") {
   CHECK(std::string(RAPTOR_VERSION).find('.') != std::string::npos);
 }
 
-TEST_CASE("--webhook: a URL with optional event types, channel filter and headers", "[config][webhooks]") {
+TEST_CASE("webhook specs: a URL with optional event types, channel filter and headers", "[config][webhooks]") {
   ParseResult r = parse({"--webhook", "http://127.0.0.1:9000/hooks/pusher",
                          "--webhook=https://[::1]/h;events=member_added,member_removed;prefix=presence-;suffix=.x;"
                          "header=Authorization: Bearer t0ken;header=X-Env:test",
@@ -362,7 +362,7 @@ TEST_CASE("--webhook: a URL with optional event types, channel filter and header
   CHECK(hooks[2].path == "/");
 }
 
-TEST_CASE("RAPTOR_WEBHOOKS holds |-separated specs; flags add to them", "[config][webhooks]") {
+TEST_CASE("RAPTOR_WEBHOOKS holds |-separated specs, and flags add to them", "[config][webhooks]") {
   ParseResult r = parse({"--webhook", "http://127.0.0.3/"},
                         {{"RAPTOR_WEBHOOKS", "http://127.0.0.1:1/a;events=client_event|http://127.0.0.2:2/b"}});
   REQUIRE(r.run);

@@ -53,7 +53,7 @@ TEST_CASE("client_event: data as a string, user_id only on presence", "[webhooks
   require_json(e, R"({"name":"client_event","channel":"presence-c","event":"client-x","data":"42","socket_id":"123.456","user_id":"7"})");
 }
 
-TEST_CASE("the body wraps the events with time_ms; the headers sign it", "[webhooks]") {
+TEST_CASE("the body wraps the events with time_ms, and the headers sign it", "[webhooks]") {
   std::string a = R"({"name":"channel_occupied","channel":"a"})", b = R"({"name":"channel_vacated","channel":"b"})";
   std::string body = webhook_body::body(1327078148132, {&a, &b});
   CHECK(body == R"({"time_ms":1327078148132,"events":[)" + a + "," + b + "]}");

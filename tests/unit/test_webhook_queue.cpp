@@ -142,7 +142,7 @@ TEST_CASE("one POST at a time per receiver: later events wait and keep their ord
   CHECK(names_in(second[0].body) == std::vector<std::string>{"channel_occupied:b"});
 }
 
-TEST_CASE("channel_vacated waits 3 s; re-occupying within them sends neither event", "[webhooks]") {
+TEST_CASE("channel_vacated waits 3 s, and re-occupying within them sends neither event", "[webhooks]") {
   QueueHarness h;
   h.emit(event(WebhookType::ChannelOccupied, "a"));
   h.queue->finish(h.take_when_due().at(0).id, 200, "");
@@ -260,7 +260,7 @@ TEST_CASE("a receiver that keeps failing is retried for at least 5 minutes, then
   CHECK(h.queue->next_due() == INT64_MAX);
 }
 
-TEST_CASE("a 4xx answer drops the batch at once; the next batch goes on", "[webhooks]") {
+TEST_CASE("a 4xx answer drops the batch at once, and the next batch goes on", "[webhooks]") {
   QueueHarness h;
   h.emit(event(WebhookType::ChannelOccupied, "a"));
   auto r = h.take_when_due().at(0);
@@ -335,7 +335,7 @@ TEST_CASE("each receiver gets the types and channels it asked for, in its own PO
   CHECK(h.queue->stats().queued == 4);
 }
 
-TEST_CASE("subscription_count only when asked for; suffix filters", "[webhooks]") {
+TEST_CASE("subscription_count only when asked for, and suffix filters", "[webhooks]") {
   WebhookEndpoint counts = endpoint(webhook_type_bit(WebhookType::SubscriptionCount));
   counts.channel_suffix = "-live";
   QueueHarness h({endpoint(), counts});
