@@ -9,6 +9,8 @@
 #include <thread>
 #include <algorithm>
 
+#include "config/webhook_spec.h"
+
 namespace raptor {
 
 #ifndef RAPTOR_DEFAULT_CONFIG
@@ -47,6 +49,15 @@ bool parse_app(const std::string& spec, App& out) {
   return !out.id.empty() && !out.key.empty() && !out.secret.empty();
 }
 
+// A --webhook spec (or each of RAPTOR_WEBHOOKS) into the default app; `why` gets the reason it
+// is refused.
+bool add_webhook(App& app, const std::string& spec, std::string& why) {
+  WebhookEndpoint endpoint;
+  if (auto error = parse_webhook_spec(spec, endpoint)) return why = *error, false;
+  app.webhooks.push_back(std::move(endpoint));
+  return true;
+}
+
 struct Option {
   const char* flag;
   const char* env;
@@ -67,7 +78,8 @@ constexpr AppSwitch kAppSwitches[] = {
     {"RAPTOR_SUBSCRIPTION_COUNT", &App::subscription_count_events},
 };
 
-std::vector<Option> options() {
+// `why` receives the reason an option refused its value, where it has more to say than "invalid".
+std::vector<Option> options(std::string& why) {
   auto port_of = [](Config& c, App&, const std::string& v) {
     long n;
     return parse_int(v, 1, 65535, n) ? (c.port = int(n), true) : false;
@@ -77,6 +89,13 @@ std::vector<Option> options() {
     return [=](Config&, App& a, const std::string& v) {
       long n;
       return parse_int(v, min, max, n) ? (a.*member = int(n), true) : false;
+    };
+  };
+  // A webhook setting in milliseconds (or `scale` ms), in [min, max].
+  auto webhook_ms = [](int64_t WebhookSettings::*member, long min, long max, int64_t scale = 1) {
+    return [=](Config& c, App&, const std::string& v) {
+      long n;
+      return parse_int(v, min, max, n) ? (c.webhooks.*member = n * scale, true) : false;
     };
   };
   return {
@@ -137,6 +156,28 @@ std::vector<Option> options() {
       {"--compression", "RAPTOR_COMPRESSION", true,
        "on or off (default): offer permessage-deflate to WebSocket clients (costs CPU, see docs)",
        [](Config& c, App&, const std::string& v) { return parse_bool(v, c.compression); }},
+      {"--webhook", nullptr, true,
+       "URL[;events=T,T][;prefix=P][;suffix=S][;header=N:V]: a webhook receiver of the default app "
+       "(repeatable; env RAPTOR_WEBHOOKS, |-separated; docs/webhooks.md)",
+       [&why](Config&, App& a, const std::string& v) { return add_webhook(a, v, why); }},
+      {"--webhook-batch-ms", "RAPTOR_WEBHOOK_BATCH_MS", true, "ms a webhook batch collects events (default 50)",
+       webhook_ms(&WebhookSettings::batch_ms, 0, 10000)},
+      {"--webhook-timeout-ms", "RAPTOR_WEBHOOK_TIMEOUT_MS", true, "ms a receiver has to answer a POST (default 4000)",
+       webhook_ms(&WebhookSettings::timeout_ms, 100, 120000)},
+      {"--webhook-retry-base-ms", "RAPTOR_WEBHOOK_RETRY_BASE_MS", true,
+       "ms before the first retry of a failed POST, doubling after (default 1000)",
+       webhook_ms(&WebhookSettings::retry_base_ms, 10, 600000)},
+      {"--webhook-retry-max-ms", "RAPTOR_WEBHOOK_RETRY_MAX_MS", true, "longest wait between retries (default 60000)",
+       webhook_ms(&WebhookSettings::retry_max_ms, 10, 3600000)},
+      {"--webhook-retry-for", "RAPTOR_WEBHOOK_RETRY_FOR", true,
+       "seconds webhook events are retried before they are dropped (default 300)",
+       webhook_ms(&WebhookSettings::retry_for_ms, 1, 86400, 1000)},
+      {"--webhook-queue-limit", "RAPTOR_WEBHOOK_QUEUE_LIMIT", true,
+       "webhook events waiting per receiver before new ones are dropped (default 10000)",
+       [](Config& c, App&, const std::string& v) {
+         long n;
+         return parse_int(v, 1, 10000000, n) ? (c.webhooks.queue_limit = size_t(n), true) : false;
+       }},
       {"--max-send-queue", "RAPTOR_MAX_SEND_QUEUE", true,
        "bytes a client may have waiting before it is closed with 4100 (default 1048576)",
        [](Config& c, App&, const std::string& v) {
@@ -146,12 +187,13 @@ std::vector<Option> options() {
   };
 }
 
-// Values of options that carry credentials are not echoed: error output may end up in logs.
-std::string flag_error(const std::string& flag, const std::string& value) {
+// Values of options that carry credentials (webhook specs may hold tokens in their URL or
+// headers) are not echoed: error output may end up in logs.
+std::string flag_error(const std::string& flag, const std::string& value, const std::string& why = {}) {
   bool secret = flag.find("SECRET") != std::string::npos || flag.find("secret") != std::string::npos ||
-                flag == "--app" || flag == "RAPTOR_APPS";
+                flag == "--app" || flag == "RAPTOR_APPS" || flag == "--webhook" || flag == "RAPTOR_WEBHOOKS";
   return "raptor: invalid value " + (secret ? std::string("(not shown)") : "'" + value + "'") + " for " + flag +
-         " (see raptor --help)\n";
+         (why.empty() ? "" : ": " + why) + " (see raptor --help)\n";
 }
 
 // The configuration file to read, if any: --config, else RAPTOR_CONFIG, else the default when it
@@ -199,7 +241,8 @@ std::string usage() {
          "Raptor: a self-hosted realtime server speaking the Pusher Channels protocol.\n"
          "With no options it serves ws://127.0.0.1:6001 with the development app\n"
          "app-id / app-key / app-secret.\n\nOptions (each also read from the environment variable shown):\n";
-  for (const auto& o : options()) {
+  std::string why;
+  for (const auto& o : options(why)) {
     std::string lhs = std::string(o.flag) + (o.takes_value ? " VALUE" : "");
     out << "  " << lhs << std::string(lhs.size() < 24 ? 24 - lhs.size() : 1, ' ') << o.help;
     if (o.env) out << " [" << o.env << "]";
@@ -215,7 +258,8 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env,
   Config& c = r.config;
   App default_app{kDefaultAppId, kDefaultAppKey, kDefaultAppSecret};
   c.workers = std::max(1u, std::min(64u, std::thread::hardware_concurrency()));
-  auto opts = options();
+  std::string why;
+  auto opts = options(why);
 
   auto fail = [&r](std::string message) {
     r.run = false;
@@ -239,11 +283,17 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env,
   for (const auto& o : opts) {
     if (!o.env) continue;
     if (const char* v = env(o.env))
-      if (!o.apply(c, default_app, v)) return fail(flag_error(o.env, v));
+      if (!o.apply(c, default_app, v)) return fail(flag_error(o.env, v, why));
   }
   for (const auto& s : kAppSwitches) {
     if (const char* v = env(s.env))
       if (!parse_bool(v, default_app.*s.member)) return fail(flag_error(s.env, v));
+  }
+  if (const char* v = env("RAPTOR_WEBHOOKS")) {
+    std::stringstream list(v);
+    std::string spec;
+    while (std::getline(list, spec, '|'))
+      if (!add_webhook(default_app, spec, why)) return fail(flag_error("RAPTOR_WEBHOOKS", spec, why));
   }
   if (const char* v = env("RAPTOR_APPS")) {
     std::stringstream list(v);
@@ -274,7 +324,7 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env,
       if (i + 1 >= argc) return fail("raptor: " + arg + " needs a value\n");
       value = argv[++i];
     }
-    if (!opt->apply(c, default_app, value)) return fail(flag_error(arg, value));
+    if (!opt->apply(c, default_app, value)) return fail(flag_error(arg, value, why));
   }
 
   if (c.tls_cert.empty() != c.tls_key.empty()) return fail("raptor: --tls-cert and --tls-key go together\n");

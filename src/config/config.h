@@ -9,6 +9,7 @@
 
 #include "core/app.h"
 #include "core/engine.h"
+#include "webhooks/webhook_settings.h"
 
 namespace raptor {
 
@@ -27,6 +28,7 @@ struct Config {
   EngineLimits limits;
   size_t max_message_bytes = 64 * 1024;  // incoming WebSocket message; larger closes with 1009
   std::vector<App> apps;
+  WebhookSettings webhooks;  // batching, retries and bounds of every app's webhooks
   bool default_credentials = true;  // the embedded development app is in use
 
   // --- the Ruby configuration file and its hooks ---

@@ -1,7 +1,11 @@
-// An application: the credentials its clients and servers sign with, and its per-app limits.
+// An application: the credentials its clients and servers sign with, its per-app limits and
+// its webhook receivers.
 #pragma once
 #include <cstddef>
 #include <string>
+#include <vector>
+
+#include "core/webhook_endpoint.h"
 
 namespace raptor {
 
@@ -20,6 +24,15 @@ struct App {
   int user_authentication_timeout_s = 0;
   int cache_ttl_s = 1800;                  // how long a cache channel keeps its last event
   bool subscription_count_events = false;  // pusher_internal:subscription_count to subscribers
+  std::vector<WebhookEndpoint> webhooks{};
+
+  // Whether subscription counts are kept: for the clients' events or for a webhook.
+  bool counts_subscriptions() const {
+    if (subscription_count_events) return true;
+    for (const auto& w : webhooks)
+      if (w.types & webhook_type_bit(WebhookType::SubscriptionCount)) return true;
+    return false;
+  }
 };
 
 }  // namespace raptor

@@ -14,9 +14,21 @@ void ChannelDirectory::remove(Record& r, size_t worker, size_t local_count) {
   if (local_count == 0) r.workers &= ~(uint64_t(1) << worker);
 }
 
+void ChannelDirectory::notify(const App& app, WebhookType type, const std::string& channel,
+                              const std::string& user_id) const {
+  if (!webhooks_ || app.webhooks.empty()) return;
+  WebhookEvent e;
+  e.type = type;
+  e.channel = channel;
+  e.user_id = user_id;
+  webhooks_->emit(app, std::move(e));
+}
+
 void ChannelDirectory::subscribed(const App& app, const std::string& channel, size_t worker) {
   std::lock_guard<std::mutex> lock(mutex_);
-  add(apps_[&app][channel], worker);
+  Record& r = apps_[&app][channel];
+  add(r, worker);
+  if (r.subscriptions == 1) notify(app, WebhookType::ChannelOccupied, channel);
 }
 
 void ChannelDirectory::unsubscribed(const App& app, const std::string& channel, size_t worker, size_t local_count) {
@@ -25,7 +37,9 @@ void ChannelDirectory::unsubscribed(const App& app, const std::string& channel, 
   if (app_it == apps_.end()) return;
   auto it = app_it->second.find(channel);
   if (it == app_it->second.end()) return;
+  bool was_occupied = it->second.subscriptions > 0;
   remove(it->second, worker, local_count);
+  if (was_occupied && it->second.subscriptions == 0) notify(app, WebhookType::ChannelVacated, channel);
   erase_if_unused(app_it->second, it);
 }
 
@@ -46,12 +60,16 @@ std::optional<ChannelDirectory::Join> ChannelDirectory::join(const App& app, con
     return std::nullopt;
   }
   add(r, worker);
+  if (r.subscriptions == 1) notify(app, WebhookType::ChannelOccupied, channel);
   Join j;
   j.first = r.roster.add(user_id, std::move(user_info_json));
   if (j.first) ++r.version;
   j.version = r.version;
   j.roster_json = r.roster.to_json();
-  if (j.first) announce(r.version, r.workers);
+  if (j.first) {
+    announce(r.version, r.workers);
+    notify(app, WebhookType::MemberAdded, channel, user_id);
+  }
   return j;
 }
 
@@ -65,12 +83,15 @@ ChannelDirectory::Leave ChannelDirectory::leave(const App& app, const std::strin
   auto it = app_it->second.find(channel);
   if (it == app_it->second.end()) return l;
   Record& r = it->second;
+  bool was_occupied = r.subscriptions > 0;
   remove(r, worker, local_count);
   l.last = r.roster.remove(user_id);
   if (l.last) {
     ++r.version;
     announce(r.version, r.workers | (uint64_t(1) << worker));  // this worker may just have emptied
+    notify(app, WebhookType::MemberRemoved, channel, user_id);
   }
+  if (was_occupied && r.subscriptions == 0) notify(app, WebhookType::ChannelVacated, channel);
   l.version = r.version;
   erase_if_unused(app_it->second, it);
   return l;

@@ -9,6 +9,11 @@
 // subscriber sees each change exactly once and in order, in its roster or as an event,
 // whichever workers the members are on.
 //
+// The app-wide transitions that webhooks report (channel_occupied when the first subscription
+// arrives on any worker, channel_vacated when the last leaves, member_added / member_removed for
+// a user's first and last connection) go to the WebhookSink under the same lock, so they reach
+// it in the order they happened.
+//
 // Subscription counts (for apps with subscription_count events) are announced the same way,
 // under the lock, so every worker sees them in the order they changed. On a channel with more
 // than kCountThrottleAbove subscriptions a count goes out at most once per kCountThrottleMs,
@@ -26,6 +31,7 @@
 
 #include "core/app.h"
 #include "core/presence_roster.h"
+#include "core/webhook_sink.h"
 
 namespace raptor {
 
@@ -38,6 +44,9 @@ struct ChannelSnapshot {
 
 class ChannelDirectory {
  public:
+  // Where the transitions go; null (the default) sends none. Set before workers run.
+  void set_webhooks(WebhookSink* sink) { webhooks_ = sink; }
+
   // Worker `worker` added a subscription (now `local_count` local subscribers), or removed one.
   void subscribed(const App& app, const std::string& channel, size_t worker);
   void unsubscribed(const App& app, const std::string& channel, size_t worker, size_t local_count);
@@ -98,7 +107,10 @@ class ChannelDirectory {
   static void add(Record& r, size_t worker);
   static void remove(Record& r, size_t worker, size_t local_count);
   void erase_if_unused(Channels& channels, Channels::iterator it);
+  // Reports a transition of `channel` (with the lock held).
+  void notify(const App& app, WebhookType type, const std::string& channel, const std::string& user_id = {}) const;
 
+  WebhookSink* webhooks_ = nullptr;
   mutable std::mutex mutex_;
   std::map<const App*, Channels> apps_;
   std::set<std::pair<const App*, std::string>> throttled_counts_;  // counts waiting for their period

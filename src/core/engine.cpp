@@ -314,9 +314,10 @@ void Engine::after_subscribe(Connection& c, const std::string& channel, const st
       send(c, messages::cache_miss(spelled));
     else
       send(c, spelled == channel ? cached->frame : messages::respell(cached->frame, channel, spelled));
+    if (!cached) emit_webhook(app, WebhookEvent{WebhookType::CacheMiss, channel});
   }
   // Presence channels have member events and user_count instead (as on Pusher).
-  if (app.subscription_count_events && type != ChannelType::Presence)
+  if (app.counts_subscriptions() && type != ChannelType::Presence)
     hub_.directory().count_changed(app, channel, clock_(), count_announcer());
 }
 
@@ -337,8 +338,16 @@ ChannelDirectory::Announce Engine::announcer(const App& app, const std::string& 
 
 ChannelDirectory::CountAnnounce Engine::count_announcer() {
   return [this](const App& app, const std::string& channel, size_t count, uint64_t workers) {
-    announce(workers, delivery(Delivery::Kind::ChannelEvent, app, channel, messages::subscription_count(channel, count)));
+    if (app.subscription_count_events)
+      announce(workers, delivery(Delivery::Kind::ChannelEvent, app, channel, messages::subscription_count(channel, count)));
+    WebhookEvent e{WebhookType::SubscriptionCount, channel};
+    e.subscription_count = count;
+    emit_webhook(app, std::move(e));
   };
+}
+
+void Engine::emit_webhook(const App& app, WebhookEvent e) {
+  if (WebhookSink* sink = hub_.webhooks(); sink && !app.webhooks.empty()) sink->emit(app, std::move(e));
 }
 
 Delivery Engine::delivery(Delivery::Kind kind, const App& app, std::string target, std::string text,
@@ -374,7 +383,7 @@ void Engine::unsubscribe(Connection& c, const std::string& name) {
   if (local == 0) channels.erase(it);
   if (!presence) {
     hub_.directory().unsubscribed(app, name, worker_, local);
-    if (app.subscription_count_events) hub_.directory().count_changed(app, name, clock_(), count_announcer());
+    if (app.counts_subscriptions()) hub_.directory().count_changed(app, name, clock_(), count_announcer());
     return;
   }
   hub_.directory().leave(app, name, worker_, local, user_id,
@@ -411,6 +420,11 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
   std::string rewritten;
   if (!filtered_by_policy(c, m, sub->user_id, data, rewritten)) return;
   broadcast(app, name, messages::channel_event_raw(m.event, name, data, sub->user_id), &c);
+  if (!app.webhooks.empty()) {
+    WebhookEvent e{WebhookType::ClientEvent, name, sub->user_id, std::string(m.event), std::string(data)};
+    e.socket_id = c.socket_id();
+    emit_webhook(app, std::move(e));
+  }
 }
 
 void Engine::broadcast(const App& app, const std::string& channel, std::string text, const Connection* except,
@@ -480,7 +494,7 @@ void Engine::tick() {
     close_if_unauthorized(c, now);
   }
   for (const auto& app : apps_) {
-    if (!app.subscription_count_events) continue;
+    if (!app.counts_subscriptions()) continue;
     hub_.directory().flush_counts(now, count_announcer());
     break;  // flushes every app's counts
   }

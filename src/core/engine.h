@@ -99,6 +99,8 @@ class Engine {
   // Closes every connection signed in as `user_id`, on every worker, with 4009.
   void terminate_user(const App& app, const std::string& user_id);
   const ChannelDirectory& directory() const { return hub_.directory(); }
+  // The webhook sink, when any app has webhook receivers.
+  const WebhookSink* webhooks() const { return hub_.webhooks(); }
   // The cache channel's last API event, while it lives.
   std::optional<CachedEvent> cached_event(const App& app, const std::string& channel) const;
 
@@ -157,6 +159,8 @@ class Engine {
                                        const Connection* except);
   ChannelDirectory::CountAnnounce count_announcer();
   UserDirectory::Announce watchlist_announcer(const App& app);
+  // Hands a webhook event to the hub's sink when the app has receivers.
+  void emit_webhook(const App& app, WebhookEvent e);
   // Handles `d` here and sends it to the other workers that hold its recipients.
   void dispatch(const Delivery& d);
   // Sends an event to the channel's subscribers here and on the other workers.

@@ -1,5 +1,5 @@
 // What the workers of one process share: the channel and user directories, the cache channels'
-// last events, and mailboxes that carry events from the worker where they happen to the workers
+// last events, the webhook sink, and mailboxes that carry events from the worker where they happen to the workers
 // that hold subscribers (or the user's connections).
 // Each worker owns its connections and runs its own event loop; a Delivery is copied into the
 // target worker's mailbox and handled there, on that worker's thread.
@@ -13,6 +13,7 @@
 #include "core/channel_directory.h"
 #include "core/event_cache.h"
 #include "core/user_directory.h"
+#include "core/webhook_sink.h"
 
 namespace raptor {
 
@@ -55,6 +56,12 @@ class Hub {
   UserDirectory& users() { return users_; }
   EventCache& cache() { return cache_; }
   const EventCache& cache() const { return cache_; }
+  // Where webhook events go (null: nowhere). Set before workers run.
+  void set_webhooks(WebhookSink* sink) {
+    webhooks_ = sink;
+    directory_.set_webhooks(sink);
+  }
+  WebhookSink* webhooks() const { return webhooks_; }
 
   // Sends `d` to every worker but `from` that holds subscribers of its channel (or, for user
   // kinds, connections signed in as its user).
@@ -67,6 +74,7 @@ class Hub {
   ChannelDirectory directory_;
   UserDirectory users_;
   EventCache cache_;
+  WebhookSink* webhooks_ = nullptr;
 };
 
 }  // namespace raptor

@@ -308,8 +308,19 @@ Response error(int status, std::string_view message) {
   return {status, body + "}"};
 }
 
+// {"status":"ok"}, with the webhook counters when webhooks are configured.
+Response health(const Engine& engine) {
+  const WebhookSink* webhooks = engine.webhooks();
+  if (!webhooks) return {200, "{\"status\":\"ok\"}"};
+  WebhookStats s = webhooks->stats();
+  auto field = [](const char* name, uint64_t n) { return std::string("\"") + name + "\":" + std::to_string(n); };
+  return {200, "{\"status\":\"ok\",\"webhooks\":{" + field("queued", s.queued) + "," + field("sent", s.sent) + "," +
+                   field("retried", s.retried) + "," + field("dropped", s.dropped) + "," +
+                   field("pending", s.pending) + "}}"};
+}
+
 Response handle(Engine& engine, const Request& req, int64_t now_s) {
-  if (req.path == "/health") return {200, "{\"status\":\"ok\"}"};
+  if (req.path == "/health") return health(engine);
   if (req.path.compare(0, kChannelResourceRoot.size(), kChannelResourceRoot) == 0) return route_resource(engine, req, now_s);
   auto route = parse_app_path(req.path);
   if (!route) return error(404, "Unknown path");

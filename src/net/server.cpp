@@ -12,7 +12,20 @@
 
 namespace raptor::net {
 
-Server::Server(const Config& config) : config_(config), hub_(config_.workers) {
+namespace {
+
+bool has_webhooks(const Config& c) {
+  for (const App& app : c.apps)
+    if (!app.webhooks.empty()) return true;
+  return false;
+}
+
+}  // namespace
+
+Server::Server(const Config& config)
+    : config_(config), hub_(config_.workers), webhooks_(config_.apps, config_.webhooks),
+      webhook_client_(webhooks_, config_.webhooks) {
+  if (has_webhooks(config_)) hub_.set_webhooks(&webhooks_);
   for (size_t i = 0; i < config_.workers; ++i) workers_.push_back(std::make_unique<Worker>(config_, hub_, i));
 }
 
@@ -36,6 +49,7 @@ int Server::run() {
   }
   for (auto& w : workers_)
     if (!w->listen()) return 1;
+  if (has_webhooks(config_) && !webhook_client_.start(*workers_.front())) return 1;
 
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
@@ -50,8 +64,10 @@ int Server::run() {
   stop = true;
   for (auto& w : workers_) w->interrupt();
   for (auto& t : threads) t.join();
+  webhook_client_.stop();
   // Now single-threaded: close every connection.
   for (auto& w : workers_) w.reset();
+  webhooks_.abandon();  // logs what could not be delivered
   return 0;
 }
 

@@ -12,6 +12,8 @@
 #include "config/config.h"
 #include "core/engine.h"
 #include "core/hub.h"
+#include "net/webhook_client.h"
+#include "webhooks/webhook_queue.h"
 
 struct lws;
 struct lws_context;
@@ -56,6 +58,7 @@ class Worker : public Transport, public Mailbox {
 
   Engine& engine() { return engine_; }
   const Config& config() const { return config_; }
+  lws_context* context() const { return context_; }
 
  private:
   const Config& config_;
@@ -84,6 +87,8 @@ class Server {
  private:
   Config config_;
   Hub hub_;
+  WebhookQueue webhooks_;          // outlives the workers, whose closing connections still emit
+  WebhookClient webhook_client_;   // on worker 0
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

@@ -1,10 +1,7 @@
 // TLS: with --tls-cert/--tls-key the same port serves wss:// and https://.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { after, it } from 'node:test';
+import { it } from 'node:test';
+import { selfSignedCertificate } from './lib/certificates.mjs';
 import { apiGet, inboxOf, pusherClient, serverSdk } from './lib/clients.mjs';
 import { request } from './lib/http-api.mjs';
 import { serverSuite } from './lib/suite.mjs';
@@ -14,15 +11,6 @@ import { RawClient } from './lib/ws-client.mjs';
 // pusher-js's Node transport takes no CA option; trust the self-signed certificate in this
 // test process only (node --test runs every file in its own process).
 process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
-
-function selfSignedCertificate() {
-  const dir = mkdtempSync(join(tmpdir(), 'raptor-tls-'));
-  const [certFile, keyFile] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-  execFileSync('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', '/CN=127.0.0.1',
-    '-addext', 'subjectAltName=IP:127.0.0.1', '-keyout', keyFile, '-out', certFile], { stdio: 'ignore' });
-  after(() => rmSync(dir, { recursive: true, force: true })); // the key is read at start-up only
-  return { certFile, keyFile, ca: readFileSync(certFile) };
-}
 
 serverSuite('TLS', { tls: selfSignedCertificate() }, (server, { stillServing }) => {
   it('answers /health over https', async () => {

@@ -397,3 +397,126 @@ TEST_CASE("raptor check FILE: 0 with a summary, or 2 with the error", "[config][
   CHECK(parse_with_file({"check"}).exit_code == 2);
   CHECK(parse({"check", "raptor.rb"}).exit_code == 2);  // no reader: cannot check
 }
+
+TEST_CASE("webhook specs: a URL with optional event types, channel filter and headers", "[config][webhooks]") {
+  ParseResult r = parse({"--webhook", "http://127.0.0.1:9000/hooks/pusher",
+                         "--webhook=https://[::1]/h;events=member_added,member_removed;prefix=presence-;suffix=.x;"
+                         "header=Authorization: Bearer t0ken;header=X-Env:test",
+                         "--webhook", "http://localhost"});
+  REQUIRE(r.run);
+  const auto& hooks = r.config.apps[0].webhooks;
+  REQUIRE(hooks.size() == 3);
+  CHECK(hooks[0].url == "http://127.0.0.1:9000/hooks/pusher");
+  CHECK_FALSE(hooks[0].tls);
+  CHECK(hooks[0].host == "127.0.0.1");
+  CHECK(hooks[0].port == 9000);
+  CHECK(hooks[0].path == "/hooks/pusher");
+  CHECK(hooks[0].types == kDefaultWebhookTypes);
+  CHECK_FALSE(hooks[0].wants(WebhookType::SubscriptionCount, "c"));
+  CHECK(hooks[0].headers.empty());
+  CHECK(hooks[1].tls);
+  CHECK(hooks[1].host == "::1");
+  CHECK(hooks[1].port == 443);
+  CHECK(hooks[1].path == "/h");
+  CHECK(hooks[1].types == (webhook_type_bit(WebhookType::MemberAdded) | webhook_type_bit(WebhookType::MemberRemoved)));
+  CHECK(hooks[1].channel_prefix == "presence-");
+  CHECK(hooks[1].channel_suffix == ".x");
+  CHECK(hooks[1].wants(WebhookType::MemberAdded, "presence-a.x"));
+  CHECK_FALSE(hooks[1].wants(WebhookType::MemberAdded, "presence-a.y"));
+  CHECK_FALSE(hooks[1].wants(WebhookType::MemberAdded, "private-a.x"));
+  CHECK_FALSE(hooks[1].wants(WebhookType::ChannelOccupied, "presence-a.x"));
+  CHECK(hooks[1].headers == std::vector<std::pair<std::string, std::string>>{{"Authorization", "Bearer t0ken"},
+                                                                               {"X-Env", "test"}});
+  CHECK(hooks[2].host == "127.0.0.1");
+  CHECK(hooks[2].port == 80);
+  CHECK(hooks[2].path == "/");
+}
+
+TEST_CASE("RAPTOR_WEBHOOKS holds |-separated specs, and flags add to them", "[config][webhooks]") {
+  ParseResult r = parse({"--webhook", "http://127.0.0.3/"},
+                        {{"RAPTOR_WEBHOOKS", "http://127.0.0.1:1/a;events=client_event|http://127.0.0.2:2/b"}});
+  REQUIRE(r.run);
+  const auto& hooks = r.config.apps[0].webhooks;
+  REQUIRE(hooks.size() == 3);
+  CHECK(hooks[0].port == 1);
+  CHECK(hooks[0].types == webhook_type_bit(WebhookType::ClientEvent));
+  CHECK(hooks[1].host == "127.0.0.2");
+  CHECK(hooks[2].host == "127.0.0.3");
+  CHECK(parse({}).config.apps[0].webhooks.empty());
+}
+
+TEST_CASE("bad webhook specs exit 2 with the reason and without echoing the spec", "[config][webhooks]") {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"ftp://127.0.0.1/", "http:// or https://"},
+      {"127.0.0.1:9000", "http:// or https://"},
+      {"http://hooks.example.com/p", "IP address or localhost"},
+      {"http:///p", "no host"},
+      {"http://127.0.0.1:0/", "port"},
+      {"http://127.0.0.1:70000/", "port"},
+      {"http://127.0.0.1:/", "port"},
+      {"http://user:pw-secret@127.0.0.1/", "credentials"},
+      {"http://127.0.0.1/a b", "spaces"},
+      {"http://[::1/", "IPv6"},
+      {"http://127.0.0.1/;events=channel_occupied,nope", "unknown event type 'nope'"},
+      {"http://127.0.0.1/;events=", "unknown event type ''"},
+      {"http://127.0.0.1/;header=NoColon-secret", "Name:Value"},
+      {"http://127.0.0.1/;header=X-Pusher-Signature:forged-secret", "set by Raptor"},
+      {"http://127.0.0.1/;header=content-type:text/plain-secret", "set by Raptor"},
+      {"http://127.0.0.1/;header=Bad Name:v-secret", "letters, digits"},
+      {"http://127.0.0.1/;Authorization:secret", "part 1 after the URL"},
+  };
+  for (const auto& [spec, reason] : cases) {
+    INFO(spec);
+    ParseResult r = parse({"--webhook", spec});
+    require_error(r);
+    CHECK(r.output.find(reason) != std::string::npos);
+    CHECK(r.output.find("(not shown)") != std::string::npos);
+    CHECK(r.output.find("secret") == std::string::npos);
+  }
+  ParseResult r = parse({}, {{"RAPTOR_WEBHOOKS", "http://127.0.0.1/|http://name.test/;header=A:secret"}});
+  require_error(r);
+  CHECK(r.output.find("RAPTOR_WEBHOOKS") != std::string::npos);
+  CHECK(r.output.find("secret") == std::string::npos);
+  // A header value with a line break would smuggle a header in.
+  require_error(parse({"--webhook", std::string("http://127.0.0.1/;header=X-A:a\r\nX-B: b")}));
+}
+
+TEST_CASE("webhook timing and bounds: defaults, flags and environment", "[config][webhooks]") {
+  const WebhookSettings d = parse({}).config.webhooks;
+  CHECK(d.batch_ms == 50);
+  CHECK(d.max_batch_events == 100);
+  CHECK(d.departure_delay_ms == 3000);
+  CHECK(d.timeout_ms == 4000);
+  CHECK(d.retry_base_ms == 1000);
+  CHECK(d.retry_max_ms == 60000);
+  CHECK(d.retry_for_ms == 300000);  // Pusher's five minutes
+  CHECK(d.queue_limit == 10000);
+
+  ParseResult r = parse({"--webhook-batch-ms", "0", "--webhook-timeout-ms=500", "--webhook-retry-base-ms", "20",
+                         "--webhook-retry-max-ms", "100", "--webhook-retry-for", "5", "--webhook-queue-limit", "7"},
+                        {{"RAPTOR_WEBHOOK_BATCH_MS", "80"}, {"RAPTOR_WEBHOOK_QUEUE_LIMIT", "9"}});
+  REQUIRE(r.run);
+  const WebhookSettings& s = r.config.webhooks;
+  CHECK(s.batch_ms == 0);
+  CHECK(s.timeout_ms == 500);
+  CHECK(s.retry_base_ms == 20);
+  CHECK(s.retry_max_ms == 100);
+  CHECK(s.retry_for_ms == 5000);
+  CHECK(s.queue_limit == 7);
+  CHECK(parse({}, {{"RAPTOR_WEBHOOK_RETRY_FOR", "600"}}).config.webhooks.retry_for_ms == 600000);
+
+  for (const std::vector<std::string>& bad : std::vector<std::vector<std::string>>{
+           {"--webhook-batch-ms", "-1"}, {"--webhook-batch-ms", "10001"}, {"--webhook-timeout-ms", "99"},
+           {"--webhook-retry-base-ms", "9"}, {"--webhook-retry-max-ms", "0"}, {"--webhook-retry-for", "0"},
+           {"--webhook-retry-for", "86401"}, {"--webhook-queue-limit", "0"}, {"--webhook-queue-limit", "many"}}) {
+    INFO(bad[0] << " " << bad[1]);
+    require_error(parse(bad));
+  }
+  std::string u = usage();
+  for (const char* word : {"--webhook ", "RAPTOR_WEBHOOKS", "--webhook-batch-ms", "--webhook-timeout-ms",
+                           "--webhook-retry-base-ms", "--webhook-retry-max-ms", "--webhook-retry-for",
+                           "--webhook-queue-limit", "RAPTOR_WEBHOOK_RETRY_FOR"}) {
+    INFO(word);
+    CHECK(u.find(word) != std::string::npos);
+  }
+}

@@ -299,3 +299,106 @@ TEST_CASE("subscription counts from two workers reach every subscriber in one or
   CHECK(counts(b) == std::vector<int>{1});
   CHECK(counts(a).empty());
 }
+
+namespace {
+
+// Records what the core emits, as "name:channel[:user_id]".
+struct RecordingSink : WebhookSink {
+  std::vector<std::string> events;
+  std::vector<WebhookEvent> raw;
+  void emit(const App&, WebhookEvent e) override {
+    std::string s = std::string(webhook_type_name(e.type)) + ":" + e.channel;
+    if (!e.user_id.empty()) s += ":" + e.user_id;
+    events.push_back(s);
+    raw.push_back(std::move(e));
+  }
+  WebhookStats stats() const override { return {}; }
+  std::vector<std::string> take() {
+    raw.clear();
+    return std::exchange(events, {});
+  }
+};
+
+struct TwoWorkersWithWebhooks : TwoWorkers {
+  RecordingSink sink;
+  TwoWorkersWithWebhooks() {
+    apps[0].webhooks.emplace_back();
+    hub.set_webhooks(&sink);
+  }
+};
+
+}  // namespace
+
+TEST_CASE("channel_occupied and channel_vacated are app-wide: first subscription in, last out", "[workers][webhooks]") {
+  TwoWorkersWithWebhooks t;
+  Connection& a = t.connect(0);
+  Connection& b = t.connect(1);
+  t.send(0, a, subscribe_frame("news"));
+  t.send(1, b, subscribe_frame("news"));
+  CHECK(t.sink.take() == std::vector<std::string>{"channel_occupied:news"});
+  t.send(0, a, unsubscribe_frame("news"));
+  CHECK(t.sink.take().empty());
+  t.engine[1]->on_closed(&b);
+  CHECK(t.sink.take() == std::vector<std::string>{"channel_vacated:news"});
+}
+
+TEST_CASE("member_added and member_removed for a user's first and last connection on any worker",
+          "[workers][webhooks][presence]") {
+  TwoWorkersWithWebhooks t;
+  const std::string ch = "presence-room";
+  Connection& ann0 = t.connect(0);
+  Connection& ann1 = t.connect(1);
+  t.join(0, ann0, ch, "ann");
+  t.join(1, ann1, ch, "ann");
+  CHECK(t.sink.take() == std::vector<std::string>{"channel_occupied:" + ch, "member_added:" + ch + ":ann"});
+  t.engine[0]->on_closed(&ann0);
+  CHECK(t.sink.take().empty());
+  t.engine[1]->on_closed(&ann1);
+  CHECK(t.sink.take() == std::vector<std::string>{"member_removed:" + ch + ":ann", "channel_vacated:" + ch});
+}
+
+TEST_CASE("client events, cache misses and (when wanted) subscription counts are emitted", "[workers][webhooks]") {
+  TwoWorkersWithWebhooks t;
+  Connection& a = t.connect(0);
+  Connection& b = t.connect(1);
+  t.join(0, a, "presence-chat", "ann");
+  t.join(1, b, "presence-chat", "bob");
+  t.sink.take();
+  t.send(0, a, client_event_frame("client-hi", "presence-chat", R"({"x":1})"));
+  REQUIRE(t.sink.raw.size() == 1);
+  const WebhookEvent& e = t.sink.raw.back();
+  CHECK(e.type == WebhookType::ClientEvent);
+  CHECK(e.event == "client-hi");
+  CHECK(e.data == R"({"x":1})");
+  CHECK(e.socket_id == a.socket_id());
+  CHECK(e.user_id == "ann");
+  t.sink.take();
+
+  t.send(1, b, subscribe_frame("cache-x"));
+  CHECK(t.sink.take() == std::vector<std::string>{"channel_occupied:cache-x", "cache_miss:cache-x"});
+  t.engine[0]->publish(t.app(), "cache-x", "e", "d", "");
+  t.send(0, a, subscribe_frame("cache-x"));
+  CHECK(t.sink.take().empty());  // a hit: no cache_miss
+
+  t.apps[0].webhooks[0].types = webhook_type_bit(WebhookType::SubscriptionCount);
+  drain(a);
+  t.send(0, a, subscribe_frame("counted"));
+  t.send(1, b, subscribe_frame("counted"));
+  REQUIRE(t.sink.raw.size() == 3);
+  CHECK(t.sink.raw.back().subscription_count == 2);
+  CHECK(t.sink.take() == std::vector<std::string>{"channel_occupied:counted", "subscription_count:counted",
+                                                  "subscription_count:counted"});
+  // The app did not ask for count events: its clients get none.
+  CHECK(events_of(drain(a)) == std::vector<std::string>{"pusher_internal:subscription_succeeded"});
+}
+
+TEST_CASE("an app without webhook receivers emits nothing", "[workers][webhooks]") {
+  TwoWorkers t;
+  RecordingSink sink;
+  t.hub.set_webhooks(&sink);
+  Connection& a = t.connect(0);
+  t.join(0, a, "presence-chat", "ann");
+  t.send(0, a, client_event_frame("client-hi", "presence-chat", "{}"));
+  t.engine[0]->on_closed(&a);
+  CHECK(sink.events.empty());
+}

@@ -1,0 +1,19 @@
+// A webhook receiver as given on the command line or in RAPTOR_WEBHOOKS:
+//   URL[;events=TYPE,TYPE…][;prefix=P][;suffix=S][;header=Name:Value]…
+// URL is http:// or https:// with an IP address or localhost as the host (docs/webhooks.md says
+// why). Without events= every type but subscription_count is sent; prefix= and suffix= keep only channels whose names
+// start / end with them; header= (repeatable) adds a header to every POST.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/webhook_endpoint.h"
+
+namespace raptor {
+
+// Fills `out`; on a bad spec returns why, in words that never repeat header values (they may be
+// credentials).
+std::optional<std::string> parse_webhook_spec(std::string_view spec, WebhookEndpoint& out);
+
+}  // namespace raptor

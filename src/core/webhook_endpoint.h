@@ -1,0 +1,36 @@
+// A receiver of an app's webhooks: where to POST, which events it wants and extra headers.
+// Filled by the configuration (config/webhook_spec.h), read by webhooks/ and net/.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "core/webhook_sink.h"
+
+namespace raptor {
+
+struct WebhookEndpoint {
+  std::string url;  // as configured
+  // The URL's parts. The host is an IP address (localhost is taken as 127.0.0.1): the HTTP
+  // client's name lookup would block the event loop (docs/webhooks.md).
+  bool tls = false;
+  std::string host;
+  int port = 80;
+  std::string path = "/";
+  uint32_t types = kDefaultWebhookTypes;  // webhook_type_bit() of each wanted type
+  std::string channel_prefix;         // only channels that start with it (when set)
+  std::string channel_suffix;         // only channels that end with it (when set)
+  std::vector<std::pair<std::string, std::string>> headers;  // sent with every POST
+
+  bool wants(WebhookType type, std::string_view channel) const {
+    return (types & webhook_type_bit(type)) && channel.substr(0, channel_prefix.size()) == channel_prefix &&
+           channel.size() >= channel_suffix.size() &&
+           channel.substr(channel.size() - channel_suffix.size()) == channel_suffix;
+  }
+  // "http://host:port": what logs show, since the path or headers may carry tokens.
+  std::string origin() const { return (tls ? "https://" : "http://") + host + ":" + std::to_string(port); }
+};
+
+}  // namespace raptor

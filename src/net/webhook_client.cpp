@@ -1,0 +1,243 @@
+#include "net/webhook_client.h"
+
+#include <sys/timerfd.h>
+#include <unistd.h>
+
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "common/log.h"
+#include "net/server.h"
+
+namespace raptor::net {
+
+struct WebhookClient::Exchange {
+  WebhookClient* client;
+  uint64_t id;
+  int64_t deadline_ms;  // the whole POST, connect to answer
+  std::string host_header;
+  webhook_body::Headers headers;
+  std::vector<unsigned char> body;  // LWS_PRE bytes of headroom, then the body
+  lws* wsi = nullptr;
+  int status = 0;
+  bool reported = false;
+  bool timed_out = false;
+};
+
+namespace {
+
+constexpr const char* kProtocol = "raptor-webhook";
+
+// The client's pointer, kept as the protocol's per-vhost data.
+WebhookClient* client_of(lws* wsi) {
+  auto* slot = static_cast<WebhookClient**>(lws_protocol_vh_priv_get(lws_get_vhost(wsi), lws_get_protocol(wsi)));
+  return slot ? *slot : nullptr;
+}
+
+int add_header(lws* wsi, const std::string& name, const std::string& value, unsigned char** p, unsigned char* end) {
+  std::string with_colon = name + ":";
+  return lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(with_colon.c_str()),
+                                     reinterpret_cast<const unsigned char*>(value.data()), int(value.size()), p, end);
+}
+
+// The timer's wsi (a raw file) and the vhost-wide wake-up; no Exchange.
+int on_vhost_event(lws* wsi, enum lws_callback_reasons reason) {
+  WebhookClient* client = client_of(wsi);
+  if (!client) return 0;
+  if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED) {
+    client->woken();
+  } else if (reason == LWS_CALLBACK_RAW_RX_FILE) {
+    uint64_t expirations;
+    if (read(lws_get_socket_fd(wsi), &expirations, sizeof expirations) == sizeof expirations) client->pump();
+  }
+  return 0;
+}
+
+int on_client(lws* wsi, enum lws_callback_reasons reason, void* user, void* in, size_t len) {
+  if (reason == LWS_CALLBACK_EVENT_WAIT_CANCELLED || reason == LWS_CALLBACK_RAW_RX_FILE)
+    return on_vhost_event(wsi, reason);
+  auto* x = static_cast<WebhookClient::Exchange*>(user);
+  if (!x) return lws_callback_http_dummy(wsi, reason, user, in, len);
+  switch (reason) {
+    case LWS_CALLBACK_CLIENT_APPEND_HANDSHAKE_HEADER: {
+      auto** p = static_cast<unsigned char**>(in);
+      unsigned char* end = *p + len;
+      for (const auto& [name, value] : x->headers)
+        if (add_header(wsi, name, value, p, end)) return -1;
+      if (add_header(wsi, "Content-Length", std::to_string(x->body.size() - LWS_PRE), p, end)) return -1;
+      lws_client_http_body_pending(wsi, 1);
+      lws_callback_on_writable(wsi);
+      return 0;
+    }
+    case LWS_CALLBACK_CLIENT_HTTP_WRITEABLE: {
+      lws_client_http_body_pending(wsi, 0);
+      size_t n = x->body.size() - LWS_PRE;
+      return lws_write(wsi, x->body.data() + LWS_PRE, n, LWS_WRITE_HTTP_FINAL) == int(n) ? 0 : -1;
+    }
+    case LWS_CALLBACK_ESTABLISHED_CLIENT_HTTP:
+      x->status = int(lws_http_client_http_response(wsi));
+      return 0;
+    case LWS_CALLBACK_RECEIVE_CLIENT_HTTP: {  // the answer's body is read and ignored
+      char buf[LWS_PRE + 1024];
+      char* p = buf + LWS_PRE;
+      int n = sizeof buf - LWS_PRE;
+      return lws_http_client_read(wsi, &p, &n) < 0 ? -1 : 0;
+    }
+    case LWS_CALLBACK_COMPLETED_CLIENT_HTTP:
+      x->client->report(*x, x->status, nullptr);
+      return -1;  // one POST per connection
+    case LWS_CALLBACK_CLIENT_CONNECTION_ERROR:
+      x->client->report(*x, 0, in ? static_cast<const char*>(in) : "cannot connect");
+      return 0;
+    case LWS_CALLBACK_CLOSED_CLIENT_HTTP:
+      x->client->report(*x, 0, "connection closed before a complete answer");
+      return 0;
+    case LWS_CALLBACK_WSI_DESTROY:
+      x->client->forget(*x);
+      return 0;
+    default:
+      return lws_callback_http_dummy(wsi, reason, user, in, len);
+  }
+}
+
+const lws_protocols kProtocols[] = {
+    {kProtocol, on_client, 0, 0, 0, nullptr, 0},
+    {nullptr, nullptr, 0, 0, 0, nullptr, 0},
+};
+
+}  // namespace
+
+WebhookClient::WebhookClient(WebhookQueue& queue, const WebhookSettings& settings)
+    : queue_(queue), settings_(settings) {}
+
+WebhookClient::~WebhookClient() = default;
+
+bool WebhookClient::start(Worker& worker) {
+  worker_ = &worker;
+  context_ = worker.context();
+  lws_context_creation_info info;
+  memset(&info, 0, sizeof info);
+  info.port = CONTEXT_PORT_NO_LISTEN;
+  info.vhost_name = "raptor-webhooks";
+  info.protocols = kProtocols;
+  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;  // the client's TLS context, for https:// receivers
+  vhost_ = lws_create_vhost(context_, &info);
+  if (vhost_)
+    *static_cast<WebhookClient**>(lws_protocol_vh_priv_zalloc(vhost_, &kProtocols[0], sizeof(WebhookClient*))) = this;
+  timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
+  lws_sock_file_fd_type desc;
+  desc.filefd = timer_fd_;
+  if (!vhost_ || timer_fd_ < 0 || !lws_adopt_descriptor_vhost(vhost_, LWS_ADOPT_RAW_FILE_DESC, desc, kProtocol, nullptr)) {
+    log::error("cannot start the webhook client: %s", vhost_ ? strerror(errno) : "no vhost");
+    if (timer_fd_ >= 0) close(timer_fd_);
+    return false;
+  }
+  queue_.on_wakeup([this] {
+    wake_requested_ = true;
+    worker_->interrupt();
+  });
+  arm(0);  // events may have been emitted already
+  return true;
+}
+
+void WebhookClient::stop() {
+  queue_.on_wakeup({});
+  stopped_ = true;
+  disarm();
+}
+
+void WebhookClient::woken() {
+  if (wake_requested_.exchange(false)) arm(0);
+}
+
+void WebhookClient::arm(int64_t ms) {
+  itimerspec when{};
+  int64_t ns = ms > 0 ? ms * 1000000 : 1;  // zero would disarm it
+  when.it_value.tv_sec = ns / 1000000000;
+  when.it_value.tv_nsec = ns % 1000000000;
+  timerfd_settime(timer_fd_, 0, &when, nullptr);
+}
+
+void WebhookClient::disarm() {
+  itimerspec never{};
+  if (timer_fd_ >= 0) timerfd_settime(timer_fd_, 0, &never, nullptr);
+}
+
+void WebhookClient::pump() {
+  if (stopped_) return;
+  int64_t now = queue_.now();
+  std::vector<lws*> overdue;
+  for (auto& [x, owned] : exchanges_)
+    if (!x->reported && x->wsi && x->deadline_ms <= now) {
+      x->timed_out = true;
+      overdue.push_back(x->wsi);
+    }
+  // Closing reports and forgets the exchange; nothing else runs meanwhile.
+  for (lws* wsi : overdue) lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+  for (WebhookQueue::Request& r : queue_.take_ready()) send(std::move(r));
+  int64_t due = queue_.next_due();
+  for (auto& [x, owned] : exchanges_)
+    if (!x->reported && x->deadline_ms < due) due = x->deadline_ms;
+  if (due == INT64_MAX)
+    disarm();
+  else
+    arm(due - now);
+}
+
+void WebhookClient::send(WebhookQueue::Request r) {
+  const WebhookEndpoint& to = *r.endpoint;
+  auto owned = std::make_unique<Exchange>();
+  Exchange* x = owned.get();
+  x->client = this;
+  x->id = r.id;
+  x->deadline_ms = queue_.now() + settings_.timeout_ms;
+  std::string host = to.host.find(':') == std::string::npos ? to.host : "[" + to.host + "]";
+  x->host_header = to.port == (to.tls ? 443 : 80) ? host : host + ":" + std::to_string(to.port);
+  x->headers = std::move(r.headers);
+  x->body.resize(LWS_PRE);
+  x->body.insert(x->body.end(), r.body.begin(), r.body.end());
+  exchanges_.emplace(x, std::move(owned));
+
+  lws_client_connect_info i;
+  memset(&i, 0, sizeof i);
+  i.context = context_;
+  i.vhost = vhost_;
+  i.address = to.host.c_str();
+  i.port = to.port;
+  i.ssl_connection = (to.tls ? LCCSCF_USE_SSL : 0) | LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
+  i.path = to.path.c_str();
+  i.host = x->host_header.c_str();
+  i.origin = x->host_header.c_str();
+  i.method = "POST";
+  i.protocol = kProtocol;
+  i.local_protocol_name = kProtocol;
+  i.alpn = "http/1.1";
+  i.userdata = x;
+  lws* wsi = lws_client_connect_via_info(&i);
+  auto it = exchanges_.find(x);  // lws may have failed and destroyed it already
+  if (it == exchanges_.end()) return;
+  if (wsi) {
+    x->wsi = wsi;
+    return;
+  }
+  report(*x, 0, "cannot start the connection");
+  exchanges_.erase(it);
+}
+
+void WebhookClient::report(Exchange& x, int status, const char* error) {
+  if (x.reported) return;
+  x.reported = true;
+  if (stopped_) return;
+  std::string why = x.timed_out ? "no complete answer within " + std::to_string(settings_.timeout_ms) + " ms"
+                                : std::string(error ? error : "");
+  queue_.finish(x.id, status, why);
+  arm(0);  // the next batch, or the retry's time
+}
+
+void WebhookClient::forget(Exchange& x) {
+  report(x, 0, "connection closed before a complete answer");
+  exchanges_.erase(&x);
+}
+
+}  // namespace raptor::net

@@ -1,0 +1,64 @@
+// Sends the WebhookQueue's POSTs with the libwebsockets HTTP client, on worker 0's event loop: a
+// client-only vhost in that worker's context, so requests never block and never touch the
+// Pusher vhost. One connection per POST (no keep-alive: receivers are few and POSTs are batched).
+// Its timer is a timerfd watched by that loop, not an lws_sul: under the libev loop lws 4.1 does
+// not bring its timer forward for a sooner sul, so a 50 ms sul could fire up to a second late.
+// Thread use: start() and stop() on the main thread while the worker does not serve; everything
+// else on worker 0's thread. Other workers reach it only through WebhookQueue::emit(), whose
+// wake-up interrupts worker 0's loop.
+#pragma once
+#include <libwebsockets.h>
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+
+#include "webhooks/webhook_queue.h"
+
+namespace raptor::net {
+
+class Worker;
+
+class WebhookClient {
+ public:
+  WebhookClient(WebhookQueue& queue, const WebhookSettings& settings);
+  ~WebhookClient();
+  WebhookClient(const WebhookClient&) = delete;
+  WebhookClient& operator=(const WebhookClient&) = delete;
+
+  // Creates the vhost and the timer in `worker`'s context and hooks the queue's wake-up to it;
+  // false (logged) when it cannot.
+  bool start(Worker& worker);
+  // The workers have stopped: no more wake-ups, and what is in flight is not reported.
+  void stop();
+
+  // Worker 0's thread, from here on.
+  // The timer fired: ends overdue POSTs, sends what is due, sets the timer for what is next.
+  void pump();
+  // Worker 0's loop was interrupted: pump soon if the queue asked for it.
+  void woken();
+
+  struct Exchange;  // one POST
+  // How exchange `x` ended (the first report counts).
+  void report(Exchange& x, int status, const char* error);
+  // lws is done with the exchange's connection.
+  void forget(Exchange& x);
+
+ private:
+  void send(WebhookQueue::Request request);
+  void arm(int64_t ms);  // the timer fires in `ms` (at once when <= 0)
+  void disarm();
+
+  WebhookQueue& queue_;
+  const WebhookSettings& settings_;
+  Worker* worker_ = nullptr;
+  lws_context* context_ = nullptr;
+  lws_vhost* vhost_ = nullptr;
+  int timer_fd_ = -1;  // owned by lws once adopted
+  std::atomic<bool> wake_requested_{false};
+  bool stopped_ = false;
+  std::unordered_map<Exchange*, std::unique_ptr<Exchange>> exchanges_;
+};
+
+}  // namespace raptor::net

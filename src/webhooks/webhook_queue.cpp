@@ -1,0 +1,227 @@
+#include "webhooks/webhook_queue.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "common/log.h"
+#include "webhooks/retry_policy.h"
+
+namespace raptor {
+namespace {
+
+template <class C>
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(C::now().time_since_epoch()).count();
+}
+
+unsigned long long ull(uint64_t n) { return n; }
+
+}  // namespace
+
+WebhookQueue::WebhookQueue(const std::vector<App>& apps, WebhookSettings settings, Clock steady, Clock wall)
+    : settings_(settings),
+      steady_(steady ? std::move(steady) : Clock(now_ms<std::chrono::steady_clock>)),
+      wall_(wall ? std::move(wall) : Clock(now_ms<std::chrono::system_clock>)) {
+  for (const App& app : apps)
+    for (size_t i = 0; i < app.webhooks.size(); ++i) {
+      const WebhookEndpoint& e = app.webhooks[i];
+      outboxes_.push_back(Outbox{&app, &e, "webhook " + std::to_string(i + 1) + " (" + e.origin() + ") of app " + app.id});
+    }
+}
+
+void WebhookQueue::emit(const App& app, WebhookEvent e) {
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    int64_t now = steady_();
+    switch (e.type) {
+      case WebhookType::ChannelVacated:
+      case WebhookType::MemberRemoved:
+        departures_.hold(app, std::move(e), now + settings_.departure_delay_ms);
+        wake = sooner(now + settings_.departure_delay_ms);
+        break;
+      case WebhookType::ChannelOccupied:
+      case WebhookType::MemberAdded:
+        if (!departures_.cancel(Departures::key(app, e))) wake = enqueue(app, e, now);
+        break;
+      case WebhookType::CacheMiss:
+        if (first_cache_miss(app, e.channel, now)) wake = enqueue(app, e, now);
+        break;
+      default:
+        wake = enqueue(app, e, now);
+    }
+  }
+  if (wake && wakeup_) wakeup_();
+}
+
+bool WebhookQueue::first_cache_miss(const App& app, const std::string& channel, int64_t now) {
+  if (cache_misses_.size() > 4096) {  // forget the old ones now and then
+    for (auto it = cache_misses_.begin(); it != cache_misses_.end();)
+      it = now - it->second >= settings_.cache_miss_window_ms ? cache_misses_.erase(it) : std::next(it);
+  }
+  auto [it, added] = cache_misses_.try_emplace(app.id + '\0' + channel, now);
+  if (added) return true;
+  if (now - it->second < settings_.cache_miss_window_ms) return false;
+  it->second = now;
+  return true;
+}
+
+bool WebhookQueue::enqueue(const App& app, const WebhookEvent& e, int64_t now) {
+  bool wake = false;
+  std::string json;  // formatted once, for the first outbox that wants it
+  for (Outbox& o : outboxes_) {
+    if (o.app != &app || !o.endpoint->wants(e.type, e.channel)) continue;
+    if (o.held() >= settings_.queue_limit) {
+      if (o.overflowed++ == 0)
+        log::warn("%s: %zu events waiting, the limit: dropping new events until it drains", o.name.c_str(), o.held());
+      ++stats_.dropped;
+      continue;
+    }
+    if (o.overflowed) {
+      log::warn("%s: taking events again; %llu were dropped while it was full", o.name.c_str(), ull(o.overflowed));
+      o.overflowed = 0;
+    }
+    if (json.empty()) json = webhook_body::event_json(e);
+    o.waiting.push_back(Waiting{now, json});
+    ++stats_.queued;
+    wake = sooner(due_of(o)) || wake;
+  }
+  return wake;
+}
+
+int64_t WebhookQueue::due_of(const Outbox& o) const {
+  if (o.in_flight) return INT64_MAX;
+  if (o.batch) return o.batch->retry_at_ms;
+  if (o.waiting.empty()) return INT64_MAX;
+  int64_t first = o.waiting.front().emitted_ms;
+  return o.waiting.size() >= settings_.max_batch_events ? first : first + settings_.batch_ms;
+}
+
+bool WebhookQueue::sooner(int64_t due) {
+  if (due >= promised_due_) return false;
+  promised_due_ = due;
+  return true;
+}
+
+std::vector<WebhookQueue::Request> WebhookQueue::take_ready() {
+  std::vector<Request> out;
+  std::lock_guard<std::mutex> lock(mutex_);
+  int64_t now = steady_();
+  for (Departures::Due& d : departures_.take_due(now)) enqueue(*d.app, d.event, now);
+  for (Outbox& o : outboxes_)
+    if (auto r = next_request(o, now)) out.push_back(std::move(*r));
+  return out;
+}
+
+void WebhookQueue::drop_expired(Outbox& o, int64_t now) {
+  size_t n = 0;
+  while (!o.waiting.empty() && now - o.waiting.front().emitted_ms >= settings_.retry_for_ms) {
+    o.waiting.pop_front();
+    ++n;
+  }
+  if (!n) return;
+  stats_.dropped += n;
+  log::error("%s: still failing; %zu events dropped that waited longer than %lld s", o.name.c_str(), n,
+             static_cast<long long>(settings_.retry_for_ms / 1000));
+}
+
+std::optional<WebhookQueue::Request> WebhookQueue::next_request(Outbox& o, int64_t now) {
+  if (o.in_flight) return std::nullopt;
+  if (o.batch) {
+    if (o.batch->retry_at_ms > now) return std::nullopt;
+    ++o.batch->request.attempt;
+    ++stats_.retried;
+  } else {
+    if (o.failing) drop_expired(o, now);
+    if (o.waiting.empty() || due_of(o) > now) return std::nullopt;
+    size_t n = std::min(o.waiting.size(), settings_.max_batch_events);
+    std::vector<const std::string*> events;
+    for (size_t i = 0; i < n; ++i) events.push_back(&o.waiting[i].json);
+    Batch b;
+    b.events = n;
+    b.oldest_ms = o.waiting.front().emitted_ms;
+    b.request.id = next_id_++;
+    b.request.app = o.app;
+    b.request.endpoint = o.endpoint;
+    b.request.body = webhook_body::body(wall_(), events);
+    b.request.headers = webhook_body::headers(*o.app, *o.endpoint, b.request.body);
+    o.waiting.erase(o.waiting.begin(), o.waiting.begin() + std::ptrdiff_t(n));
+    o.batch = std::move(b);
+  }
+  o.in_flight = true;
+  return o.batch->request;
+}
+
+void WebhookQueue::finish(uint64_t id, int status, const std::string& error) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto o = std::find_if(outboxes_.begin(), outboxes_.end(),
+                        [id](const Outbox& x) { return x.in_flight && x.batch->request.id == id; });
+  if (o == outboxes_.end()) return;
+  o->in_flight = false;
+  Batch& b = *o->batch;
+  const char* name = o->name.c_str();
+  switch (classify_status(status)) {
+    case DeliveryOutcome::Delivered:
+      stats_.sent += b.events;
+      if (o->failing) log::info("%s: delivered again, at attempt %d", name, b.request.attempt);
+      o->failing = false;
+      o->batch.reset();
+      return;
+    case DeliveryOutcome::Rejected:
+      stats_.dropped += b.events;
+      log::error("%s: answered HTTP %d; %zu events dropped (only 5xx, 429 and no answer are retried)", name, status,
+                 b.events);
+      o->failing = false;
+      o->batch.reset();
+      return;
+    case DeliveryOutcome::Failed:
+      break;
+  }
+  o->failing = true;
+  std::string why = status ? "HTTP " + std::to_string(status) : error;
+  int64_t now = steady_();
+  if (now - b.oldest_ms >= settings_.retry_for_ms) {
+    stats_.dropped += b.events;
+    log::error("%s: %s at attempt %d; %zu events dropped after %lld s of retries", name, why.c_str(),
+               b.request.attempt, b.events, static_cast<long long>((now - b.oldest_ms) / 1000));
+    o->batch.reset();
+    return;
+  }
+  int64_t delay = retry_delay_ms(settings_, b.request.attempt);
+  b.retry_at_ms = now + delay;
+  log::warn("%s: %s at attempt %d; %zu events retried in %lld ms", name, why.c_str(), b.request.attempt, b.events,
+            static_cast<long long>(delay));
+}
+
+int64_t WebhookQueue::next_due() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  int64_t due = departures_.next_due();
+  for (const Outbox& o : outboxes_) due = std::min(due, due_of(o));
+  promised_due_ = due;
+  return due;
+}
+
+WebhookStats WebhookQueue::stats() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  WebhookStats s = stats_;
+  for (const Outbox& o : outboxes_) s.pending += o.held();
+  return s;
+}
+
+uint64_t WebhookQueue::abandon() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  uint64_t n = departures_.size();
+  departures_ = Departures();
+  for (Outbox& o : outboxes_) {
+    n += o.held();
+    o.waiting.clear();
+    o.batch.reset();
+    o.in_flight = false;
+  }
+  stats_.dropped += n;
+  if (n) log::warn("webhooks: %llu events not delivered at shutdown", ull(n));
+  return n;
+}
+
+}  // namespace raptor

@@ -1,0 +1,388 @@
+// WebhookQueue with fake clocks: batching, signatures, the 3 s departure delay and its
+// cancellation, retries and their back-off, drops (4xx, queue full, retries exhausted), cache_miss
+// de-duplication, per-receiver filters, and the sender's wake-ups.
+#include "webhooks/webhook_queue.h"
+
+#include "support.h"
+#include "webhooks/retry_policy.h"
+
+using namespace raptor;
+using namespace raptor::test;
+
+namespace {
+
+WebhookEndpoint endpoint(uint32_t types = kDefaultWebhookTypes, std::string prefix = "") {
+  WebhookEndpoint e;
+  e.url = "http://127.0.0.1:9000/hook";
+  e.host = "127.0.0.1";
+  e.port = 9000;
+  e.types = types;
+  e.channel_prefix = std::move(prefix);
+  return e;
+}
+
+WebhookEvent event(WebhookType type, std::string channel, std::string user_id = "") {
+  WebhookEvent e;
+  e.type = type;
+  e.channel = std::move(channel);
+  e.user_id = std::move(user_id);
+  return e;
+}
+
+WebhookEvent client_event(std::string channel, std::string name) {
+  WebhookEvent e = event(WebhookType::ClientEvent, std::move(channel));
+  e.event = std::move(name);
+  e.data = "{\"n\":1}";
+  e.socket_id = "1.2";
+  return e;
+}
+
+struct QueueHarness {
+  FakeClock steady;
+  int64_t wall_ms = 1700000000000;
+  std::vector<App> apps;
+  WebhookSettings settings;
+  std::unique_ptr<WebhookQueue> queue;
+  int wakeups = 0;
+
+  explicit QueueHarness(std::vector<WebhookEndpoint> endpoints = {endpoint()}, WebhookSettings s = {}) : settings(s) {
+    apps.push_back(reference_app());
+    apps[0].webhooks = std::move(endpoints);
+    queue = std::make_unique<WebhookQueue>(apps, settings, [this] { return steady.now_ms; },
+                                           [this] { return wall_ms; });
+    queue->on_wakeup([this] { ++wakeups; });
+  }
+  const App& app() const { return apps[0]; }
+  void emit(WebhookEvent e) { queue->emit(app(), std::move(e)); }
+  // Advances to when the queue says it is next due and takes what is ready then.
+  std::vector<WebhookQueue::Request> take_when_due() {
+    int64_t due = queue->next_due();
+    REQUIRE(due != INT64_MAX);
+    if (due > steady.now_ms) steady.now_ms = due;
+    return queue->take_ready();
+  }
+};
+
+// "name:channel[:user_id]" of each event in a body, in order.
+std::vector<std::string> names_in(const std::string& body) {
+  auto root = strict_parse(body);
+  std::vector<std::string> out;
+  const cJSON* e;
+  cJSON_ArrayForEach(e, member(root.get(), "events")) {
+    std::string s = string_of(e, "name") + ":" + string_of(e, "channel");
+    if (cJSON_GetObjectItemCaseSensitive(e, "user_id")) s += ":" + string_of(e, "user_id");
+    out.push_back(s);
+  }
+  return out;
+}
+
+std::string header(const WebhookQueue::Request& r, const std::string& name) {
+  for (const auto& [k, v] : r.headers)
+    if (k == name) return v;
+  FAIL("no header " << name);
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("events within the batch window leave in one signed POST", "[webhooks]") {
+  QueueHarness h;
+  h.emit(event(WebhookType::ChannelOccupied, "a"));
+  h.steady.advance(20);
+  h.emit(client_event("private-a", "client-x"));
+  CHECK(h.queue->take_ready().empty());  // the window is still open
+  CHECK(h.queue->next_due() == 1'000'000 + 50);
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  const auto& r = ready[0];
+  CHECK(names_in(r.body) == std::vector<std::string>{"channel_occupied:a", "client_event:private-a"});
+  auto root = strict_parse(r.body);
+  CHECK(number_of(root.get(), "time_ms") == 1700000000000.0);
+  CHECK(header(r, "Content-Type") == "application/json");
+  CHECK(header(r, "X-Pusher-Key") == kRefKey);
+  CHECK(header(r, "X-Pusher-Signature") == signature::hmac_sha256_hex(kRefSecret, r.body));
+  h.queue->finish(r.id, 200, "");
+  auto s = h.queue->stats();
+  CHECK(s.queued == 2);
+  CHECK(s.sent == 2);
+  CHECK(s.pending == 0);
+  CHECK(h.queue->next_due() == INT64_MAX);
+}
+
+TEST_CASE("a full batch leaves at once, max_batch_events per POST", "[webhooks]") {
+  WebhookSettings s;
+  s.max_batch_events = 3;
+  QueueHarness h({endpoint()}, s);
+  for (int i = 0; i < 5; ++i) h.emit(client_event("private-a", "client-" + std::to_string(i)));
+  auto first = h.queue->take_ready();  // no waiting for the window
+  REQUIRE(first.size() == 1);
+  CHECK(names_in(first[0].body).size() == 3);
+  h.queue->finish(first[0].id, 204, "");
+  auto second = h.take_when_due();
+  REQUIRE(second.size() == 1);
+  auto root = strict_parse(second[0].body);
+  std::vector<std::string> events;
+  const cJSON* e;
+  cJSON_ArrayForEach(e, member(root.get(), "events")) events.push_back(string_of(e, "event"));
+  CHECK(events == std::vector<std::string>{"client-3", "client-4"});
+}
+
+TEST_CASE("one POST at a time per receiver: later events wait and keep their order", "[webhooks]") {
+  QueueHarness h;
+  h.emit(event(WebhookType::ChannelOccupied, "a"));
+  auto first = h.take_when_due();
+  REQUIRE(first.size() == 1);
+  h.emit(event(WebhookType::ChannelOccupied, "b"));
+  h.steady.advance(1000);
+  CHECK(h.queue->take_ready().empty());
+  CHECK(h.queue->next_due() == INT64_MAX);  // nothing until the POST in flight ends
+  h.queue->finish(first[0].id, 200, "");
+  auto second = h.take_when_due();
+  REQUIRE(second.size() == 1);
+  CHECK(names_in(second[0].body) == std::vector<std::string>{"channel_occupied:b"});
+}
+
+TEST_CASE("channel_vacated waits 3 s, and re-occupying within them sends neither event", "[webhooks]") {
+  QueueHarness h;
+  h.emit(event(WebhookType::ChannelOccupied, "a"));
+  h.queue->finish(h.take_when_due().at(0).id, 200, "");
+
+  SECTION("a reload: vacated then occupied within 3 s") {
+    h.emit(event(WebhookType::ChannelVacated, "a"));
+    h.steady.advance(2999);
+    CHECK(h.queue->take_ready().empty());
+    h.emit(event(WebhookType::ChannelOccupied, "a"));
+    h.steady.advance(10000);
+    CHECK(h.queue->take_ready().empty());
+    CHECK(h.queue->next_due() == INT64_MAX);
+    CHECK(h.queue->stats().queued == 1);
+  }
+  SECTION("left for good: vacated after 3 s, and a later occupied is sent") {
+    int64_t left = h.steady.now_ms;
+    h.emit(event(WebhookType::ChannelVacated, "a"));
+    CHECK(h.queue->next_due() == left + 3000);
+    auto ready = h.take_when_due();  // 3 s: into the outbox, then the batch window
+    CHECK(ready.empty());
+    ready = h.take_when_due();
+    REQUIRE(ready.size() == 1);
+    CHECK(h.steady.now_ms == left + 3050);
+    CHECK(names_in(ready[0].body) == std::vector<std::string>{"channel_vacated:a"});
+    h.queue->finish(ready[0].id, 200, "");
+    h.emit(event(WebhookType::ChannelOccupied, "a"));
+    ready = h.take_when_due();
+    REQUIRE(ready.size() == 1);
+    CHECK(names_in(ready[0].body) == std::vector<std::string>{"channel_occupied:a"});
+  }
+}
+
+TEST_CASE("member_removed waits 3 s and is cancelled by the same user rejoining only", "[webhooks]") {
+  QueueHarness h;
+  h.emit(event(WebhookType::MemberRemoved, "presence-r", "u1"));
+  h.emit(event(WebhookType::MemberRemoved, "presence-r", "u2"));
+  h.steady.advance(1000);
+  h.emit(event(WebhookType::MemberAdded, "presence-r", "u1"));    // u1 reloaded
+  h.emit(event(WebhookType::MemberAdded, "presence-other", "u2"));  // another channel: no cancel
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  CHECK(names_in(ready[0].body) == std::vector<std::string>{"member_added:presence-other:u2"});
+  h.queue->finish(ready[0].id, 200, "");
+  h.take_when_due();  // u2's departure is due
+  ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  CHECK(names_in(ready[0].body) == std::vector<std::string>{"member_removed:presence-r:u2"});
+}
+
+TEST_CASE("back-off doubles from the base up to the cap", "[webhooks]") {
+  WebhookSettings s;  // defaults: 1 s doubling, 60 s at most
+  std::vector<int64_t> waits;
+  for (int n = 1; n <= 9; ++n) waits.push_back(retry_delay_ms(s, n));
+  CHECK(waits == std::vector<int64_t>{1000, 2000, 4000, 8000, 16000, 32000, 60000, 60000, 60000});
+  s.retry_base_ms = 100;
+  s.retry_max_ms = 250;
+  CHECK(retry_delay_ms(s, 1) == 100);
+  CHECK(retry_delay_ms(s, 2) == 200);
+  CHECK(retry_delay_ms(s, 3) == 250);
+  CHECK(retry_delay_ms(s, 1000) == 250);
+}
+
+TEST_CASE("which answers are retried", "[webhooks]") {
+  for (int status : {200, 201, 202, 204, 299}) CHECK(classify_status(status) == DeliveryOutcome::Delivered);
+  for (int status : {0, 429, 500, 502, 503, 504, 599}) CHECK(classify_status(status) == DeliveryOutcome::Failed);
+  for (int status : {100, 301, 302, 400, 401, 403, 404, 408, 413, 499})
+    CHECK(classify_status(status) == DeliveryOutcome::Rejected);
+}
+
+TEST_CASE("a failed POST is repeated with the same body after each back-off", "[webhooks]") {
+  QueueHarness h;
+  h.emit(event(WebhookType::ChannelOccupied, "a"));
+  auto first = h.take_when_due().at(0);
+  int64_t t = h.steady.now_ms;
+  h.queue->finish(first.id, 503, "");
+  CHECK(h.queue->next_due() == t + 1000);
+  h.steady.advance(999);
+  CHECK(h.queue->take_ready().empty());
+  h.steady.advance(1);
+  auto second = h.queue->take_ready().at(0);
+  CHECK(second.body == first.body);  // same time_ms and signature: the receiver can tell
+  CHECK(second.attempt == 2);
+  h.queue->finish(second.id, 0, "connection refused");
+  CHECK(h.queue->next_due() == h.steady.now_ms + 2000);
+  h.steady.advance(2000);
+  auto third = h.queue->take_ready().at(0);
+  h.queue->finish(third.id, 429, "");
+  CHECK(h.queue->next_due() == h.steady.now_ms + 4000);
+  auto fourth = h.take_when_due().at(0);
+  h.queue->finish(fourth.id, 200, "");
+  auto s = h.queue->stats();
+  CHECK(s.sent == 1);
+  CHECK(s.retried == 3);
+  CHECK(s.dropped == 0);
+}
+
+TEST_CASE("a receiver that keeps failing is retried for at least 5 minutes, then dropped", "[webhooks]") {
+  QueueHarness h;
+  h.emit(event(WebhookType::ChannelOccupied, "a"));
+  int64_t emitted = h.steady.now_ms;
+  int attempts = 0;
+  int64_t last_attempt = 0;
+  while (h.queue->stats().dropped == 0) {
+    auto r = h.take_when_due();
+    if (r.empty()) continue;
+    ++attempts;
+    last_attempt = h.steady.now_ms;
+    h.queue->finish(r[0].id, 500, "");
+    REQUIRE(attempts < 100);
+  }
+  CHECK(last_attempt - emitted >= 300000);
+  CHECK(attempts == 11);  // 1+2+4+…+32 s, then every 60 s past the 5 minutes
+  CHECK(h.queue->stats().dropped == 1);
+  CHECK(h.queue->stats().pending == 0);
+  CHECK(h.queue->next_due() == INT64_MAX);
+}
+
+TEST_CASE("a 4xx answer drops the batch at once, and the next batch goes on", "[webhooks]") {
+  QueueHarness h;
+  h.emit(event(WebhookType::ChannelOccupied, "a"));
+  auto r = h.take_when_due().at(0);
+  h.emit(event(WebhookType::ChannelOccupied, "b"));
+  h.queue->finish(r.id, 404, "");
+  auto next = h.take_when_due().at(0);
+  CHECK(names_in(next.body) == std::vector<std::string>{"channel_occupied:b"});
+  CHECK(next.attempt == 1);
+  CHECK(h.queue->stats().dropped == 1);
+  CHECK(h.queue->stats().retried == 0);
+}
+
+TEST_CASE("events that waited past the retry period while the receiver fails are dropped", "[webhooks]") {
+  WebhookSettings s;
+  s.retry_for_ms = 10000;
+  QueueHarness h({endpoint()}, s);
+  h.emit(event(WebhookType::ChannelOccupied, "a"));
+  auto r = h.take_when_due().at(0);
+  h.steady.advance(100);
+  h.emit(event(WebhookType::ChannelOccupied, "b"));  // waits behind the failing batch
+  while (h.queue->stats().dropped == 0) {
+    h.queue->finish(r.id, 500, "");
+    auto next = h.take_when_due();
+    if (!next.empty()) r = next[0];
+  }
+  // a's batch is given up; b waited as long and the receiver still fails: dropped unsent.
+  CHECK(h.queue->take_ready().empty());
+  CHECK(h.queue->stats().dropped == 2);
+  CHECK(h.queue->stats().pending == 0);
+}
+
+TEST_CASE("a full queue drops new events and counts them", "[webhooks]") {
+  WebhookSettings s;
+  s.queue_limit = 5;
+  QueueHarness h({endpoint()}, s);
+  for (int i = 0; i < 8; ++i) h.emit(client_event("private-a", "client-" + std::to_string(i)));
+  auto st = h.queue->stats();
+  CHECK(st.queued == 5);
+  CHECK(st.dropped == 3);
+  CHECK(st.pending == 5);
+  auto r = h.take_when_due().at(0);
+  CHECK(names_in(r.body).size() == 5);  // the first five, in order
+  h.queue->finish(r.id, 200, "");
+  h.emit(client_event("private-a", "client-after"));
+  CHECK(h.queue->stats().queued == 6);
+}
+
+TEST_CASE("cache_miss is sent once per channel per window", "[webhooks]") {
+  QueueHarness h;
+  h.emit(event(WebhookType::CacheMiss, "cache-a"));
+  h.emit(event(WebhookType::CacheMiss, "cache-a"));
+  h.emit(event(WebhookType::CacheMiss, "cache-b"));
+  h.steady.advance(999);
+  h.emit(event(WebhookType::CacheMiss, "cache-a"));
+  CHECK(h.queue->stats().queued == 2);
+  h.steady.advance(1);
+  h.emit(event(WebhookType::CacheMiss, "cache-a"));
+  CHECK(h.queue->stats().queued == 3);
+}
+
+TEST_CASE("each receiver gets the types and channels it asked for, in its own POSTs", "[webhooks]") {
+  QueueHarness h({endpoint(webhook_type_bit(WebhookType::ClientEvent)),
+                  endpoint(kDefaultWebhookTypes, "presence-")});
+  h.emit(event(WebhookType::ChannelOccupied, "presence-a"));
+  h.emit(event(WebhookType::ChannelOccupied, "news"));
+  h.emit(client_event("private-a", "client-x"));
+  h.emit(client_event("presence-a", "client-y"));
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 2);
+  CHECK(names_in(ready[0].body) == std::vector<std::string>{"client_event:private-a", "client_event:presence-a"});
+  CHECK(names_in(ready[1].body) == std::vector<std::string>{"channel_occupied:presence-a", "client_event:presence-a"});
+  CHECK(h.queue->stats().queued == 4);
+}
+
+TEST_CASE("subscription_count only when asked for, and suffix filters", "[webhooks]") {
+  WebhookEndpoint counts = endpoint(webhook_type_bit(WebhookType::SubscriptionCount));
+  counts.channel_suffix = "-live";
+  QueueHarness h({endpoint(), counts});
+  WebhookEvent e = event(WebhookType::SubscriptionCount, "game-live");
+  e.subscription_count = 7;
+  h.emit(e);
+  e.channel = "game-over";
+  h.emit(e);
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  CHECK(ready[0].endpoint == &h.app().webhooks[1]);
+  CHECK(ready[0].body.find("\"subscription_count\":7") != std::string::npos);
+  CHECK(names_in(ready[0].body) == std::vector<std::string>{"subscription_count:game-live"});
+}
+
+TEST_CASE("the sender is woken when work becomes due sooner, not for every event", "[webhooks]") {
+  QueueHarness h;
+  h.emit(event(WebhookType::ChannelOccupied, "a"));
+  CHECK(h.wakeups == 1);
+  h.emit(event(WebhookType::ChannelOccupied, "b"));  // joins the open batch
+  CHECK(h.wakeups == 1);
+  h.queue->next_due();
+  h.emit(event(WebhookType::ChannelVacated, "c"));  // due in 3 s: later than the batch
+  CHECK(h.wakeups == 1);
+  auto r = h.take_when_due().at(0);
+  h.queue->finish(r.id, 200, "");
+  CHECK(h.queue->next_due() > h.steady.now_ms);  // the departure
+  h.emit(event(WebhookType::ChannelOccupied, "d"));  // a new batch, due before the departure
+  CHECK(h.wakeups == 2);
+}
+
+TEST_CASE("shutdown counts what was not delivered", "[webhooks]") {
+  QueueHarness h;
+  h.emit(event(WebhookType::ChannelOccupied, "a"));
+  h.emit(event(WebhookType::ChannelVacated, "b"));
+  CHECK(h.queue->abandon() == 2);
+  CHECK(h.queue->stats().dropped == 2);
+  CHECK(h.queue->next_due() == INT64_MAX);
+}
+
+TEST_CASE("an app without receivers, or another app's receivers, get nothing", "[webhooks]") {
+  std::vector<App> apps{reference_app("1"), reference_app("2")};
+  apps[1].key = "other";
+  apps[1].webhooks = {endpoint()};
+  WebhookQueue q(apps, {}, [] { return int64_t(0); }, [] { return int64_t(0); });
+  q.emit(apps[0], event(WebhookType::ChannelOccupied, "a"));
+  CHECK(q.stats().queued == 0);
+  q.emit(apps[1], event(WebhookType::ChannelOccupied, "a"));
+  CHECK(q.stats().queued == 1);
+}
