@@ -51,7 +51,7 @@ TEST_CASE("a cache channel with nothing cached answers pusher:cache_miss", "[cac
   CHECK(h.join(d, "news") == std::vector<std::string>{ack("news")});
 }
 
-TEST_CASE("client events are not cached; API events reach subscribers and the cache", "[cache]") {
+TEST_CASE("client events are not cached, API events reach subscribers and the cache", "[cache]") {
   EngineHarness h;
   Connection& a = h.connect();
   Connection& b = h.connect();

@@ -144,7 +144,7 @@ TEST_CASE("environment variables set options and flags override them", "[config]
   CHECK(o.config.apps[0].key == "envkey");  // untouched by flags
 }
 
-TEST_CASE("RAPTOR_SUBSCRIPTION_COUNT takes the boolean spellings; the flag turns it on", "[config]") {
+TEST_CASE("RAPTOR_SUBSCRIPTION_COUNT takes the boolean spellings, the flag turns it on", "[config]") {
   for (const char* yes : {"1", "true", "yes", "on"}) CHECK(parse({}, {{"RAPTOR_SUBSCRIPTION_COUNT", yes}}).config.apps[0].subscription_count_events);
   for (const char* no : {"0", "false", "no", "off"}) {
     ParseResult r = parse({}, {{"RAPTOR_SUBSCRIPTION_COUNT", no}});

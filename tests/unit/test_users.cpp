@@ -229,7 +229,7 @@ TEST_CASE("watchlist: statuses at sign-in, then online and offline changes", "[u
   h.engine.on_closed(&ann);
 }
 
-TEST_CASE("watchlist: no event when there is no watchlist; an all-offline list", "[users][watchlist]") {
+TEST_CASE("watchlist: no event when there is no watchlist, and an all-offline list", "[users][watchlist]") {
   EngineHarness h;
   Connection& c = h.connect();
   CHECK(events_of(h.sign_in(c, "solo")) == std::vector<std::string>{"pusher:signin_success"});

@@ -88,7 +88,7 @@ TEST_CASE("a pattern never matches a channel of another type", "[wildcard]") {
   CHECK(matches(index, "private-encrypted-a.comments").empty());
 }
 
-TEST_CASE("adding twice and removing what is absent report it; removal prunes", "[wildcard]") {
+TEST_CASE("adding twice and removing what is absent report it, and removal prunes", "[wildcard]") {
   WildcardIndex index;
   CHECK(index.add("a.*"));
   CHECK_FALSE(index.add("a.*"));
