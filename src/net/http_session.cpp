@@ -110,23 +110,26 @@ int on_http(Worker& worker, lws* wsi, int reason, Session* s, void* in, size_t l
       req.path = static_cast<const char*>(in);
       req.query = query_of(wsi);
       long length = content_length(wsi);
-      if (length > long(http::kMaxBodyBytes)) {
-        // Answered before the body arrives. libwebsockets then discards the body and keeps the
-        // connection, so that the client, still sending, reads the 413 rather than a reset; a
-        // body too large even to discard closes the connection.
-        s->http->too_large = true;
-        s->http->close_after = length > long(kMaxDiscardedBodyBytes);
+      s->http->too_large = length > long(http::kMaxBodyBytes);
+      if (length > long(kMaxDiscardedBodyBytes)) {
+        // Answered before the body arrives, and closed rather than read it all.
+        s->http->close_after = true;
         return answer(worker, wsi, s);
       }
       if (length <= 0) return answer(worker, wsi, s);
-      return 0;  // the body follows in HTTP_BODY
+      // The body follows in HTTP_BODY. One over the limit is read and dropped, and answered 413
+      // once complete: a client still sending would get a reset instead of an early answer, and
+      // libwebsockets 4.1's own discarding of an unread body hangs the worker on keep-alive.
+      return 0;
     }
     case LWS_CALLBACK_HTTP_BODY:
-      if (!s->http || s->http->answered) return 0;  // the rest of an oversized body
-      if (s->http->request.body.size() + len > http::kMaxBodyBytes)
-        s->http->too_large = true;
-      else
+      if (!s->http || s->http->answered) return 0;
+      if (s->http->too_large || s->http->request.body.size() + len > http::kMaxBodyBytes) {
+        s->http->too_large = true;  // dropped: answered 413 when the body is complete
+        s->http->request.body.clear();
+      } else {
         s->http->request.body.append(static_cast<const char*>(in), len);
+      }
       return 0;
     case LWS_CALLBACK_HTTP_BODY_COMPLETION:
       if (!s->http) return -1;

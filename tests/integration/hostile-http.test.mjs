@@ -47,11 +47,15 @@ serverSuite('hostile HTTP clients', {}, (server, { stillServing }) => {
   it('refuses a body over 1 MiB with 413 on a keep-alive connection that goes on serving', async () => {
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
     try {
-      const body = JSON.stringify({ name: 'e', channels: ['a'], data: 'x'.repeat(2 * 1024 * 1024) });
-      assertApiError(await postEvents(server, body, { agent }), 413);
-      const next = await postEvents(server, { name: 'e', channel: 'a', data: '{}' }, { agent });
-      assert.equal(next.status, 200, next.text);
-      assert.ok(next.reusedSocket, 'the refused body was discarded, the connection kept');
+      // Several rounds: libwebsockets' own discarding of a refused body hung the worker at
+      // some round, so the body is read and dropped by Raptor instead.
+      for (let round = 0; round < 8; round++) {
+        const body = JSON.stringify({ name: 'e', channels: ['a'], data: 'x'.repeat(2 * 1024 * 1024) });
+        assertApiError(await postEvents(server, body, { agent }), 413);
+        const next = await postEvents(server, { name: 'e', channel: 'a', data: '{}' }, { agent });
+        assert.equal(next.status, 200, next.text);
+        assert.ok(next.reusedSocket, 'the refused body was read and dropped, the connection kept');
+      }
     } finally {
       agent.destroy();
     }
