@@ -71,6 +71,25 @@ module Raptor
     def filter_client_events(&block)
       @hooks.define(:filter_client_events, block)
     end
+
+    # app.webhook "http://127.0.0.1:3000/pusher/webhooks", events: %i[channel_occupied channel_vacated],
+    #             prefix: "presence-", suffix: nil, headers: { "Authorization" => "Bearer …" }
+    # A receiver of this app's webhooks, checked as --webhook is (docs/webhooks.md).
+    def webhook(url, events: [], prefix: "", suffix: "", headers: {})
+      where = "app #{@settings[:id]}: webhook"
+      Check.string("#{where} URL", url)
+      raise ArgumentError, "#{where}: events must be an Array of Symbols" unless events.is_a?(Array)
+      raise ArgumentError, "#{where}: headers must be a Hash of Strings" unless headers.is_a?(Hash)
+      names = events.map(&:to_s)
+      lines = headers.map { |name, value| "#{name}: #{value}" }
+      [prefix, suffix].each { |p| raise ArgumentError, "#{where}: prefix and suffix must be Strings" unless p.is_a?(String) }
+      if names.any? { |n| n.include?("\n") } || lines.any? { |l| l.include?("\n") }
+        raise ArgumentError, "#{where}: no line breaks in events or headers"
+      end
+      why = Raptor.webhook_error(url, names.join("\n"), prefix, suffix, lines.join("\n"))
+      raise ArgumentError, "#{where} #{url.split('/')[0, 3].join('/')}: #{why}" if why
+      (@settings[:webhooks] ||= []) << { url: url, events: names, prefix: prefix, suffix: suffix, headers: lines }
+    end
   end
 
   class << self

@@ -111,27 +111,40 @@ std::optional<std::string> parse_events(std::string_view list, WebhookEndpoint& 
 }  // namespace
 
 std::optional<std::string> parse_webhook_spec(std::string_view spec, WebhookEndpoint& out) {
-  out = WebhookEndpoint{};
   auto items = split(spec, ';');
-  out.url = std::string(items[0]);
-  if (auto why = parse_url(items[0], out)) return why;
+  WebhookParts parts;
+  parts.url = std::string(items[0]);
   for (size_t i = 1; i < items.size(); ++i) {
     std::string_view item = items[i];
     size_t eq = item.find('=');
     std::string_view key = item.substr(0, eq), value = eq == std::string_view::npos ? "" : item.substr(eq + 1);
-    std::optional<std::string> why;
     if (key == "events")
-      why = parse_events(value, out);
+      for (std::string_view name : split(value, ',')) parts.events.emplace_back(name);
     else if (key == "prefix")
-      out.channel_prefix = std::string(value);
+      parts.prefix = std::string(value);
     else if (key == "suffix")
-      out.channel_suffix = std::string(value);
+      parts.suffix = std::string(value);
     else if (key == "header")
-      why = parse_header(value, out);
+      parts.headers.emplace_back(value);
     else
-      why = "part " + std::to_string(i) + " after the URL is none of events=, prefix=, suffix=, header=";
-    if (why) return why;
+      return "part " + std::to_string(i) + " after the URL is none of events=, prefix=, suffix=, header=";
   }
+  return parse_webhook(parts, out);
+}
+
+std::optional<std::string> parse_webhook(const WebhookParts& parts, WebhookEndpoint& out) {
+  out = WebhookEndpoint{};
+  out.url = parts.url;
+  if (auto why = parse_url(parts.url, out)) return why;
+  if (!parts.events.empty()) {
+    std::string list;
+    for (const auto& name : parts.events) list += (list.empty() ? "" : ",") + name;
+    if (auto why = parse_events(list, out)) return why;
+  }
+  out.channel_prefix = parts.prefix;
+  out.channel_suffix = parts.suffix;
+  for (const auto& header : parts.headers)
+    if (auto why = parse_header(header, out)) return why;
   return std::nullopt;
 }
 

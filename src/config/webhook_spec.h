@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/webhook_endpoint.h"
 
@@ -15,5 +16,15 @@ namespace raptor {
 // Fills `out`; on a bad spec returns why, in words that never repeat header values (they may be
 // credentials).
 std::optional<std::string> parse_webhook_spec(std::string_view spec, WebhookEndpoint& out);
+
+// The same receiver given in parts, as the Ruby config file's `webhook` gives it (so that a header
+// value may hold a ';'). Empty `events` means the default types; headers are "Name: Value".
+struct WebhookParts {
+  std::string url;
+  std::vector<std::string> events;
+  std::string prefix, suffix;
+  std::vector<std::string> headers;
+};
+std::optional<std::string> parse_webhook(const WebhookParts& parts, WebhookEndpoint& out);
 
 }  // namespace raptor

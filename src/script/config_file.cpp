@@ -1,5 +1,7 @@
 #include "script/config_file.h"
 
+#include "config/webhook_spec.h"
+
 #include "script/ruby_json.h"
 #include "script/ruby_policy.h"
 #include "script/vm.h"
@@ -23,7 +25,30 @@ void boolean(const cJSON* obj, const char* key, bool& out) {
   if (const cJSON* v = member(obj, key); cJSON_IsBool(v)) out = cJSON_IsTrue(v);
 }
 
-void apply(const cJSON* s, Config& c) {
+std::vector<std::string> strings(const cJSON* array) {
+  std::vector<std::string> out;
+  for (const cJSON* v = array ? array->child : nullptr; v; v = v->next)
+    if (cJSON_IsString(v)) out.emplace_back(v->valuestring);
+  return out;
+}
+
+// The app's `webhook`s (checked by the DSL already); why one is refused, else nothing.
+std::optional<std::string> webhooks(const cJSON* a, App& app) {
+  for (const cJSON* w = a ? member(a, "webhooks") : nullptr, *it = w ? w->child : nullptr; it; it = it->next) {
+    WebhookParts parts;
+    string(it, "url", parts.url);
+    parts.events = strings(member(it, "events"));
+    string(it, "prefix", parts.prefix);
+    string(it, "suffix", parts.suffix);
+    parts.headers = strings(member(it, "headers"));
+    WebhookEndpoint endpoint;
+    if (auto why = parse_webhook(parts, endpoint)) return "app " + app.id + ": webhook: " + *why;
+    app.webhooks.push_back(std::move(endpoint));
+  }
+  return std::nullopt;
+}
+
+std::optional<std::string> apply(const cJSON* s, Config& c) {
   string(s, "host", c.host);
   number(s, "port", c.port);
   string(s, "tls_cert", c.tls_cert);
@@ -56,8 +81,10 @@ void apply(const cJSON* s, Config& c) {
     number(a, "user_authentication_timeout", app.user_authentication_timeout_s);
     number(a, "cache_ttl", app.cache_ttl_s);
     boolean(a, "subscription_count", app.subscription_count_events);
+    if (auto why = webhooks(a, app)) return why;
     c.apps.push_back(std::move(app));
   }
+  return std::nullopt;
 }
 
 VmLimits limits_of(const Config& c) {
@@ -79,7 +106,10 @@ bool read_config_file(const std::string& path, Config& config, std::string& mess
     message = r.ok ? path + ": " + error : r.error;
     return false;
   }
-  apply(settings.get(), config);
+  if (auto why = apply(settings.get(), config)) {
+    message = path + ": " + *why;
+    return false;
+  }
   config.config_file = path;
 
   RubyPolicy policy(std::move(vm));

@@ -11,8 +11,10 @@
 #include <cstring>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "common/log.h"
+#include "config/webhook_spec.h"
 #include "protocol/signature.h"
 #include "script/ruby_json.h"
 
@@ -159,6 +161,42 @@ mrb_value json_generate(mrb_state* mrb, mrb_value) {
   return result;
 }
 
+std::vector<std::string> lines_of(std::string_view text) {
+  std::vector<std::string> out;
+  for (size_t start = 0; start < text.size();) {
+    size_t end = text.find('\n', start);
+    if (end == std::string_view::npos) end = text.size();
+    out.emplace_back(text.substr(start, end - start));
+    start = end + 1;
+  }
+  return out;
+}
+
+// Raptor.webhook_error(url, events_csv, prefix, suffix, headers) -> nil, or why the receiver is
+// refused (the config DSL raises it at the line of the `webhook`); headers are "Name: Value"
+// lines. The same checks as --webhook (config/webhook_spec.h).
+mrb_value webhook_error(mrb_state* mrb, mrb_value) {
+  mrb_value url, events, prefix, suffix, headers;
+  mrb_get_args(mrb, "SSSSS", &url, &events, &prefix, &suffix, &headers);
+  mrb_value result = mrb_nil_value();
+  mrb_bool failed = false;
+  {
+    WebhookParts parts;
+    parts.url = std::string(view(url));
+    for (std::string& name : lines_of(view(events))) parts.events.push_back(std::move(name));
+    parts.prefix = std::string(view(prefix));
+    parts.suffix = std::string(view(suffix));
+    parts.headers = lines_of(view(headers));
+    WebhookEndpoint endpoint;
+    if (auto why = parse_webhook(parts, endpoint)) {
+      Copy copy{why->data(), why->size()};
+      result = mrb_protect_error(mrb, copy_string, &copy, &failed);
+    }
+  }
+  if (failed) mrb_exc_raise(mrb, result);
+  return result;
+}
+
 }  // namespace
 
 void define_helpers(mrb_state* mrb) {
@@ -171,6 +209,7 @@ void define_helpers(mrb_state* mrb) {
   mrb_define_module_function(mrb, raptor, "now", now, MRB_ARGS_NONE());
   mrb_define_module_function(mrb, raptor, "log", log_line, MRB_ARGS_REQ(1));
   mrb_define_module_function(mrb, raptor, "env", env, MRB_ARGS_ARG(1, 1));
+  mrb_define_module_function(mrb, raptor, "webhook_error", webhook_error, MRB_ARGS_REQ(5));
 
   RClass* json_module = mrb_define_module(mrb, "JSON");
   mrb_define_class_under(mrb, json_module, "ParserError", E_ARGUMENT_ERROR);

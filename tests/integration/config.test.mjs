@@ -5,6 +5,7 @@ import { describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { configFile } from './lib/config-files.mjs';
 import { Raptor, runRaptor } from './lib/raptor.mjs';
+import { WebhookReceiver } from './lib/webhook-receiver.mjs';
 import { RawClient } from './lib/ws-client.mjs';
 
 const example = (name) => fileURLToPath(new URL(`../../examples/${name}`, import.meta.url));
@@ -37,6 +38,12 @@ describe('raptor check', () => {
     ['a variable outside RAPTOR_*', 'x = 1\nenv("HOME")\n', 2, /only RAPTOR_\* variables/],
     ['a file that never finishes', 'listen port: 6001\nloop { }\n', 2, /stopped after its time budget/],
     ['a sandbox escape', 'File.read("/etc/passwd")\n', 1, /uninitialized constant File/],
+    ['a webhook to a host name', 'app "a", key: "k", secret: "s" do |a|\n  a.webhook "http://hooks.example.com/x"\nend\n', 2,
+      /app a: webhook http:\/\/hooks\.example\.com: .*IP address/],
+    ['a webhook with an unknown event', 'app "a", key: "k", secret: "s" do |a|\n  a.webhook "http://127.0.0.1/x", events: %i[channel_opened]\nend\n', 2,
+      /unknown event type 'channel_opened'/],
+    ['a webhook header Raptor sets', 'app "a", key: "k", secret: "s" do |a|\n  a.webhook "http://127.0.0.1/x", headers: { "X-Pusher-Key" => "k" }\nend\n', 2,
+      /X-Pusher-Key is set by Raptor/],
   ];
   for (const [what, ruby, line, message] of broken) {
     it(`exits 2 with file:line: message for ${what}`, async () => {
@@ -85,6 +92,29 @@ app "${FILED.id}", key: "${FILED.key}", secret: env("RAPTOR_FILED_SECRET"), clie
       const { code, stderr } = await run();
       assert.equal(code, 2);
       assert.ok(stderr.startsWith(`${broken}:2: listen: port must be`), stderr);
+    }
+  });
+
+  it('sends the webhooks a file declares, validated by the SDK, with headers holding ";"', async () => {
+    const receiver = new WebhookReceiver(FILED);
+    await receiver.start();
+    const hooked = configFile('webhooks.rb', `app "${FILED.id}", key: "${FILED.key}", secret: env("RAPTOR_FILED_SECRET") do |a|
+  a.webhook "http://127.0.0.1:${receiver.port}/webhooks", events: %i[channel_occupied], headers: { "X-Cookie" => "a=1; b=2" }
+end
+`);
+    const server = new Raptor({ apps: [FILED], configVia: 'defaults', args: ['--config', hooked],
+                                env: { RAPTOR_FILED_SECRET: FILED.secret } });
+    await server.start();
+    try {
+      const client = await RawClient.connect(server, { app: FILED });
+      await client.subscribe('filed-news');
+      await receiver.take({ name: 'channel_occupied', channel: 'filed-news' });
+      assert.ok(receiver.deliveries.every((d) => d.valid), 'every POST passes pusher.webhook().isValid()');
+      assert.equal(receiver.deliveries[0].headers['x-cookie'], 'a=1; b=2');
+    } finally {
+      await server.closeClients();
+      assert.deepEqual(server.problems(await server.stop()), []);
+      await receiver.stop();
     }
   });
 
