@@ -6,18 +6,10 @@
 #include <cstdlib>
 #include <vector>
 
+#include "common/text.h"
+
 namespace raptor {
 namespace {
-
-std::vector<std::string_view> split(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  for (size_t start = 0;;) {
-    size_t end = s.find(sep, start);
-    out.push_back(s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    if (end == std::string_view::npos) return out;
-    start = end + 1;
-  }
-}
 
 bool iequals(std::string_view a, std::string_view b) {
   if (a.size() != b.size()) return false;
@@ -97,7 +89,7 @@ std::optional<std::string> parse_header(std::string_view item, WebhookEndpoint& 
 
 std::optional<std::string> parse_events(std::string_view list, WebhookEndpoint& out) {
   out.types = 0;
-  for (std::string_view name : split(list, ',')) {
+  for (std::string_view name : split_at(list, ',')) {
     auto type = webhook_type_named(name);
     if (!type)
       return "unknown event type '" + std::string(name) +
@@ -111,7 +103,7 @@ std::optional<std::string> parse_events(std::string_view list, WebhookEndpoint& 
 }  // namespace
 
 std::optional<std::string> parse_webhook_spec(std::string_view spec, WebhookEndpoint& out) {
-  auto items = split(spec, ';');
+  auto items = split_at(spec, ';');
   WebhookParts parts;
   parts.url = std::string(items[0]);
   for (size_t i = 1; i < items.size(); ++i) {
@@ -119,7 +111,7 @@ std::optional<std::string> parse_webhook_spec(std::string_view spec, WebhookEndp
     size_t eq = item.find('=');
     std::string_view key = item.substr(0, eq), value = eq == std::string_view::npos ? "" : item.substr(eq + 1);
     if (key == "events")
-      for (std::string_view name : split(value, ',')) parts.events.emplace_back(name);
+      for (std::string_view name : split_at(value, ',')) parts.events.emplace_back(name);
     else if (key == "prefix")
       parts.prefix = std::string(value);
     else if (key == "suffix")

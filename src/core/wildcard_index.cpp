@@ -2,6 +2,7 @@
 
 #include <vector>
 
+#include "common/text.h"
 #include "protocol/channel_name.h"
 
 namespace raptor {

@@ -37,16 +37,6 @@ bool is_valid_channel_name(std::string_view name, bool allow_internal) {
 
 bool is_valid_user_id(std::string_view id) { return all_name_chars(id); }
 
-std::vector<std::string_view> split_at(std::string_view s, char sep) {
-  std::vector<std::string_view> out;
-  for (size_t start = 0;;) {
-    size_t end = s.find(sep, start);
-    out.push_back(s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
-    if (end == std::string_view::npos) return out;
-    start = end + 1;
-  }
-}
-
 bool is_cache_channel(std::string_view name) {
   for (std::string_view prefix : {"cache-", "private-cache-", "presence-cache-", "private-encrypted-cache-"})
     if (starts_with(name, prefix)) return true;

@@ -1,7 +1,6 @@
 // Pusher channel names: the allowed characters, the length limit and the type a prefix gives.
 #pragma once
 #include <string_view>
-#include <vector>
 
 namespace raptor {
 
@@ -24,9 +23,6 @@ bool is_valid_user_id(std::string_view id);
 // Cache channels (cache-, private-cache-, presence-cache-, private-encrypted-cache-) keep their
 // last API event for new subscribers.
 bool is_cache_channel(std::string_view name);
-
-// The parts of `s` between `sep`s ("a..b" has an empty middle part); views into `s`.
-std::vector<std::string_view> split_at(std::string_view s, char sep);
 
 inline bool requires_auth(ChannelType t) {
   return t == ChannelType::Private || t == ChannelType::Encrypted || t == ChannelType::Presence;

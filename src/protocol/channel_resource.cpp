@@ -1,5 +1,6 @@
 #include "protocol/channel_resource.h"
 
+#include "common/text.h"
 #include "protocol/channel_name.h"
 
 namespace raptor {

@@ -1,0 +1,19 @@
+// Small text helpers shared by the parsers.
+#pragma once
+#include <string_view>
+#include <vector>
+
+namespace raptor {
+
+// The parts of `s` between `sep`s ("a..b" has an empty middle part); views into `s`.
+inline std::vector<std::string_view> split_at(std::string_view s, char sep) {
+  std::vector<std::string_view> out;
+  for (size_t start = 0;;) {
+    size_t end = s.find(sep, start);
+    out.push_back(s.substr(start, end == std::string_view::npos ? std::string_view::npos : end - start));
+    if (end == std::string_view::npos) return out;
+    start = end + 1;
+  }
+}
+
+}  // namespace raptor
