@@ -243,7 +243,9 @@ bool Worker::end_of_pass() {
 
 void Worker::flush() {
   flush_put_off_ = false;
-  for (lws* wsi : to_flush_) {
+  // By index: a connection woken meanwhile is appended and written in this same pass.
+  for (size_t i = 0; i < to_flush_.size(); ++i) {
+    lws* wsi = to_flush_[i];
     if (!wsi) continue;
     auto* s = static_cast<Session*>(lws_wsi_user(wsi));
     s->flush_slot = 0;
