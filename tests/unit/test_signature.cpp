@@ -1,6 +1,12 @@
 // protocol/signature: HMAC-SHA256 and MD5 hex, constant-time compare, and auth-string checks.
 #include "protocol/signature.h"
 
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
+
+#include <cstdio>
+#include <string>
+
 #include "support.h"
 
 using namespace raptor;
@@ -32,6 +38,37 @@ TEST_CASE("hmac_sha256_hex matches RFC 4231 and handles NUL bytes", "[signature]
   using namespace std::string_view_literals;
   CHECK(signature::hmac_sha256_hex("k\0ey"sv, "m\0sg"sv) ==
         "d846dc7408aafb0032c18fe477e530dcffc8dd88bd95953f4ea555df894338be");
+}
+
+TEST_CASE("hmac_sha256_hex hashes a key longer than a block first (RFC 4231 case 6)", "[signature]") {
+  CHECK(signature::hmac_sha256_hex(std::string(131, '\xaa'), "Test Using Larger Than Block-Size Key - Hash Key First") ==
+        "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+}
+
+// The keyed states are cached per thread (at most 64 keys, then started over): every key length
+// around the block size, more keys than the cache holds, and keys seen again, against OpenSSL's
+// one-shot HMAC().
+TEST_CASE("hmac_sha256_hex agrees with OpenSSL's HMAC for any key, cached or not", "[signature]") {
+  auto reference = [](const std::string& key, const std::string& message) {
+    unsigned char mac[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    HMAC(EVP_sha256(), key.data(), int(key.size()), reinterpret_cast<const unsigned char*>(message.data()),
+         message.size(), mac, &len);
+    std::string hex;
+    char byte[3];
+    for (unsigned i = 0; i < len; ++i) {
+      snprintf(byte, sizeof byte, "%02x", mac[i]);
+      hex += byte;
+    }
+    return hex;
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (size_t n = 0; n < 150; ++n) {
+      std::string key(n, char('a' + n % 26)), message = "message " + std::to_string(n * 7919);
+      INFO("key length " << n << ", round " << round);
+      CHECK(signature::hmac_sha256_hex(key, message) == reference(key, message));
+    }
+  }
 }
 
 TEST_CASE("md5_hex is lower-case hex over the raw bytes", "[signature]") {
