@@ -17,6 +17,8 @@ TEST_CASE("json::quoted escapes quotes, backslashes and control characters", "[m
   CHECK(json::quoted("a\"b\\c") == "\"a\\\"b\\\\c\"");
   CHECK(json::quoted("\n\r\t\b\f") == "\"\\n\\r\\t\\b\\f\"");
   CHECK(json::quoted(std::string_view("\x01\x1f\0", 3)) == "\"\\u0001\\u001f\\u0000\"");
+  // Runs of plain text between escapes, at either end too.
+  CHECK(json::quoted("\"ab\ncd\\") == "\"\\\"ab\\ncd\\\\\"");
   CHECK(json::quoted("caf\xc3\xa9 /") == "\"caf\xc3\xa9 /\"");  // UTF-8 and '/' pass through
   std::string out = "x";
   json::append_quoted(out, "y");
