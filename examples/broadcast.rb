@@ -12,7 +12,7 @@ app "auction", key: "auction-key", secret: env("RAPTOR_AUCTION_SECRET"), client_
 
     room.subscribe do |subscription|
       info = subscription.user_info
-      moderator.(info) || (info.is_a?(Hash) && info["paddle"]) || deny("a bidder needs a paddle number")
+      moderator.(info) || (info.is_a?(Hash) && info["paddle"].is_a?(Integer)) || deny("a bidder needs a paddle number")
     end
 
     room.client_events do |event|
