@@ -7,7 +7,7 @@ import { execFile } from 'node:child_process';
 import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
-import { inboxOf, pusherClient, subscribed } from './lib/clients.mjs';
+import { inboxOf, presenceMember as member, pusherClient, subscribed } from './lib/clients.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { RawClient } from './lib/ws-client.mjs';
 
@@ -20,19 +20,6 @@ function publishRb(server, args, env = {}) {
     env: { ...process.env, RAPTOR_HOST: server.host, RAPTOR_PORT: String(server.port), RAPTOR_APP_ID: server.app.id,
            RAPTOR_APP_KEY: server.app.key, RAPTOR_APP_SECRET: server.app.secret, ...env },
   });
-}
-
-// A pusher-js member of a presence channel: its channel, the Members it was given, the members
-// it hears join, and its connection's pusher:error frames.
-async function member(server, name, user) {
-  const pusher = await pusherClient(server, { user });
-  const errors = inboxOf((cb) => pusher.connection.bind('error', cb));
-  const channel = pusher.subscribe(name);
-  const joined = inboxOf((cb) => channel.bind('pusher:member_added', cb));
-  const { data: members } = await inboxOf((cb) => channel.bind('pusher:subscription_succeeded', cb)).take(undefined, `${name} joined`);
-  const ids = [];
-  members.each((m) => ids.push(m.id));
-  return { pusher, channel, ids: ids.sort(), joined, errors };
 }
 
 serverSuite('examples', {}, (server, { stillServing }) => {
@@ -75,11 +62,11 @@ serverSuite('examples/gallery.rb', {
     assert.deepEqual(owner.ids, ['o1', 'v1']);
     const second = await member(server, name, { user_id: 'v2', user_info: { name: 'Val' } });
     assert.deepEqual(second.ids, ['v2']);
-    assert.equal((await owner.joined.take(undefined, 'the owner hears v2')).data.id, 'v2');
+    assert.equal((await owner.added.take(undefined, 'the owner hears v2')).data.id, 'v2');
     // "privileged": true signed by the app still counts: the rule passes for non-owners.
     const signed = await member(server, name, { user_id: 'mod', privileged: true });
     assert.deepEqual(signed.ids, ['mod', 'o1', 'v1', 'v2']);
-    assert.deepEqual(visitor.joined.pending(), []);
+    assert.deepEqual(visitor.added.pending(), []);
   });
 
   it('delivers comments published from Ruby to the URL resource, and refuses client events on them', async () => {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { configFile } from './lib/config-files.mjs';
-import { inboxOf, pusherClient, serverSdk, subscribed, withUrlParams } from './lib/clients.mjs';
+import { inboxOf, presenceMember as member, pusherClient, serverSdk, subscribed, withUrlParams } from './lib/clients.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { waitFor } from './lib/wait.mjs';
 
@@ -47,17 +47,6 @@ function refusal(pusher, name) {
   return inboxOf((cb) => channel.bind('pusher:subscription_error', cb)).take(undefined, `${name} refused`);
 }
 
-async function member(server, name, user) {
-  const pusher = await pusherClient(server, { user });
-  const errors = inboxOf((cb) => pusher.connection.bind('error', cb));
-  const channel = pusher.subscribe(name);
-  const joined = inboxOf((cb) => channel.bind('pusher:member_added', cb));
-  const { data: members } = await inboxOf((cb) => channel.bind('pusher:subscription_succeeded', cb)).take(undefined, `${name} joined`);
-  const ids = [];
-  members.each((m) => ids.push(m.id));
-  return { channel, ids: ids.sort(), joined, errors };
-}
-
 serverSuite('channel rules', {
   apps: [PERM], args: ['--config', config], env: { RAPTOR_PERM_SECRET: PERM.secret },
 }, (server, { stillServing }) => {
@@ -91,10 +80,10 @@ serverSuite('channel rules', {
     assert.deepEqual(host.ids, ['guest', 'host']);
     assert.deepEqual(guest.ids, ['guest']);
     await member(server, name, { user_id: 'late', user_info: {} });
-    assert.equal((await host.joined.take(undefined, 'the host hears the late guest')).data.id, 'late');
+    assert.equal((await host.added.take(undefined, 'the host hears the late guest')).data.id, 'late');
     guest.channel.trigger('client-hello', {});
     assert.equal((await guest.errors.take(undefined, 'the guest\'s refused client event')).data.data.code, 4310);
-    assert.deepEqual(guest.joined.pending(), []);
+    assert.deepEqual(guest.added.pending(), []);
   });
 
   it('client_events: the app\'s rule first, then the top-level one; the first answer that is not pass decides', async () => {

@@ -6,7 +6,7 @@
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import { configFile } from './lib/config-files.mjs';
-import { apiGet, echoClient, inboxOf, pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
+import { apiGet, echoClient, inboxOf, presenceMember as join, serverSdk } from './lib/clients.mjs';
 import { signedRequest } from './lib/http-api.mjs';
 import { DEFAULT_APP } from './lib/raptor.mjs';
 import { channelAuth } from './lib/signature.mjs';
@@ -18,19 +18,8 @@ const OWNER = { user_id: 'owner', user_info: { name: 'Olga' }, privileged: true 
 const visitor = (id) => ({ user_id: id, user_info: { name: id } });
 const NOT_PRIVILEGED = 4310;
 
-// A pusher-js member of `name`: its channel, the Members it was given, its member events, and
-// the pusher:error frames of its connection.
-async function join(server, name, user) {
-  const pusher = await pusherClient(server, { user });
-  const errors = inboxOf((cb) => pusher.connection.bind('error', cb));
-  const channel = pusher.subscribe(name);
-  const added = inboxOf((cb) => channel.bind('pusher:member_added', cb));
-  const removed = inboxOf((cb) => channel.bind('pusher:member_removed', cb));
-  const { data: members } = await inboxOf((cb) => channel.bind('pusher:subscription_succeeded', cb)).take(undefined, `${name} joined`);
-  return { pusher, channel, members, added, removed, errors };
-}
-
-const ids = (members) => {
+// The ids pusher-js's Members hold now.
+const currentIds = (members) => {
   const out = [];
   members.each((m) => out.push(m.id));
   return out.sort();
@@ -57,11 +46,11 @@ serverSuite('privileged channels', { args: ['--workers', '2', '--webhook', recei
     assert.deepEqual(ann.members.me, { id: 'ann', info: { name: 'ann' } });
 
     const owner = await join(server, name, OWNER);
-    assert.deepEqual(ids(owner.members), ['ann', 'owner'], 'the privileged member sees everyone');
+    assert.deepEqual(owner.ids, ['ann', 'owner'], 'the privileged member sees everyone');
     assert.equal(owner.members.get('ann').info.name, 'ann');
 
     const bob = await join(server, name, visitor('bob'));
-    assert.deepEqual(ids(bob.members), ['bob'], 'a visitor sees only itself, not the owner');
+    assert.deepEqual(bob.ids, ['bob'], 'a visitor sees only itself, not the owner');
     assert.deepEqual((await owner.added.take(undefined, 'member_added bob')).data, { id: 'bob', info: { name: 'bob' } });
 
     await bob.pusher.disconnect();
@@ -69,7 +58,7 @@ serverSuite('privileged channels', { args: ['--workers', '2', '--webhook', recei
     await settle(server, name, [ann, owner]);
     assert.deepEqual(ann.added.pending(), [], 'no member_added for a visitor');
     assert.deepEqual(ann.removed.pending(), [], 'no member_removed for a visitor');
-    assert.deepEqual(ids(ann.members), ['ann']);
+    assert.deepEqual(currentIds(ann.members), ['ann']);
     assert.deepEqual(owner.added.pending(), [], 'the owner heard of bob once');
   });
 
@@ -115,7 +104,7 @@ serverSuite('privileged channels', { args: ['--workers', '2', '--webhook', recei
     const name = 'presence-privileged-strict';
     await join(server, name, visitor('eve'));
     const pretender = await join(server, name, { user_id: 'pat', privileged: 'yes' });
-    assert.deepEqual(ids(pretender.members), ['pat']);
+    assert.deepEqual(pretender.ids, ['pat']);
     pretender.channel.trigger('client-x', {});
     assert.equal((await pretender.errors.take()).data.data.code, NOT_PRIVILEGED);
   });
@@ -124,8 +113,8 @@ serverSuite('privileged channels', { args: ['--workers', '2', '--webhook', recei
     const name = 'presence-privileged-tabs';
     const plain = await join(server, name, { user_id: 'fay' });
     const elevated = await join(server, name, { user_id: 'fay', privileged: true });
-    assert.deepEqual(ids(plain.members), ['fay']);
-    assert.deepEqual(ids(elevated.members), ['fay']);
+    assert.deepEqual(plain.ids, ['fay']);
+    assert.deepEqual(elevated.ids, ['fay']);
     await join(server, name, visitor('gus'));
     assert.equal((await elevated.added.take(undefined, 'member_added gus at the privileged tab')).data.id, 'gus');
     await settle(server, name, [plain, elevated]);
@@ -222,9 +211,9 @@ serverSuite('privileged channels, privilege from raptor.rb', {
     const name = 'presence-privileged-staffroom';
     await join(server, name, { user_id: 'ivy' });
     const staff = await join(server, name, { user_id: 'sam', user_info: { staff: true } });
-    assert.deepEqual(ids(staff.members), ['ivy', 'sam']);
+    assert.deepEqual(staff.ids, ['ivy', 'sam']);
     const jo = await join(server, name, { user_id: 'jo' });
-    assert.deepEqual(ids(jo.members), ['jo']);
+    assert.deepEqual(jo.ids, ['jo']);
     assert.equal((await staff.added.take(undefined, 'member_added jo')).data.id, 'jo');
     const atJo = inboxOf((cb) => jo.channel.bind('client-hi', cb));
     staff.channel.trigger('client-hi', { from: 'sam' });
@@ -235,7 +224,7 @@ serverSuite('privileged channels, privilege from raptor.rb', {
     const name = 'presence-privileged-demoted';
     await join(server, name, { user_id: 'kim' });
     const demoted = await join(server, name, { user_id: 'lee', privileged: true });
-    assert.deepEqual(ids(demoted.members), ['lee']);
+    assert.deepEqual(demoted.ids, ['lee']);
     demoted.channel.trigger('client-x', {});
     assert.equal((await demoted.errors.take()).data.data.code, NOT_PRIVILEGED);
     await stillServing();
