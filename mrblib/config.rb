@@ -117,7 +117,7 @@ module Raptor
     end
 
     def hooks_for(app_id)
-      HOOKS.select { |name| hook(name, app_id) }
+      HOOKS.select { |name| hook(name, app_id) } + (channel_rules(app_id).empty? ? [] : [:channels])
     end
 
     # Called by the server for each decision: the hook's answer as [kind, detail, detail].

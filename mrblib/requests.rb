@@ -24,17 +24,27 @@ module Raptor
     end
   end
 
-  # authorize { |subscription| … }
+  # authorize { |subscription| … }, and a channel rule's subscribe { … } and roster { … }
   class Subscription
     include Handshake
     # socket_id; channel; channel_data: the Hash the client sent for a presence channel (nil
-    # otherwise); user_id/user_info: from channel_data when it is signed, else nil.
+    # otherwise); user_id/user_info: from channel_data when it is signed, else nil; in a channel
+    # rule, the member the subscription joins as (signed or from authorize).
     attr_reader :socket_id, :channel, :channel_data, :user_id, :user_info
 
     def initialize(fields)
       read(fields, :socket_id, :channel, :signed, :channel_data)
-      @user_id = @signed && @channel_data.is_a?(Hash) ? @channel_data["user_id"]&.to_s : nil
-      @user_info = @signed && @channel_data.is_a?(Hash) ? @channel_data["user_info"] : nil
+      signed_data = @signed && @channel_data.is_a?(Hash) ? @channel_data : {}
+      member = fields.key?("user_id") ? fields : signed_data
+      @user_id = member["user_id"]&.to_s
+      @user_info = member["user_info"]
+      @privileged = fields.key?("privileged") ? fields["privileged"] : signed_data["privileged"] == true
+    end
+
+    # Presence: the member's privilege, from the signed channel_data in authorize; in a channel
+    # rule, as decided so far (signed channel_data, authorize's privileged:, the channel type).
+    def privileged?
+      @privileged
     end
 
     # The client's auth string is a valid signature from the app's auth endpoint.
@@ -59,11 +69,17 @@ module Raptor
   class ClientEvent
     include Handshake
     # socket_id; channel; event ("client-…"); data: the parsed JSON the client sent;
-    # user_id: the sender's presence user id on that channel (nil on private channels).
-    attr_reader :socket_id, :channel, :event, :data, :user_id
+    # user_id: the sender's presence user id on that channel (nil on private channels);
+    # user_info: its presence user_info (in a channel rule's client_events, else nil).
+    attr_reader :socket_id, :channel, :event, :data, :user_id, :user_info
 
     def initialize(fields)
-      read(fields, :socket_id, :channel, :event, :data, :user_id)
+      read(fields, :socket_id, :channel, :event, :data, :user_id, :user_info, :privileged)
+    end
+
+    # The sender is a privileged presence member (in a channel rule's client_events).
+    def privileged?
+      @privileged == true
     end
   end
 end

@@ -4,16 +4,19 @@
 #   drop               — (client events) discard silently
 #   rewrite(data) or a Hash — (client events) send this data instead
 #   allow(user_id:, user_info:) or a Hash — (presence subscriptions) join as this member
+#   allow(privileged: true/false) — (presence subscriptions) the member's privilege
+# Channel rules (mrblib/channels.rb) answer true / allow, false / nil / deny("why") or pass.
 # Anything else is an error: the action is refused and the hook's location logged.
 module Raptor
   class Verdict
-    attr_reader :kind, :reason, :user_id, :user_info, :data
+    attr_reader :kind, :reason, :user_id, :user_info, :privileged, :data
 
-    def initialize(kind, reason: nil, user_id: nil, user_info: nil, data: nil)
+    def initialize(kind, reason: nil, user_id: nil, user_info: nil, privileged: nil, data: nil)
       @kind = kind
       @reason = reason
       @user_id = user_id
       @user_info = user_info
+      @privileged = privileged
       @data = data
     end
 
@@ -21,6 +24,7 @@ module Raptor
       admit: %i[allow deny pass],
       authorize: %i[allow deny pass],
       filter_client_events: %i[allow deny pass drop rewrite],
+      subscribe: %i[allow deny pass], client_events: %i[allow deny pass], roster: %i[allow deny pass],
     }.freeze
 
     # The answer of `hook` as the server reads it: [kind, detail, detail] of Strings or nil.
@@ -42,8 +46,9 @@ module Raptor
         if hook_name == :filter_client_events
           Verdict.new(:rewrite, data: answer)
         elsif hook_name == :authorize
+          privileged = answer.key?(:privileged) ? answer[:privileged] : answer["privileged"]
           Verdict.new(:allow, user_id: answer[:user_id] || answer["user_id"],
-                              user_info: answer[:user_info] || answer["user_info"])
+                              user_info: answer[:user_info] || answer["user_info"], privileged: privileged)
         end
       end
     end
@@ -52,7 +57,7 @@ module Raptor
       words = { allow: "true", deny: "false, nil or deny(\"why\")", pass: "pass", drop: "drop",
                 rewrite: "rewrite(data) or a Hash" }
       list = ALLOWED[hook_name].map { |k| words[k] }
-      list << "allow(user_id:, user_info:) or a Hash" if hook_name == :authorize
+      list << "allow(user_id:, user_info:, privileged:) or a Hash" if hook_name == :authorize
       list.join(", ")
     end
 
@@ -68,7 +73,10 @@ module Raptor
         id = user_id
         id = id.to_s if id.is_a?(Integer)
         raise TypeError, "user_id must be a String or Integer, not #{id.class}" unless id.nil? || id.is_a?(String)
-        ["allow", id, info]
+        unless [nil, true, false].include?(privileged)
+          raise TypeError, "privileged must be true or false, not #{privileged.inspect}"
+        end
+        ["allow", id, info, privileged.nil? ? nil : privileged.to_s]
       when :deny then ["deny", reason.nil? ? nil : reason.to_s]
       when :rewrite then ["rewrite", JSON.generate(data)]
       else [kind.to_s]
@@ -78,8 +86,8 @@ module Raptor
 end
 
 # Verdict helpers for hooks; see the table above.
-def allow(user_id: nil, user_info: nil)
-  Raptor::Verdict.new(:allow, user_id: user_id, user_info: user_info)
+def allow(user_id: nil, user_info: nil, privileged: nil)
+  Raptor::Verdict.new(:allow, user_id: user_id, user_info: user_info, privileged: privileged)
 end
 
 def deny(reason = nil)

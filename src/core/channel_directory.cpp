@@ -50,7 +50,8 @@ void ChannelDirectory::erase_if_unused(Channels& channels, Channels::iterator it
 
 std::optional<ChannelDirectory::Join> ChannelDirectory::join(const App& app, const std::string& channel,
                                                              size_t worker, const std::string& user_id,
-                                                             std::string user_info_json, const Announce& announce) {
+                                                             std::string user_info_json, const Announce& announce,
+                                                             bool sees_roster) {
   std::lock_guard<std::mutex> lock(mutex_);
   Channels& channels = apps_[&app];
   auto it = channels.try_emplace(channel).first;
@@ -65,7 +66,7 @@ std::optional<ChannelDirectory::Join> ChannelDirectory::join(const App& app, con
   j.first = r.roster.add(user_id, std::move(user_info_json));
   if (j.first) ++r.version;
   j.version = r.version;
-  j.roster_json = r.roster.to_json();
+  j.roster_json = r.roster.to_json_for(user_id, sees_roster);
   if (j.first) {
     announce(r.version, r.workers);
     notify(app, WebhookType::MemberAdded, channel, user_id);
@@ -97,14 +98,25 @@ ChannelDirectory::Leave ChannelDirectory::leave(const App& app, const std::strin
   return l;
 }
 
-std::pair<std::string, uint64_t> ChannelDirectory::roster(const App& app, const std::string& channel) const {
+std::pair<std::string, uint64_t> ChannelDirectory::roster(const App& app, const std::string& channel,
+                                                          const std::string& user_id, bool sees_roster) const {
   std::lock_guard<std::mutex> lock(mutex_);
   auto app_it = apps_.find(&app);
   if (app_it != apps_.end()) {
     auto it = app_it->second.find(channel);
-    if (it != app_it->second.end()) return {it->second.roster.to_json(), it->second.version};
+    if (it != app_it->second.end()) return {it->second.roster.to_json_for(user_id, sees_roster), it->second.version};
   }
   return {PresenceRoster().to_json(), 0};
+}
+
+std::optional<std::string> ChannelDirectory::user_info(const App& app, const std::string& channel,
+                                                       const std::string& user_id) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto app_it = apps_.find(&app);
+  if (app_it == apps_.end()) return std::nullopt;
+  auto it = app_it->second.find(channel);
+  if (it == app_it->second.end()) return std::nullopt;
+  return it->second.roster.user_info(user_id);
 }
 
 void ChannelDirectory::count_changed(const App& app, const std::string& channel, int64_t now_ms,

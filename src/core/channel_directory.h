@@ -62,9 +62,10 @@ class ChannelDirectory {
   };
   // Subscribes a connection of `user_id` on `worker` to a presence channel, under the same lock
   // as the roster change so that no concurrent member event misses this worker; nullopt when
-  // the channel already has `app.max_presence_members` other users.
+  // the channel already has `app.max_presence_members` other users. A subscription that does
+  // not see the roster (not privileged) is given its own member alone.
   std::optional<Join> join(const App& app, const std::string& channel, size_t worker, const std::string& user_id,
-                           std::string user_info_json, const Announce& announce);
+                           std::string user_info_json, const Announce& announce, bool sees_roster = true);
   struct Leave {
     bool last = false;  // the user's last connection: announce member_removed
     uint64_t version = 0;
@@ -72,8 +73,11 @@ class ChannelDirectory {
   // Unsubscribes a connection of `user_id` (the worker keeps `local_count` local subscribers).
   Leave leave(const App& app, const std::string& channel, size_t worker, size_t local_count,
               const std::string& user_id, const Announce& announce);
-  // The current roster and its number (for a repeated subscribe).
-  std::pair<std::string, uint64_t> roster(const App& app, const std::string& channel) const;
+  // The current roster as `user_id`'s subscription sees it, and its number (for a repeated subscribe).
+  std::pair<std::string, uint64_t> roster(const App& app, const std::string& channel, const std::string& user_id,
+                                          bool sees_roster) const;
+  // A member's user_info JSON, or nullopt when it is not in the channel.
+  std::optional<std::string> user_info(const App& app, const std::string& channel, const std::string& user_id) const;
 
   static constexpr size_t kCountThrottleAbove = 100;
   static constexpr int64_t kCountThrottleMs = 5000;

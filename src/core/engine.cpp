@@ -102,7 +102,8 @@ Connection* Engine::open_refused(void* handle, const Admission& refusal) {
 
 Connection* Engine::open(const App& app, void* handle, std::unique_ptr<Handshake> handshake) {
   Connection* c = add_connection(app, handle);
-  if (handshake && (policy_->has(app, Policy::Hook::Authorize) || policy_->has(app, Policy::Hook::FilterClientEvents)))
+  if (handshake && (policy_->has(app, Policy::Hook::Authorize) || policy_->has(app, Policy::Hook::FilterClientEvents) ||
+                    policy_->has(app, Policy::Hook::ChannelRules)))
     c->keep_handshake(std::move(handshake));
   send(*c, messages::connection_established(c->socket_id(), limits_.activity_timeout_s));
   return c;
@@ -214,7 +215,7 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     // member events it already contains must not follow it.
     std::string data = "{}";
     if (type == ChannelType::Presence) {
-      auto [roster, version] = hub_.directory().roster(app, name);
+      auto [roster, version] = hub_.directory().roster(app, name, sub->user_id, sub->privileged);
       data = std::move(roster);
       sub->roster_version = version;
     }
@@ -224,6 +225,7 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   }
 
   std::string user_id, user_info = "null";
+  std::optional<bool> signed_privilege;  // channel_data's "privileged", when signed
   PolicyVerdict verdict = authorize_by_policy(c, name, type, m.data);
   if (verdict.kind == PolicyVerdict::Kind::Deny) {
     refuse_subscription(c, spelled, "AuthError", 403, code(ErrorCode::Unauthorized), verdict.reason);
@@ -280,14 +282,22 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
           return;
         }
       }
+      const cJSON* privileged = cJSON_GetObjectItemCaseSensitive(parsed.get(), "privileged");
+      if (cJSON_IsBool(privileged)) signed_privilege = cJSON_IsTrue(privileged);
     }
   }
+  bool privileged = type == ChannelType::Presence && member_privileged(name, verdict.privileged, signed_privilege);
+  if (policy_ && policy_->has(app, Policy::Hook::ChannelRules) &&
+      !subscription_permitted(c, name, spelled, type, m.data, user_id, user_info, privileged))
+    return;
 
   Subscription subscription{user_id, 0, by_address};
+  subscription.privileged = privileged;
   std::optional<ChannelDirectory::Join> join;
   if (type == ChannelType::Presence) {
     join = hub_.directory().join(app, name, worker_, user_id, user_info,
-                                 announcer(app, name, messages::member_added(name, user_id, user_info), &c));
+                                 announcer(app, name, messages::member_added(name, user_id, user_info), &c),
+                                 privileged);
     if (!join) {
       refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::PresenceLimit),
                           "Presence channel is full (" + std::to_string(app.max_presence_members) + " members)");
@@ -407,6 +417,11 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
     send_error(c, code(ErrorCode::ClientEventRefused), "Client event refused: not subscribed to " + name);
     return;
   }
+  if (type == ChannelType::Presence && !sub->privileged) {
+    send_error(c, code(ErrorCode::NotPrivileged),
+               "Client event refused: only privileged members may send client events on " + name);
+    return;
+  }
   if (!c.take_client_event_token(clock_())) {
     send_error(c, code(ErrorCode::RateLimited), "Client event rejected: more than " +
                                                     std::to_string(app.client_events_per_second) + " per second");
@@ -417,6 +432,8 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
     send_error(c, code(ErrorCode::PayloadTooLarge), "Event data is larger than 10240 bytes");
     return;
   }
+  if (policy_ && policy_->has(app, Policy::Hook::ChannelRules) && !client_event_permitted(c, m, name, *sub, data))
+    return;
   std::string rewritten;
   if (!filtered_by_policy(c, m, sub->user_id, data, rewritten)) return;
   broadcast(app, name, messages::channel_event_raw(m.event, name, data, sub->user_id), &c);
@@ -457,8 +474,9 @@ void Engine::deliver_local(const App& app, const std::string& channel, std::stri
   for (Connection* s : ch.subscribers()) {
     if (s == except) continue;
     const Subscription* sub = roster_version || by_address ? s->subscriptions().find(channel) : nullptr;
-    // A member event already contained in the roster this subscriber was given is skipped.
-    if (roster_version && sub->roster_version >= roster_version) continue;
+    // A member event already contained in the roster this subscriber was given is skipped, and
+    // one for a subscriber that does not see the roster (not privileged).
+    if (roster_version && (sub->roster_version >= roster_version || !sub->privileged)) continue;
     send(*s, sub && sub->by_address ? by_address : frame);
   }
 }

@@ -141,6 +141,14 @@ class Engine {
   // told, unless it was dropped silently); `data` may be pointed at `rewritten`.
   bool filtered_by_policy(Connection& c, const messages::ClientMessage& m, const std::string& user_id,
                           std::string_view& data, std::string& rewritten);
+  // The channel rules on a subscription that passed the usual rules (or authorize): false, the
+  // client told, when its subscribe rule refuses; a roster rule sets `privileged`.
+  bool subscription_permitted(Connection& c, const std::string& channel, const std::string& spelled, ChannelType type,
+                              const cJSON* data, const std::string& user_id, const std::string& user_info,
+                              bool& privileged);
+  // The channel rules on a client event: false, the sender told, when its client_events rule refuses.
+  bool client_event_permitted(Connection& c, const messages::ClientMessage& m, const std::string& channel,
+                              const Subscription& sub, std::string_view data);
 
   // --- users (engine_users.cpp) ---
   void signin(Connection& c, const messages::ClientMessage& m);

@@ -18,6 +18,8 @@ std::string refusal(std::string_view what, const PolicyVerdict& v) {
   return std::string(what) + " refused by policy" + (v.reason.empty() ? "" : ": " + v.reason);
 }
 
+int code(ErrorCode c) { return static_cast<int>(c); }
+
 // Whether the subscription carries a valid signature, as the usual rules would check it.
 bool signature_valid(const Connection& c, const std::string& channel, ChannelType type, const cJSON* data) {
   if (!requires_auth(type)) return false;
@@ -61,7 +63,11 @@ PolicyVerdict Engine::authorize_by_policy(Connection& c, const std::string& chan
   if (v.kind != Kind::Allow || type != ChannelType::Presence) return v;
   // A presence member comes from the hook, or else from the signed channel_data (the usual path).
   if (!v.user_id) {
-    if (signed_ok) return {};
+    if (signed_ok) {
+      PolicyVerdict usual;  // the usual rules, with the hook's privilege when it gave one
+      usual.privileged = v.privileged;
+      return usual;
+    }
     return denial("Subscription refused by policy: a presence channel needs a user_id from a signature or the policy");
   }
   const App& app = c.app();
@@ -87,9 +93,48 @@ bool Engine::filtered_by_policy(Connection& c, const messages::ClientMessage& m,
     case Kind::Drop:
       return false;
     case Kind::Deny:
-      send_error(c, static_cast<int>(ErrorCode::ClientEventRefused), refusal("Client event", v));
+      send_error(c, code(ErrorCode::ClientEventRefused), refusal("Client event", v));
       return false;
   }
+  return false;
+}
+
+bool Engine::subscription_permitted(Connection& c, const std::string& channel, const std::string& spelled,
+                                    ChannelType type, const cJSON* data, const std::string& user_id,
+                                    const std::string& user_info, bool& privileged) {
+  std::string_view channel_data;
+  if (type == ChannelType::Presence) channel_data = json::string_member(data, "channel_data").value_or("");
+  PermissionRequest request{Permission::Subscribe, c.app(), c.socket_id(), c.handshake(), channel};
+  request.signed_ok = signature_valid(c, spelled, type, data);  // signed as the client spelled it
+  request.channel_data = channel_data;
+  request.user_id = user_id;
+  if (!user_id.empty()) request.user_info = user_info;
+  request.privileged = privileged;
+  PolicyVerdict v = policy_->permit(request);
+  if (v.kind == Kind::Deny) {
+    refuse_subscription(c, spelled, "AuthError", 403, code(ErrorCode::Unauthorized), refusal("Subscription", v));
+    return false;
+  }
+  if (type != ChannelType::Presence) return true;
+  request.permission = Permission::Roster;
+  v = policy_->permit(request);
+  if (v.kind != Kind::Pass) privileged = v.kind == Kind::Allow;  // a failed rule does not grant it
+  return true;
+}
+
+bool Engine::client_event_permitted(Connection& c, const messages::ClientMessage& m, const std::string& channel,
+                                    const Subscription& sub, std::string_view data) {
+  PermissionRequest request{Permission::ClientEvents, c.app(), c.socket_id(), c.handshake(), channel};
+  std::optional<std::string> user_info;
+  if (!sub.user_id.empty()) user_info = hub_.directory().user_info(c.app(), channel, sub.user_id);
+  request.user_id = sub.user_id;
+  if (user_info) request.user_info = *user_info;
+  request.privileged = sub.privileged;
+  request.event = m.event;
+  request.data = data;
+  PolicyVerdict v = policy_->permit(request);
+  if (v.kind != Kind::Deny) return true;
+  send_error(c, code(ErrorCode::ClientEventRefused), refusal("Client event", v));
   return false;
 }
 

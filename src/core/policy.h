@@ -1,5 +1,5 @@
 // The operator's policy, as core asks it: admit a connection, authorize a subscription, filter
-// a client event. core owns this interface and stays free of any scripting; script/ implements
+// a client event, apply a channel's rules. core owns this interface and stays free of any scripting; script/ implements
 // it with the Ruby hooks of raptor.rb (one instance per worker, called on that worker's thread).
 // Each question is only asked when has() says the app has a hook for it.
 #pragma once
@@ -35,6 +35,7 @@ struct PolicyVerdict {
   std::string reason;
   std::optional<std::string> user_id;    // Allow on a presence channel: the member to join as
   std::optional<std::string> user_info;  // JSON text
+  std::optional<bool> privileged;        // Allow on a presence channel: the member's privilege, when given
   std::string data;                      // Rewrite: JSON text
 };
 
@@ -57,14 +58,36 @@ struct ClientEventRequest {
   std::string_view user_id;  // the sender's presence user id on the channel, else empty
 };
 
+// raptor.rb's channel rules (`channel "pattern" do … end`): per channel or pattern, who may
+// subscribe, who may send client events, who sees a presence channel's roster.
+enum class Permission { Subscribe, ClientEvents, Roster };
+
+struct PermissionRequest {
+  Permission permission;
+  const App& app;
+  const std::string& socket_id;
+  const Handshake* handshake;
+  std::string_view channel;
+  bool signed_ok = false;              // Subscribe, Roster: the subscription carried a valid signature
+  std::string_view channel_data = {};  // Subscribe, Roster: JSON text the client sent for presence
+  std::string_view user_id = {};       // the presence member (the joiner, or the sender), else empty
+  std::string_view user_info = {};     // its JSON text, else empty
+  bool privileged = false;             // the member's privilege so far (core/presence_roster.h)
+  std::string_view event = {};         // ClientEvents: "client-…"
+  std::string_view data = {};          // ClientEvents: JSON text
+};
+
 class Policy {
  public:
-  enum class Hook { Admit, Authorize, FilterClientEvents };
+  enum class Hook { Admit, Authorize, FilterClientEvents, ChannelRules };
   virtual ~Policy() = default;
   virtual bool has(const App& app, Hook hook) const = 0;
   virtual PolicyVerdict admit(const App& app, const Handshake& handshake) = 0;
   virtual PolicyVerdict authorize(const SubscriptionRequest& request) = 0;
   virtual PolicyVerdict filter_client_event(const ClientEventRequest& request) = 0;
+  // The channel rules' answer: Allow, Deny (with a reason) or Pass when no rule for this
+  // permission covers the channel or every one that does passed.
+  virtual PolicyVerdict permit(const PermissionRequest& request) = 0;
 };
 
 }  // namespace raptor

@@ -1,8 +1,16 @@
 #include "core/presence_roster.h"
 
+#include "protocol/channel_name.h"
 #include "protocol/json.h"
 
 namespace raptor {
+
+bool member_privileged(std::string_view channel, std::optional<bool> from_policy,
+                       std::optional<bool> from_channel_data) {
+  if (from_policy) return *from_policy;
+  if (from_channel_data) return *from_channel_data;
+  return !is_privileged_channel(channel);
+}
 
 bool PresenceRoster::add(const std::string& user_id, std::string user_info_json) {
   Member& m = members_[user_id];
@@ -35,6 +43,21 @@ std::string PresenceRoster::to_json() const {
   }
   return "{\"presence\":{\"ids\":[" + ids + "],\"hash\":{" + hash + "},\"count\":" +
          std::to_string(members_.size()) + "}}";
+}
+
+std::string PresenceRoster::to_json_for(const std::string& user_id, bool sees_roster) const {
+  if (sees_roster) return to_json();
+  auto it = members_.find(user_id);
+  if (it == members_.end()) return PresenceRoster().to_json();
+  std::string id;
+  json::append_quoted(id, user_id);
+  return "{\"presence\":{\"ids\":[" + id + "],\"hash\":{" + id + ":" + it->second.info_json + "},\"count\":1}}";
+}
+
+std::optional<std::string> PresenceRoster::user_info(const std::string& user_id) const {
+  auto it = members_.find(user_id);
+  if (it == members_.end()) return std::nullopt;
+  return it->second.info_json;
 }
 
 std::string PresenceRoster::users_json() const {

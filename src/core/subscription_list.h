@@ -14,6 +14,9 @@ struct Subscription {
   std::string user_id;          // presence channels: the member this connection counts for
   uint64_t roster_version = 0;  // presence channels: the roster this connection was given
   bool by_address = false;      // subscribed as /channels/…: its frames name the channel so
+  // Presence channels: sees the roster and member events, may send client events (see
+  // core/presence_roster.h).
+  bool privileged = true;
 };
 
 class SubscriptionList {

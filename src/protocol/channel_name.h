@@ -9,6 +9,9 @@ enum class ChannelType { Public, Private, Encrypted, Presence, ServerToUser };
 constexpr size_t kMaxChannelNameLength = 200;  // the SDKs enforce 200 although the docs say 164
 // Events on `#server-to-user-{id}` go to the connections signed in as {id} (pusher:signin).
 constexpr std::string_view kServerToUserPrefix = "#server-to-user-";
+// Privileged channels are presence channels where only privileged members see the roster and may
+// send client events (docs/channels.md).
+constexpr std::string_view kPrivilegedPrefix = "presence-privileged-";
 
 ChannelType channel_type(std::string_view name);
 
@@ -23,6 +26,10 @@ bool is_valid_user_id(std::string_view id);
 // Cache channels (cache-, private-cache-, presence-cache-, private-encrypted-cache-) keep their
 // last API event for new subscribers.
 bool is_cache_channel(std::string_view name);
+
+inline bool is_privileged_channel(std::string_view name) {
+  return name.substr(0, kPrivilegedPrefix.size()) == kPrivilegedPrefix;
+}
 
 inline bool requires_auth(ChannelType t) {
   return t == ChannelType::Private || t == ChannelType::Encrypted || t == ChannelType::Presence;

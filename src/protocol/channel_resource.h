@@ -11,10 +11,11 @@
 #include <string>
 #include <string_view>
 
+#include "protocol/channel_name.h"
+
 namespace raptor {
 
 constexpr std::string_view kChannelResourceRoot = "/channels/";
-constexpr std::string_view kPrivilegedPrefix = "presence-privileged-";
 
 // The outcome of reading an address: a channel name, or the HTTP status and the rule broken.
 struct ChannelResource {

@@ -32,6 +32,7 @@ enum class ErrorCode : int {
   PayloadTooLarge = 4307,
   InvalidUserData = 4308,  // pusher:signin user_data malformed or over a limit
   SigninConflict = 4309,   // pusher:signin as a second user on one connection
+  NotPrivileged = 4310,    // a client event from a member who is not privileged on the channel
 };
 
 }  // namespace raptor

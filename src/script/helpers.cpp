@@ -15,6 +15,8 @@
 
 #include "common/log.h"
 #include "config/webhook_spec.h"
+#include "core/wildcard_index.h"
+#include "protocol/channel_name.h"
 #include "protocol/signature.h"
 #include "script/ruby_json.h"
 
@@ -197,6 +199,18 @@ mrb_value webhook_error(mrb_state* mrb, mrb_value) {
   return result;
 }
 
+// Raptor.channel_pattern_error(pattern) -> nil, or why it is neither a channel name nor a
+// wildcard pattern (core/wildcard_index.h); the `channel` directive raises it at its line.
+mrb_value channel_pattern_error(mrb_state* mrb, mrb_value) {
+  mrb_value pattern;
+  mrb_get_args(mrb, "S", &pattern);
+  if (is_valid_channel_name(view(pattern)) || is_wildcard_pattern(view(pattern))) return mrb_nil_value();
+  return mrb_str_new_lit(mrb,
+                         "not a channel name nor a wildcard pattern: use up to 200 of A-Z a-z 0-9 _ - = @ , . ; "
+                         "with `*` for one dot-separated segment and `**`, last, for the rest "
+                         "(e.g. \"presence-privileged-gallery.*\")");
+}
+
 }  // namespace
 
 void define_helpers(mrb_state* mrb) {
@@ -210,6 +224,7 @@ void define_helpers(mrb_state* mrb) {
   mrb_define_module_function(mrb, raptor, "log", log_line, MRB_ARGS_REQ(1));
   mrb_define_module_function(mrb, raptor, "env", env, MRB_ARGS_ARG(1, 1));
   mrb_define_module_function(mrb, raptor, "webhook_error", webhook_error, MRB_ARGS_REQ(5));
+  mrb_define_module_function(mrb, raptor, "channel_pattern_error", channel_pattern_error, MRB_ARGS_REQ(1));
 
   RClass* json_module = mrb_define_module(mrb, "JSON");
   mrb_define_class_under(mrb, json_module, "ParserError", E_ARGUMENT_ERROR);

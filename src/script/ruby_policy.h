@@ -1,5 +1,5 @@
 // The Policy (core/policy.h) of a raptor.rb file: its admit, authorize and filter_client_events
-// hooks, run in a Vm of its own. One RubyPolicy per worker, used on that worker's thread.
+// hooks and its channel rules, run in a Vm of its own. One RubyPolicy per worker, used on that worker's thread.
 // A hook that raises, runs out of time or memory, or answers something unexpected refuses the
 // action; the error is logged with the script's file:line.
 #pragma once
@@ -8,6 +8,7 @@
 #include <unordered_map>
 
 #include "core/policy.h"
+#include "core/wildcard_index.h"
 #include "script/vm.h"
 
 namespace raptor::script {
@@ -23,13 +24,25 @@ class RubyPolicy : public Policy {
   PolicyVerdict admit(const App& app, const Handshake& handshake) override;
   PolicyVerdict authorize(const SubscriptionRequest& request) override;
   PolicyVerdict filter_client_event(const ClientEventRequest& request) override;
+  PolicyVerdict permit(const PermissionRequest& request) override;
 
   // The hooks that apply to the app with this id, by name (for `raptor check`).
   std::vector<std::string> hook_names(const std::string& app_id) const;
 
  private:
+  // An app's channel rules as the matcher sees them: which rules (by position in
+  // Raptor.channel_rules) name each pattern or channel, and which permissions each states.
+  struct ChannelRules {
+    WildcardIndex wildcards;
+    std::unordered_map<std::string, std::vector<std::pair<int, unsigned>>> by_pattern;  // (position, bit per Permission)
+  };
+  const ChannelRules& channel_rules(const App& app);
+  // The positions of the rules that match `channel` and state `permission`, in order.
+  std::vector<int> rules_for(const App& app, std::string_view channel, Permission permission);
+
   std::unique_ptr<Vm> vm_;
   mutable std::unordered_map<const App*, unsigned> hooks_;  // bit per Hook, asked once per app
+  std::unordered_map<const App*, ChannelRules> channel_rules_;  // asked once per app
 };
 
 }  // namespace raptor::script

@@ -9,13 +9,15 @@ import { WebhookReceiver } from './lib/webhook-receiver.mjs';
 import { RawClient } from './lib/ws-client.mjs';
 
 const example = (name) => fileURLToPath(new URL(`../../examples/${name}`, import.meta.url));
-const SECRETS = { RAPTOR_TOKEN_SECRET: 't', RAPTOR_CHAT_SECRET: 'c' };
+const SECRETS = { RAPTOR_TOKEN_SECRET: 't', RAPTOR_CHAT_SECRET: 'c', RAPTOR_GALLERY_SECRET: 'g', RAPTOR_AUCTION_SECRET: 'a' };
 
 describe('raptor check', () => {
   for (const [name, summary] of [
     ['raptor.rb', /2 apps: my-app \(no hooks\); dashboard \(hooks: admit\)/],
     ['token_policy.rb', /1 app: chat \(hooks: admit, authorize\)/],
     ['client_event_filter.rb', /1 app: chat \(hooks: filter_client_events\)/],
+    ['gallery.rb', /1 app: gallery \(hooks: channels\)/],
+    ['broadcast.rb', /1 app: auction \(hooks: channels\)/],
   ]) {
     it(`accepts examples/${name}: exit 0 and a summary`, async () => {
       const { code, stdout } = await runRaptor(['check', example(name)], SECRETS);
@@ -44,6 +46,13 @@ describe('raptor check', () => {
       /unknown event type 'channel_opened'/],
     ['a webhook header Raptor sets', 'app "a", key: "k", secret: "s" do |a|\n  a.webhook "http://127.0.0.1/x", headers: { "X-Pusher-Key" => "k" }\nend\n', 2,
       /X-Pusher-Key is set by Raptor/],
+    ['a channel rule on a bad pattern', 'channel "galleries.**.comments" do |c|\n  c.roster { true }\nend\n', 3,
+      /channel "galleries\.\*\*\.comments": not a channel name nor a wildcard pattern/],
+    ['a channel rule that states nothing', 'app "a", key: "k", secret: "s" do |a|\n  a.channel("news.*") { |c| }\nend\n', 2,
+      /channel "news\.\*" \(app a\) states no rule/],
+    ['a channel permission without a block', 'channel "news.*" do |c|\n  c.subscribe\nend\n', 2, /channel "news\.\*" \(all apps\): subscribe needs a block/],
+    ['a channel permission stated twice', 'channel "news.*" do\n  subscribe { true }\n  subscribe { false }\nend\n', 3,
+      /subscribe is already defined/],
   ];
   for (const [what, ruby, line, message] of broken) {
     it(`exits 2 with file:line: message for ${what}`, async () => {

@@ -1,16 +1,19 @@
 // The examples a new user copies: examples/publish.rb (Ruby standard library only, signed as the
 // `pusher` gem signs) must publish to a real subscriber, by channel name or URL resource, and be
-// refused with a wrong secret.
+// refused with a wrong secret; examples/gallery.rb and examples/broadcast.rb (channel rules) must
+// do what their comments say with pusher-js.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
+import { inboxOf, presenceMember as member, pusherClient, subscribed } from './lib/clients.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { RawClient } from './lib/ws-client.mjs';
 
 const run = promisify(execFile);
-const script = fileURLToPath(new URL('../../examples/publish.rb', import.meta.url));
+const example = (name) => fileURLToPath(new URL(`../../examples/${name}`, import.meta.url));
+const script = example('publish.rb');
 
 function publishRb(server, args, env = {}) {
   return run('ruby', [script, ...args], {
@@ -43,6 +46,70 @@ serverSuite('examples', {}, (server, { stillServing }) => {
       assert.match(err.stdout, /^401 \{"error":"Invalid signature/);
       return true;
     });
+    await stillServing();
+  });
+});
+
+const GALLERY = { id: 'gallery', key: 'gallery-key', secret: 'gallery-secret-for-tests' };
+
+serverSuite('examples/gallery.rb', {
+  apps: [GALLERY], args: ['--config', example('gallery.rb')], env: { RAPTOR_GALLERY_SECRET: GALLERY.secret },
+}, (server, { stillServing }) => {
+  it('shows the visitors to the gallery\'s owner only', async () => {
+    const name = 'presence-privileged-gallery.123';
+    const visitor = await member(server, name, { user_id: 'v1', user_info: { name: 'Vic' } });
+    const owner = await member(server, name, { user_id: 'o1', user_info: { name: 'Ola', role: 'owner' } });
+    assert.deepEqual(owner.ids, ['o1', 'v1']);
+    const second = await member(server, name, { user_id: 'v2', user_info: { name: 'Val' } });
+    assert.deepEqual(second.ids, ['v2']);
+    assert.equal((await owner.added.take(undefined, 'the owner hears v2')).data.id, 'v2');
+    // "privileged": true signed by the app still counts: the rule passes for non-owners.
+    const signed = await member(server, name, { user_id: 'mod', privileged: true });
+    assert.deepEqual(signed.ids, ['mod', 'o1', 'v1', 'v2']);
+    assert.deepEqual(visitor.added.pending(), []);
+  });
+
+  it('delivers comments published from Ruby to the URL resource, and refuses client events on them', async () => {
+    const pusher = await pusherClient(server);
+    const errors = inboxOf((cb) => pusher.connection.bind('error', cb));
+    const [comments] = await subscribed(pusher, 'private-galleries.123.comments');
+    const added = inboxOf((cb) => comments.bind('comment-added', cb));
+    const { stdout } = await publishRb(server, ['/channels/private/galleries/123/comments', 'comment-added', '{"text":"Nice shot"}'],
+      { RAPTOR_APP_ID: GALLERY.id, RAPTOR_APP_KEY: GALLERY.key, RAPTOR_APP_SECRET: GALLERY.secret });
+    assert.match(stdout, /^200 \{\}/);
+    assert.deepEqual((await added.take(undefined, 'the published comment')).data, { text: 'Nice shot' });
+    comments.trigger('client-comment', { text: 'sneaky' });
+    const { data: error } = await errors.take(undefined, 'pusher:error');
+    assert.equal(error.data.code, 4306);
+    assert.equal(error.data.message, 'Client event refused by policy: comments are posted through the app');
+    await stillServing();
+  });
+});
+
+const AUCTION = { id: 'auction', key: 'auction-key', secret: 'auction-secret-for-tests' };
+
+serverSuite('examples/broadcast.rb', {
+  apps: [AUCTION], args: ['--config', example('broadcast.rb')], env: { RAPTOR_AUCTION_SECRET: AUCTION.secret },
+}, (server, { stillServing }) => {
+  it('lets moderators publish client events and refuses the bidders\' with 4306', async () => {
+    const name = 'presence-auction.7';
+    const auctioneer = await member(server, name, { user_id: 'm', user_info: { role: 'moderator' } });
+    const bidder = await member(server, name, { user_id: 'b', user_info: { paddle: 12 } });
+    const atBidder = inboxOf((cb) => bidder.channel.bind('client-lot', cb));
+    auctioneer.channel.trigger('client-lot', { lot: 1, price: 100 });
+    assert.deepEqual((await atBidder.take(undefined, 'the moderator\'s client event')).data, { lot: 1, price: 100 });
+    bidder.channel.trigger('client-lot', { lot: 1, price: 1 });
+    const { data: error } = await bidder.errors.take(undefined, 'pusher:error');
+    assert.equal(error.data.code, 4306);
+    assert.equal(error.data.message, `Client event refused by policy: only moderators may publish in ${name}`);
+  });
+
+  it('refuses a member without a paddle number: subscription_error 403', async () => {
+    const pusher = await pusherClient(server, { user: { user_id: 'x', user_info: { name: 'X' } } });
+    const channel = pusher.subscribe('presence-auction.7');
+    const { data } = await inboxOf((cb) => channel.bind('pusher:subscription_error', cb)).take(undefined, 'the refusal');
+    assert.equal(data.status, 403);
+    assert.equal(data.error, 'Subscription refused by policy: a bidder needs a paddle number');
     await stillServing();
   });
 });

@@ -96,6 +96,21 @@ export async function subscribed(pusher, name) {
   return [channel, data];
 }
 
+// A pusher-js member of the presence channel `name`, signed as `user` ({user_id, user_info, …}):
+// its client and channel, the Members it was given and their sorted ids, the member_added and
+// member_removed events it hears, and the pusher:error frames of its connection.
+export async function presenceMember(server, name, user) {
+  const pusher = await pusherClient(server, { user });
+  const errors = inboxOf((cb) => pusher.connection.bind('error', cb));
+  const channel = pusher.subscribe(name);
+  const added = inboxOf((cb) => channel.bind('pusher:member_added', cb));
+  const removed = inboxOf((cb) => channel.bind('pusher:member_removed', cb));
+  const { data: members } = await inboxOf((cb) => channel.bind('pusher:subscription_succeeded', cb)).take(undefined, `${name} joined`);
+  const ids = [];
+  members.each((m) => ids.push(m.id));
+  return { pusher, channel, members, ids: ids.sort(), added, removed, errors };
+}
+
 // A pusher-js client the server refuses: resolves it once pusher-js has given up (state
 // 'disconnected'), with the states it went through.
 export async function refusedPusherClient(server, { app = server.app, ...auth } = {}) {
