@@ -8,6 +8,7 @@
 #include "common/log.h"
 #include "net/listener.h"
 #include "net/server.h"
+#include "protocol/signature.h"
 
 namespace raptor::net {
 namespace {
@@ -168,6 +169,7 @@ bool Worker::listen() {
 }
 
 void Worker::serve(const std::atomic<bool>& stop) {
+  signature::prepare_thread();  // the first signature check on this thread is then as quick as the rest
   Ticker ticker{};
   ticker.worker = this;
   ticker.context = context_;

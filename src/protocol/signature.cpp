@@ -40,10 +40,23 @@ struct Digest {
     EVP_MD_CTX_free(scratch);
     EVP_MD_free(md);
   }
+  std::string hex(std::string_view data) {
+    unsigned char digest[EVP_MAX_MD_SIZE];
+    unsigned int len = 0;
+    EVP_DigestInit_ex2(scratch, md, nullptr);
+    EVP_DigestUpdate(scratch, data.data(), data.size());
+    EVP_DigestFinal_ex(scratch, digest, &len);
+    return to_hex(digest, len);
+  }
 };
 
 Digest& sha256() {
   thread_local Digest d("SHA256");
+  return d;
+}
+
+Digest& md5() {
+  thread_local Digest d("MD5");
   return d;
 }
 
@@ -102,14 +115,13 @@ std::string hmac_sha256_hex(std::string_view key, std::string_view message) {
   return to_hex(mac, len);
 }
 
-std::string md5_hex(std::string_view data) {
-  thread_local Digest md5("MD5");
-  unsigned char digest[EVP_MAX_MD_SIZE];
-  unsigned int len = 0;
-  EVP_DigestInit_ex2(md5.scratch, md5.md, nullptr);
-  EVP_DigestUpdate(md5.scratch, data.data(), data.size());
-  EVP_DigestFinal_ex(md5.scratch, digest, &len);
-  return to_hex(digest, len);
+std::string md5_hex(std::string_view data) { return md5().hex(data); }
+
+std::string sha256_hex(std::string_view data) { return sha256().hex(data); }
+
+void prepare_thread() {
+  md5();
+  keyed_state("");
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

@@ -8,6 +8,11 @@ namespace raptor::signature {
 
 std::string hmac_sha256_hex(std::string_view key, std::string_view message);
 std::string md5_hex(std::string_view data);
+std::string sha256_hex(std::string_view data);
+
+// Looks up this thread's digests now. The first signature computed in a process otherwise pays
+// OpenSSL's one-time set-up (tens of milliseconds under ASan), e.g. inside a script's time budget.
+void prepare_thread();
 
 // Equal length and bytes, in time independent of where they differ.
 bool constant_time_equal(std::string_view a, std::string_view b);

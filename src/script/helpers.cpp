@@ -4,7 +4,6 @@
 #include <mruby/error.h>
 #include <mruby/string.h>
 #include <openssl/evp.h>
-#include <openssl/sha.h>
 
 #include <chrono>
 #include <cstdlib>
@@ -36,8 +35,6 @@ mrb_value ruby_buffer(mrb_state* mrb, size_t capacity, Fill fill) {
   return mrb_str_resize(mrb, s, static_cast<mrb_int>(n));
 }
 
-constexpr char kHex[] = "0123456789abcdef";
-
 // Raptor.hmac_sha256(key, data) -> lower-case hex
 mrb_value hmac_sha256(mrb_state* mrb, mrb_value) {
   mrb_value key, data;
@@ -54,10 +51,11 @@ mrb_value hmac_sha256(mrb_state* mrb, mrb_value) {
 mrb_value sha256(mrb_state* mrb, mrb_value) {
   mrb_value data;
   mrb_get_args(mrb, "S", &data);
-  unsigned char digest[SHA256_DIGEST_LENGTH];
-  SHA256(reinterpret_cast<const unsigned char*>(RSTRING_PTR(data)), size_t(RSTRING_LEN(data)), digest);
-  char hex[2 * SHA256_DIGEST_LENGTH];
-  for (size_t i = 0; i < sizeof digest; ++i) hex[2 * i] = kHex[digest[i] >> 4], hex[2 * i + 1] = kHex[digest[i] & 15];
+  char hex[64];
+  {
+    std::string digest = signature::sha256_hex(view(data));
+    digest.copy(hex, sizeof hex);
+  }
   return mrb_str_new(mrb, hex, sizeof hex);
 }
 
@@ -214,6 +212,7 @@ mrb_value channel_pattern_error(mrb_state* mrb, mrb_value) {
 }  // namespace
 
 void define_helpers(mrb_state* mrb) {
+  signature::prepare_thread();  // OpenSSL's set-up now, not in the first hook's time budget
   RClass* raptor = mrb_define_module(mrb, "Raptor");
   mrb_define_module_function(mrb, raptor, "hmac_sha256", hmac_sha256, MRB_ARGS_REQ(2));
   mrb_define_module_function(mrb, raptor, "sha256", sha256, MRB_ARGS_REQ(1));

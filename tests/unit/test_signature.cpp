@@ -79,6 +79,11 @@ TEST_CASE("md5_hex is lower-case hex over the raw bytes", "[signature]") {
   CHECK(signature::md5_hex(std::string_view("a\0b", 3)) == "70350f6027bce3713f6b76473084309b");
 }
 
+TEST_CASE("sha256_hex is lower-case hex over the raw bytes", "[signature]") {
+  CHECK(signature::sha256_hex("abc") == "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  CHECK(signature::sha256_hex("") == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+}
+
 TEST_CASE("constant_time_equal compares length and every byte", "[signature]") {
   CHECK(signature::constant_time_equal("", ""));
   CHECK(signature::constant_time_equal("abc", "abc"));
