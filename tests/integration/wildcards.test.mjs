@@ -45,10 +45,7 @@ async function refusedWith(pusher, name) {
   return data;
 }
 
-const receiver = await new WebhookReceiver({ id: 'app-id', key: 'app-key', secret: 'app-secret' }).start();
-after(() => receiver.stop());
-
-serverSuite('wildcard subscriptions', { args: ['--workers', '1', '--webhook', receiver.url] }, (server, { stillServing }) => {
+serverSuite('wildcard subscriptions', { args: ['--workers', '1'] }, (server, { stillServing }) => {
   it('pusher-js on galleries.*.comments hears every gallery\'s comments once, and nothing else', async () => {
     const { client: pusher, frames } = await withWildcardFrames(() => pusherClient(server));
     const [comments] = await subscribed(pusher, 'galleries.*.comments');
@@ -214,7 +211,7 @@ serverSuite('wildcard subscriptions', { args: ['--workers', '1', '--webhook', re
     await client.subscribe('a-concrete-channel');
   });
 
-  it('keeps occupancy, counts, webhooks and the channels API about concrete channels', async () => {
+  it('keeps occupancy, counts and the channels API about concrete channels', async () => {
     const fan = await RawClient.connect(server);
     await fan.subscribe('lobby.*');
     await fan.subscribe('/channels/public/lobby/**');
@@ -228,8 +225,6 @@ serverSuite('wildcard subscriptions', { args: ['--workers', '1', '--webhook', re
     const member = await RawClient.connect(server);
     await member.subscribe('lobby.1');
     assert.deepEqual(await apiGet(server, '/channels/lobby.1', { info: 'subscription_count' }), { occupied: true, subscription_count: 1 });
-    await receiver.take({ name: 'channel_occupied', channel: 'lobby.1' });
-    assert.deepEqual(receiver.accepted.filter((e) => e.channel.includes('*')), [], 'no webhook names a pattern');
     assert.deepEqual(Object.keys((await apiGet(server, '/channels')).channels).filter((c) => c.startsWith('lobby')), ['lobby.1']);
   });
 });
@@ -305,5 +300,22 @@ serverSuite('wildcard subscriptions and the authorize hook', { args: ['--config'
     assert.equal(subscriptionError.data.status, 403);
     await client.subscribe('news.uk'); // channels: the hook passes
     await stillServing();
+  });
+});
+
+// A suite of its own: with a webhook receiver configured, raptor starts slower under ASan.
+const receiver = await new WebhookReceiver({ id: 'app-id', key: 'app-key', secret: 'app-secret' }).start();
+after(() => receiver.stop());
+
+serverSuite('wildcard subscriptions and webhooks', { args: ['--webhook', receiver.url] }, (server) => {
+  it('sends no webhook for a pattern: channel_occupied only when a concrete channel gets a subscriber', async () => {
+    const fan = await RawClient.connect(server);
+    await fan.subscribe('lobby.*');
+    await fan.subscribe('/channels/public/lobby/**');
+    const member = await RawClient.connect(server);
+    await member.subscribe('lobby.1');
+    // Webhooks leave in the order things happened: one for the patterns would have come first.
+    await receiver.take({ name: 'channel_occupied', channel: 'lobby.1' });
+    assert.deepEqual(receiver.accepted.filter((e) => e.channel.startsWith('lobby') && e.channel !== 'lobby.1'), [], 'no webhook names a pattern');
   });
 });
