@@ -2,8 +2,9 @@
 // URL address, private patterns signed by the app's auth endpoint, events of every matching
 // channel once per subscription with `channel` the pattern and `concrete_channel` the channel;
 // refusals (invalid patterns, presence/privileged/encrypted, bad signatures, client events on a
-// pattern, the per-connection limit); unsubscribing; subscribers on different workers; and
-// occupancy, webhooks and the channels API, which keep meaning concrete channels.
+// pattern, the per-connection limit); unsubscribing; subscribers on different workers; the
+// raptor.rb authorize hook, which sees the pattern; and occupancy, webhooks and the channels API,
+// which keep meaning concrete channels.
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import Pusher from 'pusher-js';
