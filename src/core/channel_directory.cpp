@@ -165,6 +165,53 @@ uint64_t ChannelDirectory::workers_of(const App& app, const std::string& channel
   return it == app_it->second.end() ? 0 : it->second.workers;
 }
 
+void ChannelDirectory::pattern_subscribed(const App& app, const std::string& pattern, size_t worker) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Patterns& patterns = patterns_[&app];
+  PatternRecord& r = patterns.records[pattern];
+  if (r.subscriptions++ == 0) {
+    patterns.index.add(pattern);
+    pattern_count_.fetch_add(1, std::memory_order_relaxed);
+  }
+  r.workers |= uint64_t(1) << worker;
+}
+
+void ChannelDirectory::pattern_unsubscribed(const App& app, const std::string& pattern, size_t worker,
+                                            size_t local_count) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  auto app_it = patterns_.find(&app);
+  if (app_it == patterns_.end()) return;
+  Patterns& patterns = app_it->second;
+  auto it = patterns.records.find(pattern);
+  if (it == patterns.records.end()) return;
+  PatternRecord& r = it->second;
+  if (local_count == 0) r.workers &= ~(uint64_t(1) << worker);
+  if (--r.subscriptions > 0) return;
+  patterns.index.remove(pattern);
+  patterns.records.erase(it);
+  pattern_count_.fetch_sub(1, std::memory_order_relaxed);
+  if (patterns.records.empty()) patterns_.erase(app_it);
+}
+
+ChannelDirectory::Route ChannelDirectory::route(const App& app, const std::string& channel) const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  Route route;
+  if (auto app_it = apps_.find(&app); app_it != apps_.end()) {
+    auto it = app_it->second.find(channel);
+    if (it != app_it->second.end()) route.workers = it->second.workers;
+  }
+  auto app_it = patterns_.find(&app);
+  if (app_it == patterns_.end()) return route;
+  const Patterns& patterns = app_it->second;
+  std::vector<std::string> matched;
+  patterns.index.match(channel, [&](const std::string& pattern) {
+    matched.push_back(pattern);
+    route.workers |= patterns.records.at(pattern).workers;
+  });
+  if (!matched.empty()) route.patterns = std::make_shared<const std::vector<std::string>>(std::move(matched));
+  return route;
+}
+
 ChannelSnapshot ChannelDirectory::snapshot_of(const std::string& channel, const Record& r) const {
   ChannelSnapshot s;
   s.presence = channel_type(channel) == ChannelType::Presence;

@@ -18,20 +18,30 @@
 // under the lock, so every worker sees them in the order they changed. On a channel with more
 // than kCountThrottleAbove subscriptions a count goes out at most once per kCountThrottleMs,
 // and the newest count left waiting goes out when the period ends (flush_counts).
+//
+// Wildcard subscriptions (docs/channels.md) are kept apart from channels: a pattern is not a
+// channel, so it has no occupancy, counts or webhooks, and the HTTP API never lists one. Per app,
+// an index of the patterns that have subscribers, and the workers holding them, lets route() find
+// in one walk every worker a published event must reach, and the patterns it matches, at a cost
+// that does not grow with unrelated patterns.
 #pragma once
+#include <atomic>
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/app.h"
 #include "core/presence_roster.h"
 #include "core/webhook_sink.h"
+#include "core/wildcard_index.h"
 
 namespace raptor {
 
@@ -92,6 +102,21 @@ class ChannelDirectory {
   // Bit w set when worker w has subscribers of the channel.
   uint64_t workers_of(const App& app, const std::string& channel) const;
 
+  // Worker `worker` added a subscription to the wildcard pattern, or removed one (it keeps
+  // `local_count` local subscribers of the pattern).
+  void pattern_subscribed(const App& app, const std::string& pattern, size_t worker);
+  void pattern_unsubscribed(const App& app, const std::string& pattern, size_t worker, size_t local_count);
+  // Whether any app has a wildcard subscription: without one, a lone worker needs no route.
+  bool has_patterns() const { return pattern_count_.load(std::memory_order_relaxed) != 0; }
+
+  // Where an event published to `channel` goes.
+  struct Route {
+    uint64_t workers = 0;  // bit w: worker w holds subscribers of the channel or of a pattern below
+    // The patterns matching the channel that have subscribers (on some worker); null when none.
+    std::shared_ptr<const std::vector<std::string>> patterns;
+  };
+  Route route(const App& app, const std::string& channel) const;
+
   ChannelSnapshot snapshot(const App& app, const std::string& channel) const;
   std::vector<std::pair<std::string, ChannelSnapshot>> occupied(const App& app, std::string_view prefix) const;
   // The roster's users as a JSON array, or nullopt when the channel is empty.
@@ -114,9 +139,20 @@ class ChannelDirectory {
   // Reports a transition of `channel` (with the lock held).
   void notify(const App& app, WebhookType type, const std::string& channel, const std::string& user_id = {}) const;
 
+  struct PatternRecord {
+    size_t subscriptions = 0;
+    uint64_t workers = 0;
+  };
+  struct Patterns {
+    WildcardIndex index;
+    std::unordered_map<std::string, PatternRecord> records;
+  };
+
   WebhookSink* webhooks_ = nullptr;
   mutable std::mutex mutex_;
   std::map<const App*, Channels> apps_;
+  std::map<const App*, Patterns> patterns_;
+  std::atomic<size_t> pattern_count_{0};  // patterns with subscribers, all apps
   std::set<std::pair<const App*, std::string>> throttled_counts_;  // counts waiting for their period
 };
 

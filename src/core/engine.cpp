@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "protocol/channel_pattern.h"
 #include "protocol/channel_resource.h"
 #include "protocol/errors.h"
 #include "protocol/messages.h"
@@ -170,7 +171,7 @@ void Engine::on_message(Connection& c, std::string_view text) {
 
 std::string Engine::channel_named(std::string_view spelled) {
   if (!starts_with(spelled, kChannelResourceRoot)) return std::string(spelled);
-  ChannelResource address = channel_from_resource(spelled);
+  ChannelResource address = channel_from_resource(spelled, true);
   return address.valid() ? address.name : std::string(spelled);  // invalid: matches no subscription
 }
 
@@ -187,11 +188,11 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     return;
   }
   // `spelled` is the channel as the client wrote it, a name or a URL resource (docs/channels.md);
-  // what it receives is spelled the same way. `name` is the channel.
+  // what it receives is spelled the same way. `name` is the channel, or a wildcard pattern.
   std::string spelled(*channel_name), name = spelled;
   bool by_address = starts_with(spelled, kChannelResourceRoot);
   if (by_address) {
-    ChannelResource address = channel_from_resource(spelled);
+    ChannelResource address = channel_from_resource(spelled, true);
     if (!address.valid()) {
       refuse_subscription(c, spelled, "InvalidChannel", 400, code(ErrorCode::InvalidChannel), address.error);
       return;
@@ -203,7 +204,9 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     subscribe_user_channel(c, name);
     return;
   }
-  if (!is_valid_channel_name(name)) {
+  bool wildcard = names_pattern(name);
+  if (wildcard && !pattern_admissible(c, spelled, name, type, !c.subscribed(name))) return;
+  if (!wildcard && !is_valid_channel_name(name)) {
     refuse_subscription(c, name, "InvalidChannel", 400, code(ErrorCode::InvalidChannel),
                         "Invalid channel name: use up to 200 of A-Z a-z 0-9 _ - = @ , . ;");
     return;
@@ -293,6 +296,10 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
 
   Subscription subscription{user_id, 0, by_address};
   subscription.privileged = privileged;
+  if (wildcard) {
+    subscribe_pattern(c, name, spelled, std::move(subscription));
+    return;
+  }
   std::optional<ChannelDirectory::Join> join;
   if (type == ChannelType::Presence) {
     join = hub_.directory().join(app, name, worker_, user_id, user_info,
@@ -391,6 +398,10 @@ void Engine::unsubscribe(Connection& c, const std::string& name) {
   size_t local = ch.subscription_count();
   bool presence = ch.is_presence();
   if (local == 0) channels.erase(it);
+  if (names_pattern(name)) {
+    hub_.directory().pattern_unsubscribed(app, name, worker_, local);
+    return;
+  }
   if (!presence) {
     hub_.directory().unsubscribed(app, name, worker_, local);
     if (app.counts_subscriptions()) hub_.directory().count_changed(app, name, clock_(), count_announcer());
@@ -405,6 +416,11 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
   std::string name = channel_named(m.channel);
   if (!app.client_events) {
     send_error(c, code(ErrorCode::ClientEventRefused), "Client events are disabled for this app");
+    return;
+  }
+  if (names_pattern(name)) {
+    send_error(c, code(ErrorCode::ClientEventRefused),
+               "Client events cannot be sent to a wildcard pattern: trigger them on a concrete channel");
     return;
   }
   ChannelType type = channel_type(name);
@@ -446,28 +462,37 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
 
 void Engine::broadcast(const App& app, const std::string& channel, std::string text, const Connection* except,
                        std::string_view except_socket_id) {
-  deliver_local(app, channel, text, except, except_socket_id, 0);
-  if (hub_.workers() < 2) return;
-  hub_.forward(worker_, delivery(Delivery::Kind::ChannelEvent, app, channel, std::move(text),
-                                 except ? except->socket_id() : std::string(except_socket_id)));
+  // One look at the directory per event: the workers to reach and the matching patterns.
+  bool alone = hub_.workers() < 2;
+  ChannelDirectory::Route route;
+  if (!alone || hub_.directory().has_patterns()) route = hub_.directory().route(app, channel);
+  deliver_local(app, channel, text, except, except_socket_id, 0, route.patterns.get());
+  if (alone) return;
+  Delivery d = delivery(Delivery::Kind::ChannelEvent, app, channel, std::move(text),
+                        except ? except->socket_id() : std::string(except_socket_id));
+  d.patterns = std::move(route.patterns);
+  hub_.post(route.workers & ~(uint64_t(1) << worker_), d);
 }
 
 void Engine::deliver(const Delivery& d) {
   if (d.kind == Delivery::Kind::ChannelEvent)
-    deliver_local(*d.app, d.target, *d.text, nullptr, d.except_socket_id, d.version);
+    deliver_local(*d.app, d.target, *d.text, nullptr, d.except_socket_id, d.version, d.patterns.get());
   else
     deliver_to_users(d);
 }
 
 void Engine::deliver_local(const App& app, const std::string& channel, std::string_view text,
-                           const Connection* except, std::string_view except_socket_id, uint64_t roster_version) {
+                           const Connection* except, std::string_view except_socket_id, uint64_t roster_version,
+                           const std::vector<std::string>* patterns) {
   Channels& channels = channels_of(app);
   auto it = channels.find(channel);
-  if (it == channels.end()) return;
+  if (it == channels.end() && !patterns) return;
   if (!except && !except_socket_id.empty()) {
     auto s = connections_.find(except_socket_id);
     if (s != connections_.end()) except = s->second.get();
   }
+  if (patterns) deliver_to_patterns(app, channel, text, except, *patterns);
+  if (it == channels.end()) return;
   const Channel& ch = *it->second;
   FramePtr frame = Frame::make(text), by_address;
   if (ch.by_address()) by_address = Frame::make(messages::respell(text, channel, *resource_of_channel(channel)));

@@ -107,6 +107,7 @@ class Engine {
   size_t connection_count() const { return connections_.size(); }
 
  private:
+  // By channel name, and by pattern for wildcard subscriptions (no channel name has a `*`).
   using Channels = std::unordered_map<std::string, std::unique_ptr<Channel>>;
 
   Channels& channels_of(const App& app) { return channels_[&app]; }
@@ -127,8 +128,20 @@ class Engine {
   // channel's last event or cache miss, and the subscription count.
   // Cache replay and subscription count after a subscription to `channel` spelled `spelled`.
   void after_subscribe(Connection& c, const std::string& channel, const std::string& spelled, ChannelType type);
-  // The channel a client names, by name or by URL resource.
+  // The channel (or wildcard pattern) a client names, by name or by URL resource.
   static std::string channel_named(std::string_view spelled);
+
+  // --- wildcard subscriptions (engine_wildcards.cpp) ---
+  // False, after refusing it, when a subscription to `pattern` (spelled `spelled`) may not be
+  // made: an invalid pattern, a type that has none, or the connection's limit reached (checked
+  // when `new_one`, not for a subscription it already holds).
+  bool pattern_admissible(Connection& c, const std::string& spelled, const std::string& pattern, ChannelType type,
+                          bool new_one);
+  // Completes an authorized wildcard subscription.
+  void subscribe_pattern(Connection& c, const std::string& pattern, const std::string& spelled, Subscription s);
+  // Sends an event published to `channel` to this worker's subscribers of `patterns`.
+  void deliver_to_patterns(const App& app, const std::string& channel, std::string_view text,
+                           const Connection* except, const std::vector<std::string>& patterns);
 
   // --- policy hooks (engine_policy.cpp) ---
   // False, with the refusal filled in, when the admit hook refuses the connection.
@@ -171,14 +184,17 @@ class Engine {
   void emit_webhook(const App& app, WebhookEvent e);
   // Handles `d` here and sends it to the other workers that hold its recipients.
   void dispatch(const Delivery& d);
-  // Sends an event to the channel's subscribers here and on the other workers.
+  // Sends an event to the channel's subscribers, and the matching wildcard subscribers, here and
+  // on the other workers.
   void broadcast(const App& app, const std::string& channel, std::string text, const Connection* except,
                  std::string_view except_socket_id = {});
   static Delivery delivery(Delivery::Kind kind, const App& app, std::string target, std::string text,
                            std::string except_socket_id = {}, uint64_t version = 0);
-  // Sends a frame to this worker's subscribers of `channel`; see ChannelDirectory for versions.
+  // Sends a frame to this worker's subscribers of `channel`, and of the wildcard `patterns`
+  // matching it when given; see ChannelDirectory for versions.
   void deliver_local(const App& app, const std::string& channel, std::string_view text,
-                     const Connection* except, std::string_view except_socket_id, uint64_t roster_version);
+                     const Connection* except, std::string_view except_socket_id, uint64_t roster_version,
+                     const std::vector<std::string>* patterns = nullptr);
 
   const std::vector<App>& apps_;
   EngineLimits limits_;

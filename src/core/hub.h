@@ -33,6 +33,9 @@ struct Delivery {
   // Presence member events (see ChannelDirectory) and watchlist changes (see UserDirectory):
   // the change's number, which recipients that already know it skip.
   uint64_t version = 0;
+  // A published event: the wildcard patterns matching the channel that have subscribers, from
+  // ChannelDirectory::route(), shared by every worker's copy; null when none.
+  std::shared_ptr<const std::vector<std::string>> patterns;
 };
 
 // A worker's mailbox. post() is called from any thread; the worker handles what was posted on
@@ -64,7 +67,8 @@ class Hub {
   WebhookSink* webhooks() const { return webhooks_; }
 
   // Sends `d` to every worker but `from` that holds subscribers of its channel (or, for user
-  // kinds, connections signed in as its user).
+  // kinds, connections signed in as its user). Not to wildcard subscribers: a published event
+  // goes where ChannelDirectory::route() says.
   void forward(size_t from, const Delivery& d) const;
   // Sends `d` to the workers whose bit is set in `workers`.
   void post(uint64_t workers, const Delivery& d) const;

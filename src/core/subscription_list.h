@@ -45,6 +45,10 @@ class SubscriptionList {
     return {};
   }
   const std::string& any_channel() const { return items_.back().first; }
+  template <typename Visit>  // Visit(const std::string& channel, const Subscription&)
+  void for_each(Visit visit) const {
+    for (const auto& item : items_) visit(item.first, item.second);
+  }
 
  private:
   std::vector<std::pair<std::string, Subscription>> items_;

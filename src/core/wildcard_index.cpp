@@ -11,18 +11,6 @@ namespace {
 constexpr std::string_view kOne = "*";
 constexpr std::string_view kOneOrMore = "**";
 
-// The type prefix of a name, so that patterns and channels of different types never meet.
-std::string_view type_prefix(std::string_view name) {
-  switch (channel_type(name)) {
-    case ChannelType::Encrypted: return "private-encrypted-";
-    case ChannelType::Private: return "private-";
-    case ChannelType::Presence: return "presence-";
-    case ChannelType::ServerToUser: return kServerToUserPrefix;
-    case ChannelType::Public: return "";
-  }
-  return "";
-}
-
 std::vector<std::string_view> segments(std::string_view rest) { return split_at(rest, '.'); }
 
 }  // namespace
@@ -38,25 +26,6 @@ struct WildcardIndex::Node {
 WildcardIndex::WildcardIndex() = default;
 WildcardIndex::~WildcardIndex() = default;
 
-bool is_wildcard_pattern(std::string_view pattern) {
-  if (pattern.size() > kMaxChannelNameLength) return false;
-  std::string_view prefix = type_prefix(pattern);
-  if (prefix == kServerToUserPrefix) return false;
-  std::vector<std::string_view> segs = segments(pattern.substr(prefix.size()));
-  bool wild = false;
-  for (size_t i = 0; i < segs.size(); ++i) {
-    if (segs[i] == kOne) {
-      wild = true;
-    } else if (segs[i] == kOneOrMore) {
-      if (i + 1 != segs.size()) return false;
-      wild = true;
-    } else if (!is_valid_channel_name(segs[i])) {
-      return false;  // empty, or characters outside the channel-name set
-    }
-  }
-  return wild;
-}
-
 WildcardIndex::Node* WildcardIndex::root(std::string_view prefix, bool create) {
   auto it = roots_.find(std::string(prefix));
   if (it != roots_.end()) return it->second.get();
@@ -65,7 +34,7 @@ WildcardIndex::Node* WildcardIndex::root(std::string_view prefix, bool create) {
 }
 
 bool WildcardIndex::add(std::string_view pattern) {
-  std::string_view prefix = type_prefix(pattern);
+  std::string_view prefix = channel_type_prefix(pattern);
   std::vector<std::string_view> segs = segments(pattern.substr(prefix.size()));
   Node* node = root(prefix, true);
   for (size_t i = 0; i < segs.size(); ++i) {
@@ -86,7 +55,7 @@ bool WildcardIndex::add(std::string_view pattern) {
 }
 
 bool WildcardIndex::remove(std::string_view pattern) {
-  std::string_view prefix = type_prefix(pattern);
+  std::string_view prefix = channel_type_prefix(pattern);
   std::vector<std::string_view> segs = segments(pattern.substr(prefix.size()));
   Node* top = root(prefix, false);
   if (!top) return false;
@@ -131,23 +100,30 @@ bool WildcardIndex::remove(std::string_view pattern) {
   return true;
 }
 
-void WildcardIndex::match(std::string_view channel, const std::function<void(const std::string&)>& found) const {
-  std::string_view prefix = type_prefix(channel);
+void WildcardIndex::match(std::string_view channel, const Found& found) const {
+  std::string_view prefix = channel_type_prefix(channel);
   auto it = roots_.find(std::string(prefix));
   if (it == roots_.end()) return;
-  std::vector<std::string_view> segs = segments(channel.substr(prefix.size()));
-  // Depth-first; a node sits at one depth, so no pattern is reached twice for one channel.
-  std::function<void(const Node&, size_t)> visit = [&](const Node& node, size_t i) {
-    if (i == segs.size()) {
-      if (!node.ends_here.empty()) found(node.ends_here);
-      return;
-    }
-    if (!node.one_or_more.empty()) found(node.one_or_more);
-    auto lit = node.literal.find(std::string(segs[i]));
-    if (lit != node.literal.end()) visit(*lit->second, i + 1);
-    if (node.one) visit(*node.one, i + 1);
-  };
-  visit(*it->second, 0);
+  std::string_view rest = channel.substr(prefix.size());
+  if (rest.empty() || rest.front() == '.' || rest.back() == '.' || rest.find("..") != std::string_view::npos)
+    return;  // an empty segment: no pattern matches
+  walk(*it->second, rest, false, found);
+}
+
+// Depth-first, taking one segment off `rest` per level (no allocation); a node sits at one depth,
+// so no pattern is reached twice for one channel.
+void WildcardIndex::walk(const Node& node, std::string_view rest, bool none_left, const Found& found) {
+  if (none_left) {
+    if (!node.ends_here.empty()) found(node.ends_here);
+    return;
+  }
+  if (!node.one_or_more.empty()) found(node.one_or_more);
+  size_t dot = rest.find('.');
+  bool last = dot == std::string_view::npos;
+  std::string_view after = last ? std::string_view() : rest.substr(dot + 1);
+  auto lit = node.literal.find(std::string(rest.substr(0, dot)));
+  if (lit != node.literal.end()) walk(*lit->second, after, last, found);
+  if (node.one) walk(*node.one, after, last, found);
 }
 
 }  // namespace raptor

@@ -28,6 +28,17 @@ ChannelType channel_type(std::string_view name) {
   return ChannelType::Public;
 }
 
+std::string_view channel_type_prefix(std::string_view name) {
+  switch (channel_type(name)) {
+    case ChannelType::Encrypted: return "private-encrypted-";
+    case ChannelType::Private: return "private-";
+    case ChannelType::Presence: return "presence-";
+    case ChannelType::ServerToUser: return kServerToUserPrefix;
+    case ChannelType::Public: return "";
+  }
+  return "";
+}
+
 bool is_valid_channel_name(std::string_view name, bool allow_internal) {
   if (name.size() > kMaxChannelNameLength) return false;
   if (starts_with(name, kServerToUserPrefix))

@@ -14,6 +14,9 @@ constexpr std::string_view kServerToUserPrefix = "#server-to-user-";
 constexpr std::string_view kPrivilegedPrefix = "presence-privileged-";
 
 ChannelType channel_type(std::string_view name);
+// The prefix that gives `name` its type: "private-encrypted-", "private-", "presence-",
+// "#server-to-user-", or "" for a public channel.
+std::string_view channel_type_prefix(std::string_view name);
 
 // Name of allowed characters (A-Z a-z 0-9 _ - = @ , . ;) and length, or a
 // `#server-to-user-{id}` name when `allow_internal` (the HTTP API may address those).

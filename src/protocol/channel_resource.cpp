@@ -2,6 +2,7 @@
 
 #include "common/text.h"
 #include "protocol/channel_name.h"
+#include "protocol/channel_pattern.h"  // is_wildcard_pattern
 
 namespace raptor {
 namespace {
@@ -33,7 +34,7 @@ ChannelResource refuse(int status, std::string why) { return {"", status, std::m
 
 }  // namespace
 
-ChannelResource channel_from_resource(std::string_view path) {
+ChannelResource channel_from_resource(std::string_view path, bool patterns) {
   if (!starts_with(path, kChannelResourceRoot)) return refuse(404, "Channel addresses begin with /channels/");
   std::vector<std::string_view> parts = split_at(path.substr(kChannelResourceRoot.size()), '/');
   const ResourceType* type = nullptr;
@@ -46,7 +47,7 @@ ChannelResource channel_from_resource(std::string_view path) {
     std::string_view seg = parts[i];
     if (seg.empty()) return refuse(400, "Empty segment " + std::to_string(i) + " in the channel address");
     for (char c : seg)
-      if (!is_segment_char(c))
+      if (!is_segment_char(c) && !(patterns && c == '*'))
         return refuse(400, "Segment '" + std::string(seg) + "' has a character outside A-Z a-z 0-9 _ - = @ , ;");
     if (i > 1) name += '.';
     name += seg;
@@ -64,7 +65,8 @@ ChannelResource channel_from_resource(std::string_view path) {
 
 std::optional<std::string> resource_of_channel(std::string_view name) {
   ChannelType kind = channel_type(name);
-  if (kind == ChannelType::Encrypted || kind == ChannelType::ServerToUser || !is_valid_channel_name(name))
+  if (kind == ChannelType::Encrypted || kind == ChannelType::ServerToUser ||
+      !(is_valid_channel_name(name) || is_wildcard_pattern(name)))
     return std::nullopt;
   for (const auto& t : kTypes) {
     if (!starts_with(name, t.prefix)) continue;

@@ -26,11 +26,14 @@ struct ChannelResource {
 };
 
 // Reads a path that begins with /channels/ (anything after the channel's own segments, such as
-// /members, is the caller's to strip first).
-ChannelResource channel_from_resource(std::string_view path);
+// /members, is the caller's to strip first). With `patterns`, segments may hold `*`, so that the
+// address of a wildcard pattern (/channels/public/galleries/*/comments) reads as the pattern's
+// name, whose pattern rules are the caller's to check (protocol/channel_pattern.h); without, a
+// `*` is refused like any other character a name may not have.
+ChannelResource channel_from_resource(std::string_view path, bool patterns = false);
 
-// The address of a channel name; nullopt for names that have none (encrypted, #server-to-user-,
-// an empty segment as in "a..b", or characters a path cannot carry).
+// The address of a channel name or wildcard pattern; nullopt for names that have none
+// (encrypted, #server-to-user-, an empty segment as in "a..b", or characters a path cannot carry).
 std::optional<std::string> resource_of_channel(std::string_view name);
 
 }  // namespace raptor

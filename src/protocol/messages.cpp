@@ -15,6 +15,19 @@ std::string head(std::string_view event, std::string_view channel) {
   return out;
 }
 
+// `frame` with its channel field (naming `from`) replaced by the JSON members `members`.
+std::string replace_channel_field(std::string_view frame, std::string_view from, const std::string& members) {
+  // Names and events are JSON-quoted, so this unescaped text only occurs as the field itself.
+  std::string needle = "\"channel\":";
+  json::append_quoted(needle, from);
+  size_t at = frame.find(needle);
+  if (at == std::string_view::npos) return std::string(frame);
+  std::string out(frame.substr(0, at));
+  out += members;
+  out += frame.substr(at + needle.size());
+  return out;
+}
+
 }  // namespace
 
 bool parse_client_message(std::string_view text, ClientMessage& out) {
@@ -139,17 +152,20 @@ std::string subscription_count(std::string_view channel, size_t count) {
 }
 
 std::string respell(std::string_view frame, std::string_view from, std::string_view to) {
-  // Names and events are JSON-quoted, so this unescaped text only occurs as the field itself.
   std::string field = "\"channel\":";
-  std::string needle = field;
-  json::append_quoted(needle, from);
-  size_t at = frame.find(needle);
-  if (at == std::string_view::npos) return std::string(frame);
-  std::string out(frame.substr(0, at));
-  out += field;
-  json::append_quoted(out, to);
-  out += frame.substr(at + needle.size());
-  return out;
+  json::append_quoted(field, to);
+  return replace_channel_field(frame, from, field);
+}
+
+std::string for_pattern(std::string_view frame, std::string_view channel, std::string_view pattern,
+                        std::string_view concrete) {
+  std::string fields = "\"channel\":";
+  json::append_quoted(fields, pattern);
+  fields += ',';
+  json::append_quoted(fields, kConcreteChannelField);
+  fields += ':';
+  json::append_quoted(fields, concrete);
+  return replace_channel_field(frame, channel, fields);
 }
 
 }  // namespace raptor::messages

@@ -48,6 +48,13 @@ std::string subscription_count(std::string_view channel, size_t count);
 // `frame` (one of the above) with its channel field `from` spelled `to` instead: the same event
 // for a client that subscribed by another spelling of the channel (a URL resource).
 std::string respell(std::string_view frame, std::string_view from, std::string_view to);
+// The field that names the concrete channel of an event delivered to a wildcard subscription.
+constexpr std::string_view kConcreteChannelField = "concrete_channel";
+// A channel event `frame` on `channel` as a wildcard subscription receives it: its channel field
+// is `pattern` (as subscribed), followed by "concrete_channel": `concrete` (the channel, spelled
+// as the pattern was: by name or by address).
+std::string for_pattern(std::string_view frame, std::string_view channel, std::string_view pattern,
+                        std::string_view concrete);
 // A channel event from the HTTP API: the data string is passed through verbatim.
 std::string channel_event(std::string_view event, std::string_view channel, std::string_view data);
 

@@ -111,3 +111,14 @@ TEST_CASE("random names with an address survive the round trip, and addresses na
     CHECK(is_valid_channel_name(back.name));
   }
 }
+
+TEST_CASE("a wildcard pattern's address reads as the pattern, only where patterns are asked for", "[channel_resource]") {
+  CHECK(channel_from_resource("/channels/public/galleries/*/comments", true).name == "galleries.*.comments");
+  CHECK(channel_from_resource("/channels/private/galleries/**", true).name == "private-galleries.**");
+  // The pattern rules are the caller's: this reads, the engine refuses it with the rule.
+  CHECK(channel_from_resource("/channels/public/a/**/b", true).name == "a.**.b");
+  require_refused("/channels/public/galleries/*", 400, "Segment '*'");  // not a pattern's place
+  CHECK(resource_of_channel("galleries.*.comments") == "/channels/public/galleries/*/comments");
+  CHECK(resource_of_channel("private-galleries.**") == "/channels/private/galleries/**");
+  CHECK_FALSE(resource_of_channel("a.**.b"));  // not a valid pattern
+}

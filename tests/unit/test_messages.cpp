@@ -161,6 +161,16 @@ TEST_CASE("channel_event passes an API data string through verbatim as a JSON st
   CHECK(std::string(q.data->valuestring) == "plain \\ text\n");
 }
 
+TEST_CASE("for_pattern names the pattern as channel and adds concrete_channel, the rest unchanged", "[messages]") {
+  std::string event = messages::channel_event("e", "galleries.5", "{\"n\":1}");
+  CHECK(messages::for_pattern(event, "galleries.5", "galleries.*", "galleries.5") ==
+        "{\"event\":\"e\",\"channel\":\"galleries.*\",\"concrete_channel\":\"galleries.5\",\"data\":\"{\\\"n\\\":1}\"}");
+  std::string client = messages::channel_event_raw("client-x", "private-a.b", "{\"channel\":\"private-a.b\"}");
+  CHECK(messages::for_pattern(client, "private-a.b", "/channels/private/a/*", "/channels/private/a/b") ==
+        "{\"event\":\"client-x\",\"channel\":\"/channels/private/a/*\",\"concrete_channel\":\"/channels/private/a/b\","
+        "\"data\":{\"channel\":\"private-a.b\"}}");
+}
+
 TEST_CASE("parse_client_message accepts objects with a string event", "[messages]") {
   messages::ClientMessage m;
   REQUIRE(messages::parse_client_message(

@@ -1,5 +1,6 @@
-// core/wildcard_index: which patterns are valid, what `*` and `**` match, types kept apart, and the
-// index against a naive matcher over random pattern sets and channels (with adds and removes).
+// core/wildcard_index and protocol/channel_pattern: which patterns are valid and why not, what `*`
+// and `**` match, types kept apart, and the index against a naive matcher over random pattern sets
+// and channels (with adds and removes).
 #include "core/wildcard_index.h"
 
 #include <algorithm>
@@ -33,7 +34,8 @@ std::vector<std::string> split(const std::string& s) {
   return out;
 }
 
-// The rules, written as plainly as possible: same type prefix, then segment by segment.
+// The rules, written as plainly as possible: same type prefix, no empty segment in the channel,
+// then segment by segment.
 bool naive_match(const std::string& pattern, const std::string& channel) {
   auto prefix_of = [](const std::string& n) -> std::string {
     for (const char* p : {"private-encrypted-", "private-", "presence-"})
@@ -43,6 +45,8 @@ bool naive_match(const std::string& pattern, const std::string& channel) {
   std::string pp = prefix_of(pattern), cp = prefix_of(channel);
   if (pp != cp) return false;
   std::vector<std::string> ps = split(pattern.substr(pp.size())), cs = split(channel.substr(cp.size()));
+  for (const auto& seg : cs)
+    if (seg.empty()) return false;
   for (size_t i = 0; i < ps.size(); ++i) {
     if (ps[i] == "**") return cs.size() > i;  // one or more segments left
     if (i >= cs.size()) return false;
@@ -61,6 +65,25 @@ TEST_CASE("valid patterns have a wildcard segment, ** only last, and channel-nam
                           "*a.b", "a.b*", "#server-to-user-*", "a b.*", "***"})
     CHECK_FALSE(is_wildcard_pattern(bad));
   CHECK_FALSE(is_wildcard_pattern(std::string(199, 'a') + ".*"));
+  std::string sixteen = "*", seventeen;
+  for (int i = 1; i < 16; ++i) sixteen += ".*";
+  seventeen = sixteen + ".a";
+  CHECK(is_wildcard_pattern(sixteen));
+  CHECK_FALSE(is_wildcard_pattern(seventeen));
+}
+
+TEST_CASE("an invalid pattern is told the rule it breaks", "[wildcard]") {
+  auto why = [](std::string_view p) { return wildcard_pattern_error(p).value_or("(valid)"); };
+  CHECK_THAT(why("a.**.b"), Catch::Contains("'**' may only be the last segment"));
+  CHECK_THAT(why("***"), Catch::Contains("a wildcard is a whole segment"));
+  CHECK_THAT(why("a*.b"), Catch::Contains("Segment 'a*'"));
+  CHECK_THAT(why("a..*"), Catch::Contains("Empty segment 2"));
+  CHECK_THAT(why("*."), Catch::Contains("Empty segment 2"));
+  CHECK_THAT(why("a b.*"), Catch::Contains("character outside"));
+  CHECK_THAT(why("galleries"), Catch::Contains("needs a '*' or '**' segment"));
+  CHECK_THAT(why("#server-to-user-*"), Catch::Contains("#server-to-user-"));
+  CHECK(why("private-galleries.*.comments") == "(valid)");
+  CHECK(why("presence-*") == "(valid)");  // a valid pattern; the engine refuses its type
 }
 
 TEST_CASE("* matches one segment and ** one or more trailing segments", "[wildcard]") {
@@ -75,6 +98,16 @@ TEST_CASE("* matches one segment and ** one or more trailing segments", "[wildca
   CHECK(matches(index, "news") == std::vector<std::string>{"*"});
   CHECK(matches(index, "news.uk").empty());
   CHECK(index.size() == 3);
+}
+
+TEST_CASE("no pattern matches a channel with an empty segment", "[wildcard]") {
+  WildcardIndex index;
+  REQUIRE(index.add("a.*.b"));
+  REQUIRE(index.add("a.**"));
+  REQUIRE(index.add("*"));
+  CHECK(matches(index, "a..b").empty());
+  CHECK(matches(index, "a.").empty());
+  CHECK(matches(index, "a.x.b") == std::vector<std::string>{"a.**", "a.*.b"});
 }
 
 TEST_CASE("a pattern never matches a channel of another type", "[wildcard]") {
@@ -119,6 +152,8 @@ TEST_CASE("the index agrees with a naive matcher on random patterns and channels
         name += "*";
       else if (pattern && r == 3 && i == n - 1)
         name += "**";
+      else if (!pattern && r == 9 && rng() % 4 == 0)
+        ;  // an empty segment now and then, which no pattern matches
       else
         name += words[rng() % 5];
     }

@@ -7,53 +7,6 @@ using namespace raptor::test;
 
 namespace {
 
-// A mailbox the test empties by hand.
-struct QueuedMailbox : Mailbox {
-  std::vector<Delivery> queue;
-  void post(Delivery d) override { queue.push_back(std::move(d)); }
-};
-
-struct TwoWorkers {
-  FakeClock clock;
-  std::vector<App> apps{reference_app()};
-  Hub hub{2};
-  RecordingTransport transport[2];
-  QueuedMailbox mailbox[2];
-  std::unique_ptr<Engine> engine[2];
-
-  TwoWorkers() {
-    for (size_t w = 0; w < 2; ++w) {
-      hub.attach(w, &mailbox[w]);
-      engine[w] = std::make_unique<Engine>(apps, EngineLimits{}, transport[w], hub, w, [this] { return clock.now_ms; });
-    }
-  }
-  const App& app() { return apps.front(); }
-
-  Connection& connect(size_t w) {
-    Connection* c = engine[w]->open(app(), nullptr);
-    drain(*c);
-    return *c;
-  }
-  // Handles what is waiting in worker w's mailbox.
-  void pump(size_t w) {
-    auto batch = std::move(mailbox[w].queue);
-    mailbox[w].queue.clear();
-    for (const auto& d : batch) engine[w]->deliver(d);
-  }
-  void pump_all() {
-    pump(0);
-    pump(1);
-  }
-  void send(size_t w, Connection& c, const std::string& text) { engine[w]->on_message(c, text); }
-  void sign_in(size_t w, Connection& c, const std::string& user, const std::vector<std::string>& watchlist = {}) {
-    send(w, c, signin_frame(app(), c.socket_id(), user_data(user, watchlist)));
-  }
-  void join(size_t w, Connection& c, const std::string& channel, const std::string& user) {
-    std::string data = channel_data(user);
-    send(w, c, subscribe_frame(channel, channel_auth(app(), c.socket_id(), channel, data), data));
-  }
-};
-
 std::vector<std::string> member_events(Connection& c) {
   std::vector<std::string> out;
   for (const auto& f : drain(c)) {

@@ -5,6 +5,7 @@ import https from 'node:https';
 import Echo from 'laravel-echo';
 import PusherServer from 'pusher';
 import Pusher from 'pusher-js';
+import { channelAuth } from './signature.mjs';
 import { Inbox, withTimeout } from './wait.mjs';
 
 // The SDK needs a master key to authorize private-encrypted- channels; the server never sees it.
@@ -27,15 +28,25 @@ export async function apiGet(server, path, params = {}, app = server.app) {
 
 // pusher-js channelAuthorization.customHandler. `user` ({user_id, user_info}) is the presence
 // identity; `tamper` rewrites the signed answer to simulate a broken auth endpoint.
-function authorizer(sdk, { user, tamper = (a) => a } = {}) {
+function authorizer(sdk, app, { user, tamper = (a) => a } = {}) {
   return ({ socketId, channelName }, callback) => {
     try {
       const presence = channelName.startsWith('presence-');
-      callback(null, tamper(sdk.authorizeChannel(socketId, channelName, presence ? user : undefined)));
+      callback(null, tamper(channelName.includes('*')
+        ? signPattern(app, socketId, channelName, presence ? user : undefined)
+        : sdk.authorizeChannel(socketId, channelName, presence ? user : undefined)));
     } catch (err) {
       callback(err, null);
     }
   };
+}
+
+// The SDKs refuse to sign a wildcard pattern (their channel-name check excludes `*`), so an auth
+// endpoint signs one with HMAC itself, exactly as a channel is signed (docs/channels.md).
+function signPattern(app, socketId, pattern, user) {
+  if (!user) return { auth: channelAuth(app, socketId, pattern) };
+  const channelData = JSON.stringify(user);
+  return { auth: channelAuth(app, socketId, pattern, channelData), channel_data: channelData };
 }
 
 // pusher-js userAuthentication.customHandler: signs `userData` ({id, user_info?, watchlist?})
@@ -56,7 +67,7 @@ function pusherOptions(server, app, { signin, ...auth }) {
   return {
     wsHost: server.host, wsPort: server.port, wssPort: server.port, forceTLS: tls,
     enabledTransports: ['ws'], cluster: 'mt1', disableStats: true, // 'ws' is the transport; forceTLS makes it wss
-    channelAuthorization: { customHandler: authorizer(sdk, auth) },
+    channelAuthorization: { customHandler: authorizer(sdk, app, auth) },
     ...(signin && { userAuthentication: { customHandler: userAuthenticator(sdk, signin) } }),
   };
 }

@@ -1,0 +1,36 @@
+#include "protocol/channel_pattern.h"
+
+#include <vector>
+
+#include "common/text.h"
+#include "protocol/channel_name.h"
+
+namespace raptor {
+
+std::optional<std::string> wildcard_pattern_error(std::string_view pattern) {
+  if (pattern.size() > kMaxChannelNameLength)
+    return "A wildcard pattern may not exceed " + std::to_string(kMaxChannelNameLength) + " characters";
+  std::string_view prefix = channel_type_prefix(pattern);
+  if (prefix == kServerToUserPrefix) return std::string("#server-to-user- channels cannot be subscribed by pattern");
+  std::vector<std::string_view> segs = split_at(pattern.substr(prefix.size()), '.');
+  if (segs.size() > kMaxPatternSegments)
+    return "A wildcard pattern may have at most " + std::to_string(kMaxPatternSegments) + " segments";
+  bool wild = false;
+  for (size_t i = 0; i < segs.size(); ++i) {
+    std::string_view seg = segs[i];
+    if (seg == "*" || seg == "**") {
+      if (seg == "**" && i + 1 != segs.size()) return std::string("'**' may only be the last segment of a pattern");
+      wild = true;
+    } else if (names_pattern(seg)) {
+      return "Segment '" + std::string(seg) + "': a wildcard is a whole segment, '*' (one segment) or '**' (one or more)";
+    } else if (seg.empty()) {
+      return "Empty segment " + std::to_string(i + 1) + " in the pattern";
+    } else if (!is_valid_channel_name(seg)) {
+      return "Segment '" + std::string(seg) + "' has a character outside A-Z a-z 0-9 _ - = @ , ;";
+    }
+  }
+  if (!wild) return std::string("A wildcard pattern needs a '*' or '**' segment");
+  return std::nullopt;
+}
+
+}  // namespace raptor
