@@ -113,8 +113,15 @@ void RedisBus::on_reply(const redisReply& reply) {
     if (reply.element[2]->type == REDIS_REPLY_STRING) on_message(key, text_of(reply.element[2]));
     return;
   }
+  if (key == node_key_) {
+    if (is(kind, "subscribe")) {
+      resubscribed_ = true;
+      connection_changed({});
+    }
+    return;
+  }
   auto it = interests_.find(std::string(key));
-  if (it == interests_.end()) return;  // the node's own channel
+  if (it == interests_.end()) return;
   Interest& interest = it->second;
   if (is(kind, "subscribe")) {
     interest.state = Interest::State::Subscribed;
@@ -159,17 +166,18 @@ void RedisBus::publish(Delivery::Kind kind, const App& app, std::string_view tar
 
 void RedisBus::on_up(RedisConnection& c) {
   if (&c == &subscriber_) {
-    // A new connection knows nothing: the node's channel first (see the header), then every
-    // channel with local recipients.
-    redisAsyncCommand(c.context(), on_subscription_reply, this, "SUBSCRIBE %b", node_key_.data(), node_key_.size());
+    // A new connection knows nothing: every channel with local recipients, then the node's
+    // own channel, whose confirmation comes after theirs (see the header).
     for (auto& [key, interest] : interests_)
       if (interest.wanted) subscribe(key, interest);
+    redisAsyncCommand(c.context(), on_subscription_reply, this, "SUBSCRIBE %b", node_key_.data(), node_key_.size());
   }
   connection_changed({});
 }
 
 void RedisBus::on_down(RedisConnection& c, const std::string& why, bool was_up) {
   if (&c == &subscriber_) {
+    resubscribed_ = false;
     for (auto it = interests_.begin(); it != interests_.end();) {
       it->second.state = Interest::State::None;
       it = it->second.wanted ? std::next(it) : interests_.erase(it);
@@ -188,7 +196,7 @@ void RedisBus::on_down(RedisConnection& c, const std::string& why, bool was_up) 
 }
 
 void RedisBus::connection_changed(const std::string& why) {
-  bool connected = commands_.up() && subscriber_.up();
+  bool connected = commands_.up() && subscriber_.up() && resubscribed_;
   if (connected == connected_) return;
   connected_ = connected;
   const RedisAddress& a = *settings_.redis;

@@ -12,7 +12,8 @@
 // confirmed, and it aborts when a confirmation arrives after the subscription count reached 0.
 // So a channel is never subscribed again while its UNSUBSCRIBE is unconfirmed (the SUBSCRIBE
 // waits for that confirmation), and the node's own channel stays subscribed, keeping the count
-// above 0.
+// above 0. It is subscribed last on a new connection: its confirmation says that every other
+// subscription is in place, and only then does the worker count as connected (in /health).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -69,7 +70,8 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   Engine* engine_ = nullptr;
   std::string node_key_;
   std::unordered_map<std::string, Interest> interests_;  // by Redis channel
-  bool connected_ = false;         // both connections up
+  bool resubscribed_ = false;  // the subscribed connection's subscriptions are all confirmed
+  bool connected_ = false;     // both connections up, subscriptions confirmed
   bool reported_unreachable_ = false;
   int64_t now_ms_ = 0;
   int64_t ping_sent_ms_ = 0;  // 0: no PING waits for its answer

@@ -4,6 +4,8 @@
 // exclusion holds across nodes; a node subscribes in Redis only to channels it has subscribers
 // for; a Redis restart costs the cross-node traffic of the outage and nothing else.
 import assert from 'node:assert/strict';
+import http from 'node:http';
+import PusherServer from 'pusher';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { inboxOf, pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
 import { assertClosedWith } from './lib/refusals.mjs';
@@ -15,6 +17,15 @@ import { waitFor } from './lib/wait.mjs';
 import { RawClient } from './lib/ws-client.mjs';
 
 const RECONNECT_MS = 15000; // reconnect attempts back off to 8 s apart
+
+// The `pusher` SDK on one keep-alive HTTP connection: one publisher, whose events raptor keeps in
+// order (the SDK alone opens a connection per request, each a publisher of its own).
+function publisher(node) {
+  const { app } = node;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  node.track(async () => agent.destroy()); // closed with the test's clients
+  return new PusherServer({ appId: app.id, key: app.key, secret: app.secret, host: node.host, port: String(node.port), agent });
+}
 
 async function health(node) {
   return (await request(node, { path: '/health' })).json;
@@ -78,7 +89,7 @@ describe('cluster: three nodes through one Redis', () => {
 
   it('delivers events published on one node to subscribers on every node, once each, in order', async () => {
     const subs = await subscribersOn(nodes, 'orders');
-    const sdk = serverSdk(nodes[0]);
+    const sdk = publisher(nodes[0]);
     for (let i = 0; i < 20; i++) await sdk.trigger('orders', 'e', { i });
     await sdk.triggerBatch(Array.from({ length: 5 }, (_, k) => ({ channel: 'orders', name: 'e', data: { i: 20 + k } })));
     for (const { inbox } of subs) {
@@ -90,7 +101,7 @@ describe('cluster: three nodes through one Redis', () => {
   it('keeps each publisher\'s order when several nodes publish to one channel at once', async () => {
     const subs = await subscribersOn(nodes, 'busy');
     await Promise.all(nodes.map(async (node, n) => {
-      const sdk = serverSdk(node);
+      const sdk = publisher(node);
       for (let i = 0; i < 15; i++) await sdk.trigger('busy', 'e', { n, i });
     }));
     for (const { inbox } of subs) {
@@ -107,7 +118,7 @@ describe('cluster: three nodes through one Redis', () => {
   it('leaves out the connection named by socket_id, on whichever node it is', async () => {
     const subs = await subscribersOn(nodes, 'except');
     const excluded = subs[1].pusher.connection.socket_id;
-    const sdk = serverSdk(nodes[0]);
+    const sdk = publisher(nodes[0]);
     await sdk.trigger('except', 'e', { n: 1 }, { socket_id: excluded });
     await sdk.trigger('except', 'e', { n: 2 });
     for (const [k, { inbox }] of subs.entries()) {
@@ -172,6 +183,37 @@ describe('cluster: three nodes through one Redis', () => {
     for (const { inbox } of subs) assert.equal((await inbox.take()).data.n, 'after', 'subscriptions were made again');
     await fenceThenNothingElse(nodes[1], 'restart', subs.map((s) => s.inbox));
     for (const n of nodes) assert.match(n.stderr, /lost Redis at 127\.0\.0\.1:\d+ .*retrying/);
+  });
+
+  it('keeps each subscriber\'s events in order and without duplicates while Redis restarts under traffic', async () => {
+    const subs = await subscribersOn(nodes, 'traffic');
+    const sdk = publisher(nodes[0]);
+    let stop = false;
+    let sent = 0;
+    const publishing = (async () => {
+      while (!stop) await sdk.trigger('traffic', 'e', { i: sent++ }).catch(() => {});
+    })();
+    await waitFor(() => sent > 20, 'traffic before the restart');
+    await redis.kill();
+    await Promise.all(nodes.map((n) => clusterState(n, 'down')));
+    await redis.start(redis.port);
+    await Promise.all(nodes.map((n) => clusterState(n, 'up')));
+    const resumedAt = sent;
+    await waitFor(() => sent > resumedAt + 20, 'traffic after the restart');
+    stop = true;
+    await publishing;
+    const last = sent - 1;
+    for (const [k, { inbox }] of subs.entries()) {
+      const seen = [];
+      for (;;) {
+        const { data } = await inbox.take(undefined, `node ${k}: event ${last}`);
+        seen.push(data.i);
+        if (data.i === last) break;
+      }
+      assert.ok(seen.every((i, j) => j === 0 || i > seen[j - 1]), `node ${k}: increasing, no duplicate: ${seen}`);
+      if (k === 0) assert.equal(seen.length, sent, 'the publishing node\'s subscriber missed nothing');
+    }
+    await fenceThenNothingElse(nodes[2], 'traffic', subs.map((s) => s.inbox));
   });
 
   it('stops cleanly on SIGTERM: exit 0 and no sanitizer report on any node', async () => {
