@@ -4,7 +4,7 @@
 //
 // Interest-based: the engine watches a channel while this worker has local subscribers to it,
 // and a user while connections signed in as that user are here; only watched traffic reaches
-// this worker from other nodes, through Engine::deliver. What the engine sends to the cluster
+// this worker from other nodes, through Engine::deliver_from_cluster. What the engine sends to the cluster
 // it has already delivered on this node (to its own and the other workers' connections), so the
 // cluster hands it to the other nodes only.
 #pragma once

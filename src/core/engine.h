@@ -91,8 +91,7 @@ class Engine {
   // subscription counts. Call about once a second.
   void tick();
 
-  // Work from another worker (or this one's announcements), or from another node through the
-  // cluster, for this worker's connections.
+  // Work from another worker (or this one's announcements), for this worker's connections.
   void deliver(const Delivery& d);
   // An event from another node for this worker's recipients (see ClusterBus): a channel event,
   // a user event or the termination of a user's connections.
