@@ -216,6 +216,20 @@ describe('cluster: three nodes through one Redis', () => {
     await fenceThenNothingElse(nodes[2], 'traffic', subs.map((s) => s.inbox));
   });
 
+  it('drops a Redis that stops answering (SIGSTOP) within the PING deadline, and comes back after SIGCONT', async () => {
+    const subs = await subscribersOn(nodes, 'stalled');
+    redis.child.kill('SIGSTOP');
+    try {
+      await Promise.all(nodes.map((n) => clusterState(n, 'down')));
+    } finally {
+      redis.child.kill('SIGCONT');
+    }
+    for (const n of nodes) assert.match(n.stderr, /no answer to PING for 5 s/);
+    await Promise.all(nodes.map((n) => clusterState(n, 'up')));
+    await publisher(nodes[0]).trigger('stalled', 'e', { n: 'after' });
+    for (const { inbox } of subs) assert.equal((await inbox.take()).data.n, 'after');
+  });
+
   it('stops cleanly on SIGTERM: exit 0 and no sanitizer report on any node', async () => {
     for (const node of nodes) {
       const problems = node.problems(await node.stop());
