@@ -10,6 +10,7 @@ namespace {
 
 constexpr int64_t kFirstRetryMs = 1000;
 constexpr int64_t kLongestRetryMs = 8000;
+constexpr int64_t kAttemptDeadlineMs = 5000;  // to connect and authenticate (a black-holed address, a stalled Redis)
 
 RedisConnection* owner_of(const redisAsyncContext* ac) { return static_cast<RedisConnection*>(ac->data); }
 
@@ -24,11 +25,14 @@ RedisConnection::~RedisConnection() {
 }
 
 void RedisConnection::tick(int64_t now_ms) {
+  if (state_ == State::Connecting && now_ms - attempt_ms_ >= kAttemptDeadlineMs)
+    drop("not connected within " + std::to_string(kAttemptDeadlineMs / 1000) + " s");
   if (state_ == State::Down && now_ms >= retry_at_ms_) connect(now_ms);
 }
 
 void RedisConnection::connect(int64_t now_ms) {
   backoff_ms_ = backoff_ms_ == 0 ? kFirstRetryMs : std::min(backoff_ms_ * 2, kLongestRetryMs);
+  attempt_ms_ = now_ms;
   retry_at_ms_ = now_ms + backoff_ms_;  // if this attempt fails
   redisAsyncContext* ac = redisAsyncConnect(address_.host.c_str(), address_.port);
   if (!ac) return;

@@ -1,6 +1,7 @@
 // One asynchronous connection to Redis on a worker's event loop, reconnected with back-off.
 // hiredis 0.14 neither reconnects nor times out: after a failure or a lost connection this makes
-// a new context at the next tick() that is due (1 s, then 2 s, 4 s, up to 8 s between attempts),
+// a new context at the next tick() that is due (1 s, then 2 s, 4 s, up to 8 s between attempts;
+// an attempt that is not connected and authenticated within 5 s is abandoned),
 // and its owner is told (on_up / on_down) so that it can say again what the new connection must
 // know (its subscriptions). Commands are only accepted while the connection is up. Used on the
 // worker's thread only.
@@ -67,6 +68,7 @@ class RedisConnection : private EventPort::Handler {
   EventPort::Watch* watch_ = nullptr;
   State state_ = State::Down;
   bool closing_ = false;  // closed on purpose: no on_down, no retry
+  int64_t attempt_ms_ = 0;  // when the current attempt began
   int64_t retry_at_ms_ = 0;
   int64_t backoff_ms_ = 0;
 };

@@ -259,6 +259,49 @@ describe('cluster: a node whose Redis is unreachable', () => {
   });
 });
 
+describe('cluster: a Redis with a password', () => {
+  const redis = new RedisServer();
+  before(() => redis.start(undefined, ['--requirepass', 's3cret']));
+  after(() => redis.stop());
+
+  async function withNode(url, fn) {
+    const node = clusterNode({ url }, 'auth-node', ['--workers', '1']);
+    await node.start();
+    try {
+      await fn(node);
+      await node.closeClients();
+      assert.deepEqual(node.problems(await node.stop()), []);
+    } finally {
+      await node.stop().catch(() => {});
+    }
+  }
+
+  it('connects with the password from the URL', async () => {
+    await withNode(`redis://:s3cret@127.0.0.1:${redis.port}`, (node) => clusterState(node, 'up'));
+  });
+
+  it('stays down with a wrong password, and says why without showing it', async () => {
+    await withNode(`redis://:wrong-pw@127.0.0.1:${redis.port}`, async (node) => {
+      await waitFor(() => /cannot reach Redis at 127\.0\.0\.1:\d+ \(AUTH refused: /.test(node.stderr), 'the AUTH refusal in the log');
+      assert.equal((await health(node)).cluster.redis, 'down');
+      assert.doesNotMatch(node.stderr + node.stdout, /wrong-pw/);
+    });
+  });
+
+  it('abandons an attempt that Redis does not answer within 5 s, and connects once it answers', async () => {
+    redis.child.kill('SIGSTOP');
+    try {
+      await withNode(`redis://:s3cret@127.0.0.1:${redis.port}`, async (node) => {
+        await waitFor(() => /\(not connected within 5 s\)/.test(node.stderr), 'the abandoned attempt in the log', RECONNECT_MS);
+        redis.child.kill('SIGCONT');
+        await clusterState(node, 'up');
+      });
+    } finally {
+      redis.child.kill('SIGCONT');
+    }
+  });
+});
+
 describe('cluster settings', () => {
   const refused = [
     ['a URL that is not redis://', ['--redis', 'http://127.0.0.1:6379'], {}, /--redis: expected redis:\/\/host/],

@@ -12,16 +12,18 @@ const REDIS_BIN = process.env.REDIS_SERVER || 'redis-server';
 export class RedisServer {
   get url() { return `redis://127.0.0.1:${this.port}`; }
 
-  // Starts redis-server (on `port` when given, e.g. to restart it) and waits for PING.
-  async start(port) {
+  // Starts redis-server (on `port` when given, e.g. to restart it; `args` are more of its
+  // options) and waits for it to answer.
+  async start(port, args = []) {
     this.port = port ?? await freePort();
     this.output = '';
-    this.child = spawn(REDIS_BIN, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'],
+    this.child = spawn(REDIS_BIN, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d) => { this.output += d; });
     this.child.stderr.on('data', (d) => { this.output += d; });
     this.exited = once(this.child, 'exit');
-    await waitFor(async () => (await this.command('PING').catch(() => null)) === 'PONG',
+    const answers = () => this.command('PING').then((r) => r === 'PONG', (err) => /NOAUTH/.test(err.message));
+    await waitFor(answers,
       `redis-server on port ${this.port} to answer PING (output: ${this.output.slice(-500)})`);
   }
 
