@@ -21,14 +21,13 @@ bool is(const redisReply* r, std::string_view word) {
 
 RedisBus::RedisBus(const ClusterSettings& settings, EventPort& port, ClusterStatus& status, size_t worker)
     : settings_(settings), status_(status), worker_(worker), node_key_(node_key(settings.prefix, settings.node_id)),
-      commands_(*settings.redis, port, *this, "commands"), subscriber_(*settings.redis, port, *this, "subscriber") {}
+      commands_(*settings.redis, port, *this), subscriber_(*settings.redis, port, *this) {}
 
 RedisBus::~RedisBus() {
   if (connected_) status_.workers_connected.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void RedisBus::tick(int64_t now_ms) {
-  now_ms_ = now_ms;
   commands_.tick(now_ms);
   subscriber_.tick(now_ms);
   redisAsyncContext* ac = commands_.context();

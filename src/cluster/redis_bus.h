@@ -24,6 +24,9 @@
 #include "core/cluster_bus.h"
 #include "core/engine.h"
 
+struct redisAsyncContext;
+struct redisReply;
+
 namespace raptor::cluster {
 
 class RedisBus : public ClusterBus, private RedisConnection::Owner {
@@ -56,13 +59,13 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   void unwatch(const std::string& key);
   void subscribe(const std::string& key, Interest& interest);
   void unsubscribe(const std::string& key, Interest& interest);
-  void on_reply(const struct redisReply& reply);
+  void on_reply(const redisReply& reply);
   void on_message(std::string_view key, std::string_view payload);
   void on_up(RedisConnection& c) override;
   void on_down(RedisConnection& c, const std::string& why, bool was_up) override;
   void connection_changed(const std::string& why);
-  static void on_subscription_reply(struct redisAsyncContext* ac, void* reply, void* privdata);
-  static void on_pong(struct redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_subscription_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_pong(redisAsyncContext* ac, void* reply, void* privdata);
 
   const ClusterSettings& settings_;
   ClusterStatus& status_;
@@ -73,7 +76,6 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   bool resubscribed_ = false;  // the subscribed connection's subscriptions are all confirmed
   bool connected_ = false;     // both connections up, subscriptions confirmed
   bool reported_unreachable_ = false;
-  int64_t now_ms_ = 0;
   int64_t ping_sent_ms_ = 0;  // 0: no PING waits for its answer
   // Last: destroyed first, while the state their final callbacks touch still exists.
   RedisConnection commands_;

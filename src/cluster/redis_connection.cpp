@@ -16,8 +16,8 @@ RedisConnection* owner_of(const redisAsyncContext* ac) { return static_cast<Redi
 
 }  // namespace
 
-RedisConnection::RedisConnection(const RedisAddress& address, EventPort& port, Owner& owner, const char* name)
-    : address_(address), port_(port), owner_(owner), name_(name) {}
+RedisConnection::RedisConnection(const RedisAddress& address, EventPort& port, Owner& owner)
+    : address_(address), port_(port), owner_(owner) {}
 
 RedisConnection::~RedisConnection() {
   closing_ = true;

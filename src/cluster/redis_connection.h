@@ -1,10 +1,10 @@
 // One asynchronous connection to Redis on a worker's event loop, reconnected with back-off.
 // hiredis 0.14 neither reconnects nor times out: after a failure or a lost connection this makes
 // a new context at the next tick() that is due (1 s, then 2 s, 4 s, up to 8 s between attempts;
-// an attempt that is not connected and authenticated within 5 s is abandoned),
-// and its owner is told (on_up / on_down) so that it can say again what the new connection must
-// know (its subscriptions). Commands are only accepted while the connection is up. Used on the
-// worker's thread only.
+// an attempt not connected and authenticated within 5 s is abandoned), and its owner is told
+// (on_up / on_down) so that it can say again what the new connection must know (its
+// subscriptions). Commands are only accepted while the connection is up. Used on the worker's
+// thread only.
 #pragma once
 #include <cstdint>
 #include <string>
@@ -13,7 +13,6 @@
 #include "config/cluster_settings.h"
 
 struct redisAsyncContext;
-struct redisReply;
 
 namespace raptor::cluster {
 
@@ -29,7 +28,7 @@ class RedisConnection : private EventPort::Handler {
     virtual void on_down(RedisConnection& c, const std::string& why, bool was_up) = 0;
   };
 
-  RedisConnection(const RedisAddress& address, EventPort& port, Owner& owner, const char* name);
+  RedisConnection(const RedisAddress& address, EventPort& port, Owner& owner);
   ~RedisConnection() override;
   RedisConnection(const RedisConnection&) = delete;
   RedisConnection& operator=(const RedisConnection&) = delete;
@@ -45,7 +44,6 @@ class RedisConnection : private EventPort::Handler {
   redisAsyncContext* context() const { return state_ == State::Up ? context_ : nullptr; }
   // Writes what commands have queued now rather than at the next loop pass.
   void write_now();
-  const char* name() const { return name_; }
 
  private:
   enum class State { Down, Connecting, Up };
@@ -63,7 +61,6 @@ class RedisConnection : private EventPort::Handler {
   const RedisAddress& address_;
   EventPort& port_;
   Owner& owner_;
-  const char* name_;
   redisAsyncContext* context_ = nullptr;
   EventPort::Watch* watch_ = nullptr;
   State state_ = State::Down;
