@@ -167,6 +167,20 @@ def event_loop(kind)
   Raptor.settings[:event_loop] = kind.to_s
 end
 
+# redis "redis://10.0.0.5:6379/0", prefix: "raptor:", node_id: "web-1"
+# Runs this server as one node of a cluster sharing that Redis (docs/cluster.md); prefix and
+# node_id are optional (default "raptor:" and a generated id).
+def redis(url, prefix: nil, node_id: nil)
+  Raptor::Check.string("redis: the URL", url)
+  Raptor::Check.string("redis: prefix", prefix) unless prefix.nil?
+  Raptor::Check.string("redis: node_id", node_id) unless node_id.nil?
+  why = Raptor.redis_error(url, prefix || "", node_id || "")
+  raise ArgumentError, "redis: #{why}" if why
+  Raptor.settings[:redis] = url
+  Raptor.settings[:redis_prefix] = prefix if prefix
+  Raptor.settings[:node_id] = node_id if node_id
+end
+
 # compression true
 def compression(enabled)
   Raptor.settings[:compression] = Raptor::Check.boolean("compression", enabled)

@@ -178,6 +178,24 @@ std::vector<Option> options(std::string& why) {
          long n;
          return parse_int(v, 1, 10000000, n) ? (c.webhooks.queue_limit = size_t(n), true) : false;
        }},
+      {"--redis", "RAPTOR_REDIS_URL", true,
+       "redis://[[user]:password@]host[:port][/db]: run as one node of a cluster sharing this Redis (docs/cluster.md)",
+       [&why](Config& c, App&, const std::string& v) {
+         RedisAddress address;
+         if (auto error = parse_redis_url(v, address)) return why = *error, false;
+         return c.cluster.redis = std::move(address), true;
+       }},
+      {"--redis-prefix", "RAPTOR_REDIS_PREFIX", true,
+       "prefix of this deployment's Redis keys and channels (default raptor:)",
+       [&why](Config& c, App&, const std::string& v) {
+         if (auto error = redis_prefix_error(v)) return why = *error, false;
+         return c.cluster.prefix = v, true;
+       }},
+      {"--node-id", "RAPTOR_NODE_ID", true, "this node's name in the cluster (default: host name and a random suffix)",
+       [&why](Config& c, App&, const std::string& v) {
+         if (auto error = node_id_error(v)) return why = *error, false;
+         return c.cluster.node_id = v, true;
+       }},
       {"--max-send-queue", "RAPTOR_MAX_SEND_QUEUE", true,
        "bytes a client may have waiting before it is closed with 4100 (default 1048576)",
        [](Config& c, App&, const std::string& v) {
@@ -191,7 +209,8 @@ std::vector<Option> options(std::string& why) {
 // headers) are not echoed: error output may end up in logs.
 std::string flag_error(const std::string& flag, const std::string& value, const std::string& why = {}) {
   bool secret = flag.find("SECRET") != std::string::npos || flag.find("secret") != std::string::npos ||
-                flag == "--app" || flag == "RAPTOR_APPS" || flag == "--webhook" || flag == "RAPTOR_WEBHOOKS";
+                flag == "--app" || flag == "RAPTOR_APPS" || flag == "--webhook" || flag == "RAPTOR_WEBHOOKS" ||
+                flag == "--redis" || flag == "RAPTOR_REDIS_URL";  // may hold a password
   return "raptor: invalid value " + (secret ? std::string("(not shown)") : "'" + value + "'") + " for " + flag +
          (why.empty() ? "" : ": " + why) + " (see raptor --help)\n";
 }
@@ -328,6 +347,7 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env,
   }
 
   if (c.tls_cert.empty() != c.tls_key.empty()) return fail("raptor: --tls-cert and --tls-key go together\n");
+  if (c.cluster.redis && c.cluster.node_id.empty()) c.cluster.node_id = generate_node_id();
   c.apps.insert(c.apps.begin(), default_app);
   for (size_t i = 0; i < c.apps.size(); ++i)
     for (size_t j = 0; j < i; ++j)

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "config/cluster_settings.h"
 #include "core/app.h"
 #include "core/engine.h"
 #include "webhooks/webhook_settings.h"
@@ -30,6 +31,7 @@ struct Config {
   std::vector<App> apps;
   WebhookSettings webhooks;  // batching, retries and bounds of every app's webhooks
   bool default_credentials = true;  // the embedded development app is in use
+  ClusterSettings cluster;          // Redis, key prefix, node id (docs/cluster.md)
 
   // --- the Ruby configuration file and its hooks ---
   std::string config_file;       // empty: none

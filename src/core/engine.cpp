@@ -315,7 +315,10 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     hub_.directory().subscribed(app, name, worker_);
   }
   auto& slot = channels_of(app)[name];
-  if (!slot) slot = std::make_unique<Channel>(name);
+  if (!slot) {
+    slot = std::make_unique<Channel>(name);
+    if (cluster_) cluster_->watch_channel(app, name);  // before subscription_succeeded goes out
+  }
   slot->add(&c, by_address);
   c.subscriptions().add(name, std::move(subscription));
   if (requires_auth(type)) c.set_authorized();
@@ -382,6 +385,8 @@ Delivery Engine::delivery(Delivery::Kind kind, const App& app, std::string targe
 void Engine::dispatch(const Delivery& d) {
   deliver(d);
   if (hub_.workers() > 1) hub_.forward(worker_, d);
+  if (cluster_) cluster_->publish(d.kind, *d.app, d.target, d.text ? std::string_view(*d.text) : std::string_view(),
+                                  d.except_socket_id);
 }
 
 void Engine::unsubscribe(Connection& c, const std::string& name) {
@@ -402,6 +407,7 @@ void Engine::unsubscribe(Connection& c, const std::string& name) {
     hub_.directory().pattern_unsubscribed(app, name, worker_, local);
     return;
   }
+  if (local == 0 && cluster_) cluster_->unwatch_channel(app, name);
   if (!presence) {
     hub_.directory().unsubscribed(app, name, worker_, local);
     if (app.counts_subscriptions()) hub_.directory().count_changed(app, name, clock_(), count_announcer());
@@ -467,9 +473,10 @@ void Engine::broadcast(const App& app, const std::string& channel, std::string t
   ChannelDirectory::Route route;
   if (!alone || hub_.directory().has_patterns()) route = hub_.directory().route(app, channel);
   deliver_local(app, channel, text, except, except_socket_id, 0, route.patterns.get());
+  if (except) except_socket_id = except->socket_id();
+  if (cluster_) cluster_->publish(Delivery::Kind::ChannelEvent, app, channel, text, except_socket_id);
   if (alone) return;
-  Delivery d = delivery(Delivery::Kind::ChannelEvent, app, channel, std::move(text),
-                        except ? except->socket_id() : std::string(except_socket_id));
+  Delivery d = delivery(Delivery::Kind::ChannelEvent, app, channel, std::move(text), std::string(except_socket_id));
   d.patterns = std::move(route.patterns);
   hub_.post(route.workers & ~(uint64_t(1) << worker_), d);
 }
@@ -479,6 +486,14 @@ void Engine::deliver(const Delivery& d) {
     deliver_local(*d.app, d.target, *d.text, nullptr, d.except_socket_id, d.version, d.patterns.get());
   else
     deliver_to_users(d);
+}
+
+void Engine::deliver_from_cluster(Delivery::Kind kind, const App& app, const std::string& target,
+                                  std::string_view text, std::string_view except_socket_id) {
+  if (kind == Delivery::Kind::ChannelEvent)
+    deliver_local(app, target, text, nullptr, except_socket_id, 0);
+  else
+    deliver_to_users(delivery(kind, app, target, std::string(text), std::string(except_socket_id)));
 }
 
 void Engine::deliver_local(const App& app, const std::string& channel, std::string_view text,

@@ -16,6 +16,7 @@
 
 #include "core/app.h"
 #include "core/channel.h"
+#include "core/cluster_bus.h"
 #include "core/connection.h"
 #include "core/hub.h"
 #include "core/local_users.h"
@@ -66,6 +67,9 @@ class Engine {
   // connection, and only then does the transport need to read handshakes.
   void set_policy(Policy* policy) { policy_ = policy; }
   bool wants_handshake() const { return policy_ != nullptr; }
+  // The cluster (other nodes through Redis), or null when alone. Not owned; set before the
+  // first connection, on the worker's thread.
+  void set_cluster(ClusterBus* cluster) { cluster_ = cluster; }
 
   // --- WebSocket side ---
   // Decides on a request for `path` with the `protocol` query value (nullopt when absent); with
@@ -89,6 +93,10 @@ class Engine {
 
   // Work from another worker (or this one's announcements), for this worker's connections.
   void deliver(const Delivery& d);
+  // An event from another node for this worker's recipients (see ClusterBus): a channel event,
+  // a user event or the termination of a user's connections.
+  void deliver_from_cluster(Delivery::Kind kind, const App& app, const std::string& target, std::string_view text,
+                            std::string_view except_socket_id);
 
   // --- server side (HTTP API) ---
   // Sends an API event to a channel's subscribers, on every worker, except `except_socket_id`.
@@ -101,10 +109,14 @@ class Engine {
   const ChannelDirectory& directory() const { return hub_.directory(); }
   // The webhook sink, when any app has webhook receivers.
   const WebhookSink* webhooks() const { return hub_.webhooks(); }
+  // The cluster's state, when this node is one of a cluster.
+  const ClusterStatus* cluster_status() const { return hub_.cluster_status(); }
   // The cache channel's last API event, while it lives.
   std::optional<CachedEvent> cached_event(const App& app, const std::string& channel) const;
 
   size_t connection_count() const { return connections_.size(); }
+  // The engine's clock (milliseconds, monotonic).
+  int64_t now_ms() const { return clock_(); }
 
  private:
   // By channel name, and by pattern for wildcard subscriptions (no channel name has a `*`).
@@ -182,10 +194,10 @@ class Engine {
   UserDirectory::Announce watchlist_announcer(const App& app);
   // Hands a webhook event to the hub's sink when the app has receivers.
   void emit_webhook(const App& app, WebhookEvent e);
-  // Handles `d` here and sends it to the other workers that hold its recipients.
+  // Handles `d` here and sends it to the other workers and nodes that hold its recipients.
   void dispatch(const Delivery& d);
   // Sends an event to the channel's subscribers, and the matching wildcard subscribers, here and
-  // on the other workers.
+  // on the other workers; and to other nodes.
   void broadcast(const App& app, const std::string& channel, std::string text, const Connection* except,
                  std::string_view except_socket_id = {});
   static Delivery delivery(Delivery::Kind kind, const App& app, std::string target, std::string text,
@@ -199,6 +211,7 @@ class Engine {
   const std::vector<App>& apps_;
   EngineLimits limits_;
   Policy* policy_ = nullptr;
+  ClusterBus* cluster_ = nullptr;
   Transport& transport_;
   Hub& hub_;
   size_t worker_;

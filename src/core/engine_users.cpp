@@ -48,8 +48,10 @@ void Engine::signin(Connection& c, const messages::ClientMessage& m) {
     return;
   }
   auto statuses = hub_.users().sign_in(app, user.id, worker_, user.watchlist, watchlist_announcer(app));
+  bool first_here = users_of(app).signed_in_as(user.id).empty();
   c.sign_in({user.id, std::move(user.watchlist), statuses.version});
   users_of(app).add(&c);
+  if (first_here && cluster_) cluster_->watch_user(app, user.id);
   send(c, messages::signin_success(*user_data));
   if (user.watchlist_truncated)
     send_error(c, code(ErrorCode::WatchlistLimit),
@@ -61,6 +63,7 @@ void Engine::signin(Connection& c, const messages::ClientMessage& m) {
 void Engine::sign_out(Connection& c) {
   const App& app = c.app();
   size_t left = users_of(app).remove(&c);
+  if (left == 0 && cluster_) cluster_->unwatch_user(app, c.user()->id);
   hub_.users().sign_out(app, c.user()->id, worker_, left, c.user()->watchlist, watchlist_announcer(app));
 }
 

@@ -17,6 +17,8 @@
 
 namespace raptor {
 
+struct ClusterStatus;
+
 // Work for one worker's local connections of one app.
 struct Delivery {
   enum class Kind {
@@ -65,6 +67,9 @@ class Hub {
     directory_.set_webhooks(sink);
   }
   WebhookSink* webhooks() const { return webhooks_; }
+  // The cluster's state, when this node is one of a cluster (null: alone). Set before workers run.
+  void set_cluster_status(const ClusterStatus* status) { cluster_status_ = status; }
+  const ClusterStatus* cluster_status() const { return cluster_status_; }
 
   // Sends `d` to every worker but `from` that holds subscribers of its channel (or, for user
   // kinds, connections signed in as its user). Not to wildcard subscribers: a published event
@@ -79,6 +84,7 @@ class Hub {
   UserDirectory users_;
   EventCache cache_;
   WebhookSink* webhooks_ = nullptr;
+  const ClusterStatus* cluster_status_ = nullptr;
 };
 
 }  // namespace raptor

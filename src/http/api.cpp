@@ -308,15 +308,27 @@ Response error(int status, std::string_view message) {
   return {status, body + "}"};
 }
 
-// {"status":"ok"}, with the webhook counters when webhooks are configured.
+// {"status":"ok"}, with the webhook counters when webhooks are configured and the cluster's
+// state when this node is one of a cluster.
 Response health(const Engine& engine) {
-  const WebhookSink* webhooks = engine.webhooks();
-  if (!webhooks) return {200, "{\"status\":\"ok\"}"};
-  WebhookStats s = webhooks->stats();
   auto field = [](const char* name, uint64_t n) { return std::string("\"") + name + "\":" + std::to_string(n); };
-  return {200, "{\"status\":\"ok\",\"webhooks\":{" + field("queued", s.queued) + "," + field("sent", s.sent) + "," +
-                   field("retried", s.retried) + "," + field("dropped", s.dropped) + "," +
-                   field("pending", s.pending) + "}}"};
+  std::string body = "{\"status\":\"ok\"";
+  if (const WebhookSink* webhooks = engine.webhooks()) {
+    WebhookStats s = webhooks->stats();
+    body += ",\"webhooks\":{" + field("queued", s.queued) + "," + field("sent", s.sent) + "," +
+            field("retried", s.retried) + "," + field("dropped", s.dropped) + "," + field("pending", s.pending) + "}";
+  }
+  if (const ClusterStatus* c = engine.cluster_status()) {
+    size_t connected = c->workers_connected.load(std::memory_order_relaxed);
+    body += ",\"cluster\":{\"node\":";
+    json::append_quoted(body, c->node_id);
+    body += std::string(",\"redis\":\"") + (connected == c->workers ? "up" : connected == 0 ? "down" : "partly up") +
+            "\"," + field("workers_connected", connected) + "," + field("workers", c->workers) + "," +
+            field("published", c->published.load(std::memory_order_relaxed)) + "," +
+            field("received", c->received.load(std::memory_order_relaxed)) + "," +
+            field("unsent", c->unsent.load(std::memory_order_relaxed)) + "}";
+  }
+  return {200, body + "}"};
 }
 
 Response handle(Engine& engine, const Request& req, int64_t now_s) {

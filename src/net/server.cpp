@@ -26,7 +26,14 @@ Server::Server(const Config& config)
     : config_(config), hub_(config_.workers), webhooks_(config_.apps, config_.webhooks),
       webhook_client_(webhooks_, config_.webhooks) {
   if (has_webhooks(config_)) hub_.set_webhooks(&webhooks_);
-  for (size_t i = 0; i < config_.workers; ++i) workers_.push_back(std::make_unique<Worker>(config_, hub_, i));
+  ClusterStatus* cluster = nullptr;
+  if (config_.cluster.redis) {
+    cluster_status_.node_id = config_.cluster.node_id;
+    cluster_status_.workers = config_.workers;
+    hub_.set_cluster_status(cluster = &cluster_status_);
+  }
+  for (size_t i = 0; i < config_.workers; ++i)
+    workers_.push_back(std::make_unique<Worker>(config_, hub_, i, cluster));
 }
 
 Server::~Server() = default;
@@ -57,6 +64,9 @@ int Server::run() {
   log::info("listening on %s:%d (%s) with %zu worker%s on %s", config_.host.c_str(), config_.port,
             config_.tls_cert.empty() ? "ws, http" : "wss, https", workers_.size(), workers_.size() == 1 ? "" : "s",
             config_.event_loop == Config::EventLoop::Epoll ? "epoll" : "poll");
+  if (const auto& redis = config_.cluster.redis)
+    log::info("cluster: node %s, Redis %s:%d, prefix %s", config_.cluster.node_id.c_str(), redis->host.c_str(),
+              redis->port, config_.cluster.prefix.c_str());
 
   int sig = 0;
   sigwait(&signals, &sig);

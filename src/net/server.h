@@ -9,6 +9,7 @@
 #include <mutex>
 #include <vector>
 
+#include "cluster/redis_bus.h"
 #include "config/config.h"
 #include "core/engine.h"
 #include "core/hub.h"
@@ -30,9 +31,12 @@ struct Session {
   bool compressed;            // WebSocket: permessage-deflate was agreed; lws frames every write
 };
 
+class LwsEventPort;
+
 class Worker : public Transport, public Mailbox {
  public:
-  Worker(const Config& config, Hub& hub, size_t index);
+  // `cluster`: the cluster's shared state when this node is one of a cluster, else null.
+  Worker(const Config& config, Hub& hub, size_t index, ClusterStatus* cluster);
   ~Worker() override;
 
   // Opens the listening socket; false (with a logged reason) when it cannot.
@@ -55,6 +59,8 @@ class Worker : public Transport, public Mailbox {
   void flush();
   // A connection on the flush list is closing; on the worker's thread.
   void forget(Session& s);
+  // Once a second: the engine's periodic work and the cluster's connections.
+  void tick();
 
   Engine& engine() { return engine_; }
   const Config& config() const { return config_; }
@@ -62,8 +68,13 @@ class Worker : public Transport, public Mailbox {
 
  private:
   const Config& config_;
+  size_t index_;
+  ClusterStatus* cluster_status_;
   Engine engine_;
   lws_context* context_ = nullptr;
+  // With a cluster: the Redis sockets on this worker's loop, and the link to the other nodes.
+  std::unique_ptr<LwsEventPort> event_port_;
+  std::unique_ptr<cluster::RedisBus> cluster_;
   struct ev_loop* loop_ = nullptr;  // with --event-loop epoll; else lws polls by itself
   const std::atomic<bool>* stop_ = nullptr;
   struct LoopHooks* hooks_ = nullptr;  // libev watchers that call end_of_pass() and flush()
@@ -86,6 +97,7 @@ class Server {
 
  private:
   Config config_;
+  ClusterStatus cluster_status_;
   Hub hub_;
   WebhookQueue webhooks_;          // outlives the workers, whose closing connections still emit
   WebhookClient webhook_client_;   // on worker 0

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "net/event_port.h"
 #include "net/listener.h"
 #include "net/server.h"
 #include "protocol/signature.h"
@@ -23,7 +24,7 @@ struct Ticker {
 
 void on_tick(lws_sorted_usec_list_t* sul) {
   auto* t = reinterpret_cast<Ticker*>(sul);
-  t->worker->engine().tick();
+  t->worker->tick();
   t->worker->flush();  // lws's poll loop goes on waiting after a timer without returning
   lws_sul_schedule(t->context, 0, &t->sul, on_tick, LWS_US_PER_SEC);
 }
@@ -95,22 +96,30 @@ int callback(lws* wsi, enum lws_callback_reasons reason, void* user, void* in, s
   return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
+int on_adopted_socket(lws* wsi, enum lws_callback_reasons reason, void* user, void* in, size_t len) {
+  return on_raw_socket(wsi, reason, user, in, len);
+}
+
 // protocols[0] also gets subprotocol-less WebSockets, which is what pusher-js opens.
 const lws_protocols kProtocols[] = {
     {"pusher", callback, sizeof(Session), kReceiveBufferBytes, 0, nullptr, kLargestSend},
     {"raptor-listen", on_listen_socket, 0, 0, 0, nullptr, 0},
+    {kRawSocketProtocol, on_adopted_socket, 0, 0, 0, nullptr, 0},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
 }  // namespace
 
-Worker::Worker(const Config& config, Hub& hub, size_t index)
-    : config_(config), engine_(config.apps, config.limits, *this, hub, index) {
+Worker::Worker(const Config& config, Hub& hub, size_t index, ClusterStatus* cluster)
+    : config_(config), index_(index), cluster_status_(cluster), engine_(config.apps, config.limits, *this, hub, index) {
   if (index < config.policies.size()) engine_.set_policy(config.policies[index].get());
   hub.attach(index, this);
 }
 
 Worker::~Worker() {
+  // The bus goes first: closing the clients below must not reach it.
+  engine_.set_cluster(nullptr);
+  cluster_.reset();
   if (context_) lws_context_destroy(context_);
   if (loop_) ev_loop_destroy(loop_);  // after the context, which still detaches from it
   delete hooks_;
@@ -163,9 +172,20 @@ bool Worker::listen() {
     close(fd);
     return false;
   }
+  if (cluster_status_) {
+    event_port_ = std::make_unique<LwsEventPort>(lws_get_vhost_by_name(context_, "default"));
+    cluster_ = std::make_unique<cluster::RedisBus>(config_.cluster, *event_port_, *cluster_status_, index_);
+    cluster_->set_engine(engine_);
+    engine_.set_cluster(cluster_.get());
+  }
   std::lock_guard<std::mutex> lock(mailbox_mutex_);
   accepting_mail_ = true;
   return true;
+}
+
+void Worker::tick() {
+  engine_.tick();
+  if (cluster_) cluster_->tick(engine_.now_ms());
 }
 
 void Worker::serve(const std::atomic<bool>& stop) {
@@ -175,6 +195,7 @@ void Worker::serve(const std::atomic<bool>& stop) {
   ticker.context = context_;
   lws_sul_schedule(context_, 0, &ticker.sul, on_tick, LWS_US_PER_SEC);
   stop_ = &stop;
+  if (cluster_) cluster_->tick(engine_.now_ms());  // connects to Redis now, not a second later
   if (loop_) {
     hooks_ = new LoopHooks;
     ev_prepare_init(&hooks_->before_wait, [](struct ev_loop* loop, ev_prepare* w, int) {

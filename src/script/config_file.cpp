@@ -65,6 +65,13 @@ std::optional<std::string> apply(const cJSON* s, Config& c) {
   number(s, "max_message_size", c.max_message_bytes);
   number(s, "hook_time_budget", c.hook_time_budget_ms);
   number(s, "script_memory_limit", c.script_memory_mb);
+  if (const cJSON* url = member(s, "redis"); cJSON_IsString(url)) {
+    RedisAddress address;
+    if (auto why = parse_redis_url(url->valuestring, address)) return "redis: " + *why;  // checked by the DSL too
+    c.cluster.redis = std::move(address);
+  }
+  string(s, "redis_prefix", c.cluster.prefix);
+  string(s, "node_id", c.cluster.node_id);
   const cJSON* apps = member(s, "apps");
   if (cJSON_GetArraySize(apps) > 0) {
     c.apps.clear();

@@ -1,5 +1,6 @@
 // config: defaults, environment (through a fake lookup), flags overriding it, --app specs and
-// RAPTOR_APPS, errors with exit status 2, duplicate apps, --help and --version.
+// RAPTOR_APPS, errors with exit status 2, duplicate apps, --help and --version; the cluster's
+// settings (redis:// URLs, prefix, node id).
 #include "config/config.h"
 
 #include <map>
@@ -520,3 +521,139 @@ TEST_CASE("webhook timing and bounds: defaults, flags and environment", "[config
     CHECK(u.find(word) != std::string::npos);
   }
 }
+
+// ------------------------------------------------------------------ the cluster
+
+namespace {
+
+RedisAddress parsed(const std::string& url) {
+  RedisAddress a;
+  auto error = parse_redis_url(url, a);
+  INFO(url << ": " << error.value_or(""));
+  REQUIRE_FALSE(error);
+  return a;
+}
+
+std::string refusal(const std::string& url) {
+  RedisAddress a;
+  auto error = parse_redis_url(url, a);
+  INFO(url);
+  REQUIRE(error);
+  return *error;
+}
+
+}  // namespace
+
+TEST_CASE("redis:// URLs: host, port, database and credentials", "[cluster][config]") {
+  RedisAddress a = parsed("redis://127.0.0.1");
+  CHECK(a.host == "127.0.0.1");
+  CHECK(a.port == 6379);
+  CHECK(a.db == 0);
+  CHECK(a.password.empty());
+
+  a = parsed("redis://10.0.0.5:7000/3");
+  CHECK(a.host == "10.0.0.5");
+  CHECK(a.port == 7000);
+  CHECK(a.db == 3);
+
+  CHECK(parsed("redis://localhost:6380/").host == "127.0.0.1");
+  a = parsed("redis://[::1]:6390");
+  CHECK(a.host == "::1");
+  CHECK(a.port == 6390);
+
+  a = parsed("redis://:s%40cret@127.0.0.1:6379");
+  CHECK(a.user.empty());
+  CHECK(a.password == "s@cret");
+  a = parsed("redis://raptor:pw@127.0.0.1");
+  CHECK(a.user == "raptor");
+  CHECK(a.password == "pw");
+  CHECK(parsed("redis://justpassword@127.0.0.1").password == "justpassword");
+}
+
+TEST_CASE("bad redis:// URLs are refused with the reason", "[cluster][config]") {
+  CHECK(refusal("http://127.0.0.1:6379").find("redis://") != std::string::npos);
+  CHECK(refusal("rediss://127.0.0.1:6379").find("TLS") != std::string::npos);
+  CHECK(refusal("redis://").find("no host") != std::string::npos);
+  CHECK(refusal("redis://redis.internal:6379").find("IP address") != std::string::npos);
+  CHECK(refusal("redis://127.0.0.1:0").find("port") != std::string::npos);
+  CHECK(refusal("redis://127.0.0.1:65536").find("port") != std::string::npos);
+  CHECK(refusal("redis://127.0.0.1:").find("port") != std::string::npos);
+  CHECK(refusal("redis://127.0.0.1:x").find("port") != std::string::npos);
+  CHECK(refusal("redis://127.0.0.1/db1").find("database") != std::string::npos);
+  CHECK(refusal("redis://[::1").find("]") != std::string::npos);
+  CHECK(refusal("redis://:%zz@127.0.0.1").find("escape") != std::string::npos);
+  CHECK(refusal("redis://user:@127.0.0.1").find("empty password") != std::string::npos);
+}
+
+TEST_CASE("node ids and prefixes: what is accepted", "[cluster][config]") {
+  CHECK_FALSE(node_id_error("web-1.eu_west"));
+  CHECK(node_id_error(""));
+  CHECK(node_id_error("has space"));
+  CHECK(node_id_error("a:b"));
+  CHECK(node_id_error(std::string(65, 'n')));
+  CHECK_FALSE(redis_prefix_error("raptor:"));
+  CHECK_FALSE(redis_prefix_error("{staging}:"));
+  CHECK(redis_prefix_error(""));
+  CHECK(redis_prefix_error("two words"));
+  CHECK(redis_prefix_error(std::string(65, 'p')));
+  std::string generated = generate_node_id();
+  CHECK_FALSE(node_id_error(generated));
+  CHECK(generated != generate_node_id());
+}
+
+TEST_CASE("without --redis there is no cluster", "[cluster][config]") {
+  ParseResult r = parse({});
+  REQUIRE(r.run);
+  CHECK_FALSE(r.config.cluster.redis);
+  CHECK(r.config.cluster.node_id.empty());
+}
+
+TEST_CASE("cluster flags --redis, --redis-prefix and --node-id, or their environment variables", "[cluster][config]") {
+  ParseResult r = parse({"--redis", "redis://127.0.0.1:7001/2", "--redis-prefix", "staging:", "--node-id", "n1"});
+  REQUIRE(r.run);
+  REQUIRE(r.config.cluster.redis);
+  CHECK(r.config.cluster.redis->port == 7001);
+  CHECK(r.config.cluster.redis->db == 2);
+  CHECK(r.config.cluster.prefix == "staging:");
+  CHECK(r.config.cluster.node_id == "n1");
+
+  r = parse({}, {{"RAPTOR_REDIS_URL", "redis://127.0.0.1"}, {"RAPTOR_REDIS_PREFIX", "x:"}, {"RAPTOR_NODE_ID", "n2"}});
+  REQUIRE(r.run);
+  REQUIRE(r.config.cluster.redis);
+  CHECK(r.config.cluster.prefix == "x:");
+  CHECK(r.config.cluster.node_id == "n2");
+
+  r = parse({"--redis", "redis://127.0.0.1"});
+  REQUIRE(r.run);
+  CHECK(r.config.cluster.prefix == "raptor:");
+  CHECK_FALSE(node_id_error(r.config.cluster.node_id));  // generated
+
+  r = parse({"--redis", "redis://127.0.0.1:7002"}, {{"RAPTOR_REDIS_URL", "redis://127.0.0.1:7001"}});
+  REQUIRE(r.run);
+  CHECK(r.config.cluster.redis->port == 7002);  // the flag wins
+}
+
+TEST_CASE("bad cluster settings exit 2 with the reason, and never echo the URL", "[cluster][config]") {
+  struct Case {
+    std::vector<std::string> args;
+    std::map<std::string, std::string> env;
+    const char* expected;
+  };
+  const Case cases[] = {
+      {{"--redis", "http://:hunter2@127.0.0.1"}, {}, "--redis: expected redis://"},
+      {{"--redis", "rediss://:hunter2@127.0.0.1"}, {}, "TLS"},
+      {{}, {{"RAPTOR_REDIS_URL", "redis://:hunter2@cache.local"}}, "RAPTOR_REDIS_URL: the host must be an IP address"},
+      {{"--redis-prefix", "has space"}, {}, "--redis-prefix"},
+      {{"--node-id", "a/b"}, {}, "'a/b' for --node-id: a node id is made of"},
+      {{}, {{"RAPTOR_NODE_ID", ""}}, "RAPTOR_NODE_ID"},
+  };
+  for (const Case& c : cases) {
+    ParseResult r = parse(c.args, c.env);
+    INFO(r.output);
+    CHECK_FALSE(r.run);
+    CHECK(r.exit_code == 2);
+    CHECK(r.output.find(c.expected) != std::string::npos);
+    CHECK(r.output.find("hunter2") == std::string::npos);
+  }
+}
+

@@ -1,0 +1,56 @@
+#include "cluster/cluster_message.h"
+
+namespace raptor::cluster {
+namespace {
+
+std::string key(std::string_view prefix, std::string_view kind, std::string_view app_id, std::string_view name) {
+  std::string k;
+  k.reserve(prefix.size() + kind.size() + app_id.size() + name.size() + 1);
+  k.append(prefix).append(kind).append(app_id).append(1, ':').append(name);
+  return k;
+}
+
+}  // namespace
+
+std::string channel_key(std::string_view prefix, std::string_view app_id, std::string_view channel) {
+  return key(prefix, "ch:", app_id, channel);
+}
+
+std::string user_key(std::string_view prefix, std::string_view app_id, std::string_view user_id) {
+  return key(prefix, "user:", app_id, user_id);
+}
+
+std::string node_key(std::string_view prefix, std::string_view node_id) {
+  return std::string(prefix).append("node:").append(node_id);
+}
+
+std::string encode(Delivery::Kind kind, std::string_view origin, std::string_view except_socket_id,
+                   std::string_view text) {
+  char tag = kind == Delivery::Kind::UserEvent ? 'U' : kind == Delivery::Kind::TerminateUser ? 'T' : 'E';
+  std::string m;
+  m.reserve(origin.size() + except_socket_id.size() + text.size() + 3);
+  m.append(1, tag).append(origin).append(1, '\n').append(except_socket_id).append(1, '\n').append(text);
+  return m;
+}
+
+std::optional<ClusterMessage> decode(std::string_view payload) {
+  if (payload.empty()) return std::nullopt;
+  ClusterMessage m;
+  switch (payload[0]) {
+    case 'E': m.kind = Delivery::Kind::ChannelEvent; break;
+    case 'U': m.kind = Delivery::Kind::UserEvent; break;
+    case 'T': m.kind = Delivery::Kind::TerminateUser; break;
+    default: return std::nullopt;
+  }
+  size_t first = payload.find('\n', 1);
+  if (first == std::string_view::npos || first == 1) return std::nullopt;
+  size_t second = payload.find('\n', first + 1);
+  if (second == std::string_view::npos) return std::nullopt;
+  m.origin = payload.substr(1, first - 1);
+  m.except_socket_id = payload.substr(first + 1, second - first - 1);
+  m.text = payload.substr(second + 1);
+  if (m.kind != Delivery::Kind::TerminateUser && m.text.empty()) return std::nullopt;
+  return m;
+}
+
+}  // namespace raptor::cluster

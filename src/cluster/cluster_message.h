@@ -1,0 +1,37 @@
+// What travels between nodes through Redis pub/sub, and the Redis channel names it travels on.
+// Plain C++ (no hiredis), unit-tested.
+//
+// Channels (docs/cluster.md has the whole key layout):
+//   {prefix}ch:{app id}:{channel}      events of a Pusher channel
+//   {prefix}user:{app id}:{user id}    events to a user, and terminating a user's connections
+//   {prefix}node:{node id}             this node's own channel
+// A message is "{kind}{origin node id}\n{except socket id}\n{frame}", kind E (channel event),
+// U (user event) or T (terminate the user's connections, no frame). The origin lets the node
+// that published ignore its own message: it delivered the event itself.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/hub.h"
+
+namespace raptor::cluster {
+
+std::string channel_key(std::string_view prefix, std::string_view app_id, std::string_view channel);
+std::string user_key(std::string_view prefix, std::string_view app_id, std::string_view user_id);
+std::string node_key(std::string_view prefix, std::string_view node_id);
+
+struct ClusterMessage {
+  Delivery::Kind kind = Delivery::Kind::ChannelEvent;
+  std::string_view origin;  // node id
+  std::string_view except_socket_id;
+  std::string_view text;  // the frame; empty for TerminateUser
+};
+
+// Only ChannelEvent, UserEvent and TerminateUser travel.
+std::string encode(Delivery::Kind kind, std::string_view origin, std::string_view except_socket_id,
+                   std::string_view text);
+// Views into `payload`; nullopt when it is not a message of this format.
+std::optional<ClusterMessage> decode(std::string_view payload);
+
+}  // namespace raptor::cluster

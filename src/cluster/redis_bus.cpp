@@ -1,0 +1,216 @@
+#include "cluster/redis_bus.h"
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include "cluster/cluster_message.h"
+#include "common/log.h"
+
+namespace raptor::cluster {
+namespace {
+
+constexpr int64_t kPingDeadlineMs = 5000;  // a Redis that answers no PING for this long is dropped
+
+std::string_view text_of(const redisReply* r) { return {r->str, size_t(r->len)}; }
+
+bool is(const redisReply* r, std::string_view word) {
+  return r->type == REDIS_REPLY_STRING && text_of(r) == word;
+}
+
+}  // namespace
+
+RedisBus::RedisBus(const ClusterSettings& settings, EventPort& port, ClusterStatus& status, size_t worker)
+    : settings_(settings), status_(status), worker_(worker), node_key_(node_key(settings.prefix, settings.node_id)),
+      commands_(*settings.redis, port, *this), subscriber_(*settings.redis, port, *this) {}
+
+RedisBus::~RedisBus() {
+  if (connected_) status_.workers_connected.fetch_sub(1, std::memory_order_relaxed);
+}
+
+void RedisBus::tick(int64_t now_ms) {
+  commands_.tick(now_ms);
+  subscriber_.tick(now_ms);
+  redisAsyncContext* ac = commands_.context();
+  if (!ac) return;
+  if (ping_sent_ms_ == 0) {
+    ping_sent_ms_ = now_ms;
+    redisAsyncCommand(ac, on_pong, this, "PING");
+  } else if (now_ms - ping_sent_ms_ >= kPingDeadlineMs) {
+    std::string why = "no answer to PING for " + std::to_string(kPingDeadlineMs / 1000) + " s";
+    commands_.drop(why);
+    subscriber_.drop(why);
+  }
+}
+
+void RedisBus::on_pong(redisAsyncContext*, void* reply, void* privdata) {
+  if (reply) static_cast<RedisBus*>(privdata)->ping_sent_ms_ = 0;
+}
+
+// --- subscriptions ---
+
+void RedisBus::watch_channel(const App& app, const std::string& channel) {
+  watch(channel_key(settings_.prefix, app.id, channel), app, channel, false);
+}
+
+void RedisBus::unwatch_channel(const App& app, const std::string& channel) {
+  unwatch(channel_key(settings_.prefix, app.id, channel));
+}
+
+void RedisBus::watch_user(const App& app, const std::string& user_id) {
+  watch(user_key(settings_.prefix, app.id, user_id), app, user_id, true);
+}
+
+void RedisBus::unwatch_user(const App& app, const std::string& user_id) {
+  unwatch(user_key(settings_.prefix, app.id, user_id));
+}
+
+void RedisBus::watch(std::string key, const App& app, const std::string& target, bool user) {
+  auto [it, added] = interests_.try_emplace(std::move(key), Interest{&app, target, user, true});
+  Interest& interest = it->second;
+  interest.wanted = true;
+  if (interest.state == Interest::State::None && subscriber_.up()) {
+    subscribe(it->first, interest);
+    // On its way before the client hears subscription_succeeded: what the client does next
+    // reaches Redis after this SUBSCRIBE.
+    subscriber_.write_now();
+  }
+}
+
+void RedisBus::unwatch(const std::string& key) {
+  auto it = interests_.find(key);
+  if (it == interests_.end()) return;
+  Interest& interest = it->second;
+  interest.wanted = false;
+  if (interest.state == Interest::State::None)
+    interests_.erase(it);
+  else if (interest.state == Interest::State::Subscribed)
+    unsubscribe(it->first, interest);
+  // Subscribing: unsubscribed once confirmed; Unsubscribing: already on its way.
+}
+
+void RedisBus::subscribe(const std::string& key, Interest& interest) {
+  interest.state = Interest::State::Subscribing;
+  redisAsyncCommand(subscriber_.context(), on_subscription_reply, this, "SUBSCRIBE %b", key.data(), key.size());
+}
+
+void RedisBus::unsubscribe(const std::string& key, Interest& interest) {
+  interest.state = Interest::State::Unsubscribing;
+  redisAsyncCommand(subscriber_.context(), on_subscription_reply, this, "UNSUBSCRIBE %b", key.data(), key.size());
+}
+
+void RedisBus::on_subscription_reply(redisAsyncContext*, void* reply, void* privdata) {
+  if (reply) static_cast<RedisBus*>(privdata)->on_reply(*static_cast<redisReply*>(reply));
+}
+
+// ["message", channel, payload], ["subscribe", channel, count] or ["unsubscribe", channel, count].
+void RedisBus::on_reply(const redisReply& reply) {
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 3 || reply.element[1]->type != REDIS_REPLY_STRING)
+    return;
+  const redisReply* kind = reply.element[0];
+  std::string_view key = text_of(reply.element[1]);
+  if (is(kind, "message")) {
+    if (reply.element[2]->type == REDIS_REPLY_STRING) on_message(key, text_of(reply.element[2]));
+    return;
+  }
+  if (key == node_key_) {
+    if (is(kind, "subscribe")) {
+      resubscribed_ = true;
+      connection_changed({});
+    }
+    return;
+  }
+  auto it = interests_.find(std::string(key));
+  if (it == interests_.end()) return;
+  Interest& interest = it->second;
+  if (is(kind, "subscribe")) {
+    interest.state = Interest::State::Subscribed;
+    if (!interest.wanted) unsubscribe(it->first, interest);
+  } else if (is(kind, "unsubscribe")) {
+    interest.state = Interest::State::None;
+    if (interest.wanted)
+      subscribe(it->first, interest);
+    else
+      interests_.erase(it);
+  }
+}
+
+void RedisBus::on_message(std::string_view key, std::string_view payload) {
+  auto it = interests_.find(std::string(key));
+  if (it == interests_.end() || !it->second.wanted || !engine_) return;
+  auto m = decode(payload);
+  if (!m || m->origin == settings_.node_id) return;  // ours: delivered on this node already
+  const Interest& interest = it->second;
+  if (interest.user == (m->kind == Delivery::Kind::ChannelEvent)) return;  // a kind that does not go there
+  status_.received.fetch_add(1, std::memory_order_relaxed);
+  engine_->deliver_from_cluster(m->kind, *interest.app, interest.target, m->text, m->except_socket_id);
+}
+
+// --- publishing ---
+
+void RedisBus::publish(Delivery::Kind kind, const App& app, std::string_view target, std::string_view text,
+                       std::string_view except_socket_id) {
+  redisAsyncContext* ac = commands_.context();
+  if (!ac) {
+    status_.unsent.fetch_add(1, std::memory_order_relaxed);
+    return;
+  }
+  std::string key = kind == Delivery::Kind::ChannelEvent ? channel_key(settings_.prefix, app.id, target)
+                                                         : user_key(settings_.prefix, app.id, target);
+  std::string message = encode(kind, settings_.node_id, except_socket_id, text);
+  redisAsyncCommand(ac, nullptr, nullptr, "PUBLISH %b %b", key.data(), key.size(), message.data(), message.size());
+  status_.published.fetch_add(1, std::memory_order_relaxed);
+}
+
+// --- connections ---
+
+void RedisBus::on_up(RedisConnection& c) {
+  if (&c == &subscriber_) {
+    // A new connection knows nothing: every channel with local recipients, then the node's
+    // own channel, whose confirmation comes after theirs (see the header).
+    for (auto& [key, interest] : interests_)
+      if (interest.wanted) subscribe(key, interest);
+    redisAsyncCommand(c.context(), on_subscription_reply, this, "SUBSCRIBE %b", node_key_.data(), node_key_.size());
+  }
+  connection_changed({});
+}
+
+void RedisBus::on_down(RedisConnection& c, const std::string& why, bool was_up) {
+  if (&c == &subscriber_) {
+    resubscribed_ = false;
+    for (auto it = interests_.begin(); it != interests_.end();) {
+      it->second.state = Interest::State::None;
+      it = it->second.wanted ? std::next(it) : interests_.erase(it);
+    }
+  } else {
+    ping_sent_ms_ = 0;
+  }
+  if (!was_up && !connected_ && !reported_unreachable_) {
+    reported_unreachable_ = true;
+    const RedisAddress& a = *settings_.redis;
+    log::warn("cluster: worker %zu cannot reach Redis at %s:%d (%s); retrying, and meanwhile events reach this "
+              "node's clients only",
+              worker_, a.host.c_str(), a.port, why.c_str());
+  }
+  connection_changed(why);
+}
+
+void RedisBus::connection_changed(const std::string& why) {
+  bool connected = commands_.up() && subscriber_.up() && resubscribed_;
+  if (connected == connected_) return;
+  connected_ = connected;
+  const RedisAddress& a = *settings_.redis;
+  if (connected) {
+    reported_unreachable_ = false;
+    status_.workers_connected.fetch_add(1, std::memory_order_relaxed);
+    log::info("cluster: worker %zu connected to Redis at %s:%d as node %s", worker_, a.host.c_str(), a.port,
+              settings_.node_id.c_str());
+  } else {
+    reported_unreachable_ = true;
+    status_.workers_connected.fetch_sub(1, std::memory_order_relaxed);
+    log::warn("cluster: worker %zu lost Redis at %s:%d (%s); retrying, and meanwhile events reach this node's "
+              "clients only",
+              worker_, a.host.c_str(), a.port, why.c_str());
+  }
+}
+
+}  // namespace raptor::cluster

@@ -1,0 +1,85 @@
+// One worker's link to the other nodes of the cluster through Redis pub/sub (docs/cluster.md):
+// the ClusterBus its engine talks to. Each worker has its own two connections on its own event
+// loop, one for commands (PUBLISH, PING) and one subscribed, so nothing here is shared between
+// threads but the counters of ClusterStatus.
+//
+// Interest-based: the subscribed connection listens to a Redis channel only while this worker
+// has local recipients of it (subscribers of the Pusher channel, connections of the user), so a
+// node receives only the traffic it delivers. Events of one publisher leave on one connection
+// in order, and Redis hands each subscriber connection its messages in that order.
+//
+// hiredis 0.14 keeps one callback per subscribed channel and forgets it when an UNSUBSCRIBE is
+// confirmed, and it aborts when a confirmation arrives after the subscription count reached 0.
+// So a channel is never subscribed again while its UNSUBSCRIBE is unconfirmed (the SUBSCRIBE
+// waits for that confirmation), and the node's own channel stays subscribed, keeping the count
+// above 0. It is subscribed last on a new connection: its confirmation says that every other
+// subscription is in place, and only then does the worker count as connected (in /health).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <unordered_map>
+
+#include "cluster/redis_connection.h"
+#include "config/cluster_settings.h"
+#include "core/cluster_bus.h"
+#include "core/engine.h"
+
+struct redisAsyncContext;
+struct redisReply;
+
+namespace raptor::cluster {
+
+class RedisBus : public ClusterBus, private RedisConnection::Owner {
+ public:
+  RedisBus(const ClusterSettings& settings, EventPort& port, ClusterStatus& status, size_t worker);
+  ~RedisBus() override;
+
+  // Where messages from other nodes go; set before start().
+  void set_engine(Engine& engine) { engine_ = &engine; }
+  // Connects, reconnects when due, and checks that Redis answers; call about once a second.
+  void tick(int64_t now_ms);
+
+  void watch_channel(const App& app, const std::string& channel) override;
+  void unwatch_channel(const App& app, const std::string& channel) override;
+  void watch_user(const App& app, const std::string& user_id) override;
+  void unwatch_user(const App& app, const std::string& user_id) override;
+  void publish(Delivery::Kind kind, const App& app, std::string_view target, std::string_view text,
+               std::string_view except_socket_id) override;
+
+ private:
+  struct Interest {
+    const App* app;
+    std::string target;  // the channel or user id
+    bool user;
+    bool wanted;  // this worker has local recipients
+    enum class State { None, Subscribing, Subscribed, Unsubscribing } state = State::None;
+  };
+
+  void watch(std::string key, const App& app, const std::string& target, bool user);
+  void unwatch(const std::string& key);
+  void subscribe(const std::string& key, Interest& interest);
+  void unsubscribe(const std::string& key, Interest& interest);
+  void on_reply(const redisReply& reply);
+  void on_message(std::string_view key, std::string_view payload);
+  void on_up(RedisConnection& c) override;
+  void on_down(RedisConnection& c, const std::string& why, bool was_up) override;
+  void connection_changed(const std::string& why);
+  static void on_subscription_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_pong(redisAsyncContext* ac, void* reply, void* privdata);
+
+  const ClusterSettings& settings_;
+  ClusterStatus& status_;
+  size_t worker_;
+  Engine* engine_ = nullptr;
+  std::string node_key_;
+  std::unordered_map<std::string, Interest> interests_;  // by Redis channel
+  bool resubscribed_ = false;  // the subscribed connection's subscriptions are all confirmed
+  bool connected_ = false;     // both connections up, subscriptions confirmed
+  bool reported_unreachable_ = false;
+  int64_t ping_sent_ms_ = 0;  // 0: no PING waits for its answer
+  // Last: destroyed first, while the state their final callbacks touch still exists.
+  RedisConnection commands_;
+  RedisConnection subscriber_;
+};
+
+}  // namespace raptor::cluster

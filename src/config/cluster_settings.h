@@ -1,0 +1,36 @@
+// The cluster's settings (docs/cluster.md): the Redis that raptor nodes share, the prefix of
+// every key and channel they use in it, and this node's id. Plain C++; parsed here, used by
+// cluster/.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace raptor {
+
+// Where the Redis is: redis://[[user]:password@]host[:port][/db].
+struct RedisAddress {
+  std::string host;  // an IP address or localhost: nothing resolves names on the event loop
+  int port = 6379;
+  int db = 0;
+  std::string user;      // Redis 6 ACL user; empty: AUTH with the password alone
+  std::string password;  // empty: no AUTH
+};
+
+struct ClusterSettings {
+  std::optional<RedisAddress> redis;  // none: one embedded node, no cluster
+  std::string prefix = "raptor:";     // of every Redis key and channel, so deployments can share one Redis
+  std::string node_id;                // generated at start-up when not given
+};
+
+// Parses a redis:// URL into `out`; the reason it is refused, else nothing. The reason never
+// repeats the URL (it may hold a password).
+std::optional<std::string> parse_redis_url(std::string_view url, RedisAddress& out);
+// Why `id` is not a node id (1 to 64 of A-Z a-z 0-9 . _ -), else nothing.
+std::optional<std::string> node_id_error(std::string_view id);
+// Why `prefix` is not a key prefix (1 to 64 printable ASCII characters, no spaces), else nothing.
+std::optional<std::string> redis_prefix_error(std::string_view prefix);
+// A fresh node id: the host name and a random suffix (so two nodes of one host differ).
+std::string generate_node_id();
+
+}  // namespace raptor

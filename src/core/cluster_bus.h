@@ -1,0 +1,48 @@
+// What a worker's engine asks of the cluster: the other raptor nodes sharing a Redis
+// (docs/cluster.md). Implemented by cluster/ (one per worker, on the worker's thread); the
+// engine holds none when raptor runs alone, and then does no cluster work at all.
+//
+// Interest-based: the engine watches a channel while this worker has local subscribers to it,
+// and a user while connections signed in as that user are here; only watched traffic reaches
+// this worker from other nodes, through Engine::deliver_from_cluster. What the engine sends to the cluster
+// it has already delivered on this node (to its own and the other workers' connections), so the
+// cluster hands it to the other nodes only.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "core/app.h"
+#include "core/hub.h"
+
+namespace raptor {
+
+// What /health reports of the cluster: written by every worker's bus, read by any worker.
+struct ClusterStatus {
+  std::string node_id;
+  size_t workers = 0;
+  std::atomic<size_t> workers_connected{0};  // workers whose Redis connections are both up
+  std::atomic<uint64_t> published{0};        // messages sent to the other nodes
+  std::atomic<uint64_t> received{0};         // messages from other nodes handed to the engine
+  std::atomic<uint64_t> unsent{0};           // not sent: Redis was unreachable
+};
+
+class ClusterBus {
+ public:
+  virtual ~ClusterBus() = default;
+
+  // This worker's first local subscriber of `channel` arrived / its last one left.
+  virtual void watch_channel(const App& app, const std::string& channel) = 0;
+  virtual void unwatch_channel(const App& app, const std::string& channel) = 0;
+  // This worker's first connection signed in as `user_id` arrived / its last one left.
+  virtual void watch_user(const App& app, const std::string& user_id) = 0;
+  virtual void unwatch_user(const App& app, const std::string& user_id) = 0;
+
+  // Hands a channel event, user event or terminate-user to the other nodes. `text` is the frame
+  // (empty for TerminateUser); nobody on another node with `except_socket_id` receives it.
+  virtual void publish(Delivery::Kind kind, const App& app, std::string_view target, std::string_view text,
+                       std::string_view except_socket_id) = 0;
+};
+
+}  // namespace raptor
