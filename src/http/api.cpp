@@ -316,7 +316,7 @@ Response health(const Engine& engine) {
   auto field = [](const char* name, uint64_t n) { return std::string("\"") + name + "\":" + std::to_string(n); };
   return {200, "{\"status\":\"ok\",\"webhooks\":{" + field("queued", s.queued) + "," + field("sent", s.sent) + "," +
                    field("retried", s.retried) + "," + field("dropped", s.dropped) + "," +
-                   field("pending", s.pending) + "}}"};
+                   field("pending", s.pending) + "," + field("filtered", s.filtered) + "}}"};
 }
 
 Response handle(Engine& engine, const Request& req, int64_t now_s) {

@@ -166,6 +166,8 @@ void WebhookClient::disarm() {
 
 void WebhookClient::pump() {
   if (stopped_) return;
+  // The shape_webhook hook runs here, in worker 0's VM, on worker 0's thread (its owner).
+  queue_.shape(worker_->engine().policy());
   int64_t now = queue_.now();
   std::vector<lws*> overdue;
   for (auto& [x, owned] : exchanges_)

@@ -131,7 +131,8 @@ bool load_policies(Config& config, std::string& error) {
     if (i == 0) {
       bool any = false;
       for (const App& app : config.apps)
-        for (auto hook : {Policy::Hook::Admit, Policy::Hook::Authorize, Policy::Hook::FilterClientEvents})
+        for (auto hook : {Policy::Hook::Admit, Policy::Hook::Authorize, Policy::Hook::FilterClientEvents,
+                          Policy::Hook::ShapeWebhook})
           any = any || policy->has(app, hook);
       if (!any) return true;  // nothing to ask: no VM per worker
     }

@@ -9,13 +9,14 @@ import { WebhookReceiver } from './lib/webhook-receiver.mjs';
 import { RawClient } from './lib/ws-client.mjs';
 
 const example = (name) => fileURLToPath(new URL(`../../examples/${name}`, import.meta.url));
-const SECRETS = { RAPTOR_TOKEN_SECRET: 't', RAPTOR_CHAT_SECRET: 'c' };
+const SECRETS = { RAPTOR_TOKEN_SECRET: 't', RAPTOR_CHAT_SECRET: 'c', RAPTOR_SHOP_SECRET: 's' };
 
 describe('raptor check', () => {
   for (const [name, summary] of [
     ['raptor.rb', /2 apps: my-app \(no hooks\); dashboard \(hooks: admit\)/],
     ['token_policy.rb', /1 app: chat \(hooks: admit, authorize\)/],
     ['client_event_filter.rb', /1 app: chat \(hooks: filter_client_events\)/],
+    ['webhook_shaping.rb', /1 app: shop \(hooks: shape_webhook\)/],
   ]) {
     it(`accepts examples/${name}: exit 0 and a summary`, async () => {
       const { code, stdout } = await runRaptor(['check', example(name)], SECRETS);

@@ -269,12 +269,12 @@ inline std::vector<std::string> events_of(const std::vector<std::string>& frames
 struct EngineHarness {
   FakeClock clock;
   RecordingTransport transport;
-  std::vector<App> apps;
+  AppList apps;
   Hub hub{1};
   Engine engine;
 
   explicit EngineHarness(std::vector<App> app_list = {reference_app()}, EngineLimits limits = {})
-      : apps(std::move(app_list)), engine(apps, limits, transport, hub, 0, [this] { return clock.now_ms; }) {}
+      : apps(app_list.begin(), app_list.end()), engine(apps, limits, transport, hub, 0, [this] { return clock.now_ms; }) {}
   EngineHarness(const EngineHarness&) = delete;
   EngineHarness& operator=(const EngineHarness&) = delete;
 

@@ -15,7 +15,7 @@ struct QueuedMailbox : Mailbox {
 
 struct TwoWorkers {
   FakeClock clock;
-  std::vector<App> apps{reference_app()};
+  AppList apps{reference_app()};
   Hub hub{2};
   RecordingTransport transport[2];
   QueuedMailbox mailbox[2];
