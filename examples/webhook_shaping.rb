@@ -5,7 +5,7 @@
 #   - client events lose their "client-" prefix ("client-order-placed" arrives as "order-placed");
 #   - presence members arrive with their display name from a table kept here.
 # The receiver validates the bodies with its Pusher SDK as usual: they are signed after shaping.
-# docs/configuration.md#shape_webhook--event---; try it: raptor check examples/webhook_shaping.rb
+# docs/configuration.md#shape_webhook--event--; check it: RAPTOR_SHOP_SECRET=x raptor check examples/webhook_shaping.rb
 
 STAFF = { "1" => "Ada Lovelace", "2" => "Grace Hopper" }.freeze
 
