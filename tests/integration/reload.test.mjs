@@ -38,7 +38,12 @@ const rewrite = (options) => configFile('reloaded.rb', ruby(options));
 
 serverSuite('configuration reload (SIGHUP)', {
   apps: [CHAT, OLD, ADDED, CHAT_RENEWED], configVia: 'defaults', args: ['--config', file],
-  env: { RAPTOR_CHAT_SECRET: CHAT.secret },
+  env: {
+    RAPTOR_CHAT_SECRET: CHAT.secret,
+    // Under ASan, freed memory waits in a quarantine (256 MB by default) before it is reused,
+    // which would look like growth to the RSS check below; other builds ignore the variable.
+    ASAN_OPTIONS: [process.env.ASAN_OPTIONS, 'quarantine_size_mb=1'].filter(Boolean).join(':'),
+  },
 }, (server, { stillServing }) => {
   it('under load: no connection dropped, no event lost or repeated; new hooks and settings apply', async () => {
     rewrite();
@@ -83,11 +88,17 @@ serverSuite('configuration reload (SIGHUP)', {
     stop = true;
     await publishing;
 
+    const all = Array.from({ length: sent }, (_, i) => i + 1);
     for (const c of clients) {
       for (const name of CHANNELS) {
         await waitFor(() => c.received[name].length >= sent, `all ${sent} events on ${name}`, 15000);
-        assert.deepEqual(c.received[name], Array.from({ length: sent }, (_, i) => i + 1),
-                         `every event exactly once and in order on ${name}`);
+        // Exactly once each. Not necessarily in publishing order: two HTTP requests of one
+        // publisher may land on different workers (SO_REUSEPORT), and raptor does not order
+        // events across workers (see docs/configuration.md#reloading-sighup).
+        const got = [...c.received[name]].sort((a, b) => a - b);
+        const missing = all.filter((n) => !got.includes(n));
+        const repeated = got.filter((n, i) => got[i - 1] === n);
+        assert.deepEqual({ missing, repeated }, { missing: [], repeated: [] }, `every event exactly once on ${name}`);
       }
       assert.deepEqual(c.states, [], 'the connection never changed state');
       assert.equal(c.pusher.connection.socket_id, c.socketId, 'the same connection');
@@ -203,7 +214,8 @@ serverSuite('configuration reload (SIGHUP)', {
     await warm(20);
     const after = server.resources();
     assert.equal(after.threads, before.threads, 'threads');
-    assert.equal(after.fds, before.fds, 'file descriptors');
+    // Fewer is fine: sockets of the previous tests' clients may still have been closing.
+    assert.ok(after.fds <= before.fds, `file descriptors: ${before.fds} before, ${after.fds} after`);
     // Each reload builds and frees one Ruby VM per worker plus one for reading the file.
     assert.ok(after.rssKb - before.rssKb < 16 * 1024, `RSS grew from ${before.rssKb} kB to ${after.rssKb} kB`);
     await serverSdk(server, CHAT).trigger('private-counted', 'after-20', {});
