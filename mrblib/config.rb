@@ -2,8 +2,9 @@
 # reported at the line that made it ("raptor.rb:7: listen: port must be ..."). The server reads
 # the result through Raptor.settings and asks for hooks through Raptor.run_hook.
 module Raptor
-  HOOKS = %i[admit authorize filter_client_events].freeze
-  REQUESTS = { admit: Connection, authorize: Subscription, filter_client_events: ClientEvent }.freeze
+  HOOKS = %i[admit authorize filter_client_events shape_webhook].freeze
+  REQUESTS = { admit: Connection, authorize: Subscription, filter_client_events: ClientEvent,
+               shape_webhook: WebhookEvent }.freeze
   APP_OPTIONS = %i[client_events client_events_per_second max_presence_members
                    user_authentication_timeout cache_ttl subscription_count].freeze
 
@@ -70,6 +71,10 @@ module Raptor
 
     def filter_client_events(&block)
       @hooks.define(:filter_client_events, block)
+    end
+
+    def shape_webhook(&block)
+      @hooks.define(:shape_webhook, block)
     end
 
     # app.webhook "http://127.0.0.1:3000/pusher/webhooks", events: %i[channel_occupied channel_vacated],
@@ -230,6 +235,11 @@ end
 
 def filter_client_events(&block)
   Raptor.global_hooks.define(:filter_client_events, block)
+end
+
+# Each webhook event of the apps that have receivers, before it is signed and sent.
+def shape_webhook(&block)
+  Raptor.global_hooks.define(:shape_webhook, block)
 end
 
 # env("RAPTOR_MY_APP_SECRET") or env("RAPTOR_X", "default"): only RAPTOR_* variables.

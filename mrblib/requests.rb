@@ -82,4 +82,52 @@ module Raptor
       @privileged == true
     end
   end
+
+  # shape_webhook { |event| … }: one webhook event before it is signed and sent, as a receiver
+  # would get it. Read it like a Hash of its JSON fields, by String or Symbol: "name",
+  # "channel", and those of its type ("user_id"; client_event: "event", "data" (a String, as
+  # Pusher sends it), "socket_id"; subscription_count: "subscription_count"), or through the
+  # readers below. Change it in place ([]=, delete, merge!) and return it, or return a Hash.
+  class WebhookEvent
+    # The app the event belongs to.
+    attr_reader :app_id
+
+    def initialize(fields)
+      @app_id = fields["app_id"]
+      @fields = fields["event"]
+    end
+
+    %w[name channel user_id event data socket_id subscription_count].each do |field|
+      define_method(field) { @fields[field] }
+    end
+
+    def [](key)
+      @fields[key.to_s]
+    end
+
+    def []=(key, value)
+      @fields[key.to_s] = value
+    end
+
+    def delete(key)
+      @fields.delete(key.to_s)
+    end
+
+    def key?(key)
+      @fields.key?(key.to_s)
+    end
+
+    def merge!(other)
+      other.each { |key, value| self[key] = value }
+      self
+    end
+
+    def to_h
+      @fields.dup
+    end
+
+    def inspect
+      "#<Raptor::WebhookEvent #{@fields.inspect}>"
+    end
+  end
 end

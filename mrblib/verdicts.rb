@@ -6,6 +6,9 @@
 #   allow(user_id:, user_info:) or a Hash — (presence subscriptions) join as this member
 #   allow(privileged: true/false) — (presence subscriptions) the member's privilege
 # Channel rules (mrblib/channels.rb) answer true / allow, false / nil / deny("why") or pass.
+# shape_webhook reads them as: true / allow / pass — send the event as it is; false / nil /
+# deny / drop — do not send it; the event (changed in place), a Hash or rewrite(hash) — send
+# this event instead (it needs a "name").
 # Anything else is an error: the action is refused and the hook's location logged.
 module Raptor
   class Verdict
@@ -25,6 +28,7 @@ module Raptor
       authorize: %i[allow deny pass],
       filter_client_events: %i[allow deny pass drop rewrite],
       subscribe: %i[allow deny pass], client_events: %i[allow deny pass], roster: %i[allow deny pass],
+      shape_webhook: %i[allow deny pass drop rewrite],
     }.freeze
 
     # The answer of `hook` as the server reads it: [kind, detail, detail] of Strings or nil.
@@ -34,6 +38,16 @@ module Raptor
         raise TypeError, "#{where(hook)}#{hook_name} hook returned #{answer.inspect[0, 80]} (#{answer.class}); " \
                          "expected #{expected(hook_name)}"
       end
+      if hook_name == :shape_webhook && verdict.kind == :rewrite
+        event = verdict.data
+        event = event.to_h if event.is_a?(WebhookEvent)
+        name = event["name"] || event[:name] if event.is_a?(Hash)
+        unless name.is_a?(String) && !name.empty?
+          raise TypeError, "#{where(hook)}shape_webhook hook returned an event without a \"name\" String " \
+                           "(#{event.inspect[0, 80]})"
+        end
+        return ["rewrite", JSON.generate(event)]
+      end
       verdict.to_wire
     end
 
@@ -42,8 +56,9 @@ module Raptor
       when Verdict then answer
       when true then Verdict.new(:allow)
       when false, nil then Verdict.new(:deny)
+      when WebhookEvent then Verdict.new(:rewrite, data: answer) if hook_name == :shape_webhook
       when Hash
-        if hook_name == :filter_client_events
+        if hook_name == :filter_client_events || hook_name == :shape_webhook
           Verdict.new(:rewrite, data: answer)
         elsif hook_name == :authorize
           privileged = answer.key?(:privileged) ? answer[:privileged] : answer["privileged"]
@@ -55,7 +70,7 @@ module Raptor
 
     def self.expected(hook_name)
       words = { allow: "true", deny: "false, nil or deny(\"why\")", pass: "pass", drop: "drop",
-                rewrite: "rewrite(data) or a Hash" }
+                rewrite: hook_name == :shape_webhook ? "the event, a Hash or rewrite(hash)" : "rewrite(data) or a Hash" }
       list = ALLOWED[hook_name].map { |k| words[k] }
       list << "allow(user_id:, user_info:, privileged:) or a Hash" if hook_name == :authorize
       list.join(", ")

@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "config/config.h"
+#include "config/reload.h"
 #include "net/server.h"
 #include "script/config_file.h"
 
@@ -47,6 +48,19 @@ int main(int argc, char** argv) {
     return 2;
   }
   print_banner(parsed.config);
-  raptor::net::Server server(parsed.config);
+  // SIGHUP: the same command line and environment, the file read again.
+  auto reread = [argc, argv](const raptor::Config& running, raptor::Config& next, std::vector<std::string>& kept,
+                             std::string& error) {
+    raptor::ParseResult again = raptor::parse_command_line(
+        argc, argv, [](const char* name) -> const char* { return getenv(name); }, raptor::script::read_config_file);
+    if (!again.run) {
+      error = again.output;
+      return false;
+    }
+    next = std::move(again.config);
+    kept = raptor::keep_restart_only(running, next);  // one policy per running worker, below
+    return next.config_file.empty() || raptor::script::load_policies(next, error);
+  };
+  raptor::net::Server server(std::move(parsed.config), reread);
   return server.run();
 }

@@ -2,6 +2,7 @@
 // its webhook receivers.
 #pragma once
 #include <cstddef>
+#include <deque>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,9 @@ struct App {
   int cache_ttl_s = 1800;                  // how long a cache channel keeps its last event
   bool subscription_count_events = false;  // pusher_internal:subscription_count to subscribers
   std::vector<WebhookEndpoint> webhooks{};
+  // Removed by a reload (config/reload.h): not served any more, but kept, since connections,
+  // channels and queued work still point at it. An app added again under its id is this one.
+  bool retired = false;
 
   // Whether subscription counts are kept: for the clients' events or for a webhook.
   bool counts_subscriptions() const {
@@ -34,5 +38,10 @@ struct App {
     return false;
   }
 };
+
+// The apps a server serves. A deque, so that an app never moves: connections, channels,
+// deliveries and webhook outboxes hold `const App*` for as long as the process runs. A reload
+// changes an app in place (while every worker is paused) and retires the ones it removes.
+using AppList = std::deque<App>;
 
 }  // namespace raptor

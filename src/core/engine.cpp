@@ -36,7 +36,7 @@ std::optional<int> parse_version(std::string_view v) {
 
 }  // namespace
 
-Engine::Engine(const std::vector<App>& apps, EngineLimits limits, Transport& transport, Hub& hub, size_t worker,
+Engine::Engine(const AppList& apps, EngineLimits limits, Transport& transport, Hub& hub, size_t worker,
                Clock clock)
     : apps_(apps), limits_(limits), transport_(transport), hub_(hub), worker_(worker),
       clock_(clock ? std::move(clock) : Clock(steady_ms)), rng_(std::random_device{}()) {}
@@ -45,13 +45,13 @@ Engine::~Engine() = default;
 
 const App* Engine::app_by_key(std::string_view key) const {
   for (const auto& app : apps_)
-    if (app.key == key) return &app;
+    if (app.key == key && !app.retired) return &app;
   return nullptr;
 }
 
 const App* Engine::app_by_id(std::string_view id) const {
   for (const auto& app : apps_)
-    if (app.id == id) return &app;
+    if (app.id == id && !app.retired) return &app;
   return nullptr;
 }
 
@@ -552,10 +552,23 @@ void Engine::tick() {
     close_if_unauthorized(c, now);
   }
   for (const auto& app : apps_) {
-    if (!app.counts_subscriptions()) continue;
+    if (app.retired || !app.counts_subscriptions()) continue;
     hub_.directory().flush_counts(now, count_announcer());
     break;  // flushes every app's counts
   }
+}
+
+size_t Engine::close_retired() {
+  size_t n = 0;
+  for (auto& entry : connections_) {
+    Connection& c = *entry.second;
+    if (!c.app().retired || c.closing()) continue;
+    // Its app is gone: the same refusal as a connection to an unknown key gets.
+    send_error(c, code(CloseCode::UnknownApp), "Application does not exist (removed by a configuration reload)");
+    close(c, code(CloseCode::UnknownApp), "Application does not exist");
+    ++n;
+  }
+  return n;
 }
 
 void Engine::publish(const App& app, std::string_view channel, std::string_view event, std::string_view data,

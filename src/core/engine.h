@@ -55,8 +55,9 @@ class Engine {
  public:
   using Clock = std::function<int64_t()>;  // milliseconds, monotonic
 
-  // `apps` and `hub` are shared by every worker and outlive the engine.
-  Engine(const std::vector<App>& apps, EngineLimits limits, Transport& transport, Hub& hub, size_t worker,
+  // `apps` and `hub` are shared by every worker and outlive the engine. Retired apps are not
+  // served (see AppList).
+  Engine(const AppList& apps, EngineLimits limits, Transport& transport, Hub& hub, size_t worker,
          Clock clock = {});
   ~Engine();
 
@@ -65,8 +66,19 @@ class Engine {
 
   // The operator's policy (the hooks of raptor.rb), or null. Not owned; set before the first
   // connection, and only then does the transport need to read handshakes.
-  void set_policy(Policy* policy) { policy_ = policy; }
-  bool wants_handshake() const { return policy_ != nullptr; }
+  // A reload (SIGHUP) sets another one, or none, between two events on the worker's thread.
+  // Connections opened before it keep the handshake only if the old policy wanted it.
+  void set_policy(Policy* policy);
+  Policy* policy() const { return policy_; }
+  // Whether the policy has a hook that looks at connections (admit, authorize or
+  // filter_client_events) for some app.
+  bool wants_handshake() const { return wants_handshake_; }
+  // New limits from a reload: new connections are told the new activity timeout, and every
+  // connection is pinged, timed out and bounded by the new values from now on.
+  void set_limits(EngineLimits limits) { limits_ = limits; }
+  // After a reload retired apps: closes their connections with 4001 ("Application does not
+  // exist", which pusher-js does not retry). Returns how many.
+  size_t close_retired();
   // The cluster (other nodes through Redis), or null when alone. Not owned; set before the
   // first connection, on the worker's thread.
   void set_cluster(ClusterBus* cluster) { cluster_ = cluster; }
@@ -208,10 +220,11 @@ class Engine {
                      const Connection* except, std::string_view except_socket_id, uint64_t roster_version,
                      const std::vector<std::string>* patterns = nullptr);
 
-  const std::vector<App>& apps_;
+  const AppList& apps_;
   EngineLimits limits_;
   Policy* policy_ = nullptr;
   ClusterBus* cluster_ = nullptr;
+  bool wants_handshake_ = false;
   Transport& transport_;
   Hub& hub_;
   size_t worker_;

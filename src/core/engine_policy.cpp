@@ -43,6 +43,14 @@ PolicyVerdict denial(std::string reason) {
 
 }  // namespace
 
+void Engine::set_policy(Policy* policy) {
+  policy_ = policy;
+  wants_handshake_ = false;
+  for (const App& app : apps_)
+    for (auto hook : {Policy::Hook::Admit, Policy::Hook::Authorize, Policy::Hook::FilterClientEvents})
+      wants_handshake_ = wants_handshake_ || (policy_ && !app.retired && policy_->has(app, hook));
+}
+
 bool Engine::admitted_by_policy(const App& app, const Handshake& handshake, Admission& refused) const {
   if (!policy_->has(app, Policy::Hook::Admit)) return true;
   PolicyVerdict v = policy_->admit(app, handshake);

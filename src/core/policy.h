@@ -1,6 +1,7 @@
 // The operator's policy, as core asks it: admit a connection, authorize a subscription, filter
-// a client event, apply a channel's rules. core owns this interface and stays free of any scripting; script/ implements
-// it with the Ruby hooks of raptor.rb (one instance per worker, called on that worker's thread).
+// a client event, apply a channel's rules, shape a webhook event. core owns this interface and
+// stays free of any scripting; script/ implements it with the Ruby hooks of raptor.rb (one
+// instance per worker, called on that worker's thread).
 // Each question is only asked when has() says the app has a hook for it.
 #pragma once
 #include <optional>
@@ -27,8 +28,8 @@ struct PolicyVerdict {
     Pass,     // no opinion: the usual rules decide
     Allow,    // allow (a subscription: even without a valid signature)
     Deny,     // refuse, telling the client `reason` (or a generic reason when empty)
-    Drop,     // client events: discard silently
-    Rewrite,  // client events: send `data` instead
+    Drop,     // client events, webhook events: discard silently
+    Rewrite,  // client events: send `data` instead; webhook events: send the event `data`
   };
   Kind kind = Kind::Pass;
   bool failed = false;  // Deny because the hook failed; the error was logged
@@ -36,7 +37,7 @@ struct PolicyVerdict {
   std::optional<std::string> user_id;    // Allow on a presence channel: the member to join as
   std::optional<std::string> user_info;  // JSON text
   std::optional<bool> privileged;        // Allow on a presence channel: the member's privilege, when given
-  std::string data;                      // Rewrite: JSON text
+  std::string data;                      // Rewrite: JSON text (webhook events: a JSON object)
 };
 
 struct SubscriptionRequest {
@@ -77,9 +78,15 @@ struct PermissionRequest {
   std::string_view data = {};          // ClientEvents: JSON text
 };
 
+// A webhook event on its way to the app's receivers, before it is batched and signed.
+struct WebhookShapeRequest {
+  const App& app;
+  std::string_view event;  // the event as a receiver would get it: a JSON object ({"name":…,"channel":…})
+};
+
 class Policy {
  public:
-  enum class Hook { Admit, Authorize, FilterClientEvents, ChannelRules };
+  enum class Hook { Admit, Authorize, FilterClientEvents, ChannelRules, ShapeWebhook };
   virtual ~Policy() = default;
   virtual bool has(const App& app, Hook hook) const = 0;
   virtual PolicyVerdict admit(const App& app, const Handshake& handshake) = 0;
@@ -88,6 +95,9 @@ class Policy {
   // The channel rules' answer: Allow, Deny (with a reason) or Pass when no rule for this
   // permission covers the channel or every one that does passed.
   virtual PolicyVerdict permit(const PermissionRequest& request) = 0;
+  // Pass or Allow: send as is; Drop or Deny: do not send; Rewrite: send `data` instead. A hook
+  // that fails answers Pass with `failed` set (the event goes out unchanged; see webhook_queue.h).
+  virtual PolicyVerdict shape_webhook(const WebhookShapeRequest& request) = 0;
 };
 
 }  // namespace raptor

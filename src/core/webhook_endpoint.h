@@ -31,6 +31,13 @@ struct WebhookEndpoint {
   }
   // "http://host:port": what logs show, since the path or headers may carry tokens.
   std::string origin() const { return (tls ? "https://" : "http://") + host + ":" + std::to_string(port); }
+
+  // The same receiver with the same choice of events and headers (a reload keeps its outbox).
+  bool operator==(const WebhookEndpoint& o) const {
+    return url == o.url && types == o.types && channel_prefix == o.channel_prefix &&
+           channel_suffix == o.channel_suffix && headers == o.headers;
+  }
+  bool operator!=(const WebhookEndpoint& o) const { return !(*this == o); }
 };
 
 }  // namespace raptor

@@ -52,6 +52,7 @@ struct WebhookStats {
   uint64_t sent = 0;     // delivered with a 2xx answer
   uint64_t retried = 0;  // POSTs repeated after a failure
   uint64_t dropped = 0;  // given up: queue full, refused with 4xx, retries exhausted, shutdown
+  uint64_t filtered = 0;  // dropped on purpose by the shape_webhook hook (once per event, not per receiver)
   uint64_t pending = 0;  // waiting or being sent now
 };
 

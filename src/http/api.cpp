@@ -316,7 +316,8 @@ Response health(const Engine& engine) {
   if (const WebhookSink* webhooks = engine.webhooks()) {
     WebhookStats s = webhooks->stats();
     body += ",\"webhooks\":{" + field("queued", s.queued) + "," + field("sent", s.sent) + "," +
-            field("retried", s.retried) + "," + field("dropped", s.dropped) + "," + field("pending", s.pending) + "}";
+            field("retried", s.retried) + "," + field("dropped", s.dropped) + "," + field("pending", s.pending) + "," +
+            field("filtered", s.filtered) + "}";
   }
   if (const ClusterStatus* c = engine.cluster_status()) {
     size_t connected = c->workers_connected.load(std::memory_order_relaxed);

@@ -3,10 +3,12 @@
 #include <libwebsockets.h>
 #include <pthread.h>
 
+#include <chrono>
 #include <csignal>
 #include <thread>
 
 #include "common/log.h"
+#include "common/rendezvous.h"
 #include "net/file_limit.h"
 #include "net/listener.h"
 
@@ -14,37 +16,51 @@ namespace raptor::net {
 
 namespace {
 
-bool has_webhooks(const Config& c) {
-  for (const App& app : c.apps)
-    if (!app.webhooks.empty()) return true;
+template <typename Apps>
+bool has_webhooks(const Apps& apps) {
+  for (const App& app : apps)
+    if (!app.retired && !app.webhooks.empty()) return true;
   return false;
 }
 
 }  // namespace
 
-Server::Server(const Config& config)
-    : config_(config), hub_(config_.workers), webhooks_(config_.apps, config_.webhooks),
-      webhook_client_(webhooks_, config_.webhooks) {
-  if (has_webhooks(config_)) hub_.set_webhooks(&webhooks_);
+Server::Server(Config config, Reread reread)
+    : config_(std::move(config)), apps_(config_.apps.begin(), config_.apps.end()), reread_(std::move(reread)),
+      hub_(config_.workers), webhooks_(apps_, config_.webhooks), webhook_client_(webhooks_, config_.webhooks) {
+  if (has_webhooks(apps_)) hub_.set_webhooks(&webhooks_);
+  if (!config_.policies.empty()) webhooks_.shape_events_of(shaped_apps(config_.policies.front().get()));
   ClusterStatus* cluster = nullptr;
   if (config_.cluster.redis) {
     cluster_status_.node_id = config_.cluster.node_id;
     cluster_status_.workers = config_.workers;
     hub_.set_cluster_status(cluster = &cluster_status_);
   }
-  for (size_t i = 0; i < config_.workers; ++i)
-    workers_.push_back(std::make_unique<Worker>(config_, hub_, i, cluster));
+  for (size_t i = 0; i < config_.workers; ++i) {
+    std::shared_ptr<Policy> policy = i < config_.policies.size() ? config_.policies[i] : nullptr;
+    workers_.push_back(std::make_unique<Worker>(config_, apps_, hub_, i, std::move(policy), cluster));
+  }
+  config_.policies.clear();  // each worker owns its own
+}
+
+std::vector<const App*> Server::shaped_apps(Policy* policy) const {
+  std::vector<const App*> out;
+  for (const App& app : apps_)
+    if (policy && !app.retired && policy->has(app, Policy::Hook::ShapeWebhook)) out.push_back(&app);
+  return out;
 }
 
 Server::~Server() = default;
 
 int Server::run() {
   lws_set_log_level(LLL_ERR | LLL_WARN, nullptr);
-  // Only this thread takes SIGINT/SIGTERM (in sigwait); the workers inherit the blocked mask.
+  // Only this thread takes SIGINT/SIGTERM/SIGHUP (in sigwait); the workers inherit the blocked
+  // mask (and the Ruby VMs' watchdog threads block every signal).
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGHUP);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   signal(SIGPIPE, SIG_IGN);
 
@@ -56,7 +72,12 @@ int Server::run() {
   }
   for (auto& w : workers_)
     if (!w->listen()) return 1;
-  if (has_webhooks(config_) && !webhook_client_.start(*workers_.front())) return 1;
+  // With a configuration file the webhook client runs even without receivers, for a reload that
+  // adds some.
+  if (has_webhooks(apps_) || !config_.config_file.empty()) {
+    if (!webhook_client_.start(*workers_.front())) return 1;
+    webhook_client_started_ = true;
+  }
 
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
@@ -69,7 +90,7 @@ int Server::run() {
               redis->port, config_.cluster.prefix.c_str());
 
   int sig = 0;
-  sigwait(&signals, &sig);
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) reload();
   log::info("shutting down (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
   stop = true;
   for (auto& w : workers_) w->interrupt();
@@ -79,6 +100,75 @@ int Server::run() {
   for (auto& w : workers_) w.reset();
   webhooks_.abandon();  // logs what could not be delivered
   return 0;
+}
+
+// The new configuration is read and its VMs built here, on the main thread, while the workers go
+// on serving. Then every worker is paused at a known point (a task in its mailbox, so between two
+// events) while the apps and limits they share are changed in place; released, each swaps in its
+// own new policy on its own thread and closes the connections of removed apps. Connections,
+// subscriptions and queued frames are not touched: nothing is dropped or lost.
+void Server::reload() {
+  auto started = std::chrono::steady_clock::now();
+  if (!reread_) {
+    log::warn("reload (SIGHUP): not available here; ignored");
+    return;
+  }
+  log::info("reload (SIGHUP): reading the configuration%s%s", config_.config_file.empty() ? "" : " from ",
+            config_.config_file.c_str());
+  Config next;
+  std::vector<std::string> kept;
+  std::string error;
+  if (!reread_(config_, next, kept, error)) {
+    while (!error.empty() && error.back() == '\n') error.pop_back();
+    log::error("reload refused, the running configuration stays as it was: %s", error.c_str());
+    return;
+  }
+  for (const auto& k : kept) log::warn("reload: %s", k.c_str());
+  bool webhooks_wanted = has_webhooks(next.apps);
+  if (webhooks_wanted && !webhook_client_started_) {
+    log::warn("reload: webhook receivers need a restart when raptor started without a configuration file or "
+              "receivers: their events are not sent until then");
+  }
+
+  std::vector<std::shared_ptr<Policy>> policies = std::move(next.policies);
+  next.policies.clear();
+  std::vector<std::string> settings = live_changes(config_, next);
+  auto pause = std::make_shared<Rendezvous>(workers_.size());
+  auto closed = std::make_shared<std::atomic<size_t>>(0);
+  auto go = std::make_shared<std::atomic<bool>>(true);
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    std::shared_ptr<Policy> policy = i < policies.size() ? policies[i] : nullptr;
+    Worker* w = workers_[i].get();
+    bool posted = w->run_on_thread([pause, closed, go, w, policy = std::move(policy), limits = next.limits]() mutable {
+      pause->arrive_and_wait();
+      if (*go) *closed += w->apply_reload(std::move(policy), limits);
+      pause->finish();
+    });
+    if (!posted) {  // a worker takes no mail only while stopping, which comes after this returns
+      log::error("reload: worker %zu takes no mail; reload abandoned", i);
+      *go = false;
+      pause->release();  // the workers already paused go on as they were
+      return;
+    }
+  }
+  Policy* first = policies.empty() ? nullptr : policies.front().get();
+  pause->wait_arrived();
+  // Every worker is paused: nothing reads the apps, the limits or the webhook outboxes now.
+  AppChanges apps = update_apps(apps_, next.apps);
+  config_ = std::move(next);
+  webhooks_.reconfigure(apps_);
+  webhooks_.shape_events_of(shaped_apps(first));  // asked on this thread before worker 0 uses it
+  hub_.set_webhooks(has_webhooks(apps_) && webhook_client_started_ ? &webhooks_ : nullptr);
+  policies.clear();  // each is now held by its worker's task alone
+  pause->release();
+  pause->wait_finished();
+
+  std::string summary = describe(apps);
+  if (!apps.removed.empty()) summary += " (" + std::to_string(closed->load()) + " connections closed with 4001)";
+  for (const auto& s : settings) summary += "; " + s;
+  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
+  log::info("reload: done in %lld ms: %s; hooks %s", static_cast<long long>(ms), summary.c_str(),
+            first ? "reloaded" : "none");
 }
 
 }  // namespace raptor::net

@@ -5,12 +5,14 @@
 // includes libwebsockets.
 #pragma once
 #include <atomic>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <vector>
 
 #include "cluster/redis_bus.h"
 #include "config/config.h"
+#include "config/reload.h"
 #include "core/engine.h"
 #include "core/hub.h"
 #include "net/webhook_client.h"
@@ -35,8 +37,10 @@ class LwsEventPort;
 
 class Worker : public Transport, public Mailbox {
  public:
-  // `cluster`: the cluster's shared state when this node is one of a cluster, else null.
-  Worker(const Config& config, Hub& hub, size_t index, ClusterStatus* cluster);
+  // `policy`: the hooks of raptor.rb in this worker's own VM, or null. `cluster`: the cluster's
+  // shared state when this node is one of a cluster, else null.
+  Worker(const Config& config, const AppList& apps, Hub& hub, size_t index, std::shared_ptr<Policy> policy,
+         ClusterStatus* cluster);
   ~Worker() override;
 
   // Opens the listening socket; false (with a logged reason) when it cannot.
@@ -48,8 +52,14 @@ class Worker : public Transport, public Mailbox {
 
   void wake(Connection& c) override;
   void post(Delivery d) override;
-  // Hands the mailbox's deliveries to the engine; on the worker's thread.
+  // Runs `task` on the worker's thread, after the deliveries posted before it; from any thread.
+  // False when the worker no longer takes mail (it is stopping).
+  bool run_on_thread(std::function<void()> task);
+  // Hands the mailbox's deliveries to the engine and runs the tasks; on the worker's thread.
   void drain_mailbox();
+  // A reload's part on the worker's thread: the new policy (the old one is destroyed here, by the
+  // thread that used it) and limits; closes the connections of retired apps. Returns how many.
+  size_t apply_reload(std::shared_ptr<Policy> policy, EngineLimits limits);
   // An HTTP answer waits for its socket to be writable: see end_of_pass().
   void http_answer_waiting() { http_answer_waiting_ = true; }
   // Called when the loop has handled this pass's events and is about to wait for more. Returns
@@ -70,6 +80,7 @@ class Worker : public Transport, public Mailbox {
   const Config& config_;
   size_t index_;
   ClusterStatus* cluster_status_;
+  std::shared_ptr<Policy> policy_;  // owned here; the engine has a plain pointer
   Engine engine_;
   lws_context* context_ = nullptr;
   // With a cluster: the Redis sockets on this worker's loop, and the link to the other nodes.
@@ -85,22 +96,32 @@ class Worker : public Transport, public Mailbox {
   bool flush_put_off_ = false;
   std::mutex mailbox_mutex_;  // guards the two below, and context_ against a wake-up during teardown
   std::vector<Delivery> mailbox_;
+  std::vector<std::function<void()>> tasks_;
   bool accepting_mail_ = false;
 };
 
 class Server {
  public:
-  explicit Server(const Config& config);
+  // `reread` reads the configuration again for a reload (SIGHUP); without it SIGHUP is ignored.
+  explicit Server(Config config, Reread reread = {});
   ~Server();
-  // Serves until SIGINT or SIGTERM; returns the process exit status.
+  // Serves until SIGINT or SIGTERM, reloading on SIGHUP; returns the process exit status.
   int run();
 
  private:
-  Config config_;
+  // SIGHUP: the new configuration, or a logged refusal that leaves the running one as it is.
+  void reload();
+  // The apps whose webhook events go through the shape_webhook hook of `policy`.
+  std::vector<const App*> shaped_apps(Policy* policy) const;
+
+  Config config_;  // as running; its apps were copied into apps_, its policies handed to the workers
+  AppList apps_;   // what every worker serves (see AppList)
+  Reread reread_;
   ClusterStatus cluster_status_;
   Hub hub_;
   WebhookQueue webhooks_;          // outlives the workers, whose closing connections still emit
   WebhookClient webhook_client_;   // on worker 0
+  bool webhook_client_started_ = false;
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 

@@ -16,6 +16,7 @@ struct WebhookClient::Exchange {
   WebhookClient* client;
   uint64_t id;
   int64_t deadline_ms;  // the whole POST, connect to answer
+  std::string address, path;  // kept here: a reload may replace the endpoint while lws connects
   std::string host_header;
   webhook_body::Headers headers;
   std::vector<unsigned char> body;  // LWS_PRE bytes of headroom, then the body
@@ -166,6 +167,8 @@ void WebhookClient::disarm() {
 
 void WebhookClient::pump() {
   if (stopped_) return;
+  // The shape_webhook hook runs here, in worker 0's VM, on worker 0's thread (its owner).
+  queue_.shape(worker_->engine().policy());
   int64_t now = queue_.now();
   std::vector<lws*> overdue;
   for (auto& [x, owned] : exchanges_)
@@ -194,6 +197,8 @@ void WebhookClient::send(WebhookQueue::Request r) {
   x->deadline_ms = queue_.now() + settings_.timeout_ms;
   std::string host = to.host.find(':') == std::string::npos ? to.host : "[" + to.host + "]";
   x->host_header = to.port == (to.tls ? 443 : 80) ? host : host + ":" + std::to_string(to.port);
+  x->address = to.host;
+  x->path = to.path;
   x->headers = std::move(r.headers);
   x->body.resize(LWS_PRE);
   x->body.insert(x->body.end(), r.body.begin(), r.body.end());
@@ -203,10 +208,10 @@ void WebhookClient::send(WebhookQueue::Request r) {
   memset(&i, 0, sizeof i);
   i.context = context_;
   i.vhost = vhost_;
-  i.address = to.host.c_str();
+  i.address = x->address.c_str();
   i.port = to.port;
   i.ssl_connection = (to.tls ? LCCSCF_USE_SSL : 0) | LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
-  i.path = to.path.c_str();
+  i.path = x->path.c_str();
   i.host = x->host_header.c_str();
   i.origin = x->host_header.c_str();
   i.method = "POST";

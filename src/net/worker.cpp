@@ -110,9 +110,11 @@ const lws_protocols kProtocols[] = {
 
 }  // namespace
 
-Worker::Worker(const Config& config, Hub& hub, size_t index, ClusterStatus* cluster)
-    : config_(config), index_(index), cluster_status_(cluster), engine_(config.apps, config.limits, *this, hub, index) {
-  if (index < config.policies.size()) engine_.set_policy(config.policies[index].get());
+Worker::Worker(const Config& config, const AppList& apps, Hub& hub, size_t index, std::shared_ptr<Policy> policy,
+               ClusterStatus* cluster)
+    : config_(config), index_(index), cluster_status_(cluster), policy_(std::move(policy)),
+      engine_(apps, config.limits, *this, hub, index) {
+  engine_.set_policy(policy_.get());
   hub.attach(index, this);
 }
 
@@ -284,13 +286,35 @@ void Worker::post(Delivery d) {
   if (mailbox_.size() == 1) lws_cancel_service(context_);  // one wake-up per batch
 }
 
+bool Worker::run_on_thread(std::function<void()> task) {
+  std::lock_guard<std::mutex> lock(mailbox_mutex_);
+  if (!accepting_mail_) return false;
+  tasks_.push_back(std::move(task));
+  lws_cancel_service(context_);
+  return true;
+}
+
+size_t Worker::apply_reload(std::shared_ptr<Policy> policy, EngineLimits limits) {
+  std::shared_ptr<Policy> old = std::move(policy_);
+  policy_ = std::move(policy);
+  engine_.set_policy(policy_.get());
+  engine_.set_limits(limits);
+  size_t closed = engine_.close_retired();
+  old.reset();  // the old VM goes on the thread that ran it
+  return closed;
+}
+
 void Worker::drain_mailbox() {
   std::vector<Delivery> batch;
+  std::vector<std::function<void()>> tasks;
   {
     std::lock_guard<std::mutex> lock(mailbox_mutex_);
     batch.swap(mailbox_);
+    tasks.swap(tasks_);
   }
   for (const Delivery& d : batch) engine_.deliver(d);
+  for (auto& task : tasks) task();
+  tasks.clear();  // what the tasks hold goes here, on this thread
   if (loop_ && stop_ && stop_->load(std::memory_order_relaxed)) ev_break(loop_, EVBREAK_ALL);
 }
 

@@ -139,7 +139,7 @@ bool load_policies(Config& config, std::string& error) {
       bool any = false;
       for (const App& app : config.apps)
         for (auto hook : {Policy::Hook::Admit, Policy::Hook::Authorize, Policy::Hook::FilterClientEvents,
-                          Policy::Hook::ChannelRules})
+                          Policy::Hook::ChannelRules, Policy::Hook::ShapeWebhook})
           any = any || policy->has(app, hook);
       if (!any) return true;  // nothing to ask: no VM per worker
     }

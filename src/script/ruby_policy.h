@@ -1,7 +1,9 @@
-// The Policy (core/policy.h) of a raptor.rb file: its admit, authorize and filter_client_events
-// hooks and its channel rules, run in a Vm of its own. One RubyPolicy per worker, used on that worker's thread.
+// The Policy (core/policy.h) of a raptor.rb file: its admit, authorize, filter_client_events and
+// shape_webhook hooks and its channel rules, run in a Vm of its own. One RubyPolicy per worker,
+// used on that worker's thread.
 // A hook that raises, runs out of time or memory, or answers something unexpected refuses the
-// action; the error is logged with the script's file:line.
+// action (shape_webhook: sends the event unchanged); the error is logged with the script's
+// file:line.
 #pragma once
 #include <memory>
 #include <string>
@@ -25,6 +27,7 @@ class RubyPolicy : public Policy {
   PolicyVerdict authorize(const SubscriptionRequest& request) override;
   PolicyVerdict filter_client_event(const ClientEventRequest& request) override;
   PolicyVerdict permit(const PermissionRequest& request) override;
+  PolicyVerdict shape_webhook(const WebhookShapeRequest& request) override;
 
   // The hooks that apply to the app with this id, by name (for `raptor check`).
   std::vector<std::string> hook_names(const std::string& app_id) const;
@@ -41,8 +44,10 @@ class RubyPolicy : public Policy {
   std::vector<int> rules_for(const App& app, std::string_view channel, Permission permission);
 
   std::unique_ptr<Vm> vm_;
-  mutable std::unordered_map<const App*, unsigned> hooks_;  // bit per Hook, asked once per app
-  std::unordered_map<const App*, ChannelRules> channel_rules_;  // asked once per app
+  // Bit per Hook, asked once per app id (not per App*: a policy may be asked about the apps of a
+  // configuration that is then freed, before it serves the live ones).
+  mutable std::unordered_map<std::string, unsigned> hooks_;
+  std::unordered_map<std::string, ChannelRules> channel_rules_;  // by app id, asked once per app
 };
 
 }  // namespace raptor::script

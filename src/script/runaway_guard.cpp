@@ -4,6 +4,7 @@
 #include <mruby/error.h>
 #include <mruby/string.h>
 #include <mruby/throw.h>
+#include <pthread.h>
 #include <sys/mman.h>
 
 #include <csignal>
@@ -69,7 +70,13 @@ RunawayGuard::RunawayGuard(mrb_state* mrb, size_t region_bytes) : mrb_(mrb), reg
   region_ = region == MAP_FAILED ? nullptr : static_cast<char*>(region);
   timeout_error_ = mrb_exc_new_str(mrb_, E_RUNTIME_ERROR, mrb_str_new_lit(mrb_, "script timeout"));
   mrb_gc_register(mrb_, timeout_error_);
+  // The watchdog blocks every signal: a process-directed one (SIGHUP, SIGTERM) must reach the
+  // thread that waits for it, not take its default action here.
+  sigset_t all, previous;
+  sigfillset(&all);
+  pthread_sigmask(SIG_SETMASK, &all, &previous);
   watchdog_ = std::thread([this] { watch(); });
+  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
 RunawayGuard::~RunawayGuard() {

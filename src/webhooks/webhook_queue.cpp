@@ -19,15 +19,47 @@ unsigned long long ull(uint64_t n) { return n; }
 
 }  // namespace
 
-WebhookQueue::WebhookQueue(const std::vector<App>& apps, WebhookSettings settings, Clock steady, Clock wall)
+WebhookQueue::WebhookQueue(const AppList& apps, WebhookSettings settings, Clock steady, Clock wall)
     : settings_(settings),
       steady_(steady ? std::move(steady) : Clock(now_ms<std::chrono::steady_clock>)),
       wall_(wall ? std::move(wall) : Clock(now_ms<std::chrono::system_clock>)) {
-  for (const App& app : apps)
+  reconfigure(apps);
+}
+
+void WebhookQueue::reconfigure(const AppList& apps) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<Outbox> next;
+  for (const App& app : apps) {
+    if (app.retired) continue;
     for (size_t i = 0; i < app.webhooks.size(); ++i) {
       const WebhookEndpoint& e = app.webhooks[i];
-      outboxes_.push_back(Outbox{&app, &e, "webhook " + std::to_string(i + 1) + " (" + e.origin() + ") of app " + app.id});
+      std::string name = "webhook " + std::to_string(i + 1) + " (" + e.origin() + ") of app " + app.id;
+      auto kept = std::find_if(outboxes_.begin(), outboxes_.end(),
+                               [&](const Outbox& o) { return o.app == &app && o.endpoint == e; });
+      if (kept == outboxes_.end()) {
+        next.push_back(Outbox{&app, e, std::move(name)});
+        continue;
+      }
+      next.push_back(std::move(*kept));
+      outboxes_.erase(kept);
+      Outbox& o = next.back();
+      o.name = std::move(name);
+      // A batch not yet delivered goes out (again) signed with the app's secret as it is now.
+      if (o.batch) o.batch->request.headers = webhook_body::headers(app, o.endpoint, o.batch->request.body);
     }
+  }
+  for (Outbox& gone : outboxes_) {  // receivers the reload removed
+    if (size_t n = gone.held()) {
+      stats_.dropped += n;
+      log::warn("%s: removed by a configuration reload; %zu events not delivered", gone.name.c_str(), n);
+    }
+  }
+  outboxes_ = std::move(next);
+}
+
+void WebhookQueue::shape_events_of(std::vector<const App*> apps) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  shaped_apps_ = std::move(apps);
 }
 
 void WebhookQueue::emit(const App& app, WebhookEvent e) {
@@ -68,10 +100,34 @@ bool WebhookQueue::first_cache_miss(const App& app, const std::string& channel, 
 }
 
 bool WebhookQueue::enqueue(const App& app, const WebhookEvent& e, int64_t now) {
+  if (std::find(shaped_apps_.begin(), shaped_apps_.end(), &app) != shaped_apps_.end()) {
+    // Only when a receiver wants it: the hook is not run for nothing.
+    if (std::none_of(outboxes_.begin(), outboxes_.end(),
+                     [&](const Outbox& o) { return o.app == &app && o.endpoint.wants(e.type, e.channel); }))
+      return false;
+    if (unshaped_.size() >= settings_.queue_limit) {  // the hook cannot keep up
+      if (unshaped_overflowed_++ == 0)
+        log::warn("webhooks: %zu events wait for the shape_webhook hook, the limit: dropping new events until it "
+                  "catches up", unshaped_.size());
+      ++stats_.dropped;
+      return false;
+    }
+    if (unshaped_overflowed_) {
+      log::warn("webhooks: the shape_webhook hook caught up; %llu events were dropped meanwhile", ull(unshaped_overflowed_));
+      unshaped_overflowed_ = 0;
+    }
+    unshaped_.push_back(Unshaped{&app, e.type, e.channel, now, webhook_body::event_json(e)});
+    return sooner(now);
+  }
+  return enqueue_json(app, e.type, e.channel, {}, now, &e);
+}
+
+bool WebhookQueue::enqueue_json(const App& app, WebhookType type, const std::string& channel,
+                                const std::string& formatted, int64_t now, const WebhookEvent* e) {
   bool wake = false;
-  std::string json;  // formatted once, for the first outbox that wants it
+  std::string json = formatted;  // else formatted once, for the first outbox that wants it
   for (Outbox& o : outboxes_) {
-    if (o.app != &app || !o.endpoint->wants(e.type, e.channel)) continue;
+    if (o.app != &app || !o.endpoint.wants(type, channel)) continue;
     if (o.held() >= settings_.queue_limit) {
       if (o.overflowed++ == 0)
         log::warn("%s: %zu events waiting, the limit: dropping new events until it drains", o.name.c_str(), o.held());
@@ -82,7 +138,7 @@ bool WebhookQueue::enqueue(const App& app, const WebhookEvent& e, int64_t now) {
       log::warn("%s: taking events again; %llu were dropped while it was full", o.name.c_str(), ull(o.overflowed));
       o.overflowed = 0;
     }
-    if (json.empty()) json = webhook_body::event_json(e);
+    if (json.empty()) json = webhook_body::event_json(*e);
     o.waiting.push_back(Waiting{now, json});
     ++stats_.queued;
     wake = sooner(due_of(o)) || wake;
@@ -104,11 +160,46 @@ bool WebhookQueue::sooner(int64_t due) {
   return true;
 }
 
+void WebhookQueue::take_due_departures(int64_t now) {
+  for (Departures::Due& d : departures_.take_due(now)) enqueue(*d.app, d.event, now);
+}
+
+void WebhookQueue::shape(Policy* policy) {
+  std::deque<Unshaped> batch;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    take_due_departures(steady_());
+    batch.swap(unshaped_);
+  }
+  if (batch.empty()) return;
+  // Without the lock: the hook may take its time budget, and workers go on emitting meanwhile
+  // (behind this batch: the order is kept).
+  std::vector<bool> keep(batch.size(), true);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Unshaped& u = batch[i];
+    if (!policy || !policy->has(*u.app, Policy::Hook::ShapeWebhook)) continue;  // a reload took it away
+    PolicyVerdict v = policy->shape_webhook({*u.app, u.json});
+    if (v.failed) continue;  // logged; sent as it was
+    if (v.kind == PolicyVerdict::Kind::Drop || v.kind == PolicyVerdict::Kind::Deny)
+      keep[i] = false;
+    else if (v.kind == PolicyVerdict::Kind::Rewrite)
+      u.json = std::move(v.data);
+  }
+  std::lock_guard<std::mutex> lock(mutex_);
+  for (size_t i = 0; i < batch.size(); ++i) {
+    Unshaped& u = batch[i];
+    if (keep[i])
+      enqueue_json(*u.app, u.type, u.channel, u.json, u.emitted_ms, nullptr);
+    else
+      ++stats_.filtered;
+  }
+}
+
 std::vector<WebhookQueue::Request> WebhookQueue::take_ready() {
   std::vector<Request> out;
   std::lock_guard<std::mutex> lock(mutex_);
   int64_t now = steady_();
-  for (Departures::Due& d : departures_.take_due(now)) enqueue(*d.app, d.event, now);
+  take_due_departures(now);
   for (Outbox& o : outboxes_)
     if (auto r = next_request(o, now)) out.push_back(std::move(*r));
   return out;
@@ -143,13 +234,13 @@ std::optional<WebhookQueue::Request> WebhookQueue::next_request(Outbox& o, int64
     b.oldest_ms = o.waiting.front().emitted_ms;
     b.request.id = next_id_++;
     b.request.app = o.app;
-    b.request.endpoint = o.endpoint;
     b.request.body = webhook_body::body(wall_(), events);
-    b.request.headers = webhook_body::headers(*o.app, *o.endpoint, b.request.body);
+    b.request.headers = webhook_body::headers(*o.app, o.endpoint, b.request.body);
     o.waiting.erase(o.waiting.begin(), o.waiting.begin() + std::ptrdiff_t(n));
     o.batch = std::move(b);
   }
   o.in_flight = true;
+  o.batch->request.endpoint = &o.endpoint;  // valid until the next reconfigure()
   return o.batch->request;
 }
 
@@ -197,6 +288,7 @@ void WebhookQueue::finish(uint64_t id, int status, const std::string& error) {
 int64_t WebhookQueue::next_due() {
   std::lock_guard<std::mutex> lock(mutex_);
   int64_t due = departures_.next_due();
+  if (!unshaped_.empty()) due = std::min(due, unshaped_.front().emitted_ms);
   for (const Outbox& o : outboxes_) due = std::min(due, due_of(o));
   promised_due_ = due;
   return due;
@@ -206,13 +298,15 @@ WebhookStats WebhookQueue::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   WebhookStats s = stats_;
   for (const Outbox& o : outboxes_) s.pending += o.held();
+  s.pending += unshaped_.size();
   return s;
 }
 
 uint64_t WebhookQueue::abandon() {
   std::lock_guard<std::mutex> lock(mutex_);
-  uint64_t n = departures_.size();
+  uint64_t n = departures_.size() + unshaped_.size();
   departures_ = Departures();
+  unshaped_.clear();
   for (Outbox& o : outboxes_) {
     n += o.held();
     o.waiting.clear();

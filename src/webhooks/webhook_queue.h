@@ -14,6 +14,16 @@
 // batch it did take. A batch is given up when an attempt fails after its oldest event has waited
 // retry_for_ms; one refused with another 4xx is given up at once. An outbox holds at most
 // queue_limit events; what arrives beyond is dropped. Every drop is counted and logged.
+//
+// Shaping: the events of apps that have a shape_webhook hook (shape_events_of) stop on their way,
+// once each (not once per receiver), after the departure delay and the cache_miss de-duplication:
+// the sender runs the hook on them (shape(), on its own thread, which owns a Ruby VM) and queues
+// what it answers: the event, another one, or nothing. Receivers still choose by the event's
+// original type and channel. A hook that fails leaves the event as it was: a webhook is a
+// notification, and a bug in the hook should not silently cost the receiver its events.
+//
+// A reload (reconfigure) keeps the outbox of every receiver that is still configured the same,
+// with what it holds; the outboxes of removed receivers are dropped, counted and logged.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -25,6 +35,7 @@
 #include <vector>
 
 #include "core/app.h"
+#include "core/policy.h"
 #include "core/webhook_sink.h"
 #include "webhooks/departures.h"
 #include "webhooks/webhook_body.h"
@@ -38,7 +49,15 @@ class WebhookQueue : public WebhookSink {
 
   // One outbox per endpoint of each app; `apps` outlives the queue. `steady` times the delays,
   // `wall` (Unix time) stamps the bodies' time_ms. Empty clocks use the system's.
-  WebhookQueue(const std::vector<App>& apps, WebhookSettings settings, Clock steady = {}, Clock wall = {});
+  WebhookQueue(const AppList& apps, WebhookSettings settings, Clock steady = {}, Clock wall = {});
+
+  // The receivers of `apps` as a reload left them: outboxes of unchanged receivers are kept
+  // (a batch being retried is signed again, with the app's current secret), the others are
+  // dropped. While no thread emits or sends.
+  void reconfigure(const AppList& apps);
+  // The apps whose events go through the shape_webhook hook. Before workers run, or while no
+  // thread emits or sends.
+  void shape_events_of(std::vector<const App*> apps);
 
   // Any thread.
   void emit(const App& app, WebhookEvent event) override;
@@ -57,6 +76,9 @@ class WebhookQueue : public WebhookSink {
     webhook_body::Headers headers;
     int attempt = 1;
   };
+  // Runs the shape_webhook hook of `policy` (null: none) on the events waiting for it, and queues
+  // the results. Called by the sender before take_ready(), on its thread.
+  void shape(Policy* policy);
   // The POSTs to make now (at most one per receiver).
   std::vector<Request> take_ready();
   // How request `id` ended: the HTTP status, or 0 and why there was none.
@@ -78,10 +100,17 @@ class WebhookQueue : public WebhookSink {
     int64_t oldest_ms = 0;  // when its first event was emitted
     int64_t retry_at_ms = 0;
   };
+  struct Unshaped {  // an event waiting for the shape_webhook hook
+    const App* app;
+    WebhookType type;
+    std::string channel;  // the receivers' filters apply to the original type and channel
+    int64_t emitted_ms;
+    std::string json;
+  };
   struct Outbox {
     const App* app;
-    const WebhookEndpoint* endpoint;
-    std::string name;  // for logs: "webhook 1 (http://127.0.0.1:9000)"
+    WebhookEndpoint endpoint;  // a copy: a reload replaces the app's
+    std::string name;  // for logs: "webhook 1 (http://127.0.0.1:9000) of app a"
     std::deque<Waiting> waiting{};
     std::optional<Batch> batch{};  // being sent, or waiting for its retry
     bool in_flight = false;
@@ -93,6 +122,11 @@ class WebhookQueue : public WebhookSink {
   // Puts a due event into the outboxes that want it; true when one of them must be looked at
   // sooner than the sender was told.
   bool enqueue(const App& app, const WebhookEvent& e, int64_t now);
+  // The same for an event formatted already (shaped), emitted at `emitted_ms`.
+  // With `json` empty, formats `*e`.
+  bool enqueue_json(const App& app, WebhookType type, const std::string& channel, const std::string& json,
+                    int64_t emitted_ms, const WebhookEvent* e);
+  void take_due_departures(int64_t now);
   bool first_cache_miss(const App& app, const std::string& channel, int64_t now);
   void drop_expired(Outbox& o, int64_t now);
   std::optional<Request> next_request(Outbox& o, int64_t now);
@@ -105,6 +139,9 @@ class WebhookQueue : public WebhookSink {
 
   mutable std::mutex mutex_;
   std::vector<Outbox> outboxes_;
+  std::vector<const App*> shaped_apps_;
+  std::deque<Unshaped> unshaped_;  // at most settings_.queue_limit
+  uint64_t unshaped_overflowed_ = 0;  // dropped because it was full, not yet logged
   Departures departures_;
   std::unordered_map<std::string, int64_t> cache_misses_;  // channel key -> when last sent
   uint64_t next_id_ = 1;

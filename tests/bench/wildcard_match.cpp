@@ -85,7 +85,7 @@ std::string subscribe(const std::string& channel) {
 // connections each subscribed to a pattern no published channel matches (users.{i}.*, … on
 // worker 0, or all on worker 1 when there are two), and `matching` pattern subscribers of news.*.
 struct EngineSetup {
-  std::vector<App> apps{App{"bench", "bench-key", "bench-secret"}};
+  AppList apps{App{"bench", "bench-key", "bench-secret"}};
   NullTransport transport;
   CountingMailbox other_worker;
   Hub hub;

@@ -9,7 +9,7 @@ import { WebhookReceiver } from './lib/webhook-receiver.mjs';
 import { RawClient } from './lib/ws-client.mjs';
 
 const example = (name) => fileURLToPath(new URL(`../../examples/${name}`, import.meta.url));
-const SECRETS = { RAPTOR_TOKEN_SECRET: 't', RAPTOR_CHAT_SECRET: 'c', RAPTOR_GALLERY_SECRET: 'g', RAPTOR_AUCTION_SECRET: 'a' };
+const SECRETS = { RAPTOR_TOKEN_SECRET: 't', RAPTOR_CHAT_SECRET: 'c', RAPTOR_GALLERY_SECRET: 'g', RAPTOR_AUCTION_SECRET: 'a', RAPTOR_SHOP_SECRET: 's' };
 
 describe('raptor check', () => {
   for (const [name, summary] of [
@@ -18,6 +18,7 @@ describe('raptor check', () => {
     ['client_event_filter.rb', /1 app: chat \(hooks: filter_client_events\)/],
     ['gallery.rb', /1 app: gallery \(hooks: channels\)/],
     ['broadcast.rb', /1 app: auction \(hooks: channels\)/],
+    ['webhook_shaping.rb', /1 app: shop \(hooks: shape_webhook\)/],
   ]) {
     it(`accepts examples/${name}: exit 0 and a summary`, async () => {
       const { code, stdout } = await runRaptor(['check', example(name)], SECRETS);

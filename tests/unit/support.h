@@ -15,11 +15,21 @@
 #include <vector>
 
 #include "core/engine.h"
+#include "core/policy.h"
 #include "http/request.h"
 #include "protocol/json.h"
 #include "protocol/signature.h"
 
 namespace raptor::test {
+
+// A Policy with no opinion on anything; a test overrides has() and the questions it answers.
+struct PassingPolicy : Policy {
+  PolicyVerdict admit(const App&, const Handshake&) override { return {}; }
+  PolicyVerdict authorize(const SubscriptionRequest&) override { return {}; }
+  PolicyVerdict filter_client_event(const ClientEventRequest&) override { return {}; }
+  PolicyVerdict permit(const PermissionRequest&) override { return {}; }
+  PolicyVerdict shape_webhook(const WebhookShapeRequest&) override { return {}; }
+};
 
 // The credentials of the Pusher docs' examples (reference §2.7, §3.3).
 constexpr const char* kRefKey = "278d425bdf160c739803";
@@ -269,12 +279,12 @@ inline std::vector<std::string> events_of(const std::vector<std::string>& frames
 struct EngineHarness {
   FakeClock clock;
   RecordingTransport transport;
-  std::vector<App> apps;
+  AppList apps;
   Hub hub{1};
   Engine engine;
 
   explicit EngineHarness(std::vector<App> app_list = {reference_app()}, EngineLimits limits = {})
-      : apps(std::move(app_list)), engine(apps, limits, transport, hub, 0, [this] { return clock.now_ms; }) {}
+      : apps(app_list.begin(), app_list.end()), engine(apps, limits, transport, hub, 0, [this] { return clock.now_ms; }) {}
   EngineHarness(const EngineHarness&) = delete;
   EngineHarness& operator=(const EngineHarness&) = delete;
 
@@ -334,7 +344,7 @@ struct QueuedMailbox : Mailbox {
 // handled.
 struct TwoWorkers {
   FakeClock clock;
-  std::vector<App> apps{reference_app()};
+  AppList apps{reference_app()};
   Hub hub{2};
   RecordingTransport transport[2];
   QueuedMailbox mailbox[2];

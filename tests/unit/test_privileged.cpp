@@ -31,15 +31,12 @@ std::vector<std::string> roster_ids(const std::string& frame) {
 }
 
 // A Policy whose channel rules are a function; it has no other hook.
-class RulesPolicy : public Policy {
+class RulesPolicy : public test::PassingPolicy {
  public:
   std::function<PolicyVerdict(const PermissionRequest&)> rules;
   std::vector<Permission> asked;
 
   bool has(const App&, Hook hook) const override { return hook == Hook::ChannelRules; }
-  PolicyVerdict admit(const App&, const Handshake&) override { return {}; }
-  PolicyVerdict authorize(const SubscriptionRequest&) override { return {}; }
-  PolicyVerdict filter_client_event(const ClientEventRequest&) override { return {}; }
   PolicyVerdict permit(const PermissionRequest& r) override {
     asked.push_back(r.permission);
     return rules(r);

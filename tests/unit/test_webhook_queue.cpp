@@ -40,7 +40,7 @@ WebhookEvent client_event(std::string channel, std::string name) {
 struct QueueHarness {
   FakeClock steady;
   int64_t wall_ms = 1700000000000;
-  std::vector<App> apps;
+  AppList apps;
   WebhookSettings settings;
   std::unique_ptr<WebhookQueue> queue;
   int wakeups = 0;
@@ -346,7 +346,7 @@ TEST_CASE("subscription_count only when asked for, and suffix filters", "[webhoo
   h.emit(e);
   auto ready = h.take_when_due();
   REQUIRE(ready.size() == 1);
-  CHECK(ready[0].endpoint == &h.app().webhooks[1]);
+  CHECK(*ready[0].endpoint == h.app().webhooks[1]);
   CHECK(ready[0].body.find("\"subscription_count\":7") != std::string::npos);
   CHECK(names_in(ready[0].body) == std::vector<std::string>{"subscription_count:game-live"});
 }
@@ -377,7 +377,7 @@ TEST_CASE("shutdown counts what was not delivered", "[webhooks]") {
 }
 
 TEST_CASE("an app without receivers, or another app's receivers, get nothing", "[webhooks]") {
-  std::vector<App> apps{reference_app("1"), reference_app("2")};
+  AppList apps{reference_app("1"), reference_app("2")};
   apps[1].key = "other";
   apps[1].webhooks = {endpoint()};
   WebhookQueue q(apps, {}, [] { return int64_t(0); }, [] { return int64_t(0); });
@@ -385,4 +385,166 @@ TEST_CASE("an app without receivers, or another app's receivers, get nothing", "
   CHECK(q.stats().queued == 0);
   q.emit(apps[1], event(WebhookType::ChannelOccupied, "a"));
   CHECK(q.stats().queued == 1);
+}
+
+// ---------------------------------------------------------------- reload
+
+TEST_CASE("a reload keeps an unchanged receiver's events and drops a removed one's", "[webhooks][reload]") {
+  WebhookEndpoint kept = endpoint(), removed = endpoint();
+  removed.url = "http://127.0.0.1:9001/other";
+  removed.port = 9001;
+  QueueHarness h({kept, removed});
+  h.emit(event(WebhookType::ChannelOccupied, "a"));
+  h.apps[0].webhooks = {kept};
+  h.queue->reconfigure(h.apps);
+  auto s = h.queue->stats();
+  CHECK(s.dropped == 1);  // the removed receiver's copy
+  CHECK(s.pending == 1);
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  CHECK(ready[0].endpoint->url == kept.url);
+  CHECK(names_in(ready[0].body) == std::vector<std::string>{"channel_occupied:a"});
+}
+
+TEST_CASE("a batch retried after a reload is signed with the new secret", "[webhooks][reload]") {
+  QueueHarness h;
+  h.emit(event(WebhookType::ChannelOccupied, "a"));
+  auto first = h.take_when_due();
+  REQUIRE(first.size() == 1);
+  h.queue->finish(first[0].id, 503, "");
+  h.apps[0].secret = "renewed-secret";
+  h.queue->reconfigure(h.apps);
+  auto retry = h.take_when_due();
+  REQUIRE(retry.size() == 1);
+  CHECK(retry[0].body == first[0].body);
+  CHECK(header(retry[0], "X-Pusher-Signature") == signature::hmac_sha256_hex("renewed-secret", retry[0].body));
+}
+
+TEST_CASE("a reload that changes a receiver's events starts it afresh; a retired app has none", "[webhooks][reload]") {
+  QueueHarness h;
+  h.emit(event(WebhookType::ChannelOccupied, "a"));
+  h.apps[0].webhooks[0].types = webhook_type_bit(WebhookType::ChannelOccupied);
+  h.queue->reconfigure(h.apps);
+  CHECK(h.queue->stats().dropped == 1);
+  h.emit(event(WebhookType::ChannelOccupied, "b"));
+  CHECK(h.queue->stats().pending == 1);
+  h.apps[0].retired = true;
+  h.queue->reconfigure(h.apps);
+  CHECK(h.queue->stats().pending == 0);
+  CHECK(h.queue->stats().dropped == 2);
+}
+
+// ---------------------------------------------------------------- shaping
+
+namespace {
+
+// A shape_webhook hook answered by the test.
+struct ShapingPolicy : test::PassingPolicy {
+  std::function<PolicyVerdict(const std::string& event)> answer;
+  std::vector<std::string> seen;
+  bool has(const App&, Hook hook) const override { return hook == Hook::ShapeWebhook; }
+  PolicyVerdict shape_webhook(const WebhookShapeRequest& r) override {
+    seen.emplace_back(r.event);
+    return answer(std::string(r.event));
+  }
+};
+
+PolicyVerdict verdict(PolicyVerdict::Kind kind, std::string data = {}, bool failed = false) {
+  PolicyVerdict v;
+  v.kind = kind;
+  v.data = std::move(data);
+  v.failed = failed;
+  return v;
+}
+
+}  // namespace
+
+TEST_CASE("shaped events wait for the hook, which drops, rewrites or passes each, in order", "[webhooks][shaping]") {
+  QueueHarness h;
+  h.queue->shape_events_of({&h.app()});
+  ShapingPolicy policy;
+  policy.answer = [](const std::string& e) {
+    if (e.find("\"b\"") != std::string::npos) return verdict(PolicyVerdict::Kind::Drop);
+    if (e.find("\"c\"") != std::string::npos) return verdict(PolicyVerdict::Kind::Rewrite, R"({"name":"renamed","channel":"c","x":1})");
+    if (e.find("\"d\"") != std::string::npos) return verdict(PolicyVerdict::Kind::Pass, {}, true);  // the hook failed
+    if (e.find("\"e\"") != std::string::npos) return verdict(PolicyVerdict::Kind::Deny);
+    return verdict(PolicyVerdict::Kind::Pass);
+  };
+  for (const char* channel : {"a", "b", "c", "d", "e"}) h.emit(event(WebhookType::ChannelOccupied, channel));
+  CHECK(h.queue->next_due() == h.steady.now_ms);  // the sender is to shape them now
+  CHECK(h.queue->take_ready().empty());
+  CHECK(h.queue->stats().pending == 5);
+  h.queue->shape(&policy);
+  CHECK(policy.seen == std::vector<std::string>{
+                           R"({"name":"channel_occupied","channel":"a"})", R"({"name":"channel_occupied","channel":"b"})",
+                           R"({"name":"channel_occupied","channel":"c"})", R"({"name":"channel_occupied","channel":"d"})",
+                           R"({"name":"channel_occupied","channel":"e"})"});
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  CHECK(names_in(ready[0].body) == std::vector<std::string>{"channel_occupied:a", "renamed:c", "channel_occupied:d"});
+  CHECK(ready[0].body.find(R"({"name":"renamed","channel":"c","x":1})") != std::string::npos);
+  CHECK(header(ready[0], "X-Pusher-Signature") == signature::hmac_sha256_hex(kRefSecret, ready[0].body));
+  auto s = h.queue->stats();
+  CHECK(s.filtered == 2);
+  CHECK(s.queued == 3);
+  CHECK(s.dropped == 0);
+}
+
+TEST_CASE("the hook runs once per event; receivers choose by the original type and channel", "[webhooks][shaping]") {
+  QueueHarness h({endpoint(webhook_type_bit(WebhookType::ClientEvent)), endpoint(kDefaultWebhookTypes, "private-")});
+  h.queue->shape_events_of({&h.app()});
+  ShapingPolicy policy;
+  policy.answer = [](const std::string&) {
+    return verdict(PolicyVerdict::Kind::Rewrite, R"({"name":"message","channel":"elsewhere"})");
+  };
+  h.emit(client_event("private-a", "client-x"));
+  h.emit(event(WebhookType::ChannelOccupied, "public-b"));  // no receiver wants it: no hook call
+  h.queue->shape(&policy);
+  CHECK(policy.seen.size() == 1);
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 2);
+  for (const auto& r : ready) CHECK(names_in(r.body) == std::vector<std::string>{"message:elsewhere"});
+}
+
+TEST_CASE("without a hook (none, or a reload took it away) shaped events go out as they were", "[webhooks][shaping]") {
+  QueueHarness h;
+  h.queue->shape_events_of({&h.app()});
+  h.emit(event(WebhookType::ChannelOccupied, "a"));
+  h.queue->shape(nullptr);
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  CHECK(names_in(ready[0].body) == std::vector<std::string>{"channel_occupied:a"});
+}
+
+TEST_CASE("departures are shaped when their delay has passed; apps without the hook are not held", "[webhooks][shaping]") {
+  AppList apps{reference_app("1"), reference_app("2")};
+  apps[1].key = "other";
+  apps[0].webhooks = apps[1].webhooks = {endpoint()};
+  FakeClock clock;
+  WebhookQueue q(apps, {}, [&] { return clock.now_ms; }, [] { return int64_t(0); });
+  q.shape_events_of({&apps[0]});
+  ShapingPolicy policy;
+  policy.answer = [](const std::string&) { return verdict(PolicyVerdict::Kind::Pass); };
+  q.emit(apps[0], event(WebhookType::ChannelVacated, "a"));
+  q.emit(apps[1], event(WebhookType::ChannelOccupied, "b"));
+  clock.advance(50);
+  auto ready = q.take_ready();  // app 2: straight to its outbox
+  REQUIRE(ready.size() == 1);
+  CHECK(ready[0].app == &apps[1]);
+  q.shape(&policy);
+  CHECK(policy.seen.empty());  // the departure is still in its delay
+  clock.advance(3000);
+  q.shape(&policy);
+  CHECK(policy.seen.size() == 1);
+}
+
+TEST_CASE("events beyond the limit waiting for the hook are dropped and counted", "[webhooks][shaping]") {
+  WebhookSettings s;
+  s.queue_limit = 2;
+  QueueHarness h({endpoint()}, s);
+  h.queue->shape_events_of({&h.app()});
+  for (const char* channel : {"a", "b", "c"}) h.emit(event(WebhookType::ChannelOccupied, channel));
+  CHECK(h.queue->stats().dropped == 1);
+  CHECK(h.queue->stats().pending == 2);
+  CHECK(h.queue->abandon() == 2);
 }

@@ -6,7 +6,8 @@ import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
-import { withTimeout } from './wait.mjs';
+import { readdirSync, readFileSync } from 'node:fs';
+import { waitFor, withTimeout } from './wait.mjs';
 
 export const BIN = process.env.RAPTOR_BIN || fileURLToPath(new URL('../../../build/raptor', import.meta.url));
 export const DEFAULT_APP = Object.freeze({ id: 'app-id', key: 'app-key', secret: 'app-secret' });
@@ -148,6 +149,23 @@ export class Raptor {
     const closers = [...this.closers];
     this.closers.clear();
     await Promise.allSettled(closers.map((close) => close()));
+  }
+
+  // SIGHUP: raptor reads its configuration again. Resolves with the line that tells how it went
+  // ("info reload: done in …" or "error reload refused, …"), once every worker has it.
+  async reload(ms = 15000) {
+    const outcomes = () => this.stderr.match(/(reload: done|reload refused)[^\n]*\n/g) ?? [];
+    const before = outcomes().length;
+    this.child.kill('SIGHUP');
+    await waitFor(() => outcomes().length > before, 'the reload to finish', ms);
+    return outcomes()[before];
+  }
+
+  // What the process holds now, from /proc: {threads, fds, rssKb}.
+  resources() {
+    const status = readFileSync(`/proc/${this.child.pid}/status`, 'utf8');
+    const field = (name) => Number(status.match(new RegExp(`^${name}:\\s+(\\d+)`, 'm'))[1]);
+    return { threads: field('Threads'), fds: readdirSync(`/proc/${this.child.pid}/fd`).length, rssKb: field('VmRSS') };
   }
 
   // SIGTERM, then wait for the exit; idempotent. Returns {code, signal}.
