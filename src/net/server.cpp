@@ -23,6 +23,13 @@ bool has_webhooks(const Apps& apps) {
   return false;
 }
 
+bool has_https_webhooks(const AppList& apps) {
+  for (const App& app : apps)
+    for (const WebhookEndpoint& to : app.webhooks)
+      if (!app.retired && to.tls) return true;
+  return false;
+}
+
 }  // namespace
 
 Server::Server(Config config, Reread reread)
@@ -75,7 +82,7 @@ int Server::run() {
   // With a configuration file the webhook client runs even without receivers, for a reload that
   // adds some.
   if (has_webhooks(apps_) || !config_.config_file.empty()) {
-    if (!webhook_client_.start(*workers_.front())) return 1;
+    if (!webhook_client_.start(*workers_.front(), has_https_webhooks(apps_))) return 1;
     webhook_client_started_ = true;
   }
 

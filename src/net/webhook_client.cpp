@@ -114,18 +114,26 @@ WebhookClient::WebhookClient(WebhookQueue& queue, const WebhookSettings& setting
 
 WebhookClient::~WebhookClient() = default;
 
-bool WebhookClient::start(Worker& worker) {
-  worker_ = &worker;
-  context_ = worker.context();
+// The vhost of plain http:// POSTs, or of https:// ones: only that one loads the system's CA
+// certificates, which takes a while (seconds under ASan), so it is made when first needed.
+lws_vhost* WebhookClient::make_vhost(bool tls) {
   lws_context_creation_info info;
   memset(&info, 0, sizeof info);
   info.port = CONTEXT_PORT_NO_LISTEN;
-  info.vhost_name = "raptor-webhooks";
+  info.vhost_name = tls ? "raptor-webhooks-tls" : "raptor-webhooks";
   info.protocols = kProtocols;
-  info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;  // the client's TLS context, for https:// receivers
-  vhost_ = lws_create_vhost(context_, &info);
-  if (vhost_)
-    *static_cast<WebhookClient**>(lws_protocol_vh_priv_zalloc(vhost_, &kProtocols[0], sizeof(WebhookClient*))) = this;
+  if (tls) info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;  // the client's TLS context
+  lws_vhost* vhost = lws_create_vhost(context_, &info);
+  if (vhost)
+    *static_cast<WebhookClient**>(lws_protocol_vh_priv_zalloc(vhost, &kProtocols[0], sizeof(WebhookClient*))) = this;
+  return vhost;
+}
+
+bool WebhookClient::start(Worker& worker, bool tls_now) {
+  worker_ = &worker;
+  context_ = worker.context();
+  vhost_ = make_vhost(false);
+  if (vhost_ && tls_now) tls_vhost_ = make_vhost(true);
   timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   lws_sock_file_fd_type desc;
   desc.filefd = timer_fd_;
@@ -207,7 +215,12 @@ void WebhookClient::send(WebhookQueue::Request r) {
   lws_client_connect_info i;
   memset(&i, 0, sizeof i);
   i.context = context_;
-  i.vhost = vhost_;
+  if (to.tls && !tls_vhost_ && !(tls_vhost_ = make_vhost(true))) {
+    report(*x, 0, "cannot set up the TLS client");
+    exchanges_.erase(x);
+    return;
+  }
+  i.vhost = to.tls ? tls_vhost_ : vhost_;
   i.address = x->address.c_str();
   i.port = to.port;
   i.ssl_connection = (to.tls ? LCCSCF_USE_SSL : 0) | LCCSCF_HTTP_NO_FOLLOW_REDIRECT;

@@ -28,8 +28,9 @@ class WebhookClient {
   WebhookClient& operator=(const WebhookClient&) = delete;
 
   // Creates the vhost and the timer in `worker`'s context and hooks the queue's wake-up to it;
-  // false (logged) when it cannot.
-  bool start(Worker& worker);
+  // false (logged) when it cannot. `tls_now`: https:// receivers are configured, so the TLS
+  // client is set up at once rather than at the first https POST.
+  bool start(Worker& worker, bool tls_now);
   // The workers have stopped: no more wake-ups, and what is in flight is not reported.
   void stop();
 
@@ -47,6 +48,7 @@ class WebhookClient {
 
  private:
   void send(WebhookQueue::Request request);
+  lws_vhost* make_vhost(bool tls);
   void arm(int64_t ms);  // the timer fires in `ms` (at once when <= 0)
   void disarm();
 
@@ -54,7 +56,8 @@ class WebhookClient {
   const WebhookSettings& settings_;
   Worker* worker_ = nullptr;
   lws_context* context_ = nullptr;
-  lws_vhost* vhost_ = nullptr;
+  lws_vhost* vhost_ = nullptr;      // http:// POSTs and the timer
+  lws_vhost* tls_vhost_ = nullptr;  // https:// POSTs, made when first needed
   int timer_fd_ = -1;  // owned by lws once adopted
   std::atomic<bool> wake_requested_{false};
   bool stopped_ = false;

@@ -6,6 +6,7 @@ import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
 import { selfSignedCertificate } from './lib/certificates.mjs';
 import { apiGet, pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
+import { configFile } from './lib/config-files.mjs';
 import { request } from './lib/http-api.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { waitFor } from './lib/wait.mjs';
@@ -180,6 +181,27 @@ serverSuite('webhooks over https', {
     await waitFor(() => /webhook 2 \(https:\/\/127\.0\.0\.1:\d+\) of app hooks-app: .*SSL.* at attempt 2/.test(server.stderr),
       'the second receiver to fail verification twice');
     assert.deepEqual(impostor.deliveries, []);
+    await stillServing();
+  });
+});
+
+// The TLS client loads the system's CA certificates, which is slow (seconds under ASan), so raptor
+// sets it up at start only when an https:// receiver is configured, else at the first https POST:
+// here one that a reload adds.
+const httpsLater = (url) => configFile('https-later.rb', `listen "127.0.0.1"
+app "${APP.id}", key: "${APP.key}", secret: "${APP.secret}"${url ? ` do |app|\n  app.webhook "${url}"\nend` : ''}
+`);
+serverSuite('an https receiver added by a reload', {
+  apps: [APP], configVia: 'defaults', args: ['--config', httpsLater(null)],
+  env: { SSL_CERT_FILE: trusted.certFile },
+}, (server, { stillServing }) => {
+  it('is set up at its first POST and receives verified webhooks', async () => {
+    httpsLater(secure.url);
+    assert.match(await server.reload(), /reload: done .*changed hooks-app \(webhooks\)/);
+    const client = await RawClient.connect(server);
+    await client.subscribe('late-secure-room');
+    await secure.take({ name: 'channel_occupied', channel: 'late-secure-room' });
+    assert.deepEqual(secure.invalid(), []);
     await stillServing();
   });
 });
