@@ -229,7 +229,7 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
 
   std::string user_id, user_info = "null";
   std::optional<bool> signed_privilege;  // channel_data's "privileged", when signed
-  PolicyVerdict verdict = authorize_by_policy(c, name, type, m.data);
+  PolicyVerdict verdict = authorize_by_policy(c, name, spelled, type, m.data);
   if (verdict.kind == PolicyVerdict::Kind::Deny) {
     refuse_subscription(c, spelled, "AuthError", 403, code(ErrorCode::Unauthorized), verdict.reason);
     return;

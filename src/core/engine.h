@@ -172,8 +172,9 @@ class Engine {
   bool admitted_by_policy(const App& app, const Handshake& handshake, Admission& refusal) const;
   // The authorize hook's verdict on a subscription, checked: a Deny carries the message for the
   // client; an Allow on a presence channel carries a valid member; Pass when there is no hook.
-  PolicyVerdict authorize_by_policy(Connection& c, const std::string& channel, ChannelType type,
-                                    const cJSON* data);
+  // `spelled`: the channel's name or address as the client subscribed (and the app signed) it.
+  PolicyVerdict authorize_by_policy(Connection& c, const std::string& channel, const std::string& spelled,
+                                    ChannelType type, const cJSON* data);
   // Runs the client-event filter: false when the event is not to be sent (the sender has been
   // told, unless it was dropped silently); `data` may be pointed at `rewritten`.
   bool filtered_by_policy(Connection& c, const messages::ClientMessage& m, const std::string& user_id,

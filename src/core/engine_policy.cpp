@@ -60,10 +60,10 @@ bool Engine::admitted_by_policy(const App& app, const Handshake& handshake, Admi
   return false;
 }
 
-PolicyVerdict Engine::authorize_by_policy(Connection& c, const std::string& channel, ChannelType type,
-                                          const cJSON* data) {
+PolicyVerdict Engine::authorize_by_policy(Connection& c, const std::string& channel, const std::string& spelled,
+                                          ChannelType type, const cJSON* data) {
   if (!policy_ || !policy_->has(c.app(), Policy::Hook::Authorize)) return {};
-  bool signed_ok = signature_valid(c, channel, type, data);
+  bool signed_ok = signature_valid(c, spelled, type, data);  // signed as the client spelled it
   std::string_view channel_data;
   if (type == ChannelType::Presence) channel_data = json::string_member(data, "channel_data").value_or("");
   PolicyVerdict v = policy_->authorize({c.app(), c.socket_id(), c.handshake(), channel, signed_ok, channel_data});

@@ -105,3 +105,26 @@ TEST_CASE("bad addresses and signatures over the other spelling are refused", "[
   CHECK(wrong[0].find("4304") != std::string::npos);
   CHECK(c.subscriptions().empty());
 }
+
+// The authorize hook is told whether the subscription was signed; by address, the app signed the
+// address (what pusher-js sent its auth endpoint), so that is the signature checked.
+TEST_CASE("the authorize hook sees a subscription by address as signed", "[address][policy]") {
+  struct RecordingPolicy : PassingPolicy {
+    std::vector<std::pair<std::string, bool>> asked;  // channel, signed
+    bool has(const App&, Hook hook) const override { return hook == Hook::Authorize; }
+    PolicyVerdict authorize(const SubscriptionRequest& r) override {
+      asked.emplace_back(std::string(r.channel), r.signed_ok);
+      return {};
+    }
+  } policy;
+  EngineHarness h;
+  h.engine.set_policy(&policy);
+  Connection& c = h.connect();
+  auto acks = join_by_address(h, c, kAddress);
+  REQUIRE(acks.size() == 1);
+  CHECK(parse_frame(acks[0]).event == "pusher_internal:subscription_succeeded");
+  Connection& forged = h.connect();
+  drain(forged);
+  h.send(forged, subscribe_frame(kAddress, channel_auth(forged.app(), forged.socket_id(), kName)));  // the other spelling
+  CHECK(policy.asked == std::vector<std::pair<std::string, bool>>{{kName, true}, {kName, false}});
+}
