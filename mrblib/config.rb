@@ -155,7 +155,7 @@ end
 #   pong_timeout 30              seconds to answer it before the close (4201)
 #   max_send_queue 1_048_576     bytes a client may have waiting before the close (4100)
 #   max_message_size 65_536      bytes of one incoming WebSocket message
-#   hook_time_budget 50          milliseconds each hook call may run
+#   hook_time_budget 50          milliseconds of CPU time each hook call may use
 #   script_memory_limit 64       megabytes each worker's Ruby VM may use
 {
   workers: 1..64, activity_timeout: 1..3600, pong_timeout: 1..3600, max_send_queue: 1024..(1 << 30),

@@ -2,8 +2,8 @@
 //
 // Debian's mruby has no debug hook and no interrupt API, so the guard works on the code itself
 // (proven in shared/reference/stack-poc/guard.cpp): the instructions of every script the VM
-// loads are moved into a private memory region. When a call's deadline passes, a watchdog
-// thread makes the region unreadable; the VM faults on its next instruction fetch, which is a
+// loads are moved into a private memory region. When a call has used its budget of CPU time, a
+// watchdog thread makes the region unreadable; the VM faults on its next instruction fetch, which is a
 // safe point (no allocation in flight), and the SIGSEGV handler longjmps into the catch of the
 // mrb_protect_error that started the call. Ruby code cannot rescue that. C methods that never
 // re-enter script code (e.g. "x" * 10**9) are bounded by the VM's memory cap instead.
@@ -16,6 +16,7 @@
 
 #include <csignal>
 #include <chrono>
+#include <ctime>
 #include <condition_variable>
 #include <cstddef>
 #include <cstdint>
@@ -44,7 +45,8 @@ class RunawayGuard {
     bool timed_out = false;
     std::string where;  // "file:line" of the instruction a timed-out call was stopped at
   };
-  // Calls `body` inside mrb_protect_error with a deadline of `budget_ms`.
+  // Calls `body` inside mrb_protect_error, stopped once it has run `budget_ms` of this thread's
+  // CPU time.
   Outcome run(mrb_protect_error_func* body, void* data, int budget_ms);
 
  private:
@@ -69,7 +71,9 @@ class RunawayGuard {
   std::condition_variable changed_;
   bool armed_ = false, fired_ = false, quit_ = false;
   uint64_t call_ = 0;
-  std::chrono::steady_clock::time_point deadline_;
+  std::chrono::steady_clock::time_point deadline_;  // when the budget would run out if never descheduled
+  clockid_t caller_cpu_{};                          // the calling thread's CPU clock
+  int64_t cpu_at_start_ns_ = 0, budget_ns_ = 0;
   std::thread watchdog_;
 
   friend void on_fault(int, siginfo_t*, void*);

@@ -6,9 +6,15 @@
 #include <mruby/string.h>
 #include <mruby/variable.h>
 
+#include <sched.h>
+
+#include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <ctime>
 #include <string>
+#include <thread>
 
 #include <catch2/catch.hpp>
 
@@ -137,6 +143,44 @@ TEST_CASE("a runaway script is stopped at its time budget and the VM stays usabl
     CHECK(ms < 2000);                                // generous: sanitizers, a busy machine
     CHECK(run(vm, "[1, 2, 3].map { |x| x * 2 }") == "[2, 4, 6]");
   }
+}
+
+// The budget is CPU time: a hook that needs 30 ms of CPU still finishes when it shares its core
+// with a busy thread and so needs ~60 ms on the clock (a loaded machine must not fail hooks).
+TEST_CASE("the time budget counts the hook's CPU time and not time spent waiting for a core", "[script][budget]") {
+  auto thread_cpu_ms = [] {
+    timespec ts{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+    return ts.tv_sec * 1e3 + ts.tv_nsec / 1e6;
+  };
+  cpu_set_t before, one;
+  REQUIRE(sched_getaffinity(0, sizeof before, &before) == 0);
+  CPU_ZERO(&one);
+  CPU_SET(sched_getcpu(), &one);
+  REQUIRE(sched_setaffinity(0, sizeof one, &one) == 0);
+
+  Vm vm(test_limits());
+  // Calibrate a loop to ~30 ms of this thread's CPU (60 % of the 50 ms budget).
+  double start = thread_cpu_ms();
+  REQUIRE(run(vm, "i = 0\nwhile i < 200_000\n  i += 1\nend\ni") == "200000");
+  double per_iteration = std::max(thread_cpu_ms() - start, 0.05) / 200000;
+  long iterations = long(30 / per_iteration);
+
+  std::atomic<bool> done{false};
+  std::thread hog([&] {
+    sched_setaffinity(0, sizeof one, &one);  // the same core
+    while (!done.load(std::memory_order_relaxed)) {
+    }
+  });
+  std::string code = "i = 0\nwhile i < " + std::to_string(iterations) + "\n  i += 1\nend\ni";
+  auto wall = std::chrono::steady_clock::now();
+  std::string out = run(vm, code);
+  double wall_ms = elapsed_ms(wall);
+  done = true;
+  hog.join();
+  sched_setaffinity(0, sizeof before, &before);
+  INFO("iterations " << iterations << ", " << wall_ms << " ms on the clock");
+  CHECK(out == std::to_string(iterations));
 }
 
 TEST_CASE("the memory cap stops allocation bombs and the VM stays usable", "[script][memory]") {
