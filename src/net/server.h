@@ -20,6 +20,7 @@
 
 struct lws;
 struct lws_context;
+struct ssl_ctx_st;
 struct ev_loop;
 
 namespace raptor::net {
@@ -87,6 +88,7 @@ class Worker : public Transport, public Mailbox {
   std::unique_ptr<LwsEventPort> event_port_;
   std::unique_ptr<cluster::RedisBus> cluster_;
   struct ev_loop* loop_ = nullptr;  // with --event-loop epoll; else lws polls by itself
+  ssl_ctx_st* idle_client_tls_ = nullptr;  // with TLS: the server vhost's unused client context
   const std::atomic<bool>* stop_ = nullptr;
   struct LoopHooks* hooks_ = nullptr;  // libev watchers that call end_of_pass() and flush()
   // WebSockets with frames to write, written together at the end of the loop pass (so that the
