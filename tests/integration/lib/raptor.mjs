@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 import { readdirSync, readFileSync } from 'node:fs';
 import { waitFor, withTimeout } from './wait.mjs';
 
+const START_LIMIT_MS = 45000;
+
 export const BIN = process.env.RAPTOR_BIN || fileURLToPath(new URL('../../../build/raptor', import.meta.url));
 export const DEFAULT_APP = Object.freeze({ id: 'app-id', key: 'app-key', secret: 'app-secret' });
 const HOST = '127.0.0.1';
@@ -114,13 +116,15 @@ export class Raptor {
   async #healthy() {
     let exit = null;
     this.exited.then((e) => { exit = e; });
-    const deadline = Date.now() + 15000;
+    // A guard against a server that never comes up, not a measure: sanitizer builds on a busy
+    // 2-core machine have needed 15 s and more.
+    const deadline = Date.now() + START_LIMIT_MS;
     for (;;) {
       if (exit) {
         const why = exit.error ?? `code ${exit.code}, signal ${exit.signal}`;
         throw Object.assign(new Error(`raptor exited during start-up (${why}): ${this.stderr.slice(-2000)}`), { exitedEarly: true });
       }
-      if (Date.now() > deadline) throw new Error(`no 200 from ${this.url('/health')} within 15 s: ${this.stderr.slice(-2000)}`);
+      if (Date.now() > deadline) throw new Error(`no 200 from ${this.url('/health')} within ${START_LIMIT_MS / 1000} s: ${this.stderr.slice(-2000)}`);
       if ((await this.#healthStatus()) === 200) return;
       await new Promise((r) => setTimeout(r, 50));
     }
