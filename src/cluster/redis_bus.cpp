@@ -24,6 +24,7 @@ RedisBus::RedisBus(const ClusterSettings& settings, EventPort& port, ClusterStat
       commands_(*settings.redis, port, *this), subscriber_(*settings.redis, port, *this) {}
 
 RedisBus::~RedisBus() {
+  destroying_ = true;
   if (connected_) status_.workers_connected.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -138,11 +139,12 @@ void RedisBus::on_message(std::string_view key, std::string_view payload) {
   auto it = interests_.find(std::string(key));
   if (it == interests_.end() || !it->second.wanted || !engine_) return;
   auto m = decode(payload);
-  if (!m || m->origin == settings_.node_id) return;  // ours: delivered on this node already
+  // Ours: delivered on this node already; but member events come from Redis to every node.
+  if (!m || (m->origin == settings_.node_id && !m->version)) return;
   const Interest& interest = it->second;
   if (interest.user == (m->kind == Delivery::Kind::ChannelEvent)) return;  // a kind that does not go there
   status_.received.fetch_add(1, std::memory_order_relaxed);
-  engine_->deliver_from_cluster(m->kind, *interest.app, interest.target, m->text, m->except_socket_id);
+  engine_->deliver_from_cluster(m->kind, *interest.app, interest.target, m->text, m->except_socket_id, m->version);
 }
 
 // --- publishing ---
@@ -170,6 +172,8 @@ void RedisBus::on_up(RedisConnection& c) {
     for (auto& [key, interest] : interests_)
       if (interest.wanted) subscribe(key, interest);
     redisAsyncCommand(c.context(), on_subscription_reply, this, "SUBSCRIBE %b", node_key_.data(), node_key_.size());
+  } else {
+    load_script(c);
   }
   connection_changed({});
 }

@@ -45,8 +45,19 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   void unwatch_user(const App& app, const std::string& user_id) override;
   void publish(Delivery::Kind kind, const App& app, std::string_view target, std::string_view text,
                std::string_view except_socket_id) override;
+  // Presence (redis_presence.cpp): one Lua script decides each change atomically.
+  bool presence_ready() const override { return connected_; }
+  void presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
+                       std::string_view user_info, std::string_view member_event, std::string_view except_socket_id,
+                       PresenceDone done) override;
 
  private:
+  struct ScriptCall;
+  void run_script(ScriptCall* call);
+  void load_script(RedisConnection& c);
+  static void on_script_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_script_loaded(redisAsyncContext* ac, void* reply, void* privdata);
+
   struct Interest {
     const App* app;
     std::string target;  // the channel or user id
@@ -77,6 +88,8 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   bool connected_ = false;     // both connections up, subscriptions confirmed
   bool reported_unreachable_ = false;
   int64_t ping_sent_ms_ = 0;  // 0: no PING waits for its answer
+  std::string script_sha_;    // the presence script's SHA1 once Redis has loaded it; EVAL until then
+  bool destroying_ = false;   // callbacks of dropped commands tell nobody
   // Last: destroyed first, while the state their final callbacks touch still exists.
   RedisConnection commands_;
   RedisConnection subscriber_;
