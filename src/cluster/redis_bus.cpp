@@ -25,6 +25,7 @@ RedisBus::RedisBus(const ClusterSettings& settings, EventPort& port, ClusterStat
 
 RedisBus::~RedisBus() {
   destroying_ = true;
+  forget_scripts();
   if (connected_) status_.workers_connected.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -125,13 +126,16 @@ void RedisBus::on_reply(const redisReply& reply) {
   Interest& interest = it->second;
   if (is(kind, "subscribe")) {
     interest.state = Interest::State::Subscribed;
+    run_waiting_scripts(interest);
     if (!interest.wanted) unsubscribe(it->first, interest);
   } else if (is(kind, "unsubscribe")) {
     interest.state = Interest::State::None;
-    if (interest.wanted)
+    if (interest.wanted) {
       subscribe(it->first, interest);
-    else
+    } else {
+      run_waiting_scripts(interest);
       interests_.erase(it);
+    }
   }
 }
 
@@ -183,6 +187,7 @@ void RedisBus::on_down(RedisConnection& c, const std::string& why, bool was_up) 
     resubscribed_ = false;
     for (auto it = interests_.begin(); it != interests_.end();) {
       it->second.state = Interest::State::None;
+      run_waiting_scripts(it->second);
       it = it->second.wanted ? std::next(it) : interests_.erase(it);
     }
   } else {
@@ -206,6 +211,7 @@ void RedisBus::connection_changed(const std::string& why) {
   if (connected) {
     reported_unreachable_ = false;
     status_.workers_connected.fetch_add(1, std::memory_order_relaxed);
+    send_unsent_leaves();  // now that this worker hears member events again
     log::info("cluster: worker %zu connected to Redis at %s:%d as node %s", worker_, a.host.c_str(), a.port,
               settings_.node_id.c_str());
   } else {

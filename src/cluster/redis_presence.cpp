@@ -53,10 +53,13 @@ return {version, redis.call('HGETALL', KEYS[2])}
 
 constexpr int kKeys = 5;
 
+constexpr size_t kMostUnsentLeaves = 100000;  // per worker; beyond, leaves of an outage are lost
+
 }  // namespace
 
 struct RedisBus::ScriptCall {
   RedisBus* bus;
+  int delta;
   std::vector<std::string> args;  // the keys, then ARGV
   PresenceDone done;
   bool retried = false;  // sent again by EVAL after NOSCRIPT
@@ -66,20 +69,61 @@ void RedisBus::presence_change(const App& app, const std::string& channel, const
                                std::string_view user_info, std::string_view member_event,
                                std::string_view except_socket_id, PresenceDone done) {
   std::string p = presence_key(settings_.prefix, app.id, channel);
+  std::string channel_key_ = channel_key(settings_.prefix, app.id, channel);
   auto* call = new ScriptCall{this,
+                              delta,
                               {p, p + ":info", p + ":version", p + ":node:" + settings_.node_id,
-                               channel_key(settings_.prefix, app.id, channel), user_id, std::to_string(delta),
+                               channel_key_, user_id, std::to_string(delta),
                                std::string(user_info), member_message_head(settings_.node_id, except_socket_id),
                                std::string(member_event)},
                               std::move(done)};
+  // A worker's first subscriber of the channel: its SUBSCRIBE is on its way on the other
+  // connection, and Redis may read this script first. Once Redis has confirmed it, every member
+  // event the script decides reaches this worker. Later changes queue behind, in order.
+  auto it = interests_.find(channel_key_);
+  if (it != interests_.end()) {
+    Interest& interest = it->second;
+    bool subscribing = interest.state == Interest::State::Subscribing ||
+                       (interest.state == Interest::State::Unsubscribing && interest.wanted);
+    if (subscribing || !interest.waiting_scripts.empty()) {
+      interest.waiting_scripts.push_back(call);
+      return;
+    }
+  }
   run_script(call);
+}
+
+void RedisBus::run_waiting_scripts(Interest& interest) {
+  std::vector<ScriptCall*> waiting = std::move(interest.waiting_scripts);
+  interest.waiting_scripts.clear();
+  for (ScriptCall* call : waiting) run_script(call);
+}
+
+void RedisBus::send_unsent_leaves() {
+  std::vector<ScriptCall*> leaves = std::move(unsent_leaves_);
+  unsent_leaves_.clear();
+  for (ScriptCall* call : leaves) run_script(call);
+}
+
+void RedisBus::forget_scripts() {
+  for (auto& [key, interest] : interests_)
+    for (ScriptCall* call : interest.waiting_scripts) delete call;
+  for (ScriptCall* call : unsent_leaves_) delete call;
+  interests_.clear();
+  unsent_leaves_.clear();
 }
 
 void RedisBus::run_script(ScriptCall* call) {
   redisAsyncContext* ac = commands_.context();
   if (!ac) {
+    // A leave is kept for when Redis is back (it may still count the member); a join is
+    // answered by this node.
+    if (call->delta < 0 && !destroying_ && unsent_leaves_.size() < kMostUnsentLeaves) {
+      unsent_leaves_.push_back(call);
+      return;
+    }
     std::unique_ptr<ScriptCall> gone(call);
-    if (gone->done) gone->done(nullptr);
+    if (gone->done && !destroying_) gone->done(nullptr);
     return;
   }
   std::string keys = std::to_string(kKeys);

@@ -427,13 +427,12 @@ void Engine::unsubscribe(Connection& c, const std::string& name) {
     if (app.counts_subscriptions()) hub_.directory().count_changed(app, name, clock_(), count_announcer());
     return;
   }
-  if (gone.in_cluster && presence_in_cluster(ChannelType::Presence)) {
-    hub_.directory().leave(app, name, worker_, local, user_id, [](uint64_t, uint64_t) {});
-    leave_cluster_presence(app, name, user_id);
-    return;
-  }
+  // Counted in Redis: Redis announces the leave (once it is reachable again, if it is not now).
+  bool decided_in_redis = gone.in_cluster && presence_in_cluster(ChannelType::Presence);
   hub_.directory().leave(app, name, worker_, local, user_id,
-                         announcer(app, name, messages::member_removed(name, user_id), nullptr));
+                         decided_in_redis ? ChannelDirectory::Announce([](uint64_t, uint64_t) {})
+                                          : announcer(app, name, messages::member_removed(name, user_id), nullptr));
+  if (gone.in_cluster && cluster_) leave_cluster_presence(app, name, user_id);
 }
 
 void Engine::client_event(Connection& c, const messages::ClientMessage& m) {

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { presenceMember } from './lib/clients.mjs';
-import { clusterNode, threeNodeCluster } from './lib/cluster-nodes.mjs';
+import { assertStopsCleanly, clusterNode, clusterState, threeNodeCluster } from './lib/cluster-nodes.mjs';
 import { freePort } from './lib/raptor.mjs';
 import { RedisServer } from './lib/redis.mjs';
 import { waitFor } from './lib/wait.mjs';
@@ -112,6 +112,26 @@ describe('cluster presence: three nodes through one Redis', () => {
       assert.deepEqual([...known].sort(), expected, `what ${client.socketId} knows`);
     }
   });
+
+  it('removes, once Redis answers again, a member that left while it did not', async () => {
+    const channel = 'presence-outage';
+    const p = `raptor:presence:${nodes[0].app.id}:${channel}`;
+    await rawMember(nodes[0], channel, { user_id: 'stays' });
+    const leaver = await rawMember(nodes[1], channel, { user_id: 'gone' });
+    redis.child.kill('SIGSTOP');
+    try {
+      await clusterState(nodes[1], 'down');
+      await leaver.close();
+    } finally {
+      redis.child.kill('SIGCONT');
+    }
+    await Promise.all(nodes.map((n) => clusterState(n, 'up')));
+    await waitFor(async () => !(await redis.command('HKEYS', p)).includes('gone'), 'the leave to reach Redis');
+    const newcomer = await rawMember(nodes[2], channel, { user_id: 'new' });
+    assert.deepEqual([...newcomer.presence.ids].sort(), ['new', 'stays']);
+  });
+
+  it('stops cleanly on SIGTERM: exit 0 and no sanitizer report on any node', () => assertStopsCleanly(nodes));
 });
 
 describe('cluster presence: a node whose Redis is unreachable', () => {

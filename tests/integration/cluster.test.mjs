@@ -8,7 +8,7 @@ import http from 'node:http';
 import PusherServer from 'pusher';
 import { after, before, describe, it } from 'node:test';
 import { inboxOf, pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
-import { RECONNECT_MS, clusterNode, clusterState, health, threeNodeCluster } from './lib/cluster-nodes.mjs';
+import { RECONNECT_MS, assertStopsCleanly, clusterNode, clusterState, health, threeNodeCluster } from './lib/cluster-nodes.mjs';
 import { assertClosedWith } from './lib/refusals.mjs';
 import { configFile } from './lib/config-files.mjs';
 import { Raptor, freePort, runRaptor } from './lib/raptor.mjs';
@@ -201,12 +201,7 @@ describe('cluster: three nodes through one Redis', () => {
     for (const { inbox } of subs) assert.equal((await inbox.take()).data.n, 'after');
   });
 
-  it('stops cleanly on SIGTERM: exit 0 and no sanitizer report on any node', async () => {
-    for (const node of nodes) {
-      const problems = node.problems(await node.stop());
-      assert.deepEqual(problems, [], `${node.nodeId}: ${problems.join('; ')}\n${node.stderr.slice(-3000)}`);
-    }
-  });
+  it('stops cleanly on SIGTERM: exit 0 and no sanitizer report on any node', () => assertStopsCleanly(nodes));
 });
 
 describe('cluster: a node whose Redis is unreachable', () => {

@@ -1,5 +1,6 @@
 // Raptor nodes of a cluster for the cluster tests: started with --redis and a node id, and
 // waited on until /health reports their Redis in a given state.
+import assert from 'node:assert/strict';
 import { after, afterEach, before } from 'node:test';
 import { Raptor } from './raptor.mjs';
 import { RedisServer } from './redis.mjs';
@@ -40,4 +41,12 @@ export function threeNodeCluster() {
     await redis.stop();
   });
   return { redis, nodes };
+}
+
+// Stops every node with SIGTERM: each must exit 0 with no sanitizer report.
+export async function assertStopsCleanly(nodes) {
+  for (const node of nodes) {
+    const problems = node.problems(await node.stop());
+    assert.deepEqual(problems, [], `${node.nodeId}: ${problems.join('; ')}\n${node.stderr.slice(-3000)}`);
+  }
 }
