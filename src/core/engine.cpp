@@ -216,12 +216,12 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   if (Subscription* sub = c.subscriptions().find(name)) {
     // Idempotent: acknowledge again and change nothing. The roster given now is the newest, so
     // member events it already contains must not follow it.
-    std::string data = "{}";
     if (sub->awaiting_roster) return;  // subscription_succeeded follows Redis's answer
     if (sub->in_cluster && presence_in_cluster(type)) {
       ask_cluster_roster(c, name, 0, {}, false);
       return;
     }
+    std::string data = "{}";
     if (type == ChannelType::Presence) {
       auto [roster, version] = hub_.directory().roster(app, name, sub->user_id, sub->privileged);
       data = std::move(roster);
