@@ -10,6 +10,21 @@ std::string key(std::string_view prefix, std::string_view kind, std::string_view
   return k;
 }
 
+// Moves a member event's "{number}\n" from the front of its text into its version (1 or more).
+bool take_version(ClusterMessage& m) {
+  size_t end = m.text.find('\n');
+  if (end == std::string_view::npos || end == 0 || end > 19) return false;
+  uint64_t v = 0;
+  for (char ch : m.text.substr(0, end)) {
+    if (ch < '0' || ch > '9') return false;
+    v = v * 10 + uint64_t(ch - '0');
+  }
+  if (v == 0) return false;
+  m.version = v;
+  m.text = m.text.substr(end + 1);
+  return true;
+}
+
 }  // namespace
 
 std::string channel_key(std::string_view prefix, std::string_view app_id, std::string_view channel) {
@@ -22,6 +37,14 @@ std::string user_key(std::string_view prefix, std::string_view app_id, std::stri
 
 std::string node_key(std::string_view prefix, std::string_view node_id) {
   return std::string(prefix).append("node:").append(node_id);
+}
+
+std::string presence_key(std::string_view prefix, std::string_view app_id, std::string_view channel) {
+  return key(prefix, "presence:", app_id, channel);
+}
+
+std::string member_message_head(std::string_view origin, std::string_view except_socket_id) {
+  return std::string("M").append(origin).append(1, '\n').append(except_socket_id).append(1, '\n');
 }
 
 std::string encode(Delivery::Kind kind, std::string_view origin, std::string_view except_socket_id,
@@ -40,6 +63,7 @@ std::optional<ClusterMessage> decode(std::string_view payload) {
     case 'E': m.kind = Delivery::Kind::ChannelEvent; break;
     case 'U': m.kind = Delivery::Kind::UserEvent; break;
     case 'T': m.kind = Delivery::Kind::TerminateUser; break;
+    case 'M': m.kind = Delivery::Kind::ChannelEvent; break;
     default: return std::nullopt;
   }
   size_t first = payload.find('\n', 1);
@@ -49,6 +73,7 @@ std::optional<ClusterMessage> decode(std::string_view payload) {
   m.origin = payload.substr(1, first - 1);
   m.except_socket_id = payload.substr(first + 1, second - first - 1);
   m.text = payload.substr(second + 1);
+  if (payload[0] == 'M' && !take_version(m)) return std::nullopt;
   if (m.kind != Delivery::Kind::TerminateUser && m.text.empty()) return std::nullopt;
   return m;
 }

@@ -8,6 +8,15 @@
 // A message is "{kind}{origin node id}\n{except socket id}\n{frame}", kind E (channel event),
 // U (user event) or T (terminate the user's connections, no frame). The origin lets the node
 // that published ignore its own message: it delivered the event itself.
+// A presence member event, published by Redis itself (the presence script), is
+// "M{origin}\n{except socket id}\n{number}\n{frame}": a channel event that every node delivers,
+// the origin too, numbered in the order Redis decided the changes.
+//
+// Presence keys, per channel ({p} is "{prefix}presence:{app id}:{channel}"):
+//   {p}             hash: user id -> how many nodes have connections of the user
+//   {p}:info        hash: user id -> user_info JSON
+//   {p}:version     the number of the last member change
+//   {p}:node:{node} hash: user id -> that node's connections of the user
 #pragma once
 #include <optional>
 #include <string>
@@ -21,12 +30,18 @@ std::string channel_key(std::string_view prefix, std::string_view app_id, std::s
 std::string user_key(std::string_view prefix, std::string_view app_id, std::string_view user_id);
 std::string node_key(std::string_view prefix, std::string_view node_id);
 
+std::string presence_key(std::string_view prefix, std::string_view app_id, std::string_view channel);
+
 struct ClusterMessage {
   Delivery::Kind kind = Delivery::Kind::ChannelEvent;
   std::string_view origin;  // node id
   std::string_view except_socket_id;
   std::string_view text;  // the frame; empty for TerminateUser
+  uint64_t version = 0;   // a member event's number (kind M); 0 for the others
 };
+
+// The start of a member event message, to which the presence script appends "{number}\n{frame}".
+std::string member_message_head(std::string_view origin, std::string_view except_socket_id);
 
 // Only ChannelEvent, UserEvent and TerminateUser travel.
 std::string encode(Delivery::Kind kind, std::string_view origin, std::string_view except_socket_id,

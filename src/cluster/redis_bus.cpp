@@ -24,6 +24,8 @@ RedisBus::RedisBus(const ClusterSettings& settings, EventPort& port, ClusterStat
       commands_(*settings.redis, port, *this), subscriber_(*settings.redis, port, *this) {}
 
 RedisBus::~RedisBus() {
+  destroying_ = true;
+  forget_scripts();
   if (connected_) status_.workers_connected.fetch_sub(1, std::memory_order_relaxed);
 }
 
@@ -124,13 +126,16 @@ void RedisBus::on_reply(const redisReply& reply) {
   Interest& interest = it->second;
   if (is(kind, "subscribe")) {
     interest.state = Interest::State::Subscribed;
+    run_waiting_scripts(interest);
     if (!interest.wanted) unsubscribe(it->first, interest);
   } else if (is(kind, "unsubscribe")) {
     interest.state = Interest::State::None;
-    if (interest.wanted)
+    if (interest.wanted) {
       subscribe(it->first, interest);
-    else
+    } else {
+      run_waiting_scripts(interest);
       interests_.erase(it);
+    }
   }
 }
 
@@ -138,11 +143,12 @@ void RedisBus::on_message(std::string_view key, std::string_view payload) {
   auto it = interests_.find(std::string(key));
   if (it == interests_.end() || !it->second.wanted || !engine_) return;
   auto m = decode(payload);
-  if (!m || m->origin == settings_.node_id) return;  // ours: delivered on this node already
+  // Ours: delivered on this node already; but member events come from Redis to every node.
+  if (!m || (m->origin == settings_.node_id && !m->version)) return;
   const Interest& interest = it->second;
   if (interest.user == (m->kind == Delivery::Kind::ChannelEvent)) return;  // a kind that does not go there
   status_.received.fetch_add(1, std::memory_order_relaxed);
-  engine_->deliver_from_cluster(m->kind, *interest.app, interest.target, m->text, m->except_socket_id);
+  engine_->deliver_from_cluster(m->kind, *interest.app, interest.target, m->text, m->except_socket_id, m->version);
 }
 
 // --- publishing ---
@@ -170,6 +176,8 @@ void RedisBus::on_up(RedisConnection& c) {
     for (auto& [key, interest] : interests_)
       if (interest.wanted) subscribe(key, interest);
     redisAsyncCommand(c.context(), on_subscription_reply, this, "SUBSCRIBE %b", node_key_.data(), node_key_.size());
+  } else {
+    load_script(c);
   }
   connection_changed({});
 }
@@ -179,6 +187,7 @@ void RedisBus::on_down(RedisConnection& c, const std::string& why, bool was_up) 
     resubscribed_ = false;
     for (auto it = interests_.begin(); it != interests_.end();) {
       it->second.state = Interest::State::None;
+      run_waiting_scripts(it->second);
       it = it->second.wanted ? std::next(it) : interests_.erase(it);
     }
   } else {
@@ -202,6 +211,7 @@ void RedisBus::connection_changed(const std::string& why) {
   if (connected) {
     reported_unreachable_ = false;
     status_.workers_connected.fetch_add(1, std::memory_order_relaxed);
+    send_unsent_leaves();  // now that this worker hears member events again
     log::info("cluster: worker %zu connected to Redis at %s:%d as node %s", worker_, a.host.c_str(), a.port,
               settings_.node_id.c_str());
   } else {

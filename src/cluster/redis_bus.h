@@ -18,6 +18,7 @@
 #include <cstdint>
 #include <string>
 #include <unordered_map>
+#include <vector>
 
 #include "cluster/redis_connection.h"
 #include "config/cluster_settings.h"
@@ -45,15 +46,34 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   void unwatch_user(const App& app, const std::string& user_id) override;
   void publish(Delivery::Kind kind, const App& app, std::string_view target, std::string_view text,
                std::string_view except_socket_id) override;
+  // Presence (redis_presence.cpp): one Lua script decides each change atomically.
+  bool presence_ready() const override { return connected_; }
+  void presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
+                       std::string_view user_info, std::string_view member_event, std::string_view except_socket_id,
+                       PresenceDone done) override;
 
  private:
+  struct ScriptCall;  // a presence script on its way (redis_presence.cpp)
   struct Interest {
     const App* app;
     std::string target;  // the channel or user id
     bool user;
     bool wanted;  // this worker has local recipients
     enum class State { None, Subscribing, Subscribed, Unsubscribing } state = State::None;
+    // Presence scripts of the channel waiting until Redis confirms the SUBSCRIBE (see redis_presence.cpp).
+    std::vector<ScriptCall*> waiting_scripts{};
   };
+
+  void run_script(ScriptCall* call);
+  // Runs the presence scripts that waited for the interest's SUBSCRIBE.
+  void run_waiting_scripts(Interest& interest);
+  // Sends the leaves kept while Redis was unreachable, in order.
+  void send_unsent_leaves();
+  // Frees the scripts never sent (the bus is going).
+  void forget_scripts();
+  void load_script(RedisConnection& c);
+  static void on_script_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_script_loaded(redisAsyncContext* ac, void* reply, void* privdata);
 
   void watch(std::string key, const App& app, const std::string& target, bool user);
   void unwatch(const std::string& key);
@@ -77,6 +97,9 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   bool connected_ = false;     // both connections up, subscriptions confirmed
   bool reported_unreachable_ = false;
   int64_t ping_sent_ms_ = 0;  // 0: no PING waits for its answer
+  std::string script_sha_;    // the presence script's SHA1 once Redis has loaded it; EVAL until then
+  std::vector<ScriptCall*> unsent_leaves_;  // presence leaves made while Redis was unreachable
+  bool destroying_ = false;   // callbacks of dropped commands tell nobody
   // Last: destroyed first, while the state their final callbacks touch still exists.
   RedisConnection commands_;
   RedisConnection subscriber_;

@@ -30,12 +30,17 @@ class Channel {
   bool empty() const { return subscribers_.empty(); }
   size_t subscription_count() const { return subscribers_.size(); }
   const std::unordered_set<Connection*>& subscribers() const { return subscribers_; }
+  // Subscribers still waiting for the cluster's roster (see Subscription::awaiting_roster): while
+  // there are any, deliveries look at each subscription.
+  size_t awaiting() const { return awaiting_; }
+  void awaiting_changed(int delta) { awaiting_ += delta; }
 
  private:
   std::string name_;
   ChannelType type_;
   std::unordered_set<Connection*> subscribers_;
   size_t by_address_ = 0;
+  size_t awaiting_ = 0;
 };
 
 }  // namespace raptor

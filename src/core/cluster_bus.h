@@ -10,8 +10,11 @@
 #pragma once
 #include <atomic>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "core/app.h"
 #include "core/hub.h"
@@ -43,6 +46,29 @@ class ClusterBus {
   // (empty for TerminateUser); nobody on another node with `except_socket_id` receives it.
   virtual void publish(Delivery::Kind kind, const App& app, std::string_view target, std::string_view text,
                        std::string_view except_socket_id) = 0;
+
+  // --- presence, decided in Redis (docs/cluster.md#presence) ---
+  // The cluster-wide roster after a change: its number and its members (user id, user_info JSON).
+  struct PresenceAnswer {
+    uint64_t version = 0;
+    std::vector<std::pair<std::string, std::string>> members;
+  };
+  // Called on the worker's thread with the answer, or with null when Redis did not answer (the
+  // connection dropped); never called once the bus is being destroyed.
+  using PresenceDone = std::function<void(const PresenceAnswer*)>;
+  // Whether presence changes can go to Redis now; when not, the engine keeps presence per node.
+  virtual bool presence_ready() const { return false; }
+  // Counts one connection of `user_id` more (delta 1) or less (-1) on this node in the presence
+  // channel, or only reads the roster (0). When that makes the user's first or last connection
+  // in the cluster, `member_event` is published to the channel's subscribers on every node, this
+  // one included, numbered (Delivery::version) in the order Redis decided the changes; nobody
+  // with `except_socket_id` receives it. `done` (may be empty) gets the roster.
+  virtual void presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
+                               std::string_view user_info, std::string_view member_event,
+                               std::string_view except_socket_id, PresenceDone done) {
+    (void)app, (void)channel, (void)user_id, (void)delta, (void)user_info, (void)member_event, (void)except_socket_id;
+    if (done) done(nullptr);
+  }
 };
 
 }  // namespace raptor

@@ -216,6 +216,11 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   if (Subscription* sub = c.subscriptions().find(name)) {
     // Idempotent: acknowledge again and change nothing. The roster given now is the newest, so
     // member events it already contains must not follow it.
+    if (sub->awaiting_roster) return;  // subscription_succeeded follows Redis's answer
+    if (sub->in_cluster && presence_in_cluster(type)) {
+      ask_cluster_roster(c, name, 0, {}, false);
+      return;
+    }
     std::string data = "{}";
     if (type == ChannelType::Presence) {
       auto [roster, version] = hub_.directory().roster(app, name, sub->user_id, sub->privileged);
@@ -301,9 +306,12 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     return;
   }
   std::optional<ChannelDirectory::Join> join;
+  bool in_cluster = presence_in_cluster(type);  // else presence stays per node (docs/cluster.md)
   if (type == ChannelType::Presence) {
+    // In a cluster, Redis decides and announces member events; the directory keeps this node's view.
     join = hub_.directory().join(app, name, worker_, user_id, user_info,
-                                 announcer(app, name, messages::member_added(name, user_id, user_info), &c),
+                                 in_cluster ? ChannelDirectory::Announce([](uint64_t, uint64_t) {})
+                                            : announcer(app, name, messages::member_added(name, user_id, user_info), &c),
                                  privileged);
     if (!join) {
       refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::PresenceLimit),
@@ -320,8 +328,13 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     if (cluster_) cluster_->watch_channel(app, name);  // before subscription_succeeded goes out
   }
   slot->add(&c, by_address);
+  subscription.in_cluster = in_cluster;
   c.subscriptions().add(name, std::move(subscription));
   if (requires_auth(type)) c.set_authorized();
+  if (in_cluster) {
+    ask_cluster_roster(c, name, 1, user_info, true);
+    return;
+  }
   send(c, messages::subscription_succeeded(spelled, join ? join->roster_json : "{}"));
   after_subscribe(c, name, spelled, type);
 }
@@ -400,6 +413,7 @@ void Engine::unsubscribe(Connection& c, const std::string& name) {
   if (it == channels.end()) return;
   Channel& ch = *it->second;
   ch.remove(&c, gone.by_address);
+  if (gone.awaiting_roster) ch.awaiting_changed(-1);
   size_t local = ch.subscription_count();
   bool presence = ch.is_presence();
   if (local == 0) channels.erase(it);
@@ -413,8 +427,12 @@ void Engine::unsubscribe(Connection& c, const std::string& name) {
     if (app.counts_subscriptions()) hub_.directory().count_changed(app, name, clock_(), count_announcer());
     return;
   }
+  // Counted in Redis: Redis announces the leave (once it is reachable again, if it is not now).
+  bool decided_in_redis = gone.in_cluster && presence_in_cluster(ChannelType::Presence);
   hub_.directory().leave(app, name, worker_, local, user_id,
-                         announcer(app, name, messages::member_removed(name, user_id), nullptr));
+                         decided_in_redis ? ChannelDirectory::Announce([](uint64_t, uint64_t) {})
+                                          : announcer(app, name, messages::member_removed(name, user_id), nullptr));
+  if (gone.in_cluster && cluster_) leave_cluster_presence(app, name, user_id);
 }
 
 void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
@@ -489,9 +507,9 @@ void Engine::deliver(const Delivery& d) {
 }
 
 void Engine::deliver_from_cluster(Delivery::Kind kind, const App& app, const std::string& target,
-                                  std::string_view text, std::string_view except_socket_id) {
+                                  std::string_view text, std::string_view except_socket_id, uint64_t version) {
   if (kind == Delivery::Kind::ChannelEvent)
-    deliver_local(app, target, text, nullptr, except_socket_id, 0);
+    deliver_local(app, target, text, nullptr, except_socket_id, version);
   else
     deliver_to_users(delivery(kind, app, target, std::string(text), std::string(except_socket_id)));
 }
@@ -511,9 +529,14 @@ void Engine::deliver_local(const App& app, const std::string& channel, std::stri
   const Channel& ch = *it->second;
   FramePtr frame = Frame::make(text), by_address;
   if (ch.by_address()) by_address = Frame::make(messages::respell(text, channel, *resource_of_channel(channel)));
+  bool look = roster_version || by_address || ch.awaiting();
   for (Connection* s : ch.subscribers()) {
     if (s == except) continue;
-    const Subscription* sub = roster_version || by_address ? s->subscriptions().find(channel) : nullptr;
+    Subscription* sub = look ? s->subscriptions().find(channel) : nullptr;
+    if (sub && sub->awaiting_roster) {  // before its subscription_succeeded: kept for after it
+      sub->held.emplace_back(roster_version, sub->by_address ? by_address : frame);
+      continue;
+    }
     // A member event already contained in the roster this subscriber was given is skipped, and
     // one for a subscriber that does not see the roster (not privileged).
     if (roster_version && (sub->roster_version >= roster_version || !sub->privileged)) continue;

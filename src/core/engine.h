@@ -106,9 +106,10 @@ class Engine {
   // Work from another worker (or this one's announcements), for this worker's connections.
   void deliver(const Delivery& d);
   // An event from another node for this worker's recipients (see ClusterBus): a channel event,
-  // a user event or the termination of a user's connections.
+  // a user event or the termination of a user's connections; `version` numbers a presence member
+  // event decided in Redis (from any node, this one included).
   void deliver_from_cluster(Delivery::Kind kind, const App& app, const std::string& target, std::string_view text,
-                            std::string_view except_socket_id);
+                            std::string_view except_socket_id, uint64_t version = 0);
 
   // --- server side (HTTP API) ---
   // Sends an API event to a channel's subscribers, on every worker, except `except_socket_id`.
@@ -188,6 +189,22 @@ class Engine {
   bool client_event_permitted(Connection& c, const messages::ClientMessage& m, const std::string& channel,
                               const Subscription& sub, std::string_view data);
 
+  // --- presence in a cluster (engine_cluster_presence.cpp, docs/cluster.md#presence) ---
+  // Whether a presence subscription being made now is counted in Redis.
+  bool presence_in_cluster(ChannelType type) const {
+    return type == ChannelType::Presence && cluster_ && cluster_->presence_ready();
+  }
+  // Sends `c`'s change of `channel` (delta 1 join, 0 roster only) to Redis and holds the
+  // subscription back until the roster comes; `initial` when it is a new subscription.
+  void ask_cluster_roster(Connection& c, const std::string& channel, int delta, const std::string& user_info,
+                          bool initial);
+  // Redis's answer (null: none came): subscription_succeeded with the cluster's roster, then what
+  // was held back.
+  void cluster_roster_answered(const App& app, const std::string& channel, const std::string& socket_id,
+                               uint64_t request, bool initial, const ClusterBus::PresenceAnswer* answer);
+  // Tells Redis that `user_id`'s subscription counted there left `channel`.
+  void leave_cluster_presence(const App& app, const std::string& channel, const std::string& user_id);
+
   // --- users (engine_users.cpp) ---
   void signin(Connection& c, const messages::ClientMessage& m);
   void sign_out(Connection& c);
@@ -231,6 +248,7 @@ class Engine {
   size_t worker_;
   Clock clock_;
   std::mt19937_64 rng_;
+  uint64_t roster_requests_ = 0;  // numbers the requests for the cluster's roster
   std::unordered_map<const App*, Channels> channels_;
   std::unordered_map<const App*, LocalUsers> users_;
   // By socket id; the key views the id inside the connection it maps to.

@@ -7,6 +7,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/frame.h"
+
 namespace raptor {
 
 // One channel a connection is subscribed to.
@@ -17,6 +19,13 @@ struct Subscription {
   // Presence channels: sees the roster and member events, may send client events (see
   // core/presence_roster.h).
   bool privileged = true;
+  // Presence in a cluster (docs/cluster.md#presence): counted in Redis; and, while
+  // `awaiting_roster`, waiting for Redis's roster (request number `roster_request`) before
+  // subscription_succeeded, with what arrived meanwhile held back (member events with their number).
+  bool in_cluster = false;
+  bool awaiting_roster = false;
+  uint64_t roster_request = 0;
+  std::vector<std::pair<uint64_t, FramePtr>> held{};
 };
 
 class SubscriptionList {

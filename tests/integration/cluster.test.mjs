@@ -6,17 +6,15 @@
 import assert from 'node:assert/strict';
 import http from 'node:http';
 import PusherServer from 'pusher';
-import { after, afterEach, before, describe, it } from 'node:test';
+import { after, before, describe, it } from 'node:test';
 import { inboxOf, pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
+import { RECONNECT_MS, assertStopsCleanly, clusterNode, clusterState, health, threeNodeCluster } from './lib/cluster-nodes.mjs';
 import { assertClosedWith } from './lib/refusals.mjs';
 import { configFile } from './lib/config-files.mjs';
 import { Raptor, freePort, runRaptor } from './lib/raptor.mjs';
 import { RedisServer } from './lib/redis.mjs';
-import { request } from './lib/http-api.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { RawClient } from './lib/ws-client.mjs';
-
-const RECONNECT_MS = 15000; // reconnect attempts back off to 8 s apart
 
 // The `pusher` SDK on one keep-alive HTTP connection: one publisher, whose events raptor keeps in
 // order (the SDK alone opens a connection per request, each a publisher of its own).
@@ -25,20 +23,6 @@ function publisher(node) {
   const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
   node.track(async () => agent.destroy()); // closed with the test's clients
   return new PusherServer({ appId: app.id, key: app.key, secret: app.secret, host: node.host, port: String(node.port), agent });
-}
-
-async function health(node) {
-  return (await request(node, { path: '/health' })).json;
-}
-
-function clusterState(node, state, what = `node ${node.nodeId} to report Redis ${state}`) {
-  return waitFor(async () => (await health(node)).cluster?.redis === state, what, RECONNECT_MS);
-}
-
-function clusterNode(redis, nodeId, args = []) {
-  const node = new Raptor({ args: ['--redis', redis.url, '--node-id', nodeId, '--workers', '2', ...args] });
-  node.nodeId = nodeId;
-  return node;
 }
 
 // Subscribes a pusher-js client on each node to `channel`; resolves [{pusher, inbox}] where the
@@ -63,20 +47,7 @@ async function fenceThenNothingElse(node, channel, inboxes) {
 }
 
 describe('cluster: three nodes through one Redis', () => {
-  const redis = new RedisServer();
-  let nodes = [];
-
-  before(async () => {
-    await redis.start();
-    nodes = ['node-a', 'node-b', 'node-c'].map((id) => clusterNode(redis, id));
-    await Promise.all(nodes.map((n) => n.start()));
-    await Promise.all(nodes.map((n) => clusterState(n, 'up')));
-  });
-  afterEach(() => Promise.all(nodes.map((n) => n.closeClients())));
-  after(async () => {
-    await Promise.all(nodes.map((n) => n.stop().catch(() => {})));
-    await redis.stop();
-  });
+  const { redis, nodes } = threeNodeCluster();
 
   it('reports the node and its Redis in /health', async () => {
     const h = await health(nodes[1]);
@@ -230,12 +201,7 @@ describe('cluster: three nodes through one Redis', () => {
     for (const { inbox } of subs) assert.equal((await inbox.take()).data.n, 'after');
   });
 
-  it('stops cleanly on SIGTERM: exit 0 and no sanitizer report on any node', async () => {
-    for (const node of nodes) {
-      const problems = node.problems(await node.stop());
-      assert.deepEqual(problems, [], `${node.nodeId}: ${problems.join('; ')}\n${node.stderr.slice(-3000)}`);
-    }
-  });
+  it('stops cleanly on SIGTERM: exit 0 and no sanitizer report on any node', () => assertStopsCleanly(nodes));
 });
 
 describe('cluster: a node whose Redis is unreachable', () => {

@@ -42,6 +42,25 @@ TEST_CASE("cluster messages: anything else is not a message", "[cluster]") {
   }
 }
 
+TEST_CASE("cluster messages: a member event carries its number, and is refused without one", "[cluster]") {
+  CHECK(cluster::presence_key("raptor:", "app-1", "presence-room") == "raptor:presence:app-1:presence-room");
+  std::string frame = R"({"event":"pusher_internal:member_added","channel":"presence-room","data":"{}"})";
+  std::string encoded = cluster::member_message_head("node-a", "1.2") + "42\n" + frame;  // as the script appends
+  auto m = cluster::decode(encoded);
+  REQUIRE(m);
+  CHECK(m->kind == Delivery::Kind::ChannelEvent);
+  CHECK(m->origin == "node-a");
+  CHECK(m->except_socket_id == "1.2");
+  CHECK(m->version == 42);
+  CHECK(m->text == frame);
+  CHECK(cluster::decode(cluster::encode(Delivery::Kind::ChannelEvent, "n", "", frame))->version == 0);
+  for (const char* bad : {"Mnode\n\n\n{}", "Mnode\n\n0\n{}", "Mnode\n\nx1\n{}", "Mnode\n\n7\n", "Mnode\n\n7",
+                          "Mnode\n\n123456789012345678901\n{}"}) {
+    INFO(bad);
+    CHECK_FALSE(cluster::decode(bad));
+  }
+}
+
 // ------------------------------------------------------------------ the engine and its bus
 
 namespace {
@@ -133,4 +152,123 @@ TEST_CASE("the engine watches a user from the first local sign-in to the last", 
   CHECK(b.closing());
   h.engine.on_closed(&b);
   CHECK(bus.calls.back() == "unwatch user ann");
+}
+
+// ------------------------------------------------------------------ presence decided in Redis
+
+namespace {
+
+// A bus whose Redis is up: records the presence changes and lets the test answer them.
+struct PresenceBus : RecordingBus {
+  struct Change {
+    std::string user_id;
+    int delta;
+    std::string member_event;  // the event name
+    std::string except;
+    PresenceDone done;
+  };
+  std::vector<Change> changes;
+  bool presence_ready() const override { return true; }
+  void presence_change(const App&, const std::string&, const std::string& user_id, int delta, std::string_view,
+                       std::string_view member_event, std::string_view except, PresenceDone done) override {
+    changes.push_back({user_id, delta, member_event.empty() ? "" : parse_frame(std::string(member_event)).event,
+                       std::string(except), std::move(done)});
+  }
+};
+
+struct PresenceHarness : EngineHarness {
+  PresenceBus bus;
+  PresenceHarness() { engine.set_cluster(&bus); }
+  ~PresenceHarness() { engine.set_cluster(nullptr); }
+  void member_event(const std::string& frame, uint64_t version) {
+    engine.deliver_from_cluster(Delivery::Kind::ChannelEvent, app(), "presence-room", frame, "", version);
+  }
+};
+
+ClusterBus::PresenceAnswer roster(uint64_t version, std::vector<std::pair<std::string, std::string>> members) {
+  ClusterBus::PresenceAnswer a;
+  a.version = version;
+  a.members = std::move(members);
+  return a;
+}
+
+const std::string kAddedBob =
+    R"({"event":"pusher_internal:member_added","channel":"presence-room","data":"{\"user_id\":\"bob\",\"user_info\":{}}"})";
+const std::string kAddedCid =
+    R"({"event":"pusher_internal:member_added","channel":"presence-room","data":"{\"user_id\":\"cid\",\"user_info\":{}}"})";
+
+}  // namespace
+
+TEST_CASE("a presence subscription in a cluster waits for Redis's roster, holding back what arrives meanwhile",
+          "[cluster][engine]") {
+  PresenceHarness h;
+  Connection& a = h.connect();
+  CHECK(h.join(a, "presence-room", channel_data("ann")).empty());  // nothing before Redis answers
+  REQUIRE(h.bus.changes.size() == 1);
+  CHECK(h.bus.changes[0].user_id == "ann");
+  CHECK(h.bus.changes[0].delta == 1);
+  CHECK(h.bus.changes[0].member_event == "pusher_internal:member_added");
+  CHECK(h.bus.changes[0].except == a.socket_id());
+
+  std::string event = R"({"event":"e","channel":"presence-room","data":"{}"})";
+  h.engine.deliver_from_cluster(Delivery::Kind::ChannelEvent, h.app(), "presence-room", event, "");
+  h.member_event(kAddedBob, 5);  // already in the roster below
+  h.member_event(kAddedCid, 6);  // newer than it
+  CHECK(drain(a).empty());
+
+  auto answer = roster(5, {{"ann", "{}"}, {"bob", "{}"}});
+  h.bus.changes[0].done(&answer);
+  auto frames = drain(a);
+  REQUIRE(frames.size() == 3);
+  auto ok = parse_frame(frames[0]);
+  CHECK(ok.event == "pusher_internal:subscription_succeeded");
+  CHECK(frames[0].find(R"(\"count\":2)") != std::string::npos);  // the cluster's roster
+  CHECK(frames[0].find(R"(\"bob\")") != std::string::npos);
+  CHECK(frames[1] == event);
+  CHECK(frames[2] == kAddedCid);
+
+  h.member_event(kAddedCid, 6);  // a number already seen
+  h.member_event(kAddedBob, 7);
+  CHECK(drain(a) == std::vector<std::string>{kAddedBob});
+
+  h.send(a, unsubscribe_frame("presence-room"));
+  REQUIRE(h.bus.changes.size() == 2);
+  CHECK(h.bus.changes[1].delta == -1);
+  CHECK(h.bus.changes[1].member_event == "pusher_internal:member_removed");
+  CHECK_FALSE(h.bus.changes[1].done);
+}
+
+TEST_CASE("a presence subscription in a cluster: Redis silent, the subscriber gone, a repeated subscribe",
+          "[cluster][engine]") {
+  PresenceHarness h;
+  Connection& a = h.connect();
+  Connection& b = h.connect();
+  h.join(a, "presence-room", channel_data("ann"));
+  h.join(b, "presence-room", channel_data("bob"));
+  REQUIRE(h.bus.changes.size() == 2);
+
+  // No answer (Redis dropped): this node's roster.
+  h.bus.changes[0].done(nullptr);
+  auto frames = drain(a);
+  REQUIRE(frames.size() == 1);
+  CHECK(frames[0].find(R"(\"count\":2)") != std::string::npos);
+
+  // Closed before the answer: its leave went to Redis after its join, and the answer is dropped.
+  auto late = std::move(h.bus.changes[1].done);
+  h.engine.on_closed(&b);
+  REQUIRE(h.bus.changes.size() == 3);
+  CHECK(h.bus.changes[2].delta == -1);
+  auto answer = roster(1, {{"bob", "{}"}});
+  late(&answer);
+
+  // Subscribing again asks Redis for the roster only, and answers once it comes.
+  h.join(a, "presence-room", channel_data("ann"));
+  REQUIRE(h.bus.changes.size() == 4);
+  CHECK(h.bus.changes[3].delta == 0);
+  CHECK(drain(a).empty());
+  auto again = roster(3, {{"ann", "{}"}});
+  h.bus.changes[3].done(&again);
+  frames = drain(a);
+  REQUIRE(frames.size() == 1);
+  CHECK(parse_frame(frames[0]).event == "pusher_internal:subscription_succeeded");
 }

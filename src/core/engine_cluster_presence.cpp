@@ -1,0 +1,71 @@
+// Presence in a cluster (docs/cluster.md#presence): Redis counts each user's connections per
+// node and decides, atomically, which join is a user's first and which leave its last in the
+// cluster; it then publishes member_added / member_removed, numbered, to the channel's
+// subscribers on every node (this one included). The ChannelDirectory keeps this node's view,
+// which is what presence falls back to while Redis is unreachable.
+//
+// A new subscriber waits for Redis's answer: its subscription_succeeded carries the cluster's
+// roster and that roster's number, and what reached it meanwhile (events, member events) is
+// held back and sent after it, member events only when newer than the roster. So it sees each
+// member change once, in the roster or as an event, wherever the members are.
+#include <algorithm>
+
+#include "core/engine.h"
+
+#include "protocol/channel_resource.h"
+#include "protocol/messages.h"
+
+namespace raptor {
+
+void Engine::ask_cluster_roster(Connection& c, const std::string& channel, int delta, const std::string& user_info,
+                                bool initial) {
+  Subscription* sub = c.subscriptions().find(channel);
+  sub->awaiting_roster = true;
+  sub->roster_request = ++roster_requests_;
+  channels_of(c.app()).at(channel)->awaiting_changed(1);
+  const App& app = c.app();
+  std::string member_event = delta > 0 ? messages::member_added(channel, sub->user_id, user_info) : std::string();
+  cluster_->presence_change(app, channel, sub->user_id, delta, user_info, member_event, c.socket_id(),
+                            [this, &app, channel, socket_id = c.socket_id(), request = sub->roster_request,
+                             initial](const ClusterBus::PresenceAnswer* answer) {
+                              cluster_roster_answered(app, channel, socket_id, request, initial, answer);
+                            });
+}
+
+void Engine::cluster_roster_answered(const App& app, const std::string& channel, const std::string& socket_id,
+                                     uint64_t request, bool initial, const ClusterBus::PresenceAnswer* answer) {
+  auto owned = connections_.find(socket_id);
+  if (owned == connections_.end()) return;  // closed meanwhile: its leave followed the join
+  Connection& c = *owned->second;
+  Subscription* sub = c.subscriptions().find(channel);
+  if (!sub || !sub->awaiting_roster || sub->roster_request != request) return;
+  sub->awaiting_roster = false;
+  channels_of(app).at(channel)->awaiting_changed(-1);
+  std::string roster;
+  if (answer) {
+    PresenceRoster cluster_roster;
+    for (const auto& [user_id, info] : answer->members) cluster_roster.add(user_id, info);
+    roster = cluster_roster.to_json_for(sub->user_id, sub->privileged);
+    sub->roster_version = answer->version;
+  } else {
+    // Redis went away before answering: this node's roster, and every member event from now on.
+    roster = hub_.directory().roster(app, channel, sub->user_id, sub->privileged).first;
+    sub->roster_version = 0;
+  }
+  std::string spelled = sub->by_address ? *resource_of_channel(channel) : channel;
+  uint64_t known = sub->roster_version;
+  bool sees_members = sub->privileged;
+  std::vector<std::pair<uint64_t, FramePtr>> held = std::move(sub->held);
+  sub->held.clear();
+  for (const auto& [version, frame] : held) sub->roster_version = std::max(sub->roster_version, version);
+  send(c, messages::subscription_succeeded(spelled, roster));
+  for (auto& [version, frame] : held)
+    if (!version || (version > known && sees_members)) send(c, std::move(frame));
+  if (initial) after_subscribe(c, channel, spelled, ChannelType::Presence);
+}
+
+void Engine::leave_cluster_presence(const App& app, const std::string& channel, const std::string& user_id) {
+  cluster_->presence_change(app, channel, user_id, -1, {}, messages::member_removed(channel, user_id), {}, nullptr);
+}
+
+}  // namespace raptor
