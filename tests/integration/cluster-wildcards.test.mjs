@@ -3,7 +3,8 @@
 // receives the events published on another to every matching channel, once and in order, with
 // concrete_channel; a connection holding a channel and overlapping patterns gets one frame per
 // subscription; private patterns; socket_id exclusion; PUNSUBSCRIBE when the last subscriber of a
-// pattern leaves (PUBSUB NUMPAT); and patterns subscribed again after Redis restarts.
+// pattern leaves, and PSUBSCRIBE again when one comes back before it is confirmed; and patterns
+// subscribed again after Redis restarts.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { inboxOf, pusherClient, subscribed, withWildcardFrames } from './lib/clients.mjs';
@@ -139,6 +140,23 @@ describe('cluster: wildcard subscriptions across nodes', () => {
     assert.deepEqual(frames.map((f) => f.channel), ['interest.**'], 'nothing for the pattern unsubscribed');
     await client.close();
     await nothingSubscribed();
+  });
+
+  it('subscribes a pattern again that is left and taken back before Redis confirmed the PUNSUBSCRIBE', async () => {
+    const client = await RawClient.connect(nodes[1]);
+    await client.subscribe('again.*');
+    // Redis stopped for a moment, so that the PUNSUBSCRIBE stays unconfirmed: the new PSUBSCRIBE
+    // waits for its confirmation (hiredis 0.14 would drop the pattern's callback when it comes).
+    redis.child.kill('SIGSTOP');
+    try {
+      client.unsubscribe('again.*');
+      await client.subscribe('again.*'); // acknowledged by raptor without Redis
+    } finally {
+      redis.child.kill('SIGCONT');
+    }
+    await waitFor(async () => (await numpat()) === 1, 'the pattern subscribed again');
+    await publisher(nodes[0]).trigger('again.1', 'e', { n: 1 });
+    assert.deepEqual((await client.next('e')).payload, { n: 1 });
   });
 
   it('subscribes its patterns again after a Redis restart', async () => {
