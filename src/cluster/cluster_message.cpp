@@ -1,7 +1,20 @@
 #include "cluster/cluster_message.h"
 
+#include "common/text.h"
+#include "protocol/channel_name.h"
+
 namespace raptor::cluster {
 namespace {
+
+constexpr std::string_view kChannelKind = "ch:";
+
+// `text` matched literally by a Redis glob.
+void append_escaped(std::string& glob, std::string_view text) {
+  for (char c : text) {
+    if (c == '*' || c == '?' || c == '[' || c == ']' || c == '\\') glob += '\\';
+    glob += c;
+  }
+}
 
 std::string key(std::string_view prefix, std::string_view kind, std::string_view app_id, std::string_view name) {
   std::string k;
@@ -28,7 +41,39 @@ bool take_version(ClusterMessage& m) {
 }  // namespace
 
 std::string channel_key(std::string_view prefix, std::string_view app_id, std::string_view channel) {
-  return key(prefix, "ch:", app_id, channel);
+  return key(prefix, kChannelKind, app_id, channel);
+}
+
+std::string pattern_glob(std::string_view prefix, std::string_view app_id, std::string_view pattern) {
+  std::string glob;
+  glob.reserve(prefix.size() + app_id.size() + pattern.size() + 16);
+  append_escaped(glob, prefix);
+  glob += kChannelKind;
+  append_escaped(glob, app_id);
+  glob += ':';
+  // The type prefix (private-) is literal; a wildcard is a whole segment (is_wildcard_pattern).
+  std::string_view type = channel_type_prefix(pattern);
+  append_escaped(glob, type);
+  std::string_view dot;
+  for (std::string_view seg : split_at(pattern.substr(type.size()), '.')) {
+    glob += dot;
+    dot = ".";
+    if (seg == "*")
+      glob += "?*";
+    else if (seg == "**")
+      glob += "?**";
+    else
+      append_escaped(glob, seg);
+  }
+  return glob;
+}
+
+std::optional<std::string_view> channel_of_key(std::string_view prefix, std::string_view app_id, std::string_view key) {
+  std::string head = channel_key(prefix, app_id, {});
+  if (key.substr(0, head.size()) != head) return std::nullopt;
+  std::string_view channel = key.substr(head.size());
+  if (!is_valid_channel_name(channel)) return std::nullopt;
+  return channel;
 }
 
 std::string user_key(std::string_view prefix, std::string_view app_id, std::string_view user_id) {

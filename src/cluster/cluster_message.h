@@ -5,6 +5,7 @@
 //   {prefix}ch:{app id}:{channel}      events of a Pusher channel
 //   {prefix}user:{app id}:{user id}    events to a user, and terminating a user's connections
 //   {prefix}node:{node id}             this node's own channel
+// and a wildcard pattern's subscribers listen with PSUBSCRIBE to the glob pattern_glob() makes.
 // A message is "{kind}{origin node id}\n{except socket id}\n{frame}", kind E (channel event),
 // U (user event) or T (terminate the user's connections, no frame). The origin lets the node
 // that published ignore its own message: it delivered the event itself.
@@ -31,6 +32,17 @@ std::string user_key(std::string_view prefix, std::string_view app_id, std::stri
 std::string node_key(std::string_view prefix, std::string_view node_id);
 
 std::string presence_key(std::string_view prefix, std::string_view app_id, std::string_view channel);
+// The glob a worker PSUBSCRIBEs to for a wildcard pattern's channels: the channel key with the
+// prefix and app id escaped (they may hold the glob's * ? [ ] \), each `*` segment as `?*` and a
+// `**` as `?**`. Redis has no glob for "one segment" (its * also matches dots), so the glob
+// matches the key of every channel the pattern matches and more (a.?* matches a.b.c): the
+// receiver checks each message with pattern_matches. Distinct patterns give distinct globs, so
+// each pattern is one PSUBSCRIBE and Redis sends one pmessage per publish for it.
+std::string pattern_glob(std::string_view prefix, std::string_view app_id, std::string_view pattern);
+// The channel a Redis channel name names when it is `{prefix}ch:{app id}:{channel}` with a valid
+// channel name, else nullopt (a glob also matches other apps' keys whose ids begin alike, but
+// what those leave after the app id holds a ':', which no channel name has).
+std::optional<std::string_view> channel_of_key(std::string_view prefix, std::string_view app_id, std::string_view key);
 
 struct ClusterMessage {
   Delivery::Kind kind = Delivery::Kind::ChannelEvent;

@@ -3,8 +3,8 @@
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include "cluster/cluster_message.h"
 #include "common/log.h"
+#include "protocol/channel_pattern.h"
 
 namespace raptor::cluster {
 namespace {
@@ -12,10 +12,6 @@ namespace {
 constexpr int64_t kPingDeadlineMs = 5000;  // a Redis that answers no PING for this long is dropped
 
 std::string_view text_of(const redisReply* r) { return {r->str, size_t(r->len)}; }
-
-bool is(const redisReply* r, std::string_view word) {
-  return r->type == REDIS_REPLY_STRING && text_of(r) == word;
-}
 
 }  // namespace
 
@@ -51,23 +47,31 @@ void RedisBus::on_pong(redisAsyncContext*, void* reply, void* privdata) {
 // --- subscriptions ---
 
 void RedisBus::watch_channel(const App& app, const std::string& channel) {
-  watch(channel_key(settings_.prefix, app.id, channel), app, channel, false);
+  watch(channel_key(settings_.prefix, app.id, channel), app, channel, Interest::Kind::Channel);
 }
 
 void RedisBus::unwatch_channel(const App& app, const std::string& channel) {
-  unwatch(channel_key(settings_.prefix, app.id, channel));
+  unwatch(channel_key(settings_.prefix, app.id, channel), Interest::Kind::Channel);
 }
 
 void RedisBus::watch_user(const App& app, const std::string& user_id) {
-  watch(user_key(settings_.prefix, app.id, user_id), app, user_id, true);
+  watch(user_key(settings_.prefix, app.id, user_id), app, user_id, Interest::Kind::User);
 }
 
 void RedisBus::unwatch_user(const App& app, const std::string& user_id) {
-  unwatch(user_key(settings_.prefix, app.id, user_id));
+  unwatch(user_key(settings_.prefix, app.id, user_id), Interest::Kind::User);
 }
 
-void RedisBus::watch(std::string key, const App& app, const std::string& target, bool user) {
-  auto [it, added] = interests_.try_emplace(std::move(key), Interest{&app, target, user, true});
+void RedisBus::watch_pattern(const App& app, const std::string& pattern) {
+  watch(pattern_glob(settings_.prefix, app.id, pattern), app, pattern, Interest::Kind::Pattern);
+}
+
+void RedisBus::unwatch_pattern(const App& app, const std::string& pattern) {
+  unwatch(pattern_glob(settings_.prefix, app.id, pattern), Interest::Kind::Pattern);
+}
+
+void RedisBus::watch(std::string key, const App& app, const std::string& target, Interest::Kind kind) {
+  auto [it, added] = interests_of(kind).try_emplace(std::move(key), Interest{&app, target, kind, true});
   Interest& interest = it->second;
   interest.wanted = true;
   if (interest.state == Interest::State::None && subscriber_.up()) {
@@ -78,13 +82,14 @@ void RedisBus::watch(std::string key, const App& app, const std::string& target,
   }
 }
 
-void RedisBus::unwatch(const std::string& key) {
-  auto it = interests_.find(key);
-  if (it == interests_.end()) return;
+void RedisBus::unwatch(const std::string& key, Interest::Kind kind) {
+  Interests& interests = interests_of(kind);
+  auto it = interests.find(key);
+  if (it == interests.end()) return;
   Interest& interest = it->second;
   interest.wanted = false;
   if (interest.state == Interest::State::None)
-    interests_.erase(it);
+    interests.erase(it);
   else if (interest.state == Interest::State::Subscribed)
     unsubscribe(it->first, interest);
   // Subscribing: unsubscribed once confirmed; Unsubscribing: already on its way.
@@ -92,63 +97,101 @@ void RedisBus::unwatch(const std::string& key) {
 
 void RedisBus::subscribe(const std::string& key, Interest& interest) {
   interest.state = Interest::State::Subscribing;
-  redisAsyncCommand(subscriber_.context(), on_subscription_reply, this, "SUBSCRIBE %b", key.data(), key.size());
+  const char* command = interest.kind == Interest::Kind::Pattern ? "PSUBSCRIBE %b" : "SUBSCRIBE %b";
+  redisAsyncCommand(subscriber_.context(), on_subscription_reply, this, command, key.data(), key.size());
 }
 
 void RedisBus::unsubscribe(const std::string& key, Interest& interest) {
   interest.state = Interest::State::Unsubscribing;
-  redisAsyncCommand(subscriber_.context(), on_subscription_reply, this, "UNSUBSCRIBE %b", key.data(), key.size());
+  const char* command = interest.kind == Interest::Kind::Pattern ? "PUNSUBSCRIBE %b" : "UNSUBSCRIBE %b";
+  redisAsyncCommand(subscriber_.context(), on_subscription_reply, this, command, key.data(), key.size());
 }
 
 void RedisBus::on_subscription_reply(redisAsyncContext*, void* reply, void* privdata) {
   if (reply) static_cast<RedisBus*>(privdata)->on_reply(*static_cast<redisReply*>(reply));
 }
 
-// ["message", channel, payload], ["subscribe", channel, count] or ["unsubscribe", channel, count].
+// ["message", channel, payload], ["pmessage", glob, channel, payload], or a confirmation:
+// ["subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe", channel or glob, count].
 void RedisBus::on_reply(const redisReply& reply) {
-  if (reply.type != REDIS_REPLY_ARRAY || reply.elements != 3 || reply.element[1]->type != REDIS_REPLY_STRING)
-    return;
-  const redisReply* kind = reply.element[0];
-  std::string_view key = text_of(reply.element[1]);
-  if (is(kind, "message")) {
-    if (reply.element[2]->type == REDIS_REPLY_STRING) on_message(key, text_of(reply.element[2]));
-    return;
+  if (reply.type != REDIS_REPLY_ARRAY || reply.elements < 3 || reply.elements > 4) return;
+  for (size_t i = 0; i < 2; ++i)
+    if (reply.element[i]->type != REDIS_REPLY_STRING) return;
+  std::string_view kind = text_of(reply.element[0]), key = text_of(reply.element[1]);
+  auto text = [&](size_t i) { return reply.element[i]->type == REDIS_REPLY_STRING; };
+  if (kind == "message") {
+    if (reply.elements == 3 && text(2)) on_message(key, text_of(reply.element[2]));
+  } else if (kind == "pmessage") {
+    if (reply.elements == 4 && text(2) && text(3))
+      on_pattern_message(key, text_of(reply.element[2]), text_of(reply.element[3]));
+  } else if (reply.elements == 3) {
+    on_confirmed(kind, key);
   }
-  if (key == node_key_) {
-    if (is(kind, "subscribe")) {
+}
+
+void RedisBus::on_confirmed(std::string_view kind, std::string_view key) {
+  bool pattern = kind.substr(0, 1) == "p";
+  if (pattern) kind.remove_prefix(1);
+  if (!pattern && key == node_key_) {
+    if (kind == "subscribe") {
       resubscribed_ = true;
       connection_changed({});
     }
     return;
   }
-  auto it = interests_.find(std::string(key));
-  if (it == interests_.end()) return;
+  Interests& interests = pattern ? patterns_ : interests_;
+  auto it = interests.find(std::string(key));
+  if (it == interests.end()) return;
   Interest& interest = it->second;
-  if (is(kind, "subscribe")) {
+  if (kind == "subscribe") {
     interest.state = Interest::State::Subscribed;
     run_waiting_scripts(interest);
     if (!interest.wanted) unsubscribe(it->first, interest);
-  } else if (is(kind, "unsubscribe")) {
+  } else if (kind == "unsubscribe") {
     interest.state = Interest::State::None;
     if (interest.wanted) {
       subscribe(it->first, interest);
     } else {
       run_waiting_scripts(interest);
-      interests_.erase(it);
+      interests.erase(it);
     }
   }
 }
 
-void RedisBus::on_message(std::string_view key, std::string_view payload) {
-  auto it = interests_.find(std::string(key));
-  if (it == interests_.end() || !it->second.wanted || !engine_) return;
+std::optional<ClusterMessage> RedisBus::foreign(std::string_view payload) const {
+  if (!engine_) return std::nullopt;
   auto m = decode(payload);
   // Ours: delivered on this node already; but member events come from Redis to every node.
-  if (!m || (m->origin == settings_.node_id && !m->version)) return;
+  if (!m || (m->origin == settings_.node_id && !m->version)) return std::nullopt;
+  return m;
+}
+
+// A `message`: for the channel's (or user's) own recipients only; its patterns' subscribers get
+// the event from their own pmessage (see the header).
+void RedisBus::on_message(std::string_view key, std::string_view payload) {
+  auto it = interests_.find(std::string(key));
+  if (it == interests_.end() || !it->second.wanted) return;
+  auto m = foreign(payload);
+  if (!m) return;
   const Interest& interest = it->second;
-  if (interest.user == (m->kind == Delivery::Kind::ChannelEvent)) return;  // a kind that does not go there
+  bool user = interest.kind == Interest::Kind::User;
+  if (user == (m->kind == Delivery::Kind::ChannelEvent)) return;  // a kind that does not go there
   status_.received.fetch_add(1, std::memory_order_relaxed);
   engine_->deliver_from_cluster(m->kind, *interest.app, interest.target, m->text, m->except_socket_id, m->version);
+}
+
+// A `pmessage`: for the one pattern its glob stands for, if the pattern really matches.
+void RedisBus::on_pattern_message(std::string_view glob, std::string_view key, std::string_view payload) {
+  auto it = patterns_.find(std::string(glob));
+  if (it == patterns_.end() || !it->second.wanted) return;
+  auto m = foreign(payload);
+  if (!m || m->kind != Delivery::Kind::ChannelEvent) return;
+  const Interest& interest = it->second;
+  auto channel = channel_of_key(settings_.prefix, interest.app->id, key);
+  if (!channel || !pattern_matches(interest.target, *channel)) return;  // the glob over-matched
+  status_.received.fetch_add(1, std::memory_order_relaxed);
+  engine_->deliver_from_cluster_to_pattern(*interest.app, std::string(*channel), interest.target, m->text,
+                                           m->except_socket_id);
 }
 
 // --- publishing ---
@@ -171,10 +214,11 @@ void RedisBus::publish(Delivery::Kind kind, const App& app, std::string_view tar
 
 void RedisBus::on_up(RedisConnection& c) {
   if (&c == &subscriber_) {
-    // A new connection knows nothing: every channel with local recipients, then the node's
-    // own channel, whose confirmation comes after theirs (see the header).
-    for (auto& [key, interest] : interests_)
-      if (interest.wanted) subscribe(key, interest);
+    // A new connection knows nothing: every channel, user and pattern with local recipients,
+    // then the node's own channel, whose confirmation comes after theirs (see the header).
+    for (Interests* interests : {&interests_, &patterns_})
+      for (auto& [key, interest] : *interests)
+        if (interest.wanted) subscribe(key, interest);
     redisAsyncCommand(c.context(), on_subscription_reply, this, "SUBSCRIBE %b", node_key_.data(), node_key_.size());
   } else {
     load_script(c);
@@ -185,10 +229,12 @@ void RedisBus::on_up(RedisConnection& c) {
 void RedisBus::on_down(RedisConnection& c, const std::string& why, bool was_up) {
   if (&c == &subscriber_) {
     resubscribed_ = false;
-    for (auto it = interests_.begin(); it != interests_.end();) {
-      it->second.state = Interest::State::None;
-      run_waiting_scripts(it->second);
-      it = it->second.wanted ? std::next(it) : interests_.erase(it);
+    for (Interests* interests : {&interests_, &patterns_}) {
+      for (auto it = interests->begin(); it != interests->end();) {
+        it->second.state = Interest::State::None;
+        run_waiting_scripts(it->second);
+        it = it->second.wanted ? std::next(it) : interests->erase(it);
+      }
     }
   } else {
     ping_sent_ms_ = 0;

@@ -8,18 +8,29 @@
 // node receives only the traffic it delivers. Events of one publisher leave on one connection
 // in order, and Redis hands each subscriber connection its messages in that order.
 //
-// hiredis 0.14 keeps one callback per subscribed channel and forgets it when an UNSUBSCRIBE is
-// confirmed, and it aborts when a confirmation arrives after the subscription count reached 0.
-// So a channel is never subscribed again while its UNSUBSCRIBE is unconfirmed (the SUBSCRIBE
-// waits for that confirmation), and the node's own channel stays subscribed, keeping the count
-// above 0. It is subscribed last on a new connection: its confirmation says that every other
-// subscription is in place, and only then does the worker count as connected (in /health).
+// Wildcard patterns: a worker holding subscribers of a pattern PSUBSCRIBEs to a glob standing for
+// it (pattern_glob, one glob per pattern), which over-matches; each pmessage is checked against
+// the pattern before it is delivered. Exactly once without any bookkeeping: for one PUBLISH Redis
+// sends a subscribed connection one `message` if it SUBSCRIBEd the channel and one `pmessage` per
+// glob it PSUBSCRIBEd that matches, so a `message` goes to the channel's own subscribers only and
+// a `pmessage` to its one pattern's subscribers only. A worker with subscribers of galleries.5
+// and of galleries.* receives the event twice from Redis, and each subscription gets it once.
+//
+// hiredis 0.14 keeps one callback per subscribed channel (and per pattern, apart) and forgets it
+// when an UNSUBSCRIBE is confirmed, and it aborts when a confirmation arrives after the
+// subscription count (channels and patterns) reached 0. So a channel or glob is never subscribed
+// again while its UNSUBSCRIBE (PUNSUBSCRIBE) is unconfirmed (the SUBSCRIBE waits for that
+// confirmation), and the node's own channel stays subscribed, keeping the count above 0. It is
+// subscribed last on a new connection: its confirmation says that every other subscription is in
+// place, and only then does the worker count as connected (in /health).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
+#include "cluster/cluster_message.h"
 #include "cluster/redis_connection.h"
 #include "config/cluster_settings.h"
 #include "core/cluster_bus.h"
@@ -44,6 +55,8 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   void unwatch_channel(const App& app, const std::string& channel) override;
   void watch_user(const App& app, const std::string& user_id) override;
   void unwatch_user(const App& app, const std::string& user_id) override;
+  void watch_pattern(const App& app, const std::string& pattern) override;
+  void unwatch_pattern(const App& app, const std::string& pattern) override;
   void publish(Delivery::Kind kind, const App& app, std::string_view target, std::string_view text,
                std::string_view except_socket_id) override;
   // Presence (redis_presence.cpp): one Lua script decides each change atomically.
@@ -55,14 +68,18 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
  private:
   struct ScriptCall;  // a presence script on its way (redis_presence.cpp)
   struct Interest {
+    enum class Kind { Channel, User, Pattern };
     const App* app;
-    std::string target;  // the channel or user id
-    bool user;
+    std::string target;  // the channel, user id or pattern
+    Kind kind;
     bool wanted;  // this worker has local recipients
     enum class State { None, Subscribing, Subscribed, Unsubscribing } state = State::None;
     // Presence scripts of the channel waiting until Redis confirms the SUBSCRIBE (see redis_presence.cpp).
     std::vector<ScriptCall*> waiting_scripts{};
   };
+  // By Redis name: channels and users (SUBSCRIBE), and apart, as hiredis keeps them, pattern
+  // globs (PSUBSCRIBE).
+  using Interests = std::unordered_map<std::string, Interest>;
 
   void run_script(ScriptCall* call);
   // Runs the presence scripts that waited for the interest's SUBSCRIBE.
@@ -75,12 +92,18 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   static void on_script_reply(redisAsyncContext* ac, void* reply, void* privdata);
   static void on_script_loaded(redisAsyncContext* ac, void* reply, void* privdata);
 
-  void watch(std::string key, const App& app, const std::string& target, bool user);
-  void unwatch(const std::string& key);
+  Interests& interests_of(Interest::Kind kind) { return kind == Interest::Kind::Pattern ? patterns_ : interests_; }
+  void watch(std::string key, const App& app, const std::string& target, Interest::Kind kind);
+  void unwatch(const std::string& key, Interest::Kind kind);
   void subscribe(const std::string& key, Interest& interest);
   void unsubscribe(const std::string& key, Interest& interest);
   void on_reply(const redisReply& reply);
+  // A subscribe or unsubscribe (`kind` with a leading p for patterns) of `key` confirmed.
+  void on_confirmed(std::string_view kind, std::string_view key);
   void on_message(std::string_view key, std::string_view payload);
+  void on_pattern_message(std::string_view glob, std::string_view key, std::string_view payload);
+  // The message in `payload` when it is for this worker's engine: from another node, well formed.
+  std::optional<ClusterMessage> foreign(std::string_view payload) const;
   void on_up(RedisConnection& c) override;
   void on_down(RedisConnection& c, const std::string& why, bool was_up) override;
   void connection_changed(const std::string& why);
@@ -92,7 +115,8 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   size_t worker_;
   Engine* engine_ = nullptr;
   std::string node_key_;
-  std::unordered_map<std::string, Interest> interests_;  // by Redis channel
+  Interests interests_;
+  Interests patterns_;
   bool resubscribed_ = false;  // the subscribed connection's subscriptions are all confirmed
   bool connected_ = false;     // both connections up, subscriptions confirmed
   bool reported_unreachable_ = false;

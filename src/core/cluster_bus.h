@@ -2,11 +2,13 @@
 // (docs/cluster.md). Implemented by cluster/ (one per worker, on the worker's thread); the
 // engine holds none when raptor runs alone, and then does no cluster work at all.
 //
-// Interest-based: the engine watches a channel while this worker has local subscribers to it,
-// and a user while connections signed in as that user are here; only watched traffic reaches
-// this worker from other nodes, through Engine::deliver_from_cluster. What the engine sends to the cluster
-// it has already delivered on this node (to its own and the other workers' connections), so the
-// cluster hands it to the other nodes only.
+// Interest-based: the engine watches a channel while this worker has local subscribers to it, a
+// wildcard pattern while it has local subscribers to the pattern, and a user while connections
+// signed in as that user are here; only watched traffic reaches this worker from other nodes,
+// through Engine::deliver_from_cluster (and deliver_from_cluster_to_pattern). What the engine
+// sends to the cluster it has already delivered on this node (to its own and the other workers'
+// connections, its patterns' subscribers included), so the cluster hands it to the other nodes
+// only.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -38,6 +40,11 @@ class ClusterBus {
   // This worker's first local subscriber of `channel` arrived / its last one left.
   virtual void watch_channel(const App& app, const std::string& channel) = 0;
   virtual void unwatch_channel(const App& app, const std::string& channel) = 0;
+  // This worker's first local subscriber of the wildcard `pattern` (by name) arrived / its last
+  // one left. Events of the channels it matches then come to deliver_from_cluster_to_pattern,
+  // once per event for the pattern, apart from the channel's own (watch_channel) delivery.
+  virtual void watch_pattern(const App& app, const std::string& pattern) = 0;
+  virtual void unwatch_pattern(const App& app, const std::string& pattern) = 0;
   // This worker's first connection signed in as `user_id` arrived / its last one left.
   virtual void watch_user(const App& app, const std::string& user_id) = 0;
   virtual void unwatch_user(const App& app, const std::string& user_id) = 0;

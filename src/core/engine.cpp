@@ -419,6 +419,7 @@ void Engine::unsubscribe(Connection& c, const std::string& name) {
   if (local == 0) channels.erase(it);
   if (names_pattern(name)) {
     hub_.directory().pattern_unsubscribed(app, name, worker_, local);
+    if (local == 0 && cluster_) cluster_->unwatch_pattern(app, name);
     return;
   }
   if (local == 0 && cluster_) cluster_->unwatch_channel(app, name);
@@ -514,16 +515,18 @@ void Engine::deliver_from_cluster(Delivery::Kind kind, const App& app, const std
     deliver_to_users(delivery(kind, app, target, std::string(text), std::string(except_socket_id)));
 }
 
+const Connection* Engine::connection_with(std::string_view socket_id) const {
+  auto it = socket_id.empty() ? connections_.end() : connections_.find(socket_id);
+  return it == connections_.end() ? nullptr : it->second.get();
+}
+
 void Engine::deliver_local(const App& app, const std::string& channel, std::string_view text,
                            const Connection* except, std::string_view except_socket_id, uint64_t roster_version,
                            const std::vector<std::string>* patterns) {
   Channels& channels = channels_of(app);
   auto it = channels.find(channel);
   if (it == channels.end() && !patterns) return;
-  if (!except && !except_socket_id.empty()) {
-    auto s = connections_.find(except_socket_id);
-    if (s != connections_.end()) except = s->second.get();
-  }
+  if (!except) except = connection_with(except_socket_id);
   if (patterns) deliver_to_patterns(app, channel, text, except, *patterns);
   if (it == channels.end()) return;
   const Channel& ch = *it->second;

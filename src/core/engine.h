@@ -110,6 +110,11 @@ class Engine {
   // event decided in Redis (from any node, this one included).
   void deliver_from_cluster(Delivery::Kind kind, const App& app, const std::string& target, std::string_view text,
                             std::string_view except_socket_id, uint64_t version = 0);
+  // An event published on another node to `channel`, for this worker's subscribers of the
+  // wildcard `pattern` (which the bus has checked matches it); the channel's own subscribers get
+  // it from deliver_from_cluster.
+  void deliver_from_cluster_to_pattern(const App& app, const std::string& channel, const std::string& pattern,
+                                       std::string_view text, std::string_view except_socket_id);
 
   // --- server side (HTTP API) ---
   // Sends an API event to a channel's subscribers, on every worker, except `except_socket_id`.
@@ -237,6 +242,8 @@ class Engine {
   void deliver_local(const App& app, const std::string& channel, std::string_view text,
                      const Connection* except, std::string_view except_socket_id, uint64_t roster_version,
                      const std::vector<std::string>* patterns = nullptr);
+  // This worker's connection with `socket_id`, or null.
+  const Connection* connection_with(std::string_view socket_id) const;
 
   const AppList& apps_;
   EngineLimits limits_;

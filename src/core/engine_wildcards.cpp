@@ -57,7 +57,10 @@ void Engine::subscribe_pattern(Connection& c, const std::string& pattern, const 
   const App& app = c.app();
   hub_.directory().pattern_subscribed(app, pattern, worker_);
   auto& slot = channels_of(app)[pattern];
-  if (!slot) slot = std::make_unique<Channel>(pattern);
+  if (!slot) {
+    slot = std::make_unique<Channel>(pattern);
+    if (cluster_) cluster_->watch_pattern(app, pattern);  // before subscription_succeeded goes out
+  }
   slot->add(&c, s.by_address);
   c.subscriptions().add(pattern, std::move(s));
   if (requires_auth(channel_type(pattern))) c.set_authorized();
@@ -85,6 +88,11 @@ void Engine::deliver_to_patterns(const App& app, const std::string& channel, std
       send(*s, by_address && (!by_name || s->subscriptions().find(pattern)->by_address) ? by_address : by_name);
     }
   }
+}
+
+void Engine::deliver_from_cluster_to_pattern(const App& app, const std::string& channel, const std::string& pattern,
+                                             std::string_view text, std::string_view except_socket_id) {
+  deliver_to_patterns(app, channel, text, connection_with(except_socket_id), {pattern});
 }
 
 }  // namespace raptor

@@ -33,4 +33,18 @@ std::optional<std::string> wildcard_pattern_error(std::string_view pattern) {
   return std::nullopt;
 }
 
+bool pattern_matches(std::string_view pattern, std::string_view channel) {
+  std::string_view prefix = channel_type_prefix(pattern);
+  if (channel_type_prefix(channel) != prefix) return false;  // a pattern matches its own type only
+  std::vector<std::string_view> wanted = split_at(pattern.substr(prefix.size()), '.');
+  std::vector<std::string_view> segs = split_at(channel.substr(prefix.size()), '.');
+  for (std::string_view seg : segs)
+    if (seg.empty()) return false;  // no pattern matches a channel with an empty segment
+  for (size_t i = 0; i < wanted.size(); ++i) {
+    if (wanted[i] == "**") return segs.size() > i;  // last: one or more segments left
+    if (i == segs.size() || (wanted[i] != "*" && wanted[i] != segs[i])) return false;
+  }
+  return segs.size() == wanted.size();
+}
+
 }  // namespace raptor

@@ -28,4 +28,9 @@ inline bool is_wildcard_pattern(std::string_view pattern) {
   return names_pattern(pattern) && !wildcard_pattern_error(pattern);
 }
 
+// Whether the valid `pattern` matches `channel`: one pattern against one channel, for a node
+// that receives an event through a Redis glob standing for the pattern, which over-matches
+// (docs/cluster.md). A worker's own publishes find their patterns with the WildcardIndex instead.
+bool pattern_matches(std::string_view pattern, std::string_view channel);
+
 }  // namespace raptor

@@ -5,7 +5,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { presenceMember } from './lib/clients.mjs';
-import { assertStopsCleanly, clusterNode, clusterState, threeNodeCluster } from './lib/cluster-nodes.mjs';
+import { assertStopsCleanly, clusterNode, clusterState, threeNodes } from './lib/cluster.mjs';
 import { freePort } from './lib/raptor.mjs';
 import { RedisServer } from './lib/redis.mjs';
 import { waitFor } from './lib/wait.mjs';
@@ -52,7 +52,7 @@ async function presenceKeys(redis) {
 }
 
 describe('cluster presence: three nodes through one Redis', () => {
-  const { redis, nodes } = threeNodeCluster();
+  const { redis, nodes } = threeNodes();
 
   it('counts a user on two nodes as one member, for pusher-js members on every node', async () => {
     const channel = 'presence-two-nodes';

@@ -4,11 +4,11 @@
 // exclusion holds across nodes; a node subscribes in Redis only to channels it has subscribers
 // for; a Redis restart costs the cross-node traffic of the outage and nothing else.
 import assert from 'node:assert/strict';
-import http from 'node:http';
-import PusherServer from 'pusher';
 import { after, before, describe, it } from 'node:test';
-import { inboxOf, pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
-import { RECONNECT_MS, assertStopsCleanly, clusterNode, clusterState, health, threeNodeCluster } from './lib/cluster-nodes.mjs';
+import { serverSdk } from './lib/clients.mjs';
+import {
+  RECONNECT_MS, assertStopsCleanly, clusterNode, clusterState, fenceThenNothingElse, health, publisher, subscribersOn, threeNodes,
+} from './lib/cluster.mjs';
 import { assertClosedWith } from './lib/refusals.mjs';
 import { configFile } from './lib/config-files.mjs';
 import { Raptor, freePort, runRaptor } from './lib/raptor.mjs';
@@ -16,38 +16,8 @@ import { RedisServer } from './lib/redis.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { RawClient } from './lib/ws-client.mjs';
 
-// The `pusher` SDK on one keep-alive HTTP connection: one publisher, whose events raptor keeps in
-// order (the SDK alone opens a connection per request, each a publisher of its own).
-function publisher(node) {
-  const { app } = node;
-  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
-  node.track(async () => agent.destroy()); // closed with the test's clients
-  return new PusherServer({ appId: app.id, key: app.key, secret: app.secret, host: node.host, port: String(node.port), agent });
-}
-
-// Subscribes a pusher-js client on each node to `channel`; resolves [{pusher, inbox}] where the
-// inbox collects every event named in `events`.
-async function subscribersOn(nodes, channel, events = ['e']) {
-  return Promise.all(nodes.map(async (node) => {
-    const pusher = await pusherClient(node);
-    const [ch] = await subscribed(pusher, channel);
-    const inbox = inboxOf((cb) => ch.bind_global((event, data) => { if (events.includes(event)) cb(data, event); }));
-    return { pusher, inbox, channel: ch };
-  }));
-}
-
-// A last event published on `node` after everything else was seen: when it has arrived, a
-// duplicate of anything before it would have arrived too (Redis hands every subscriber its
-// messages in the order it received them, and this one was sent after the others were
-// delivered). Then nothing but it may be left in the inboxes.
-async function fenceThenNothingElse(node, channel, inboxes) {
-  await serverSdk(node).trigger(channel, 'e', { fence: true });
-  for (const inbox of inboxes) await inbox.take(({ data }) => data?.fence, 'the fence event');
-  for (const inbox of inboxes) assert.deepEqual(inbox.pending(), [], 'no duplicate or stray event');
-}
-
 describe('cluster: three nodes through one Redis', () => {
-  const { redis, nodes } = threeNodeCluster();
+  const { redis, nodes } = threeNodes();
 
   it('reports the node and its Redis in /health', async () => {
     const h = await health(nodes[1]);

@@ -7,37 +7,14 @@
 // which keep meaning concrete channels.
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
-import Pusher from 'pusher-js';
-import { apiGet, inboxOf, pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
+import { apiGet, inboxOf, pusherClient, serverSdk, subscribed, withWildcardFrames } from './lib/clients.mjs';
 import { configFile } from './lib/config-files.mjs';
 import { assertApiError, postEvents, signedRequest } from './lib/http-api.mjs';
 import { AUTH_ERROR, INVALID_CHANNEL, LIMIT_REACHED, assertSubscribeRefused } from './lib/refusals.mjs';
 import { channelAuth } from './lib/signature.mjs';
 import { serverSuite } from './lib/suite.mjs';
-import { Inbox } from './lib/wait.mjs';
 import { WebhookReceiver } from './lib/webhook-receiver.mjs';
 import { RawClient } from './lib/ws-client.mjs';
-
-// docs/channels.md's way for a pusher-js app to read concrete_channel: pusher-js hands bind()
-// callbacks the data only, so a listener on the socket itself reads the frames. Resolves `fn`'s
-// pusher-js client; its wildcard frames go to the returned inbox.
-async function withWildcardFrames(fn) {
-  const frames = new Inbox();
-  const create = Pusher.Runtime.createWebSocket;
-  Pusher.Runtime.createWebSocket = (url) => {
-    const socket = create.call(Pusher.Runtime, url);
-    socket.addEventListener('message', ({ data }) => {
-      const frame = JSON.parse(data);
-      if (frame.concrete_channel) frames.push(frame);
-    });
-    return socket;
-  };
-  try {
-    return { client: await fn(), frames };
-  } finally {
-    Pusher.Runtime.createWebSocket = create;
-  }
-}
 
 // What pusher-js hands channel.bind('pusher:subscription_error') for a refused subscription.
 async function refusedWith(pusher, name) {

@@ -1,6 +1,6 @@
 // core/wildcard_index and protocol/channel_pattern: which patterns are valid and why not, what `*`
 // and `**` match, types kept apart, and the index against a naive matcher over random pattern sets
-// and channels (with adds and removes).
+// and channels (with adds and removes), and so does pattern_matches.
 #include "core/wildcard_index.h"
 
 #include <algorithm>
@@ -138,6 +138,20 @@ TEST_CASE("adding twice and removing what is absent report it, and removal prune
   CHECK(matches(index, "a.b") == std::vector<std::string>{"a.*"});
 }
 
+TEST_CASE("pattern_matches: one pattern against one channel, by the same rules", "[wildcard]") {
+  CHECK(pattern_matches("galleries.*.comments", "galleries.5.comments"));
+  CHECK_FALSE(pattern_matches("galleries.*.comments", "galleries.5.6.comments"));
+  CHECK_FALSE(pattern_matches("galleries.*.comments", "galleries.comments"));
+  CHECK(pattern_matches("galleries.**", "galleries.5.comments"));
+  CHECK_FALSE(pattern_matches("galleries.**", "galleries"));
+  CHECK(pattern_matches("*", "news"));
+  CHECK_FALSE(pattern_matches("*", "private-news"));
+  CHECK(pattern_matches("private-*", "private-news"));
+  CHECK_FALSE(pattern_matches("private-*", "private-encrypted-news"));
+  CHECK_FALSE(pattern_matches("a.*", "a."));
+  CHECK_FALSE(pattern_matches("**", "a..b"));
+}
+
 TEST_CASE("the index agrees with a naive matcher on random patterns and channels", "[wildcard]") {
   std::mt19937 rng(7);
   const char* words[] = {"a", "b", "c", "galleries", "1"};
@@ -177,9 +191,11 @@ TEST_CASE("the index agrees with a naive matcher on random patterns and channels
     for (int i = 0; i < 200; ++i) {
       std::string channel = random_name(false);
       std::vector<std::string> expected;
-      for (const auto& p : patterns)
-        if (naive_match(p, channel)) expected.push_back(p);
       INFO("channel " << channel);
+      for (const auto& p : patterns) {
+        if (naive_match(p, channel)) expected.push_back(p);
+        CHECK(pattern_matches(p, channel) == naive_match(p, channel));
+      }
       CHECK(matches(index, channel) == expected);
     }
   }

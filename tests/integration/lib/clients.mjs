@@ -149,3 +149,24 @@ export async function withUrlParams(params, fn) {
     Pusher.Runtime.createWebSocket = create;
   }
 }
+
+// docs/channels.md's way for a pusher-js app to read concrete_channel: pusher-js hands bind()
+// callbacks the data only, so a listener on the socket itself reads the frames. Resolves `fn`'s
+// pusher-js client; its wildcard frames go to the returned inbox.
+export async function withWildcardFrames(fn) {
+  const frames = new Inbox();
+  const create = Pusher.Runtime.createWebSocket;
+  Pusher.Runtime.createWebSocket = (url) => {
+    const socket = create.call(Pusher.Runtime, url);
+    socket.addEventListener('message', ({ data }) => {
+      const frame = JSON.parse(data);
+      if (frame.concrete_channel) frames.push(frame);
+    });
+    return socket;
+  };
+  try {
+    return { client: await fn(), frames };
+  } finally {
+    Pusher.Runtime.createWebSocket = create;
+  }
+}

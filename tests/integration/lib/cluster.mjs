@@ -1,0 +1,85 @@
+// Helpers for cluster tests (docs/cluster.md): raptor nodes sharing one real redis-server, what
+// they report in /health, ordered publishers, and a fence that exposes late duplicates.
+import assert from 'node:assert/strict';
+import { after, afterEach, before } from 'node:test';
+import http from 'node:http';
+import PusherServer from 'pusher';
+import { inboxOf, pusherClient, serverSdk, subscribed } from './clients.mjs';
+import { request } from './http-api.mjs';
+import { Raptor } from './raptor.mjs';
+import { RedisServer } from './redis.mjs';
+import { waitFor } from './wait.mjs';
+
+export const RECONNECT_MS = 15000; // reconnect attempts back off to 8 s apart
+
+// The `pusher` SDK on one keep-alive HTTP connection: one publisher, whose events raptor keeps in
+// order (the SDK alone opens a connection per request, each a publisher of its own).
+export function publisher(node) {
+  const { app } = node;
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+  node.track(async () => agent.destroy()); // closed with the test's clients
+  return new PusherServer({ appId: app.id, key: app.key, secret: app.secret, host: node.host, port: String(node.port), agent });
+}
+
+export async function health(node) {
+  return (await request(node, { path: '/health' })).json;
+}
+
+export function clusterState(node, state, what = `node ${node.nodeId} to report Redis ${state}`) {
+  return waitFor(async () => (await health(node)).cluster?.redis === state, what, RECONNECT_MS);
+}
+
+export function clusterNode(redis, nodeId, args = []) {
+  const node = new Raptor({ args: ['--redis', redis.url, '--node-id', nodeId, '--workers', '2', ...args] });
+  node.nodeId = nodeId;
+  return node;
+}
+
+// Three nodes (node-a, node-b, node-c; two workers each) on a fresh redis-server, for the tests of
+// the enclosing describe(): started and connected before them, their clients closed after each
+// test, all stopped at the end. `nodes` is filled in once they have started.
+export function threeNodes() {
+  const redis = new RedisServer();
+  const nodes = [];
+  before(async () => {
+    await redis.start();
+    nodes.push(...['node-a', 'node-b', 'node-c'].map((id) => clusterNode(redis, id)));
+    await Promise.all(nodes.map((n) => n.start()));
+    await Promise.all(nodes.map((n) => clusterState(n, 'up')));
+  });
+  afterEach(() => Promise.all(nodes.map((n) => n.closeClients())));
+  after(async () => {
+    await Promise.all(nodes.map((n) => n.stop().catch(() => {})));
+    await redis.stop();
+  });
+  return { redis, nodes };
+}
+
+// A last event published on `node` after everything else was seen: when it has arrived, a
+// duplicate of anything before it would have arrived too (Redis hands every subscriber its
+// messages in the order it received them, and this one was sent after the others were
+// delivered). Then nothing but it may be left in the inboxes.
+export async function fenceThenNothingElse(node, channel, inboxes) {
+  await serverSdk(node).trigger(channel, 'e', { fence: true });
+  for (const inbox of inboxes) await inbox.take(({ data }) => data?.fence, 'the fence event');
+  for (const inbox of inboxes) assert.deepEqual(inbox.pending(), [], 'no duplicate or stray event');
+}
+
+// Subscribes a pusher-js client on each node to `channel`; resolves [{pusher, inbox}] where the
+// inbox collects every event named in `events`.
+export async function subscribersOn(nodes, channel, events = ['e']) {
+  return Promise.all(nodes.map(async (node) => {
+    const pusher = await pusherClient(node);
+    const [ch] = await subscribed(pusher, channel);
+    const inbox = inboxOf((cb) => ch.bind_global((event, data) => { if (events.includes(event)) cb(data, event); }));
+    return { pusher, inbox, channel: ch };
+  }));
+}
+
+// Stops every node with SIGTERM: each must exit 0 with no sanitizer report.
+export async function assertStopsCleanly(nodes) {
+  for (const node of nodes) {
+    const problems = node.problems(await node.stop());
+    assert.deepEqual(problems, [], `${node.nodeId}: ${problems.join('; ')}\n${node.stderr.slice(-3000)}`);
+  }
+}
