@@ -157,6 +157,12 @@ export class Raptor {
 
   // SIGHUP: raptor reads its configuration again. Resolves with the line that tells how it went
   // ("info reload: done in …" or "error reload refused, …"), once every worker has it.
+  // Waits until stderr matches `pattern`: what raptor logs reaches the test through a pipe, so a
+  // line written before an answer the test already has may not have arrived yet.
+  logged(pattern, what = `raptor to log ${pattern}`) {
+    return waitFor(() => pattern.test(this.stderr), what);
+  }
+
   async reload(ms = 15000) {
     const outcomes = () => this.stderr.match(/(reload: done|reload refused)[^\n]*\n/g) ?? [];
     const before = outcomes().length;
