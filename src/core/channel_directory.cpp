@@ -157,14 +157,6 @@ void ChannelDirectory::flush_counts(int64_t now_ms, const CountAnnounce& announc
   }
 }
 
-uint64_t ChannelDirectory::workers_of(const App& app, const std::string& channel) const {
-  std::lock_guard<std::mutex> lock(mutex_);
-  auto app_it = apps_.find(&app);
-  if (app_it == apps_.end()) return 0;
-  auto it = app_it->second.find(channel);
-  return it == app_it->second.end() ? 0 : it->second.workers;
-}
-
 void ChannelDirectory::pattern_subscribed(const App& app, const std::string& pattern, size_t worker) {
   std::lock_guard<std::mutex> lock(mutex_);
   Patterns& patterns = patterns_[&app];

@@ -99,9 +99,6 @@ class ChannelDirectory {
   // Announces the throttled counts whose period has ended. Any worker may call it.
   void flush_counts(int64_t now_ms, const CountAnnounce& announce);
 
-  // Bit w set when worker w has subscribers of the channel.
-  uint64_t workers_of(const App& app, const std::string& channel) const;
-
   // Worker `worker` added a subscription to the wildcard pattern, or removed one (it keeps
   // `local_count` local subscribers of the pattern).
   void pattern_subscribed(const App& app, const std::string& pattern, size_t worker);

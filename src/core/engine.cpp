@@ -397,7 +397,7 @@ Delivery Engine::delivery(Delivery::Kind kind, const App& app, std::string targe
 
 void Engine::dispatch(const Delivery& d) {
   deliver(d);
-  if (hub_.workers() > 1) hub_.forward(worker_, d);
+  if (hub_.workers() > 1) hub_.forward_to_user(worker_, d);
   if (cluster_) cluster_->publish(d.kind, *d.app, d.target, d.text ? std::string_view(*d.text) : std::string_view(),
                                   d.except_socket_id);
 }

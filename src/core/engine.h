@@ -229,7 +229,8 @@ class Engine {
   UserDirectory::Announce watchlist_announcer(const App& app);
   // Hands a webhook event to the hub's sink when the app has receivers.
   void emit_webhook(const App& app, WebhookEvent e);
-  // Handles `d` here and sends it to the other workers and nodes that hold its recipients.
+  // Handles a user delivery (UserEvent, TerminateUser) here and sends it to the other workers and
+  // nodes that hold the user's connections.
   void dispatch(const Delivery& d);
   // Sends an event to the channel's subscribers, and the matching wildcard subscribers, here and
   // on the other workers; and to other nodes.

@@ -2,11 +2,9 @@
 
 namespace raptor {
 
-void Hub::forward(size_t from, const Delivery& d) const {
+void Hub::forward_to_user(size_t from, const Delivery& d) const {
   if (mailboxes_.size() < 2) return;
-  uint64_t workers = d.kind == Delivery::Kind::ChannelEvent ? directory_.workers_of(*d.app, d.target)
-                                                             : users_.workers_of(*d.app, d.target);
-  post(workers & ~(uint64_t(1) << from), d);
+  post(users_.workers_of(*d.app, d.target) & ~(uint64_t(1) << from), d);
 }
 
 void Hub::post(uint64_t workers, const Delivery& d) const {

@@ -71,10 +71,10 @@ class Hub {
   void set_cluster_status(const ClusterStatus* status) { cluster_status_ = status; }
   const ClusterStatus* cluster_status() const { return cluster_status_; }
 
-  // Sends `d` to every worker but `from` that holds subscribers of its channel (or, for user
-  // kinds, connections signed in as its user). Not to wildcard subscribers: a published event
-  // goes where ChannelDirectory::route() says.
-  void forward(size_t from, const Delivery& d) const;
+  // Sends a user delivery (an event to a user, terminating a user) to every worker but `from`
+  // that holds connections signed in as its user. Channel events go where
+  // ChannelDirectory::route() says instead.
+  void forward_to_user(size_t from, const Delivery& d) const;
   // Sends `d` to the workers whose bit is set in `workers`.
   void post(uint64_t workers, const Delivery& d) const;
 
