@@ -6,7 +6,8 @@
 #include <cstring>
 #include <memory>
 #include <string>
-#include <unordered_map>
+#include <utility>
+#include <vector>
 
 namespace raptor::signature {
 namespace {
@@ -91,12 +92,15 @@ struct KeyedState {
   }
 };
 
+// A short list searched in place: a map keyed by std::string would build one from the key on
+// every call (a heap allocation per signature check for secrets longer than 15 bytes).
 const KeyedState& keyed_state(std::string_view key) {
-  thread_local std::unordered_map<std::string, std::unique_ptr<KeyedState>> states;
-  auto it = states.find(std::string(key));
-  if (it != states.end()) return *it->second;
+  thread_local std::vector<std::pair<std::string, std::unique_ptr<KeyedState>>> states;
+  for (const auto& [known, state] : states)
+    if (known == key) return *state;
   if (states.size() >= kMostKeys) states.clear();
-  return *states.emplace(std::string(key), std::make_unique<KeyedState>(key)).first->second;
+  states.emplace_back(std::string(key), std::make_unique<KeyedState>(key));
+  return *states.back().second;
 }
 
 }  // namespace
