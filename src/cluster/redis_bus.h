@@ -8,6 +8,10 @@
 // node receives only the traffic it delivers. Events of one publisher leave on one connection
 // in order, and Redis hands each subscriber connection its messages in that order.
 //
+// Presence, occupancy and the webhooks they decide are Lua scripts that Redis runs atomically,
+// sent on the command connection in the order the worker's changes happened (redis_scripts.cpp,
+// redis_presence.cpp, redis_occupancy.cpp).
+//
 // Wildcard patterns: a worker holding subscribers of a pattern PSUBSCRIBEs to a glob standing for
 // it (pattern_glob, one glob per pattern), which over-matches; each pmessage is checked against
 // the pattern before it is delivered. Exactly once without any bookkeeping: for one PUBLISH Redis

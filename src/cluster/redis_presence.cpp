@@ -18,7 +18,8 @@
 namespace raptor::cluster {
 
 // KEYS: 1 {p} (user -> nodes), 2 {p}:info, 3 {p}:version, 4 {p}:node:{node} (user -> connections),
-// 5 the channel's pub/sub channel, 6 {prefix}departures.
+// 5 the channel's pub/sub channel, 6 {prefix}departures, 7 {prefix}node:{node}:held (holds {p}
+// while {p}:node:{node} exists).
 // ARGV: 1 user id, 2 delta (1, -1, or 0 to read the roster), 3 user_info, 4 the message head,
 // 5 the member event's frame, 6 the member's departure (m\n…), 7 the departure delay in ms (0:
 // this change decides no webhook), 8 max_presence_members.
@@ -33,7 +34,9 @@ if delta > 0 and redis.call('HEXISTS', KEYS[1], user) == 0 and redis.call('HLEN'
 end
 local changed, added = false, 0
 if delta > 0 then
-  if redis.call('HINCRBY', KEYS[4], user, 1) == 1 and redis.call('HINCRBY', KEYS[1], user, 1) == 1 then
+  local here = redis.call('HINCRBY', KEYS[4], user, 1)
+  if here == 1 then redis.call('SADD', KEYS[7], KEYS[1]) end
+  if here == 1 and redis.call('HINCRBY', KEYS[1], user, 1) == 1 then
     redis.call('HSET', KEYS[2], user, ARGV[3])
     changed = true
     if delay > 0 and redis.call('ZREM', KEYS[6], ARGV[6]) == 0 then added = 1 end
@@ -44,6 +47,7 @@ elseif delta < 0 then
     redis.call('HINCRBY', KEYS[4], user, -1)
   elseif here == 1 then
     redis.call('HDEL', KEYS[4], user)
+    if redis.call('EXISTS', KEYS[4]) == 0 then redis.call('SREM', KEYS[7], KEYS[1]) end
     if redis.call('HINCRBY', KEYS[1], user, -1) <= 0 then
       redis.call('HDEL', KEYS[1], user)
       redis.call('HDEL', KEYS[2], user)
@@ -67,7 +71,7 @@ return {version, redis.call('HGETALL', KEYS[2]), added}
 
 namespace {
 
-constexpr int kPresenceKeys = 6;
+constexpr int kPresenceKeys = 7;
 
 }  // namespace
 
@@ -110,7 +114,7 @@ void RedisBus::presence_change(const App& app, const std::string& channel, const
   ScriptCall* call = script_call(
       presence_script_, kPresenceKeys,
       {p, p + ":info", p + ":version", p + ":node:" + settings_.node_id, channel_key_, departures_key(settings_.prefix),
-       user_id, std::to_string(delta), std::string(user_info), member_message_head(settings_.node_id, except_socket_id),
+       held_key(settings_.prefix, settings_.node_id), user_id, std::to_string(delta), std::string(user_info), member_message_head(settings_.node_id, except_socket_id),
        std::string(member_event), member_removed_member(app.id, channel, user_id), std::to_string(delay),
        std::to_string(app.max_presence_members)},
       std::move(answered), delta < 0);

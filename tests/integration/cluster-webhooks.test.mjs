@@ -193,6 +193,8 @@ describe('cluster webhooks: three nodes, one Redis, one receiver', () => {
     const p = `raptor:presence:${APP.id}:${channel}`;
     assert.deepEqual((await redis.command('HKEYS', p)).sort(), ['u1', 'u2', 'u3']);
     assert.equal(await redis.command('HGET', `${p}:node:node-a`, 'u4'), null);
+    for (const n of ['node-a', 'node-b', 'node-c'])
+      assert.equal(await redis.command('SISMEMBER', `raptor:node:${n}:held`, p), 1, `${n} holds the presence key`);
     const fields = await redis.command('HGETALL', `raptor:occupancy:${APP.id}:${channel}`);
     const total = [1, 3, 5].reduce((sum, i) => sum + Number(fields[i] ?? 0), 0);
     assert.equal(total, 4, 'the refused subscription is not counted');
