@@ -4,7 +4,8 @@
 // member_removed arrive once per transition of the whole cluster, however the subscribers are
 // spread; a move to another node within the departure delay sends nothing; a vacate decided by a
 // node killed with SIGKILL is still sent, once, by another; max_presence_members holds across the
-// nodes (refused with 4305, as on one node); Redis holds nothing once everyone has left.
+// nodes (refused with 4305, as on one node); Redis holds nothing once everyone has left. Across
+// a Redis outage each node reports its own, and Redis gets the sums afterwards.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pusherClient, subscribed } from './lib/clients.mjs';
@@ -209,6 +210,38 @@ describe('cluster webhooks: three nodes, one Redis, one receiver', () => {
     await settled(redis, nodes);
     assert.equal(counted(channel)['member_added:u4'], 1);
     assert.equal(counted(channel)['member_added:u1'], 1);
+    await nothingHeld(redis);
+  });
+});
+
+describe('cluster webhooks across a Redis outage', () => {
+  const { redis, nodes } = threeNodes(node);
+
+  it('reports per node while Redis does not answer, then gives Redis the sums without deciding anything twice', async () => {
+    const kept = 'outage-kept'; // occupied before the outage, vacated during it
+    const born = 'outage-born'; // occupied during the outage, vacated after it
+    const before = await rawOn(nodes[0], kept);
+    await receiver.take({ name: 'channel_occupied', channel: kept });
+    let during;
+    redis.child.kill('SIGSTOP');
+    try {
+      await clusterState(nodes[0], 'down');
+      during = await rawOn(nodes[0], born);
+      await receiver.take({ name: 'channel_occupied', channel: born }); // node a's own
+      await before.close();
+      await receiver.take({ name: 'channel_vacated', channel: kept }, DEPARTURE_MS); // node a's own, after its delay
+    } finally {
+      redis.child.kill('SIGCONT');
+    }
+    await Promise.all(nodes.map((n) => clusterState(n, 'up')));
+    await waitFor(async () => (await redis.command('EXISTS', `raptor:occupancy:${APP.id}:${kept}`)) === 0 &&
+      (await redis.command('HGET', `raptor:occupancy:${APP.id}:${born}`, 'node-a')) === '1', 'the outage\'s changes in Redis');
+    assert.deepEqual(await redis.command('SMEMBERS', `raptor:channels:${APP.id}`), [born]);
+    await during.close(); // decided in Redis again
+    await receiver.take({ name: 'channel_vacated', channel: born }, DEPARTURE_MS);
+    await settled(redis, nodes);
+    assert.deepEqual(counted(kept), { channel_occupied: 1, channel_vacated: 1 });
+    assert.deepEqual(counted(born), { channel_occupied: 1, channel_vacated: 1 });
     await nothingHeld(redis);
   });
 });
