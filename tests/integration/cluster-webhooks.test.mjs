@@ -9,7 +9,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pusherClient, subscribed } from './lib/clients.mjs';
-import { clusterState, health, threeNodes } from './lib/cluster.mjs';
+import { assertStopsCleanly, clusterState, health, threeNodes } from './lib/cluster.mjs';
 import { configFile } from './lib/config-files.mjs';
 import { Raptor, freePort } from './lib/raptor.mjs';
 import { RedisServer } from './lib/redis.mjs';
@@ -212,6 +212,8 @@ describe('cluster webhooks: three nodes, one Redis, one receiver', () => {
     assert.equal(counted(channel)['member_added:u1'], 1);
     await nothingHeld(redis);
   });
+
+  it('stops cleanly on SIGTERM: exit 0 and no sanitizer report on any node', () => assertStopsCleanly(nodes));
 });
 
 describe('cluster webhooks across a Redis outage', () => {
