@@ -433,9 +433,9 @@ void Engine::unsubscribe(Connection& c, const std::string& name, bool refused_by
     return;
   }
   if (local == 0 && cluster_) cluster_->unwatch_channel(app, name);
-  if (cluster_) cluster_->occupancy_change(app, name, -1);
   bool report = !cluster_decides();
   if (!presence) {
+    if (cluster_) cluster_->occupancy_change(app, name, -1);
     hub_.directory().unsubscribed(app, name, worker_, local, report);
     if (app.counts_subscriptions()) hub_.directory().count_changed(app, name, clock_(), count_announcer());
     return;
@@ -448,6 +448,8 @@ void Engine::unsubscribe(Connection& c, const std::string& name, bool refused_by
                                           : announcer(app, name, messages::member_removed(name, user_id), nullptr),
                          report, !decided_in_redis);
   if (gone.in_cluster && cluster_ && !refused_by_cluster) leave_cluster_presence(app, name, user_id);
+  // After the member's leave, so that member_removed is held (and sent) before channel_vacated.
+  if (cluster_) cluster_->occupancy_change(app, name, -1);
 }
 
 void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
