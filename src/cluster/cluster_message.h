@@ -18,6 +18,12 @@
 //   {p}:info        hash: user id -> user_info JSON
 //   {p}:version     the number of the last member change
 //   {p}:node:{node} hash: user id -> that node's connections of the user
+//
+// Occupancy and webhook keys (docs/cluster.md#occupancy-and-webhooks):
+//   {prefix}occupancy:{app id}:{channel}  hash: node id -> that node's subscriptions of the channel
+//   {prefix}channels:{app id}             set: the app's occupied channels
+//   {prefix}node:{node}:held              set: the keys holding this node's contribution
+//   {prefix}departures                    sorted set: departure webhooks held (departure.h)
 #pragma once
 #include <optional>
 #include <string>
@@ -32,6 +38,10 @@ std::string user_key(std::string_view prefix, std::string_view app_id, std::stri
 std::string node_key(std::string_view prefix, std::string_view node_id);
 
 std::string presence_key(std::string_view prefix, std::string_view app_id, std::string_view channel);
+std::string occupancy_key(std::string_view prefix, std::string_view app_id, std::string_view channel);
+std::string channels_key(std::string_view prefix, std::string_view app_id);
+std::string held_key(std::string_view prefix, std::string_view node_id);
+std::string departures_key(std::string_view prefix);
 // The glob a worker PSUBSCRIBEs to for a wildcard pattern's channels: the channel key with the
 // prefix and app id escaped (they may hold the glob's * ? [ ] \), each `*` segment as `?*` and a
 // `**` as `?**`. Redis has no glob for "one segment" (its * also matches dots), so the glob

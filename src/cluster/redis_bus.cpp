@@ -15,9 +15,10 @@ std::string_view text_of(const redisReply* r) { return {r->str, size_t(r->len)};
 
 }  // namespace
 
-RedisBus::RedisBus(const ClusterSettings& settings, EventPort& port, ClusterStatus& status, size_t worker)
+RedisBus::RedisBus(const ClusterSettings& settings, EventPort& port, ClusterStatus& status, size_t worker,
+                   int64_t departure_delay_ms)
     : settings_(settings), status_(status), worker_(worker), node_key_(node_key(settings.prefix, settings.node_id)),
-      commands_(*settings.redis, port, *this), subscriber_(*settings.redis, port, *this) {}
+      departure_delay_ms_(departure_delay_ms), commands_(*settings.redis, port, *this), subscriber_(*settings.redis, port, *this) {}
 
 RedisBus::~RedisBus() {
   destroying_ = true;
@@ -221,7 +222,7 @@ void RedisBus::on_up(RedisConnection& c) {
         if (interest.wanted) subscribe(key, interest);
     redisAsyncCommand(c.context(), on_subscription_reply, this, "SUBSCRIBE %b", node_key_.data(), node_key_.size());
   } else {
-    load_script(c);
+    load_scripts(c);
   }
   connection_changed({});
 }
@@ -257,6 +258,7 @@ void RedisBus::connection_changed(const std::string& why) {
   if (connected) {
     reported_unreachable_ = false;
     status_.workers_connected.fetch_add(1, std::memory_order_relaxed);
+    send_unsent_occupancy();
     send_unsent_leaves();  // now that this worker hears member events again
     log::info("cluster: worker %zu connected to Redis at %s:%d as node %s", worker_, a.host.c_str(), a.port,
               settings_.node_id.c_str());

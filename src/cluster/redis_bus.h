@@ -8,6 +8,10 @@
 // node receives only the traffic it delivers. Events of one publisher leave on one connection
 // in order, and Redis hands each subscriber connection its messages in that order.
 //
+// Presence, occupancy and the webhooks they decide are Lua scripts that Redis runs atomically,
+// sent on the command connection in the order the worker's changes happened (redis_scripts.cpp,
+// redis_presence.cpp, redis_occupancy.cpp).
+//
 // Wildcard patterns: a worker holding subscribers of a pattern PSUBSCRIBEs to a glob standing for
 // it (pattern_glob, one glob per pattern), which over-matches; each pmessage is checked against
 // the pattern before it is delivered. Exactly once without any bookkeeping: for one PUBLISH Redis
@@ -25,6 +29,8 @@
 // place, and only then does the worker count as connected (in /health).
 #pragma once
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -43,7 +49,10 @@ namespace raptor::cluster {
 
 class RedisBus : public ClusterBus, private RedisConnection::Owner {
  public:
-  RedisBus(const ClusterSettings& settings, EventPort& port, ClusterStatus& status, size_t worker);
+  // `departure_delay_ms`: how long channel_vacated / member_removed wait in Redis for an arrival
+  // that cancels them.
+  RedisBus(const ClusterSettings& settings, EventPort& port, ClusterStatus& status, size_t worker,
+           int64_t departure_delay_ms);
   ~RedisBus() override;
 
   // Where messages from other nodes go; set before start().
@@ -64,9 +73,26 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   void presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
                        std::string_view user_info, std::string_view member_event, std::string_view except_socket_id,
                        PresenceDone done) override;
+  // Occupancy and the webhooks it decides (redis_occupancy.cpp): one Lua script per change.
+  void occupancy_change(const App& app, const std::string& channel, int delta) override;
+  // Takes the departures due in Redis, whoever decided them, and sends their webhooks through
+  // this node; worker 0 calls it every few hundred milliseconds.
+  void sweep_departures();
 
  private:
-  struct ScriptCall;  // a presence script on its way (redis_presence.cpp)
+  // A Lua script that Redis runs atomically: by EVALSHA once SCRIPT LOAD (sent on every new
+  // command connection) has answered, by EVAL before that or when Redis has forgotten it
+  // (NOSCRIPT, after a restart or SCRIPT FLUSH). redis_scripts.cpp.
+  struct Script {
+    const char* source;
+    std::string sha{};
+  };
+  static const char* const kPresenceScript;   // redis_presence.cpp
+  static const char* const kOccupancyScript;  // redis_occupancy.cpp
+  static const char* const kSweepScript;      // redis_occupancy.cpp
+  struct ScriptCall;  // a script on its way
+  // What a script's caller does with its reply: null when none came (the connection dropped).
+  using ScriptAnswered = std::function<void(const redisReply*)>;
   struct Interest {
     enum class Kind { Channel, User, Pattern };
     const App* app;
@@ -81,16 +107,30 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   // globs (PSUBSCRIBE).
   using Interests = std::unordered_map<std::string, Interest>;
 
+  // Makes a call of `script` with `args` (its `keys` keys, then ARGV).
+  ScriptCall* script_call(Script& script, int keys, std::vector<std::string> args, ScriptAnswered answered,
+                          bool keep_while_unreachable = false);
+  // Sends the call now; without a connection, keeps it for later when it is to be kept (and
+  // there is room), else answers it with null.
   void run_script(ScriptCall* call);
   // Runs the presence scripts that waited for the interest's SUBSCRIBE.
   void run_waiting_scripts(Interest& interest);
   // Sends the leaves kept while Redis was unreachable, in order.
   void send_unsent_leaves();
+  // Sends one occupancy change of this node (subscriptions more, or fewer when negative), deciding
+  // the channel's webhooks with the departure delay `delay` (0: deciding none).
+  void send_occupancy(const App& app, const std::string& channel, int64_t delta, int64_t delay);
+  // Sends the occupancy changes made while Redis was unreachable (redis_occupancy.cpp).
+  void send_unsent_occupancy();
   // Frees the scripts never sent (the bus is going).
   void forget_scripts();
-  void load_script(RedisConnection& c);
+  void load_scripts(RedisConnection& c);
   static void on_script_reply(redisAsyncContext* ac, void* reply, void* privdata);
   static void on_script_loaded(redisAsyncContext* ac, void* reply, void* privdata);
+  // A webhook decided by a script, sent through this node (occupied, member_added, departures).
+  void send_decided(const App& app, WebhookType type, const std::string& channel, std::string_view user_id = {});
+  // The departure delay in Redis for `app`: 0 when it has no webhook receivers (nothing is decided).
+  int64_t decision_delay(const App& app) const;
 
   Interests& interests_of(Interest::Kind kind) { return kind == Interest::Kind::Pattern ? patterns_ : interests_; }
   void watch(std::string key, const App& app, const std::string& target, Interest::Kind kind);
@@ -121,8 +161,14 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   bool connected_ = false;     // both connections up, subscriptions confirmed
   bool reported_unreachable_ = false;
   int64_t ping_sent_ms_ = 0;  // 0: no PING waits for its answer
-  std::string script_sha_;    // the presence script's SHA1 once Redis has loaded it; EVAL until then
+  int64_t departure_delay_ms_;
+  Script presence_script_{kPresenceScript};
+  Script occupancy_script_{kOccupancyScript};
+  Script sweep_script_{kSweepScript};
   std::vector<ScriptCall*> unsent_leaves_;  // presence leaves made while Redis was unreachable
+  // Occupancy changes made while Redis was unreachable, added up per channel (zero sums dropped).
+  std::map<std::pair<const App*, std::string>, int64_t> unsent_occupancy_;
+  bool sweeping_ = false;  // a sweep is on its way
   bool destroying_ = false;   // callbacks of dropped commands tell nobody
   // Last: destroyed first, while the state their final callbacks touch still exists.
   RedisConnection commands_;

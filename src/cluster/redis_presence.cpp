@@ -2,31 +2,44 @@
 // run atomically by Redis, counts a user's connections per node, decides whether a join is the
 // user's first in the cluster or a leave its last, and then publishes the numbered member event
 // itself, so that the decision, the number and the publication cannot be split or reordered.
-// It runs by EVALSHA once SCRIPT LOAD (sent on every new command connection) has answered, and
-// by EVAL before that or when Redis has forgotten it (NOSCRIPT, after SCRIPT FLUSH).
+// The same script decides the member webhooks once for the cluster: member_added on a first
+// join (unless it cancels a departure held in {prefix}departures: a rejoin within the delay),
+// and a last leave holds member_removed there for the sweeper (departure.h). It also enforces
+// max_presence_members across the cluster: a join of a user new to the channel is refused, with
+// nothing changed, when the channel has that many members.
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
-#include <memory>
-
 #include "cluster/cluster_message.h"
+#include "cluster/departure.h"
 #include "cluster/redis_bus.h"
 #include "common/log.h"
 
 namespace raptor::cluster {
-namespace {
 
 // KEYS: 1 {p} (user -> nodes), 2 {p}:info, 3 {p}:version, 4 {p}:node:{node} (user -> connections),
-// 5 the channel's pub/sub channel. ARGV: 1 user id, 2 delta (1, -1, or 0 to read the roster),
-// 3 user_info, 4 the message head, 5 the member event's frame.
-// Returns {version} for a leave, else {version, {user, info, user, info, ...}}.
-constexpr const char* kPresenceScript = R"lua(
-local user, delta = ARGV[1], tonumber(ARGV[2])
-local changed = false
+// 5 the channel's pub/sub channel, 6 {prefix}departures, 7 {prefix}node:{node}:held (holds {p}
+// while {p}:node:{node} exists).
+// ARGV: 1 user id, 2 delta (1, -1, or 0 to read the roster), 3 user_info, 4 the message head,
+// 5 the member event's frame, 6 the member's departure (m\n…), 7 the departure delay in ms (0:
+// this change decides no webhook), 8 max_presence_members.
+// replicate_commands: Redis 3.2/4 then replicate the writes that follow TIME (5+ always do).
+// Returns {-1} for a refused join, {version} for a leave, else {version, {user, info, ...}, added}
+// where added is 1 when this join is to send member_added.
+const char* const RedisBus::kPresenceScript = R"lua(
+redis.replicate_commands()
+local user, delta, delay = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[7])
+if delta > 0 and redis.call('HEXISTS', KEYS[1], user) == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[8]) then
+  return {-1}
+end
+local changed, added = false, 0
 if delta > 0 then
-  if redis.call('HINCRBY', KEYS[4], user, 1) == 1 and redis.call('HINCRBY', KEYS[1], user, 1) == 1 then
+  local here = redis.call('HINCRBY', KEYS[4], user, 1)
+  if here == 1 then redis.call('SADD', KEYS[7], KEYS[1]) end
+  if here == 1 and redis.call('HINCRBY', KEYS[1], user, 1) == 1 then
     redis.call('HSET', KEYS[2], user, ARGV[3])
     changed = true
+    if delay > 0 and redis.call('ZREM', KEYS[6], ARGV[6]) == 0 then added = 1 end
   end
 elseif delta < 0 then
   local here = tonumber(redis.call('HGET', KEYS[4], user) or '0')
@@ -34,10 +47,15 @@ elseif delta < 0 then
     redis.call('HINCRBY', KEYS[4], user, -1)
   elseif here == 1 then
     redis.call('HDEL', KEYS[4], user)
+    if redis.call('EXISTS', KEYS[4]) == 0 then redis.call('SREM', KEYS[7], KEYS[1]) end
     if redis.call('HINCRBY', KEYS[1], user, -1) <= 0 then
       redis.call('HDEL', KEYS[1], user)
       redis.call('HDEL', KEYS[2], user)
       changed = true
+      if delay > 0 then
+        local t = redis.call('TIME')
+        redis.call('ZADD', KEYS[6], string.format('%.0f', t[1] * 1000 + math.floor(t[2] / 1000) + delay), ARGV[6])
+      end
     end
   end
 end
@@ -48,35 +66,58 @@ if changed then
   if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('DEL', KEYS[3]) end
 end
 if delta < 0 then return {version} end
-return {version, redis.call('HGETALL', KEYS[2])}
+return {version, redis.call('HGETALL', KEYS[2]), added}
 )lua";
 
-constexpr int kKeys = 5;
+namespace {
 
-constexpr size_t kMostUnsentLeaves = 100000;  // per worker; beyond, leaves of an outage are lost
+constexpr int kPresenceKeys = 7;
 
 }  // namespace
-
-struct RedisBus::ScriptCall {
-  RedisBus* bus;
-  int delta;
-  std::vector<std::string> args;  // the keys, then ARGV
-  PresenceDone done;
-  bool retried = false;  // sent again by EVAL after NOSCRIPT
-};
 
 void RedisBus::presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
                                std::string_view user_info, std::string_view member_event,
                                std::string_view except_socket_id, PresenceDone done) {
   std::string p = presence_key(settings_.prefix, app.id, channel);
   std::string channel_key_ = channel_key(settings_.prefix, app.id, channel);
-  auto* call = new ScriptCall{this,
-                              delta,
-                              {p, p + ":info", p + ":version", p + ":node:" + settings_.node_id,
-                               channel_key_, user_id, std::to_string(delta),
-                               std::string(user_info), member_message_head(settings_.node_id, except_socket_id),
-                               std::string(member_event)},
-                              std::move(done)};
+  // Changes made while Redis is unreachable (leaves sent later) were reported by this node.
+  int64_t delay = connected_ ? decision_delay(app) : 0;
+  auto answered = [this, &app, channel, user_id, delta, done = std::move(done)](const redisReply* reply) {
+    bool valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 &&
+                 reply->element[0]->type == REDIS_REPLY_INTEGER;
+    if (reply && !valid)
+      log::warn("cluster: worker %zu: unexpected answer to the presence script; presence falls back to this node",
+                worker_);
+    if (valid && delta > 0 && reply->elements >= 3 && reply->element[2]->type == REDIS_REPLY_INTEGER &&
+        reply->element[2]->integer == 1)
+      send_decided(app, WebhookType::MemberAdded, channel, user_id);
+    if (!done) return;
+    if (!valid) {
+      done(nullptr);
+      return;
+    }
+    PresenceAnswer answer;
+    if (reply->element[0]->integer < 0) {
+      answer.refused = true;
+      done(&answer);
+      return;
+    }
+    answer.version = uint64_t(reply->element[0]->integer);
+    if (reply->elements >= 2 && reply->element[1]->type == REDIS_REPLY_ARRAY) {
+      const redisReply* members = reply->element[1];
+      for (size_t i = 0; i + 1 < members->elements; i += 2)
+        answer.members.emplace_back(std::string(members->element[i]->str, members->element[i]->len),
+                                    std::string(members->element[i + 1]->str, members->element[i + 1]->len));
+    }
+    done(&answer);
+  };
+  ScriptCall* call = script_call(
+      presence_script_, kPresenceKeys,
+      {p, p + ":info", p + ":version", p + ":node:" + settings_.node_id, channel_key_, departures_key(settings_.prefix),
+       held_key(settings_.prefix, settings_.node_id), user_id, std::to_string(delta), std::string(user_info), member_message_head(settings_.node_id, except_socket_id),
+       std::string(member_event), member_removed_member(app.id, channel, user_id), std::to_string(delay),
+       std::to_string(app.max_presence_members)},
+      std::move(answered), delta < 0);
   // A worker's first subscriber of the channel: its SUBSCRIBE is on its way on the other
   // connection, and Redis may read this script first. Once Redis has confirmed it, every member
   // event the script decides reaches this worker. Later changes queue behind, in order.
@@ -91,102 +132,6 @@ void RedisBus::presence_change(const App& app, const std::string& channel, const
     }
   }
   run_script(call);
-}
-
-void RedisBus::run_waiting_scripts(Interest& interest) {
-  std::vector<ScriptCall*> waiting = std::move(interest.waiting_scripts);
-  interest.waiting_scripts.clear();
-  for (ScriptCall* call : waiting) run_script(call);
-}
-
-void RedisBus::send_unsent_leaves() {
-  std::vector<ScriptCall*> leaves = std::move(unsent_leaves_);
-  unsent_leaves_.clear();
-  for (ScriptCall* call : leaves) run_script(call);
-}
-
-void RedisBus::forget_scripts() {
-  for (auto& [key, interest] : interests_)
-    for (ScriptCall* call : interest.waiting_scripts) delete call;
-  for (ScriptCall* call : unsent_leaves_) delete call;
-  interests_.clear();
-  unsent_leaves_.clear();
-}
-
-void RedisBus::run_script(ScriptCall* call) {
-  redisAsyncContext* ac = commands_.context();
-  if (!ac) {
-    // A leave is kept for when Redis is back (it may still count the member); a join is
-    // answered by this node.
-    if (call->delta < 0 && !destroying_ && unsent_leaves_.size() < kMostUnsentLeaves) {
-      unsent_leaves_.push_back(call);
-      return;
-    }
-    std::unique_ptr<ScriptCall> gone(call);
-    if (gone->done && !destroying_) gone->done(nullptr);
-    return;
-  }
-  std::string keys = std::to_string(kKeys);
-  std::vector<const char*> argv;
-  std::vector<size_t> lengths;
-  auto add = [&](std::string_view a) {
-    argv.push_back(a.data());
-    lengths.push_back(a.size());
-  };
-  if (script_sha_.empty()) {
-    add("EVAL");
-    add(kPresenceScript);
-  } else {
-    add("EVALSHA");
-    add(script_sha_);
-  }
-  add(keys);
-  for (const std::string& a : call->args) add(a);
-  redisAsyncCommandArgv(ac, on_script_reply, call, int(argv.size()), argv.data(), lengths.data());
-}
-
-void RedisBus::on_script_reply(redisAsyncContext*, void* r, void* privdata) {
-  std::unique_ptr<ScriptCall> call(static_cast<ScriptCall*>(privdata));
-  RedisBus& bus = *call->bus;
-  auto* reply = static_cast<redisReply*>(r);
-  if (bus.destroying_) return;
-  if (reply && reply->type == REDIS_REPLY_ERROR && std::string_view(reply->str).rfind("NOSCRIPT", 0) == 0 &&
-      !call->retried) {
-    call->retried = true;
-    bus.script_sha_.clear();
-    bus.run_script(call.release());
-    return;
-  }
-  bool answered = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 &&
-                  reply->element[0]->type == REDIS_REPLY_INTEGER;
-  if (reply && !answered)
-    log::warn("cluster: worker %zu: Redis refused the presence script (%s); presence falls back to this node",
-              bus.worker_, reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
-  if (!call->done) return;
-  if (!answered) {
-    call->done(nullptr);
-    return;
-  }
-  PresenceAnswer answer;
-  answer.version = uint64_t(reply->element[0]->integer);
-  if (reply->elements >= 2 && reply->element[1]->type == REDIS_REPLY_ARRAY) {
-    const redisReply* members = reply->element[1];
-    for (size_t i = 0; i + 1 < members->elements; i += 2)
-      answer.members.emplace_back(std::string(members->element[i]->str, members->element[i]->len),
-                                  std::string(members->element[i + 1]->str, members->element[i + 1]->len));
-  }
-  call->done(&answer);
-}
-
-void RedisBus::load_script(RedisConnection& c) {
-  script_sha_.clear();  // a new connection may reach a Redis that never saw it
-  redisAsyncCommand(c.context(), on_script_loaded, this, "SCRIPT LOAD %s", kPresenceScript);
-}
-
-void RedisBus::on_script_loaded(redisAsyncContext*, void* r, void* privdata) {
-  auto* bus = static_cast<RedisBus*>(privdata);
-  auto* reply = static_cast<redisReply*>(r);
-  if (!bus->destroying_ && reply && reply->type == REDIS_REPLY_STRING) bus->script_sha_.assign(reply->str, reply->len);
 }
 
 }  // namespace raptor::cluster

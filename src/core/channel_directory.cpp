@@ -24,14 +24,15 @@ void ChannelDirectory::notify(const App& app, WebhookType type, const std::strin
   webhooks_->emit(app, std::move(e));
 }
 
-void ChannelDirectory::subscribed(const App& app, const std::string& channel, size_t worker) {
+void ChannelDirectory::subscribed(const App& app, const std::string& channel, size_t worker, bool report) {
   std::lock_guard<std::mutex> lock(mutex_);
   Record& r = apps_[&app][channel];
   add(r, worker);
-  if (r.subscriptions == 1) notify(app, WebhookType::ChannelOccupied, channel);
+  if (report && r.subscriptions == 1) notify(app, WebhookType::ChannelOccupied, channel);
 }
 
-void ChannelDirectory::unsubscribed(const App& app, const std::string& channel, size_t worker, size_t local_count) {
+void ChannelDirectory::unsubscribed(const App& app, const std::string& channel, size_t worker, size_t local_count,
+                                    bool report) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto app_it = apps_.find(&app);
   if (app_it == apps_.end()) return;
@@ -39,7 +40,7 @@ void ChannelDirectory::unsubscribed(const App& app, const std::string& channel, 
   if (it == app_it->second.end()) return;
   bool was_occupied = it->second.subscriptions > 0;
   remove(it->second, worker, local_count);
-  if (was_occupied && it->second.subscriptions == 0) notify(app, WebhookType::ChannelVacated, channel);
+  if (report && was_occupied && it->second.subscriptions == 0) notify(app, WebhookType::ChannelVacated, channel);
   erase_if_unused(app_it->second, it);
 }
 
@@ -51,7 +52,7 @@ void ChannelDirectory::erase_if_unused(Channels& channels, Channels::iterator it
 std::optional<ChannelDirectory::Join> ChannelDirectory::join(const App& app, const std::string& channel,
                                                              size_t worker, const std::string& user_id,
                                                              std::string user_info_json, const Announce& announce,
-                                                             bool sees_roster) {
+                                                             bool sees_roster, bool report) {
   std::lock_guard<std::mutex> lock(mutex_);
   Channels& channels = apps_[&app];
   auto it = channels.try_emplace(channel).first;
@@ -61,7 +62,7 @@ std::optional<ChannelDirectory::Join> ChannelDirectory::join(const App& app, con
     return std::nullopt;
   }
   add(r, worker);
-  if (r.subscriptions == 1) notify(app, WebhookType::ChannelOccupied, channel);
+  if (report && r.subscriptions == 1) notify(app, WebhookType::ChannelOccupied, channel);
   Join j;
   j.first = r.roster.add(user_id, std::move(user_info_json));
   if (j.first) ++r.version;
@@ -69,14 +70,14 @@ std::optional<ChannelDirectory::Join> ChannelDirectory::join(const App& app, con
   j.roster_json = r.roster.to_json_for(user_id, sees_roster);
   if (j.first) {
     announce(r.version, r.workers);
-    notify(app, WebhookType::MemberAdded, channel, user_id);
+    if (report) notify(app, WebhookType::MemberAdded, channel, user_id);
   }
   return j;
 }
 
 ChannelDirectory::Leave ChannelDirectory::leave(const App& app, const std::string& channel, size_t worker,
                                                 size_t local_count, const std::string& user_id,
-                                                const Announce& announce) {
+                                                const Announce& announce, bool report, bool report_member) {
   std::lock_guard<std::mutex> lock(mutex_);
   Leave l;
   auto app_it = apps_.find(&app);
@@ -90,9 +91,9 @@ ChannelDirectory::Leave ChannelDirectory::leave(const App& app, const std::strin
   if (l.last) {
     ++r.version;
     announce(r.version, r.workers | (uint64_t(1) << worker));  // this worker may just have emptied
-    notify(app, WebhookType::MemberRemoved, channel, user_id);
+    if (report_member) notify(app, WebhookType::MemberRemoved, channel, user_id);
   }
-  if (was_occupied && r.subscriptions == 0) notify(app, WebhookType::ChannelVacated, channel);
+  if (report && was_occupied && r.subscriptions == 0) notify(app, WebhookType::ChannelVacated, channel);
   l.version = r.version;
   erase_if_unused(app_it->second, it);
   return l;

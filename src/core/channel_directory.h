@@ -12,7 +12,8 @@
 // The app-wide transitions that webhooks report (channel_occupied when the first subscription
 // arrives on any worker, channel_vacated when the last leaves, member_added / member_removed for
 // a user's first and last connection) go to the WebhookSink under the same lock, so they reach
-// it in the order they happened.
+// it in the order they happened. In a cluster connected to Redis, Redis decides those for the
+// whole cluster instead, and the callers say so (`report` false): the directory then reports none.
 //
 // Subscription counts (for apps with subscription_count events) are announced the same way,
 // under the lock, so every worker sees them in the order they changed. On a channel with more
@@ -58,8 +59,10 @@ class ChannelDirectory {
   void set_webhooks(WebhookSink* sink) { webhooks_ = sink; }
 
   // Worker `worker` added a subscription (now `local_count` local subscribers), or removed one.
-  void subscribed(const App& app, const std::string& channel, size_t worker);
-  void unsubscribed(const App& app, const std::string& channel, size_t worker, size_t local_count);
+  // `report`: send the app-wide transition's webhook (false: the cluster decides it).
+  void subscribed(const App& app, const std::string& channel, size_t worker, bool report = true);
+  void unsubscribed(const App& app, const std::string& channel, size_t worker, size_t local_count,
+                    bool report = true);
 
   // Called with the lock held when a change is to be announced: the change's number and the
   // workers (bit w for worker w) holding subscribers of the channel.
@@ -75,14 +78,16 @@ class ChannelDirectory {
   // the channel already has `app.max_presence_members` other users. A subscription that does
   // not see the roster (not privileged) is given its own member alone.
   std::optional<Join> join(const App& app, const std::string& channel, size_t worker, const std::string& user_id,
-                           std::string user_info_json, const Announce& announce, bool sees_roster = true);
+                           std::string user_info_json, const Announce& announce, bool sees_roster = true,
+                           bool report = true);
   struct Leave {
     bool last = false;  // the user's last connection: announce member_removed
     uint64_t version = 0;
   };
   // Unsubscribes a connection of `user_id` (the worker keeps `local_count` local subscribers).
+  // `report`: the channel's webhook (vacated); `report_member`: member_removed.
   Leave leave(const App& app, const std::string& channel, size_t worker, size_t local_count,
-              const std::string& user_id, const Announce& announce);
+              const std::string& user_id, const Announce& announce, bool report = true, bool report_member = true);
   // The current roster as `user_id`'s subscription sees it, and its number (for a repeated subscribe).
   std::pair<std::string, uint64_t> roster(const App& app, const std::string& channel, const std::string& user_id,
                                           bool sees_roster) const;

@@ -59,22 +59,38 @@ class ClusterBus {
   struct PresenceAnswer {
     uint64_t version = 0;
     std::vector<std::pair<std::string, std::string>> members;
+    // The join was refused, nothing changed: the channel has max_presence_members users and this
+    // one is not among them.
+    bool refused = false;
   };
   // Called on the worker's thread with the answer, or with null when Redis did not answer (the
   // connection dropped); never called once the bus is being destroyed.
   using PresenceDone = std::function<void(const PresenceAnswer*)>;
-  // Whether presence changes can go to Redis now; when not, the engine keeps presence per node.
+  // Whether presence and occupancy changes go to Redis now, which then decides their webhooks;
+  // when not, the engine keeps presence per node and this node reports its own transitions.
   virtual bool presence_ready() const { return false; }
   // Counts one connection of `user_id` more (delta 1) or less (-1) on this node in the presence
   // channel, or only reads the roster (0). When that makes the user's first or last connection
   // in the cluster, `member_event` is published to the channel's subscribers on every node, this
   // one included, numbered (Delivery::version) in the order Redis decided the changes; nobody
-  // with `except_socket_id` receives it. `done` (may be empty) gets the roster.
+  // with `except_socket_id` receives it. `done` (may be empty) gets the roster. A join of a user
+  // new to the channel when it has app.max_presence_members users is refused (nothing changes).
+  // Redis decides member_added / member_removed webhooks once for the cluster (the bus sends
+  // them through Engine::emit_cluster_webhook) while presence_ready().
   virtual void presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
                                std::string_view user_info, std::string_view member_event,
                                std::string_view except_socket_id, PresenceDone done) {
     (void)app, (void)channel, (void)user_id, (void)delta, (void)user_info, (void)member_event, (void)except_socket_id;
     if (done) done(nullptr);
+  }
+
+  // --- occupancy, kept in Redis (docs/cluster.md#occupancy-and-webhooks) ---
+  // One subscription of this worker to the concrete `channel` more (delta 1) or less (-1);
+  // wildcard patterns are not channels and do not count. Redis sums every node's and decides
+  // channel_occupied / channel_vacated once for the cluster while presence_ready(); changes made
+  // while it is not are sent once Redis is reachable, without deciding webhooks.
+  virtual void occupancy_change(const App& app, const std::string& channel, int delta) {
+    (void)app, (void)channel, (void)delta;
   }
 };
 

@@ -309,24 +309,25 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   bool in_cluster = presence_in_cluster(type);  // else presence stays per node (docs/cluster.md)
   if (type == ChannelType::Presence) {
     // In a cluster, Redis decides and announces member events; the directory keeps this node's view.
+    // (Redis also refuses a join once the channel is full across the cluster: cluster_roster_answered.)
     join = hub_.directory().join(app, name, worker_, user_id, user_info,
                                  in_cluster ? ChannelDirectory::Announce([](uint64_t, uint64_t) {})
                                             : announcer(app, name, messages::member_added(name, user_id, user_info), &c),
-                                 privileged);
+                                 privileged, !cluster_decides());
     if (!join) {
-      refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::PresenceLimit),
-                          "Presence channel is full (" + std::to_string(app.max_presence_members) + " members)");
+      refuse_full_presence(c, spelled);
       return;
     }
     subscription.roster_version = join->version;
   } else {
-    hub_.directory().subscribed(app, name, worker_);
+    hub_.directory().subscribed(app, name, worker_, !cluster_decides());
   }
   auto& slot = channels_of(app)[name];
   if (!slot) {
     slot = std::make_unique<Channel>(name);
     if (cluster_) cluster_->watch_channel(app, name);  // before subscription_succeeded goes out
   }
+  if (cluster_) cluster_->occupancy_change(app, name, 1);
   slot->add(&c, by_address);
   subscription.in_cluster = in_cluster;
   c.subscriptions().add(name, std::move(subscription));
@@ -337,6 +338,11 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   }
   send(c, messages::subscription_succeeded(spelled, join ? join->roster_json : "{}"));
   after_subscribe(c, name, spelled, type);
+}
+
+void Engine::refuse_full_presence(Connection& c, std::string_view spelled) {
+  refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::PresenceLimit),
+                      "Presence channel is full (" + std::to_string(c.app().max_presence_members) + " members)");
 }
 
 void Engine::after_subscribe(Connection& c, const std::string& channel, const std::string& spelled, ChannelType type) {
@@ -383,6 +389,10 @@ void Engine::emit_webhook(const App& app, WebhookEvent e) {
   if (WebhookSink* sink = hub_.webhooks(); sink && !app.webhooks.empty()) sink->emit(app, std::move(e));
 }
 
+void Engine::emit_cluster_webhook(const App& app, WebhookEvent e) {
+  if (WebhookSink* sink = hub_.webhooks(); sink && !app.webhooks.empty()) sink->emit_decided(app, std::move(e));
+}
+
 Delivery Engine::delivery(Delivery::Kind kind, const App& app, std::string target, std::string text,
                           std::string except_socket_id, uint64_t version) {
   Delivery d;
@@ -402,7 +412,7 @@ void Engine::dispatch(const Delivery& d) {
                                   d.except_socket_id);
 }
 
-void Engine::unsubscribe(Connection& c, const std::string& name) {
+void Engine::unsubscribe(Connection& c, const std::string& name, bool refused_by_cluster) {
   if (!c.subscribed(name)) return;
   Subscription gone = c.subscriptions().remove(name);
   const std::string& user_id = gone.user_id;
@@ -423,17 +433,23 @@ void Engine::unsubscribe(Connection& c, const std::string& name) {
     return;
   }
   if (local == 0 && cluster_) cluster_->unwatch_channel(app, name);
+  bool report = !cluster_decides();
   if (!presence) {
-    hub_.directory().unsubscribed(app, name, worker_, local);
+    if (cluster_) cluster_->occupancy_change(app, name, -1);
+    hub_.directory().unsubscribed(app, name, worker_, local, report);
     if (app.counts_subscriptions()) hub_.directory().count_changed(app, name, clock_(), count_announcer());
     return;
   }
   // Counted in Redis: Redis announces the leave (once it is reachable again, if it is not now).
-  bool decided_in_redis = gone.in_cluster && presence_in_cluster(ChannelType::Presence);
+  // A join Redis refused was counted nowhere and announced to nobody.
+  bool decided_in_redis = gone.in_cluster && (refused_by_cluster || presence_in_cluster(ChannelType::Presence));
   hub_.directory().leave(app, name, worker_, local, user_id,
                          decided_in_redis ? ChannelDirectory::Announce([](uint64_t, uint64_t) {})
-                                          : announcer(app, name, messages::member_removed(name, user_id), nullptr));
-  if (gone.in_cluster && cluster_) leave_cluster_presence(app, name, user_id);
+                                          : announcer(app, name, messages::member_removed(name, user_id), nullptr),
+                         report, !decided_in_redis);
+  if (gone.in_cluster && cluster_ && !refused_by_cluster) leave_cluster_presence(app, name, user_id);
+  // After the member's leave, so that member_removed is held (and sent) before channel_vacated.
+  if (cluster_) cluster_->occupancy_change(app, name, -1);
 }
 
 void Engine::client_event(Connection& c, const messages::ClientMessage& m) {

@@ -115,6 +115,9 @@ class Engine {
   // it from deliver_from_cluster.
   void deliver_from_cluster_to_pattern(const App& app, const std::string& channel, const std::string& pattern,
                                        std::string_view text, std::string_view except_socket_id);
+  // A webhook the cluster decided (channel_occupied / vacated, member_added / removed; see
+  // ClusterBus), sent through this node's sink as it is: any delay was waited in Redis.
+  void emit_cluster_webhook(const App& app, WebhookEvent e);
 
   // --- server side (HTTP API) ---
   // Sends an API event to a channel's subscribers, on every worker, except `except_socket_id`.
@@ -152,7 +155,9 @@ class Engine {
   void subscribe(Connection& c, const messages::ClientMessage& m);
   void refuse_subscription(Connection& c, std::string_view channel, std::string_view type, int status,
                            int code, std::string_view message);
-  void unsubscribe(Connection& c, const std::string& channel);
+  // `refused_by_cluster`: a presence join Redis refused (the channel is full), which it counted nowhere.
+  void unsubscribe(Connection& c, const std::string& channel, bool refused_by_cluster = false);
+  void refuse_full_presence(Connection& c, std::string_view spelled);
   void client_event(Connection& c, const messages::ClientMessage& m);
   // Sends what a new subscriber of `channel` gets after subscription_succeeded: a cache
   // channel's last event or cache miss, and the subscription count.
@@ -196,9 +201,10 @@ class Engine {
 
   // --- presence in a cluster (engine_cluster_presence.cpp, docs/cluster.md#presence) ---
   // Whether a presence subscription being made now is counted in Redis.
-  bool presence_in_cluster(ChannelType type) const {
-    return type == ChannelType::Presence && cluster_ && cluster_->presence_ready();
-  }
+  bool presence_in_cluster(ChannelType type) const { return type == ChannelType::Presence && cluster_decides(); }
+  // Whether Redis decides the webhooks of changes made now (occupancy, presence): else this node
+  // reports its own transitions, as a single node does.
+  bool cluster_decides() const { return cluster_ && cluster_->presence_ready(); }
   // Sends `c`'s change of `channel` (delta 1 join, 0 roster only) to Redis and holds the
   // subscription back until the roster comes; `initial` when it is a new subscription.
   void ask_cluster_roster(Connection& c, const std::string& channel, int delta, const std::string& user_info,

@@ -39,6 +39,13 @@ void Engine::cluster_roster_answered(const App& app, const std::string& channel,
   Connection& c = *owned->second;
   Subscription* sub = c.subscriptions().find(channel);
   if (!sub || !sub->awaiting_roster || sub->roster_request != request) return;
+  if (answer && answer->refused) {
+    // Full across the cluster: refused as on one node, and taken back here (Redis counted nothing).
+    std::string spelled = sub->by_address ? *resource_of_channel(channel) : channel;
+    unsubscribe(c, channel, true);
+    refuse_full_presence(c, spelled);
+    return;
+  }
   sub->awaiting_roster = false;
   channels_of(app).at(channel)->awaiting_changed(-1);
   std::string roster;

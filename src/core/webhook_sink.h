@@ -10,6 +10,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <utility>
 
 namespace raptor {
 
@@ -60,6 +61,10 @@ class WebhookSink {
  public:
   virtual ~WebhookSink() = default;
   virtual void emit(const App& app, WebhookEvent event) = 0;
+  // An event the cluster decided (docs/cluster.md#occupancy-and-webhooks): a departure whose
+  // delay passed in Redis, an arrival that cancelled none there. Sent as it is, without this
+  // node's departure delay or cancelling.
+  virtual void emit_decided(const App& app, WebhookEvent event) { emit(app, std::move(event)); }
   virtual WebhookStats stats() const = 0;
 };
 

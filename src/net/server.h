@@ -72,6 +72,8 @@ class Worker : public Transport, public Mailbox {
   void forget(Session& s);
   // Once a second: the engine's periodic work and the cluster's connections.
   void tick();
+  // Worker 0 of a cluster node, every 300 ms: the departure webhooks due in Redis.
+  void sweep_departures();
 
   Engine& engine() { return engine_; }
   const Config& config() const { return config_; }

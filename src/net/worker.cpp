@@ -30,6 +30,17 @@ void on_tick(lws_sorted_usec_list_t* sul) {
   lws_sul_schedule(t->context, 0, &t->sul, on_tick, LWS_US_PER_SEC);
 }
 
+// Worker 0 of a cluster node takes the departure webhooks due in Redis this often (a departure
+// is sent up to this late after its delay).
+constexpr lws_usec_t kSweepEvery = 300 * LWS_US_PER_MS;
+
+void on_sweep(lws_sorted_usec_list_t* sul) {
+  auto* t = reinterpret_cast<Ticker*>(sul);
+  t->worker->sweep_departures();
+  t->worker->flush();
+  lws_sul_schedule(t->context, 0, &t->sul, on_sweep, kSweepEvery);
+}
+
 // No lws "validity" timer per connection: the engine does its own liveness (activity timeout,
 // ping, 4201), and lws keeps those timers in a sorted list whose insertion walks every other
 // connection's timer, which made accepting connections O(n) each.
@@ -182,7 +193,8 @@ bool Worker::listen() {
   }
   if (cluster_status_) {
     event_port_ = std::make_unique<LwsEventPort>(lws_get_vhost_by_name(context_, "default"));
-    cluster_ = std::make_unique<cluster::RedisBus>(config_.cluster, *event_port_, *cluster_status_, index_);
+    cluster_ = std::make_unique<cluster::RedisBus>(config_.cluster, *event_port_, *cluster_status_, index_,
+                                                  config_.webhooks.departure_delay_ms);
     cluster_->set_engine(engine_);
     engine_.set_cluster(cluster_.get());
   }
@@ -196,12 +208,20 @@ void Worker::tick() {
   if (cluster_) cluster_->tick(engine_.now_ms());
 }
 
+void Worker::sweep_departures() {
+  if (cluster_) cluster_->sweep_departures();
+}
+
 void Worker::serve(const std::atomic<bool>& stop) {
   signature::prepare_thread();  // the first signature check on this thread is then as quick as the rest
   Ticker ticker{};
   ticker.worker = this;
   ticker.context = context_;
   lws_sul_schedule(context_, 0, &ticker.sul, on_tick, LWS_US_PER_SEC);
+  Ticker sweeper{};
+  sweeper.worker = this;
+  sweeper.context = context_;
+  if (cluster_ && index_ == 0) lws_sul_schedule(context_, 0, &sweeper.sul, on_sweep, kSweepEvery);
   stop_ = &stop;
   if (cluster_) cluster_->tick(engine_.now_ms());  // connects to Redis now, not a second later
   if (loop_) {
@@ -226,6 +246,7 @@ void Worker::serve(const std::atomic<bool>& stop) {
       timeout = end_of_pass() ? 0 : -1;
   }
   lws_sul_cancel(&ticker.sul);
+  lws_sul_cancel(&sweeper.sul);
   std::lock_guard<std::mutex> lock(mailbox_mutex_);
   accepting_mail_ = false;  // nobody wakes the context from now on; ~Worker destroys it
 }

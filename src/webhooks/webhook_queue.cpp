@@ -87,6 +87,15 @@ void WebhookQueue::emit(const App& app, WebhookEvent e) {
   if (wake && wakeup_) wakeup_();
 }
 
+void WebhookQueue::emit_decided(const App& app, WebhookEvent e) {
+  bool wake = false;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    wake = enqueue(app, e, steady_());
+  }
+  if (wake && wakeup_) wakeup_();
+}
+
 bool WebhookQueue::first_cache_miss(const App& app, const std::string& channel, int64_t now) {
   if (cache_misses_.size() > 4096) {  // forget the old ones now and then
     for (auto it = cache_misses_.begin(); it != cache_misses_.end();)

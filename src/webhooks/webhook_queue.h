@@ -61,6 +61,7 @@ class WebhookQueue : public WebhookSink {
 
   // Any thread.
   void emit(const App& app, WebhookEvent event) override;
+  void emit_decided(const App& app, WebhookEvent event) override;
   WebhookStats stats() const override;
 
   // Called (from the emitting thread, without the lock) when an emit() made work due sooner

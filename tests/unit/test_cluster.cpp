@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cluster/cluster_message.h"
+#include "cluster/departure.h"
 #include "protocol/channel_pattern.h"
 #include "support.h"
 
@@ -238,6 +239,42 @@ TEST_CASE("the engine watches a user from the first local sign-in to the last", 
   CHECK(bus.calls.back() == "unwatch user ann");
 }
 
+// ------------------------------------------------------------------ occupancy and departures
+
+TEST_CASE("cluster occupancy keys and departures as Redis holds them", "[cluster]") {
+  CHECK(cluster::occupancy_key("raptor:", "app-1", "news") == "raptor:occupancy:app-1:news");
+  CHECK(cluster::channels_key("raptor:", "app-1") == "raptor:channels:app-1");
+  CHECK(cluster::held_key("raptor:", "web-1") == "raptor:node:web-1:held");
+  CHECK(cluster::departures_key("p:") == "p:departures");
+
+  std::string vacated = cluster::vacated_member("app-1", "private-news");
+  CHECK(vacated == "v\napp-1\nprivate-news");
+  auto v = cluster::parse_departure(vacated);
+  REQUIRE(v);
+  CHECK(v->type == WebhookType::ChannelVacated);
+  CHECK(v->app_id == "app-1");
+  CHECK(v->channel == "private-news");
+  CHECK(v->user_id.empty());
+
+  std::string removed = cluster::member_removed_member("app-1", "presence-room", "ann\nwith a newline");
+  CHECK(removed == "m\napp-1\npresence-room\nann\nwith a newline");
+  auto m = cluster::parse_departure(removed);
+  REQUIRE(m);
+  CHECK(m->type == WebhookType::MemberRemoved);
+  CHECK(m->app_id == "app-1");
+  CHECK(m->channel == "presence-room");
+  CHECK(m->user_id == "ann\nwith a newline");  // a user id is last and taken whole
+}
+
+TEST_CASE("cluster departures: what is not one is refused", "[cluster]") {
+  for (const std::string& bad : std::vector<std::string>{"", "v", "v\n", "x\napp\nnews", "vapp\nnews", "v\n\nnews", "v\napp\n",
+                          "v\napp\nbad channel", "v\napp", "m\napp\npresence-room", "m\napp\npresence-room\n",
+                          "m\napp\nbad channel\nann", std::string("v\napp\nnews\0", 11)}) {
+    INFO(bad);
+    CHECK_FALSE(cluster::parse_departure(bad));
+  }
+}
+
 // ------------------------------------------------------------------ presence decided in Redis
 
 namespace {
@@ -252,7 +289,11 @@ struct PresenceBus : RecordingBus {
     PresenceDone done;
   };
   std::vector<Change> changes;
+  std::vector<std::string> occupancy;  // "channel delta"
   bool presence_ready() const override { return true; }
+  void occupancy_change(const App&, const std::string& channel, int delta) override {
+    occupancy.push_back(channel + " " + std::to_string(delta));
+  }
   void presence_change(const App&, const std::string&, const std::string& user_id, int delta, std::string_view,
                        std::string_view member_event, std::string_view except, PresenceDone done) override {
     changes.push_back({user_id, delta, member_event.empty() ? "" : parse_frame(std::string(member_event)).event,
@@ -355,6 +396,49 @@ TEST_CASE("a presence subscription in a cluster: Redis silent, the subscriber go
   frames = drain(a);
   REQUIRE(frames.size() == 1);
   CHECK(parse_frame(frames[0]).event == "pusher_internal:subscription_succeeded");
+}
+
+TEST_CASE("the engine counts each concrete subscription in the cluster and no pattern", "[cluster][engine]") {
+  PresenceHarness h;
+  Connection& a = h.connect();
+  Connection& b = h.connect();
+  h.join_ok(a, "news");
+  h.join_ok(b, "/channels/public/news");  // the same channel, by address
+  h.join_ok(a, "news.*");
+  h.join_ok(a, "news");  // again: nothing changes
+  h.join(b, "presence-room", channel_data("bob"));
+  CHECK(h.bus.occupancy == std::vector<std::string>{"news 1", "news 1", "presence-room 1"});
+  h.send(a, unsubscribe_frame("news.*"));
+  h.send(a, unsubscribe_frame("news"));
+  h.engine.on_closed(&b);
+  std::sort(h.bus.occupancy.begin() + 4, h.bus.occupancy.end());
+  CHECK(h.bus.occupancy == std::vector<std::string>{"news 1", "news 1", "presence-room 1", "news -1", "news -1",
+                                                    "presence-room -1"});
+}
+
+TEST_CASE("a presence join Redis refuses because the channel is full across the cluster is refused as on one node and taken back",
+          "[cluster][engine]") {
+  PresenceHarness h;
+  Connection& a = h.connect();
+  h.join(a, "presence-room", channel_data("ann"));
+  REQUIRE(h.bus.changes.size() == 1);
+  ClusterBus::PresenceAnswer full;
+  full.refused = true;
+  h.bus.changes[0].done(&full);
+  auto frames = drain(a);  // as on one node: pusher:error 4305, then the channel's subscription_error
+  REQUIRE(frames.size() == 2);
+  CHECK(parse_frame(frames[0]).event == "pusher:error");
+  CHECK(frames[0].find("4305") != std::string::npos);
+  CHECK(frames[0].find("Presence channel is full") != std::string::npos);
+  CHECK(parse_frame(frames[1]).event == "pusher:subscription_error");
+  CHECK_FALSE(a.subscribed("presence-room"));
+  CHECK(h.bus.changes.size() == 1);  // no leave: Redis counted nothing
+  CHECK(h.bus.occupancy == std::vector<std::string>{"presence-room 1", "presence-room -1"});
+  CHECK(h.engine.directory().snapshot(h.app(), "presence-room").user_count == 0);
+
+  h.join(a, "presence-room", channel_data("ann"));  // a new attempt asks Redis again
+  REQUIRE(h.bus.changes.size() == 2);
+  CHECK(h.bus.changes[1].delta == 1);
 }
 
 TEST_CASE("the engine watches a pattern from its first local subscriber to its last", "[cluster][engine][wildcard]") {

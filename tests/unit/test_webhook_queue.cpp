@@ -175,6 +175,23 @@ TEST_CASE("channel_vacated waits 3 s, and re-occupying within them sends neither
   }
 }
 
+TEST_CASE("a departure the cluster decided goes out without this node's delay or cancelling", "[webhooks][cluster]") {
+  QueueHarness h;
+  int64_t start = h.steady.now_ms;
+  h.emit(event(WebhookType::ChannelVacated, "held-here"));  // a departure of this node's own: held
+  h.queue->emit_decided(h.app(), event(WebhookType::ChannelOccupied, "held-here"));  // cancels nothing
+  h.queue->emit_decided(h.app(), event(WebhookType::ChannelVacated, "b"));  // waited in Redis already
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  CHECK(h.steady.now_ms == start + 50);  // the batch window only
+  CHECK(names_in(ready[0].body) == std::vector<std::string>{"channel_occupied:held-here", "channel_vacated:b"});
+  h.queue->finish(ready[0].id, 200, "");
+  ready = h.take_when_due();  // the node's own departure, after its 3 s
+  ready = ready.empty() ? h.take_when_due() : ready;
+  REQUIRE(ready.size() == 1);
+  CHECK(names_in(ready[0].body) == std::vector<std::string>{"channel_vacated:held-here"});
+}
+
 TEST_CASE("member_removed waits 3 s and is cancelled by the same user rejoining only", "[webhooks]") {
   QueueHarness h;
   h.emit(event(WebhookType::MemberRemoved, "presence-r", "u1"));

@@ -37,13 +37,14 @@ export function clusterNode(redis, nodeId, args = []) {
 
 // Three nodes (node-a, node-b, node-c; two workers each) on a fresh redis-server, for the tests of
 // the enclosing describe(): started and connected before them, their clients closed after each
-// test, all stopped at the end. `nodes` is filled in once they have started.
-export function threeNodes() {
+// test, all stopped at the end. `nodes` is filled in once they have started. `makeNode(redis, id)`
+// makes each (clusterNode by default).
+export function threeNodes(makeNode = clusterNode) {
   const redis = new RedisServer();
   const nodes = [];
   before(async () => {
     await redis.start();
-    nodes.push(...['node-a', 'node-b', 'node-c'].map((id) => clusterNode(redis, id)));
+    nodes.push(...['node-a', 'node-b', 'node-c'].map((id) => makeNode(redis, id)));
     await Promise.all(nodes.map((n) => n.start()));
     await Promise.all(nodes.map((n) => clusterState(n, 'up')));
   });
