@@ -196,7 +196,7 @@ void WebhookStream::on_acked(redisAsyncContext*, void* r, void* privdata) {
   }
   if (reply->type == REDIS_REPLY_INTEGER)
     self.queue_.count_acked(size_t(reply->integer));
-  else if (is_error(reply))
+  else if (is_error(reply) && text_of(reply).substr(0, 7) != "NOGROUP")  // NOGROUP: Redis came back empty
     log::error("webhooks: Redis refused XACK on %s: %s", self.key_.c_str(), reply->str);
 }
 
