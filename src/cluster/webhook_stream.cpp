@@ -105,7 +105,8 @@ void WebhookStream::create_group() {
   if (group_asked_) return;
   group_asked_ = true;
   // From the stream's start: entries added before the group existed (Redis restarted, the group
-  // deleted) are delivered too; those older than the retry period are dropped as expired.
+  // deleted) are delivered too; those older than the retry period are dropped as expired
+  // (WebhookQueue::deliver_streamed).
   send(commands_.context(), on_group, this, {"XGROUP", "CREATE", key_, kWebhookGroup, "0", "MKSTREAM"});
 }
 
@@ -115,11 +116,14 @@ void WebhookStream::on_group(redisAsyncContext*, void* r, void* privdata) {
   self->group_asked_ = false;
   if (!reply || self->destroying_) return;
   if (is_error(reply) && text_of(reply).substr(0, 9) != "BUSYGROUP") {  // BUSYGROUP: made already
-    log::error("webhooks: cannot make the consumer group of the Redis stream %s (%s); retrying each second, and "
-               "meanwhile this node delivers its own webhooks",
-               self->key_.c_str(), reply->str);
+    if (!self->group_error_logged_)
+      log::error("webhooks: cannot make the consumer group of the Redis stream %s (%s); retrying each second, and "
+                 "meanwhile this node delivers its own webhooks",
+                 self->key_.c_str(), reply->str);
+    self->group_error_logged_ = true;
     return;
   }
+  self->group_error_logged_ = false;
   self->group_ready_ = true;
   self->next_renewal_ms_ = 0;  // claim now what a node that died before this one started left
   self->update_state({});

@@ -79,6 +79,7 @@ class WebhookStream : private RedisConnection::Owner {
   bool claiming_ = true;         // false once Redis refused XAUTOCLAIM (older than 6.2)
   bool claim_running_ = false;
   bool bad_entry_logged_ = false;
+  bool group_error_logged_ = false;
   int64_t now_ms_ = 0;
   int64_t read_sent_ms_ = 0;     // 0: no XREADGROUP on its way
   int64_t ping_sent_ms_ = 0;     // 0: no PING on its way

@@ -426,7 +426,17 @@ void WebhookQueue::deliver_streamed(const std::string& id, const StreamedWebhook
     return;
   }
   int64_t now = steady_();
-  int64_t emitted = now - std::max<int64_t>(0, wall_() - w.emitted_ms);
+  int64_t age = std::max<int64_t>(0, wall_() - w.emitted_ms);
+  if (age >= settings_.retry_for_ms) {  // e.g. a consumer group made again over an old stream
+    if (expired_streamed_++ == 0)
+      log::error("webhooks: entry %s of the Redis stream was emitted %lld s ago, longer than the retry period; "
+                 "dropped. Logged once",
+                 id.c_str(), static_cast<long long>(age / 1000));
+    ++stats_.dropped;
+    settled_.push_back(id);
+    return;
+  }
+  int64_t emitted = now - age;
   // One more than its receivers while it is put into their outboxes (a full one settles at once).
   held_[id] = 1 + size_t(std::count_if(outboxes_.begin(), outboxes_.end(), [&](const Outbox& o) {
                 return o.app == &*app && o.endpoint.wants(w.type, w.channel);

@@ -192,6 +192,7 @@ class WebhookQueue : public WebhookSink {
   std::unordered_map<std::string, size_t> held_;  // stream entry id -> receivers here not yet final
   std::vector<std::string> settled_;  // entries to acknowledge
   std::vector<std::string> unknown_apps_;  // named by stream entries, logged once each
+  uint64_t expired_streamed_ = 0;  // stream entries read after their retry period
 };
 
 }  // namespace raptor

@@ -668,6 +668,16 @@ TEST_CASE("a claimed entry keeps its emission time for the retry period", "[webh
   CHECK(h.queue->stats().stream.claimed == 1);
 }
 
+TEST_CASE("an entry read after its retry period is settled and dropped unsent", "[webhooks][stream]") {
+  WebhookSettings s;
+  s.retry_for_ms = 10000;
+  StreamHarness h({endpoint()}, s);
+  h.queue->deliver_streamed("1-0", streamed(h.app(), "a", h.wall_ms - 10000), false);
+  CHECK(h.queue->take_settled() == std::vector<std::string>{"1-0"});
+  CHECK(h.queue->stats().dropped == 1);
+  CHECK(h.queue->take_ready().empty());
+}
+
 TEST_CASE("with the stream down events are delivered here and counted as local", "[webhooks][stream]") {
   StreamHarness h({endpoint()});
   h.queue->set_stream_up(false);
