@@ -3,6 +3,8 @@
 // the receiver's POST, with and without --redis, and the Redis commands per webhook (INFO
 // commandstats before and after). One event at a time, batch window 0, so the figures are the
 // path's own latency, not the 50 ms batch window; with --redis, `nodes` nodes read the stream.
+// Then the same number of events in one burst, for the Redis commands per webhook when reads and
+// acknowledgements are batched.
 //
 //   node tests/bench/webhook-stream.mjs [--events 300] [--nodes 2]
 //
@@ -73,6 +75,19 @@ async function measure(label, { redis } = {}) {
       return calls ? `${c} ${(calls / events).toFixed(2)}/event (${(usec / Math.max(calls, 1)).toFixed(1)} us each)` : null;
     }).filter(Boolean);
     console.log(`  Redis commands per webhook: ${per.join(', ')}`);
+  }
+  if (redis) {
+    const start = await commandStats(redis);
+    for (let i = 0; i < events; i++) client.sendSubscribe(`cache-burst-${i}`);
+    for (let i = 0; i < events; i++) await receiver.take({ name: 'cache_miss', channel: `cache-burst-${i}` }, 10000);
+    await new Promise((resolve) => setTimeout(resolve, 500)); // the last acknowledgements
+    const end = await commandStats(redis);
+    const per = COMMANDS.map((c) => {
+      const calls = (end[c]?.calls ?? 0) - (start[c]?.calls ?? 0);
+      return calls ? `${c} ${(calls / events).toFixed(2)}/event` : null;
+    }).filter(Boolean);
+    const usec = COMMANDS.reduce((sum, c) => sum + (end[c]?.usec ?? 0) - (start[c]?.usec ?? 0), 0);
+    console.log(`  in one burst of ${events}: ${per.join(', ')}; Redis CPU ${(usec / events).toFixed(1)} us per webhook`);
   }
   await client.close();
   await Promise.all(nodes.map((n) => n.stop()));
