@@ -222,6 +222,29 @@ describe('cluster webhooks: the stream is trimmed', () => {
   });
 });
 
+describe('cluster webhooks: entries this node cannot deliver', () => {
+  const setup = oneNode('node-strict');
+
+  it('logs, acknowledges and counts as dropped an unknown app\'s entry and a malformed one', async () => {
+    const { redis, receiver, node } = setup;
+    const at = String(Date.now());
+    await redis.command('XADD', STREAM, '*', 'v', '1', 'app', 'nobody-here', 'type', 'cache_miss', 'channel', 'cache-x',
+      'event', '{"name":"cache_miss","channel":"cache-x"}', 'at', at, 'node', 'node-elsewhere');
+    await redis.command('XADD', STREAM, '*', 'v', '9', 'app', 'app-id');
+    await node.logged(/webhooks: the Redis stream holds cache_miss events of app nobody-here \(from node node-elsewhere\) that no receiver here wants; dropped/);
+    await node.logged(/webhooks: entry \d+-\d+ of the Redis stream raptor:webhooks is no webhook event \(entry format version 9 is not known here\); dropped/);
+    await waitFor(async () => (await health(node)).webhooks.stream.acked === 2, 'both entries to be acknowledged');
+    assert.equal(await pendingInRedis(redis), 0);
+    const h = (await health(node)).webhooks;
+    assert.equal(h.dropped, 2);
+    assert.equal(h.stream.read, 1, 'the malformed entry is not counted as a webhook read');
+    // and the node still delivers its own
+    await cacheMisses(node, ['cache-strict']);
+    await deliveredOnce(receiver, ['cache-strict']);
+    await assertStopsCleanly([node]);
+  });
+});
+
 describe('cluster webhooks: bad settings', () => {
   it('refuses a bad --webhook-stream-max-entries or --webhook-claim-ms', async () => {
     const { runRaptor } = await import('./lib/raptor.mjs');
