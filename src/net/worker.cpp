@@ -210,10 +210,11 @@ void Worker::serve(const std::atomic<bool>& stop) {
   Ticker ticker{};
   ticker.worker = this;
   ticker.context = context_;
-  lws_sul_schedule(context_, 0, &ticker.sul, on_tick, LWS_US_PER_SEC);
+  // The first tick at once, from the loop: it connects to Redis now, not a second later. Not
+  // called before the loop runs: under libev, a Redis socket adopted and closed (connection
+  // refused) before the loop's first pass stopped lws's timers for good, this tick included.
+  lws_sul_schedule(context_, 0, &ticker.sul, on_tick, 1);
   stop_ = &stop;
-  if (cluster_) cluster_->tick(engine_.now_ms());  // connects to Redis now, not a second later
-  if (webhook_stream_) webhook_stream_->tick(engine_.now_ms());
   if (loop_) {
     hooks_ = new LoopHooks;
     ev_prepare_init(&hooks_->before_wait, [](struct ev_loop* loop, ev_prepare* w, int) {

@@ -8,6 +8,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pusherClient, subscribed } from './lib/clients.mjs';
 import { assertStopsCleanly, clusterNode, clusterState, health, RECONNECT_MS } from './lib/cluster.mjs';
+import { freePort } from './lib/raptor.mjs';
 import { RedisServer } from './lib/redis.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { WebhookReceiver } from './lib/webhook-receiver.mjs';
@@ -199,6 +200,38 @@ describe('cluster webhooks: Redis unreachable, then back', () => {
     assert.equal(h.stream.local, 5);
     assert.equal(await redis.command('XLEN', STREAM), 5, 'Redis came back empty: only the later events');
     await waitFor(async () => (await pendingInRedis(redis)) === 0, 'the later events to be acknowledged');
+    await assertStopsCleanly([node]);
+  });
+});
+
+describe('cluster webhooks: Redis unreachable at start-up', () => {
+  const redis = new RedisServer();
+  const receiver = new WebhookReceiver(APP);
+  let node;
+  before(async () => {
+    await receiver.start();
+    redis.port = await freePort();
+    node = clusterNode(redis, 'node-early', webhookArgs(receiver));
+    await node.start();
+  });
+  after(async () => {
+    await node.stop().catch(() => {});
+    await receiver.stop();
+    await redis.stop();
+  });
+
+  it('delivers its own webhooks, then goes over to the stream once Redis is up', async () => {
+    await node.logged(/webhooks: cannot reach the Redis stream raptor:webhooks \(.*\); this node delivers its own webhooks until it can/);
+    await cacheMisses(node, ['cache-early']);
+    await deliveredOnce(receiver, ['cache-early']);
+    await redis.start(redis.port);
+    // Its connection attempts have backed off to 8 s apart by now.
+    await streamState(node, 'up', 2 * RECONNECT_MS);
+    await clusterState(node, 'up');
+    await cacheMisses(node, ['cache-later']);
+    await deliveredOnce(receiver, ['cache-later']);
+    const h = (await health(node)).webhooks.stream;
+    assert.deepEqual([h.local, h.appended], [1, 1]);
     await assertStopsCleanly([node]);
   });
 });
