@@ -178,6 +178,15 @@ std::vector<Option> options(std::string& why) {
          long n;
          return parse_int(v, 1, 10000000, n) ? (c.webhooks.queue_limit = size_t(n), true) : false;
        }},
+      {"--webhook-stream-max-entries", "RAPTOR_WEBHOOK_STREAM_MAX_ENTRIES", true,
+       "with --redis: the webhook stream in Redis is trimmed to about this many entries (default 100000)",
+       [](Config& c, App&, const std::string& v) {
+         long n;
+         return parse_int(v, 100, 100000000, n) ? (c.webhooks.stream_max_entries = size_t(n), true) : false;
+       }},
+      {"--webhook-claim-ms", "RAPTOR_WEBHOOK_CLAIM_MS", true,
+       "with --redis: ms a node's pending webhooks wait before another node takes them over (default 30000)",
+       webhook_ms(&WebhookSettings::claim_after_ms, 1000, 3600000)},
       {"--redis", "RAPTOR_REDIS_URL", true,
        "redis://[[user]:password@]host[:port][/db]: run as one node of a cluster sharing this Redis (docs/cluster.md)",
        [&why](Config& c, App&, const std::string& v) {

@@ -26,7 +26,8 @@ bool same_webhook_settings(const WebhookSettings& a, const WebhookSettings& b) {
   return a.batch_ms == b.batch_ms && a.max_batch_events == b.max_batch_events &&
          a.departure_delay_ms == b.departure_delay_ms && a.cache_miss_window_ms == b.cache_miss_window_ms &&
          a.retry_base_ms == b.retry_base_ms && a.retry_max_ms == b.retry_max_ms && a.retry_for_ms == b.retry_for_ms &&
-         a.timeout_ms == b.timeout_ms && a.queue_limit == b.queue_limit;
+         a.timeout_ms == b.timeout_ms && a.queue_limit == b.queue_limit &&
+         a.stream_max_entries == b.stream_max_entries && a.claim_after_ms == b.claim_after_ms;
 }
 
 bool same_redis(const std::optional<RedisAddress>& a, const std::optional<RedisAddress>& b) {

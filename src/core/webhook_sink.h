@@ -55,6 +55,16 @@ struct WebhookStats {
   uint64_t dropped = 0;  // given up: queue full, refused with 4xx, retries exhausted, shutdown
   uint64_t filtered = 0;  // dropped on purpose by the shape_webhook hook (once per event, not per receiver)
   uint64_t pending = 0;  // waiting or being sent now
+  // In a cluster, the Redis stream the events pass through (docs/cluster.md#webhook-delivery).
+  struct Stream {
+    bool used = false;       // this node is one of a cluster
+    bool up = false;         // events go through the stream now (else this node delivers its own)
+    uint64_t appended = 0;   // events this node added to the stream
+    uint64_t read = 0;       // entries this node read from it
+    uint64_t claimed = 0;    // entries this node took over from a dead or stalled node
+    uint64_t acked = 0;      // entries this node acknowledged (every receiver's outcome final)
+    uint64_t local = 0;      // events this node delivered itself because the stream was down
+  } stream{};
 };
 
 class WebhookSink {

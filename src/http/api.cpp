@@ -317,7 +317,13 @@ Response health(const Engine& engine) {
     WebhookStats s = webhooks->stats();
     body += ",\"webhooks\":{" + field("queued", s.queued) + "," + field("sent", s.sent) + "," +
             field("retried", s.retried) + "," + field("dropped", s.dropped) + "," + field("pending", s.pending) + "," +
-            field("filtered", s.filtered) + "}";
+            field("filtered", s.filtered);
+    if (s.stream.used)
+      body += std::string(",\"stream\":{\"state\":\"") + (s.stream.up ? "up" : "down") + "\"," +
+              field("appended", s.stream.appended) + "," + field("read", s.stream.read) + "," +
+              field("claimed", s.stream.claimed) + "," + field("acked", s.stream.acked) + "," +
+              field("local", s.stream.local) + "}";
+    body += "}";
   }
   if (const ClusterStatus* c = engine.cluster_status()) {
     size_t connected = c->workers_connected.load(std::memory_order_relaxed);

@@ -82,7 +82,9 @@ int Server::run() {
   // With a configuration file the webhook client runs even without receivers, for a reload that
   // adds some.
   if (has_webhooks(apps_) || !config_.config_file.empty()) {
-    if (!webhook_client_.start(*workers_.front(), has_https_webhooks(apps_))) return 1;
+    Worker& sender = *workers_.front();
+    cluster::WebhookStream* stream = sender.start_webhook_stream(webhooks_, [this] { webhook_client_.pump_soon(); });
+    if (!webhook_client_.start(sender, has_https_webhooks(apps_), stream)) return 1;
     webhook_client_started_ = true;
   }
 

@@ -74,6 +74,9 @@ class Worker : public Transport, public Mailbox {
   void tick();
   // Worker 0 of a cluster node, every 300 ms: the departure webhooks due in Redis.
   void sweep_departures();
+  // In a cluster, on the worker that sends webhooks: the Redis stream their events pass through
+  // (cluster/webhook_stream.h); null without a cluster. After listen(), before serve().
+  cluster::WebhookStream* start_webhook_stream(WebhookQueue& queue, std::function<void()> poke);
 
   Engine& engine() { return engine_; }
   const Config& config() const { return config_; }
@@ -89,6 +92,7 @@ class Worker : public Transport, public Mailbox {
   // With a cluster: the Redis sockets on this worker's loop, and the link to the other nodes.
   std::unique_ptr<LwsEventPort> event_port_;
   std::unique_ptr<cluster::RedisBus> cluster_;
+  std::unique_ptr<cluster::WebhookStream> webhook_stream_;
   struct ev_loop* loop_ = nullptr;  // with --event-loop epoll; else lws polls by itself
   ssl_ctx_st* idle_client_tls_ = nullptr;  // with TLS: the server vhost's unused client context
   const std::atomic<bool>* stop_ = nullptr;

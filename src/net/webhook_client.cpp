@@ -129,8 +129,9 @@ lws_vhost* WebhookClient::make_vhost(bool tls) {
   return vhost;
 }
 
-bool WebhookClient::start(Worker& worker, bool tls_now) {
+bool WebhookClient::start(Worker& worker, bool tls_now, cluster::WebhookStream* stream) {
   worker_ = &worker;
+  stream_ = stream;
   context_ = worker.context();
   vhost_ = make_vhost(false);
   if (vhost_ && tls_now) tls_vhost_ = make_vhost(true);
@@ -177,6 +178,7 @@ void WebhookClient::pump() {
   if (stopped_) return;
   // The shape_webhook hook runs here, in worker 0's VM, on worker 0's thread (its owner).
   queue_.shape(worker_->engine().policy());
+  if (stream_) stream_->flush();  // events ready to go into the stream, acknowledgements out of it
   int64_t now = queue_.now();
   std::vector<lws*> overdue;
   for (auto& [x, owned] : exchanges_)

@@ -14,6 +14,7 @@
 #include <memory>
 #include <unordered_map>
 
+#include "cluster/webhook_stream.h"
 #include "webhooks/webhook_queue.h"
 
 namespace raptor::net {
@@ -29,8 +30,9 @@ class WebhookClient {
 
   // Creates the vhost and the timer in `worker`'s context and hooks the queue's wake-up to it;
   // false (logged) when it cannot. `tls_now`: https:// receivers are configured, so the TLS
-  // client is set up at once rather than at the first https POST.
-  bool start(Worker& worker, bool tls_now);
+  // client is set up at once rather than at the first https POST. `stream`: in a cluster, the
+  // Redis stream (on the same worker) that events pass through; flushed at each pump.
+  bool start(Worker& worker, bool tls_now, cluster::WebhookStream* stream);
   // The workers have stopped: no more wake-ups, and what is in flight is not reported.
   void stop();
 
@@ -39,6 +41,8 @@ class WebhookClient {
   void pump();
   // Worker 0's loop was interrupted: pump soon if the queue asked for it.
   void woken();
+  // Pump at the next loop pass (the stream brought entries).
+  void pump_soon() { arm(0); }
 
   struct Exchange;  // one POST
   // How exchange `x` ended (the first report counts).
@@ -55,6 +59,7 @@ class WebhookClient {
   WebhookQueue& queue_;
   const WebhookSettings& settings_;
   Worker* worker_ = nullptr;
+  cluster::WebhookStream* stream_ = nullptr;
   lws_context* context_ = nullptr;
   lws_vhost* vhost_ = nullptr;      // http:// POSTs and the timer
   lws_vhost* tls_vhost_ = nullptr;  // https:// POSTs, made when first needed

@@ -134,6 +134,7 @@ Worker::~Worker() {
   // The bus goes first: closing the clients below must not reach it.
   engine_.set_cluster(nullptr);
   cluster_.reset();
+  webhook_stream_.reset();
   if (context_) lws_context_destroy(context_);
   if (loop_) ev_loop_destroy(loop_);  // after the context, which still detaches from it
   SSL_CTX_free(idle_client_tls_);     // after the context that held it
@@ -206,6 +207,14 @@ bool Worker::listen() {
 void Worker::tick() {
   engine_.tick();
   if (cluster_) cluster_->tick(engine_.now_ms());
+  if (webhook_stream_) webhook_stream_->tick(engine_.now_ms());
+}
+
+cluster::WebhookStream* Worker::start_webhook_stream(WebhookQueue& queue, std::function<void()> poke) {
+  if (!event_port_) return nullptr;
+  webhook_stream_ = std::make_unique<cluster::WebhookStream>(config_.cluster, config_.webhooks, *event_port_, queue,
+                                                             std::move(poke));
+  return webhook_stream_.get();
 }
 
 void Worker::sweep_departures() {
@@ -217,13 +226,15 @@ void Worker::serve(const std::atomic<bool>& stop) {
   Ticker ticker{};
   ticker.worker = this;
   ticker.context = context_;
-  lws_sul_schedule(context_, 0, &ticker.sul, on_tick, LWS_US_PER_SEC);
+  // The first tick at once, from the loop: it connects to Redis now, not a second later. Not
+  // called before the loop runs: under libev, a Redis socket adopted and closed (connection
+  // refused) before the loop's first pass stopped lws's timers for good, this tick included.
+  lws_sul_schedule(context_, 0, &ticker.sul, on_tick, 1);
   Ticker sweeper{};
   sweeper.worker = this;
   sweeper.context = context_;
   if (cluster_ && index_ == 0) lws_sul_schedule(context_, 0, &sweeper.sul, on_sweep, kSweepEvery);
   stop_ = &stop;
-  if (cluster_) cluster_->tick(engine_.now_ms());  // connects to Redis now, not a second later
   if (loop_) {
     hooks_ = new LoopHooks;
     ev_prepare_init(&hooks_->before_wait, [](struct ev_loop* loop, ev_prepare* w, int) {

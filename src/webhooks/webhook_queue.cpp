@@ -28,6 +28,7 @@ WebhookQueue::WebhookQueue(const AppList& apps, WebhookSettings settings, Clock 
 
 void WebhookQueue::reconfigure(const AppList& apps) {
   std::lock_guard<std::mutex> lock(mutex_);
+  apps_ = &apps;
   std::vector<Outbox> next;
   for (const App& app : apps) {
     if (app.retired) continue;
@@ -49,6 +50,7 @@ void WebhookQueue::reconfigure(const AppList& apps) {
     }
   }
   for (Outbox& gone : outboxes_) {  // receivers the reload removed
+    settle_all(gone);
     if (size_t n = gone.held()) {
       stats_.dropped += n;
       log::warn("%s: removed by a configuration reload; %zu events not delivered", gone.name.c_str(), n);
@@ -110,10 +112,7 @@ bool WebhookQueue::first_cache_miss(const App& app, const std::string& channel, 
 
 bool WebhookQueue::enqueue(const App& app, const WebhookEvent& e, int64_t now) {
   if (std::find(shaped_apps_.begin(), shaped_apps_.end(), &app) != shaped_apps_.end()) {
-    // Only when a receiver wants it: the hook is not run for nothing.
-    if (std::none_of(outboxes_.begin(), outboxes_.end(),
-                     [&](const Outbox& o) { return o.app == &app && o.endpoint.wants(e.type, e.channel); }))
-      return false;
+    if (!wanted(app, e.type, e.channel)) return false;  // the hook is not run for nothing
     if (unshaped_.size() >= settings_.queue_limit) {  // the hook cannot keep up
       if (unshaped_overflowed_++ == 0)
         log::warn("webhooks: %zu events wait for the shape_webhook hook, the limit: dropping new events until it "
@@ -131,28 +130,62 @@ bool WebhookQueue::enqueue(const App& app, const WebhookEvent& e, int64_t now) {
   return enqueue_json(app, e.type, e.channel, {}, now, &e);
 }
 
+bool WebhookQueue::wanted(const App& app, WebhookType type, const std::string& channel) const {
+  return std::any_of(outboxes_.begin(), outboxes_.end(),
+                     [&](const Outbox& o) { return o.app == &app && o.endpoint.wants(type, channel); });
+}
+
 bool WebhookQueue::enqueue_json(const App& app, WebhookType type, const std::string& channel,
-                                const std::string& formatted, int64_t now, const WebhookEvent* e) {
+                                const std::string& formatted, int64_t emitted_ms, const WebhookEvent* e) {
+  if (stream_up_) {  // to the stream, and from there to whichever node reads it
+    if (!wanted(app, type, channel)) return false;
+    int64_t now = steady_();
+    for_stream_.push_back(StreamedWebhook{app.id, type, channel, formatted.empty() ? webhook_body::event_json(*e) : formatted,
+                                          wall_() - (now - emitted_ms), {}});
+    return sooner(now);
+  }
   bool wake = false;
-  std::string json = formatted;  // else formatted once, for the first outbox that wants it
+  std::string json = formatted.empty() && wanted(app, type, channel) ? webhook_body::event_json(*e) : formatted;
+  if (into_outboxes(app, type, channel, json, emitted_ms, {}, wake) && stats_.stream.used) ++stats_.stream.local;
+  return wake;
+}
+
+size_t WebhookQueue::into_outboxes(const App& app, WebhookType type, const std::string& channel,
+                                   const std::string& json, int64_t emitted_ms, const std::string& entry, bool& wake) {
+  size_t taken = 0;
   for (Outbox& o : outboxes_) {
     if (o.app != &app || !o.endpoint.wants(type, channel)) continue;
+    ++taken;
     if (o.held() >= settings_.queue_limit) {
       if (o.overflowed++ == 0)
         log::warn("%s: %zu events waiting, the limit: dropping new events until it drains", o.name.c_str(), o.held());
       ++stats_.dropped;
+      settle(entry);
       continue;
     }
     if (o.overflowed) {
       log::warn("%s: taking events again; %llu were dropped while it was full", o.name.c_str(), ull(o.overflowed));
       o.overflowed = 0;
     }
-    if (json.empty()) json = webhook_body::event_json(*e);
-    o.waiting.push_back(Waiting{now, json});
+    o.waiting.push_back(Waiting{emitted_ms, json, entry});
     ++stats_.queued;
     wake = sooner(due_of(o)) || wake;
   }
-  return wake;
+  return taken;
+}
+
+void WebhookQueue::settle(const std::string& entry) {
+  if (entry.empty()) return;
+  auto it = held_.find(entry);
+  if (it == held_.end() || --it->second > 0) return;
+  settled_.push_back(entry);
+  held_.erase(it);
+}
+
+void WebhookQueue::settle_all(const Outbox& o) {
+  for (const Waiting& w : o.waiting) settle(w.entry);
+  if (o.batch)
+    for (const std::string& entry : o.batch->entries) settle(entry);
 }
 
 int64_t WebhookQueue::due_of(const Outbox& o) const {
@@ -217,6 +250,7 @@ std::vector<WebhookQueue::Request> WebhookQueue::take_ready() {
 void WebhookQueue::drop_expired(Outbox& o, int64_t now) {
   size_t n = 0;
   while (!o.waiting.empty() && now - o.waiting.front().emitted_ms >= settings_.retry_for_ms) {
+    settle(o.waiting.front().entry);
     o.waiting.pop_front();
     ++n;
   }
@@ -237,8 +271,11 @@ std::optional<WebhookQueue::Request> WebhookQueue::next_request(Outbox& o, int64
     if (o.waiting.empty() || due_of(o) > now) return std::nullopt;
     size_t n = std::min(o.waiting.size(), settings_.max_batch_events);
     std::vector<const std::string*> events;
-    for (size_t i = 0; i < n; ++i) events.push_back(&o.waiting[i].json);
     Batch b;
+    for (size_t i = 0; i < n; ++i) {
+      events.push_back(&o.waiting[i].json);
+      if (!o.waiting[i].entry.empty()) b.entries.push_back(o.waiting[i].entry);
+    }
     b.events = n;
     b.oldest_ms = o.waiting.front().emitted_ms;
     b.request.id = next_id_++;
@@ -263,12 +300,14 @@ void WebhookQueue::finish(uint64_t id, int status, const std::string& error) {
   const char* name = o->name.c_str();
   switch (classify_status(status)) {
     case DeliveryOutcome::Delivered:
+      for (const std::string& entry : b.entries) settle(entry);
       stats_.sent += b.events;
       if (o->failing) log::info("%s: delivered again, at attempt %d", name, b.request.attempt);
       o->failing = false;
       o->batch.reset();
       return;
     case DeliveryOutcome::Rejected:
+      for (const std::string& entry : b.entries) settle(entry);
       stats_.dropped += b.events;
       log::error("%s: answered HTTP %d; %zu events dropped (only 5xx, 429 and no answer are retried)", name, status,
                  b.events);
@@ -282,6 +321,7 @@ void WebhookQueue::finish(uint64_t id, int status, const std::string& error) {
   std::string why = status ? "HTTP " + std::to_string(status) : error;
   int64_t now = steady_();
   if (now - b.oldest_ms >= settings_.retry_for_ms) {
+    for (const std::string& entry : b.entries) settle(entry);
     stats_.dropped += b.events;
     log::error("%s: %s at attempt %d; %zu events dropped after %lld s of retries", name, why.c_str(),
                b.request.attempt, b.events, static_cast<long long>((now - b.oldest_ms) / 1000));
@@ -298,6 +338,7 @@ int64_t WebhookQueue::next_due() {
   std::lock_guard<std::mutex> lock(mutex_);
   int64_t due = departures_.next_due();
   if (!unshaped_.empty()) due = std::min(due, unshaped_.front().emitted_ms);
+  if (!for_stream_.empty() || !settled_.empty()) due = std::min(due, steady_());
   for (const Outbox& o : outboxes_) due = std::min(due, due_of(o));
   promised_due_ = due;
   return due;
@@ -306,6 +347,7 @@ int64_t WebhookQueue::next_due() {
 WebhookStats WebhookQueue::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   WebhookStats s = stats_;
+  s.stream.up = stream_up_;
   for (const Outbox& o : outboxes_) s.pending += o.held();
   s.pending += unshaped_.size();
   return s;
@@ -313,9 +355,11 @@ WebhookStats WebhookQueue::stats() const {
 
 uint64_t WebhookQueue::abandon() {
   std::lock_guard<std::mutex> lock(mutex_);
-  uint64_t n = departures_.size() + unshaped_.size();
+  uint64_t n = departures_.size() + unshaped_.size() + for_stream_.size();
   departures_ = Departures();
   unshaped_.clear();
+  for_stream_.clear();
+  size_t in_stream = held_.size();  // pending in Redis: another node claims and delivers them
   for (Outbox& o : outboxes_) {
     n += o.held();
     o.waiting.clear();
@@ -323,8 +367,113 @@ uint64_t WebhookQueue::abandon() {
     o.in_flight = false;
   }
   stats_.dropped += n;
-  if (n) log::warn("webhooks: %llu events not delivered at shutdown", ull(n));
+  if (in_stream)
+    log::warn("webhooks: %llu events not delivered at shutdown; %zu of them stay in the Redis stream for another "
+              "node",
+              ull(n), in_stream);
+  else if (n)
+    log::warn("webhooks: %llu events not delivered at shutdown", ull(n));
   return n;
+}
+
+// --- the cluster's stream ---
+
+void WebhookQueue::use_stream() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.stream.used = true;
+}
+
+void WebhookQueue::set_stream_up(bool up) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stream_up_ = up;
+}
+
+std::vector<StreamedWebhook> WebhookQueue::take_for_stream() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<StreamedWebhook> out;
+  out.swap(for_stream_);
+  return out;
+}
+
+void WebhookQueue::count_appended(size_t n) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.stream.appended += n;
+}
+
+void WebhookQueue::count_acked(size_t n) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  stats_.stream.acked += n;
+}
+
+void WebhookQueue::deliver_here(std::vector<StreamedWebhook> events) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  int64_t now = steady_(), wall = wall_();
+  bool wake = false;
+  for (const StreamedWebhook& w : events) {
+    auto app = std::find_if(apps_->begin(), apps_->end(), [&](const App& a) { return a.id == w.app_id && !a.retired; });
+    if (app == apps_->end()) continue;  // removed by a reload meanwhile
+    if (into_outboxes(*app, w.type, w.channel, w.json, now - std::max<int64_t>(0, wall - w.emitted_ms), {}, wake))
+      ++stats_.stream.local;
+  }
+}
+
+void WebhookQueue::deliver_streamed(const std::string& id, const StreamedWebhook& w, bool claimed) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  if (held_.count(id)) return;  // claimed back after a missed renewal: it is on its way here already
+  ++(claimed ? stats_.stream.claimed : stats_.stream.read);
+  auto app = std::find_if(apps_->begin(), apps_->end(), [&](const App& a) { return a.id == w.app_id && !a.retired; });
+  if (app == apps_->end() || !wanted(*app, w.type, w.channel)) {
+    // Another node's configuration differs from this one's: it cannot be delivered from here.
+    if (std::find(unknown_apps_.begin(), unknown_apps_.end(), w.app_id) == unknown_apps_.end()) {
+      unknown_apps_.push_back(w.app_id);
+      log::warn("webhooks: the Redis stream holds %s events of app %s (from node %s) that no receiver here wants; "
+                "dropped (is every node configured alike?). Logged once per app",
+                std::string(webhook_type_name(w.type)).c_str(), w.app_id.c_str(), w.origin.c_str());
+    }
+    ++stats_.dropped;
+    settled_.push_back(id);
+    return;
+  }
+  int64_t now = steady_();
+  int64_t age = std::max<int64_t>(0, wall_() - w.emitted_ms);
+  if (age >= settings_.retry_for_ms) {  // e.g. a consumer group made again over an old stream
+    if (expired_streamed_++ == 0)
+      log::error("webhooks: entry %s of the Redis stream was emitted %lld s ago, longer than the retry period; "
+                 "dropped. Logged once",
+                 id.c_str(), static_cast<long long>(age / 1000));
+    ++stats_.dropped;
+    settled_.push_back(id);
+    return;
+  }
+  int64_t emitted = now - age;
+  // One more than its receivers while it is put into their outboxes (a full one settles at once).
+  held_[id] = 1 + size_t(std::count_if(outboxes_.begin(), outboxes_.end(), [&](const Outbox& o) {
+                return o.app == &*app && o.endpoint.wants(w.type, w.channel);
+              }));
+  bool wake = false;
+  into_outboxes(*app, w.type, w.channel, w.json, emitted, id, wake);
+  settle(id);
+}
+
+void WebhookQueue::discard_streamed(const std::string& id) {
+  std::lock_guard<std::mutex> lock(mutex_);
+  ++stats_.dropped;
+  settled_.push_back(id);
+}
+
+std::vector<std::string> WebhookQueue::take_settled() {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> out;
+  out.swap(settled_);
+  return out;
+}
+
+std::vector<std::string> WebhookQueue::held_entries() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  std::vector<std::string> out;
+  out.reserve(held_.size());
+  for (const auto& [id, receivers] : held_) out.push_back(id);
+  return out;
 }
 
 }  // namespace raptor

@@ -24,6 +24,15 @@
 //
 // A reload (reconfigure) keeps the outbox of every receiver that is still configured the same,
 // with what it holds; the outboxes of removed receivers are dropped, counted and logged.
+//
+// In a cluster (docs/cluster.md#webhook-delivery) events ready to go pass through a Redis stream
+// on their way to the outboxes, so that another node delivers them if this one dies: while the
+// stream is up, what would join the outboxes waits for take_for_stream() instead, and comes back
+// from the stream, on whichever node read it, through deliver_streamed(). Each such event carries
+// its entry id; once every receiver's outcome for it is final (sent, refused, given up, dropped)
+// the entry is settled (take_settled(), acknowledged in Redis). At shutdown the entries still
+// held are not settled: they stay pending in Redis for another node. While the stream is down,
+// events join this node's outboxes as without a cluster.
 #pragma once
 #include <cstdint>
 #include <deque>
@@ -40,6 +49,7 @@
 #include "webhooks/departures.h"
 #include "webhooks/webhook_body.h"
 #include "webhooks/webhook_settings.h"
+#include "webhooks/webhook_stream_entry.h"
 
 namespace raptor {
 
@@ -90,14 +100,35 @@ class WebhookQueue : public WebhookSink {
   // Shutting down: counts everything still waiting as dropped and logs it; returns how many.
   uint64_t abandon();
 
+  // --- the cluster's stream; the sender's thread (use_stream() before workers run) ---
+  void use_stream();
+  void set_stream_up(bool up);
+  // The events to append to the stream, in the order they became ready.
+  std::vector<StreamedWebhook> take_for_stream();
+  // Events the stream could not append (Redis went away): this node delivers them.
+  void deliver_here(std::vector<StreamedWebhook> events);
+  void count_appended(size_t n);
+  // Entry `id`, read (`claimed`: taken over from another consumer) from the stream: into the
+  // outboxes here that want it. An entry held here already is not taken twice.
+  void deliver_streamed(const std::string& id, const StreamedWebhook& w, bool claimed);
+  // An entry that is no webhook event (the caller logs why): settled and counted as dropped.
+  void discard_streamed(const std::string& id);
+  // Entries whose every receiver's outcome here is final: to acknowledge.
+  std::vector<std::string> take_settled();
+  void count_acked(size_t n);
+  // Entries held here still, being delivered.
+  std::vector<std::string> held_entries() const;
+
  private:
   struct Waiting {
     int64_t emitted_ms;
     std::string json;  // webhook_body::event_json
+    std::string entry{};  // its stream entry's id; empty when it did not come through the stream
   };
   struct Batch {
     Request request;
     size_t events = 0;
+    std::vector<std::string> entries{};  // of its events that came through the stream
     int64_t oldest_ms = 0;  // when its first event was emitted
     int64_t retry_at_ms = 0;
   };
@@ -124,9 +155,17 @@ class WebhookQueue : public WebhookSink {
   // sooner than the sender was told.
   bool enqueue(const App& app, const WebhookEvent& e, int64_t now);
   // The same for an event formatted already (shaped), emitted at `emitted_ms`.
-  // With `json` empty, formats `*e`.
+  // With `json` empty, formats `*e`. While the stream is up, it waits for the stream instead.
   bool enqueue_json(const App& app, WebhookType type, const std::string& channel, const std::string& json,
                     int64_t emitted_ms, const WebhookEvent* e);
+  // Into the outboxes that want it; `entry`: its stream entry, if it came through the stream.
+  // Returns the outboxes that took it, and in `wake` whether the sender must look sooner.
+  size_t into_outboxes(const App& app, WebhookType type, const std::string& channel, const std::string& json,
+                       int64_t emitted_ms, const std::string& entry, bool& wake);
+  bool wanted(const App& app, WebhookType type, const std::string& channel) const;
+  // One receiver's outcome for the event of `entry` is final.
+  void settle(const std::string& entry);
+  void settle_all(const Outbox& o);
   void take_due_departures(int64_t now);
   bool first_cache_miss(const App& app, const std::string& channel, int64_t now);
   void drop_expired(Outbox& o, int64_t now);
@@ -148,6 +187,13 @@ class WebhookQueue : public WebhookSink {
   uint64_t next_id_ = 1;
   int64_t promised_due_ = INT64_MAX;  // what next_due() last told the sender
   WebhookStats stats_;
+  const AppList* apps_ = nullptr;
+  bool stream_up_ = false;
+  std::vector<StreamedWebhook> for_stream_;
+  std::unordered_map<std::string, size_t> held_;  // stream entry id -> receivers here not yet final
+  std::vector<std::string> settled_;  // entries to acknowledge
+  std::vector<std::string> unknown_apps_;  // named by stream entries, logged once each
+  uint64_t expired_streamed_ = 0;  // stream entries read after their retry period
 };
 
 }  // namespace raptor

@@ -16,6 +16,9 @@ struct WebhookSettings {
   int64_t retry_for_ms = 300000;    // while the batch's oldest event is younger than this
   int64_t timeout_ms = 4000;        // a POST without a complete answer by then has failed
   size_t queue_limit = 10000;       // events waiting per receiver; more are dropped (counted)
+  // In a cluster (docs/cluster.md#webhook-delivery):
+  size_t stream_max_entries = 100000;  // the Redis stream is trimmed to about this many entries
+  int64_t claim_after_ms = 30000;   // entries a node has left pending this long are another node's
 };
 
 }  // namespace raptor

@@ -565,3 +565,167 @@ TEST_CASE("events beyond the limit waiting for the hook are dropped and counted"
   CHECK(h.queue->stats().pending == 2);
   CHECK(h.queue->abandon() == 2);
 }
+
+// ------------------------------------------------------------------ the cluster's stream
+
+namespace {
+
+// A harness whose queue goes through the stream: events it emits come out of take_for_stream().
+struct StreamHarness : QueueHarness {
+  explicit StreamHarness(std::vector<WebhookEndpoint> endpoints = {endpoint(), endpoint(kDefaultWebhookTypes, "x")},
+                         WebhookSettings s = {})
+      : QueueHarness(std::move(endpoints), s) {
+    queue->use_stream();
+    queue->set_stream_up(true);
+  }
+  // Emits `e` and hands it back from the stream as entry `id`.
+  void through_stream(WebhookEvent e, const std::string& id) {
+    emit(std::move(e));
+    auto out = queue->take_for_stream();
+    REQUIRE(out.size() == 1);
+    queue->deliver_streamed(id, out[0], false);
+  }
+};
+
+StreamedWebhook streamed(const App& app, const std::string& channel, int64_t emitted_ms) {
+  return StreamedWebhook{app.id, WebhookType::ChannelOccupied, channel,
+                         "{\"name\":\"channel_occupied\",\"channel\":\"" + channel + "\"}", emitted_ms, "node-b"};
+}
+
+}  // namespace
+
+TEST_CASE("with the stream up events wait for it rather than the outboxes", "[webhooks][stream]") {
+  StreamHarness h;
+  h.emit(event(WebhookType::ChannelOccupied, "x-1"));
+  h.emit(event(WebhookType::SubscriptionCount, "x-2"));  // wanted by no receiver: not streamed
+  CHECK(h.wakeups == 1);
+  CHECK(h.queue->next_due() == h.steady.now_ms);
+  h.steady.advance(1000);
+  CHECK(h.queue->take_ready().empty());
+  auto out = h.queue->take_for_stream();
+  REQUIRE(out.size() == 1);
+  CHECK(out[0].app_id == h.app().id);
+  CHECK(out[0].type == WebhookType::ChannelOccupied);
+  CHECK(out[0].channel == "x-1");
+  CHECK(out[0].json == "{\"name\":\"channel_occupied\",\"channel\":\"x-1\"}");
+  CHECK(out[0].emitted_ms == h.wall_ms);  // Unix time of its emission (the fake wall clock stands still)
+  CHECK(h.queue->stats().queued == 0);
+}
+
+TEST_CASE("a streamed entry is settled once every receiver's outcome is final", "[webhooks][stream]") {
+  StreamHarness h;
+  h.through_stream(event(WebhookType::ChannelOccupied, "x-1"), "1-0");
+  CHECK(h.queue->held_entries() == std::vector<std::string>{"1-0"});
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 2);  // both receivers want it
+  h.queue->finish(ready[0].id, 200, "");
+  CHECK(h.queue->take_settled().empty());
+  h.queue->finish(ready[1].id, 500, "");  // retried: not final
+  CHECK(h.queue->take_settled().empty());
+  auto retry = h.take_when_due();
+  REQUIRE(retry.size() == 1);
+  h.queue->finish(retry[0].id, 404, "");  // refused: final
+  CHECK(h.queue->take_settled() == std::vector<std::string>{"1-0"});
+  CHECK(h.queue->held_entries().empty());
+  auto s = h.queue->stats();
+  CHECK(s.sent == 1);
+  CHECK(s.dropped == 1);
+  CHECK(s.stream.read == 1);
+}
+
+TEST_CASE("an entry held already is not taken twice", "[webhooks][stream]") {
+  StreamHarness h({endpoint()});
+  h.through_stream(event(WebhookType::ChannelOccupied, "a"), "1-0");
+  h.queue->deliver_streamed("1-0", streamed(h.app(), "a", h.wall_ms), true);  // claimed back after a missed renewal
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  CHECK(names_in(ready[0].body) == std::vector<std::string>{"channel_occupied:a"});
+  CHECK(h.queue->stats().stream.claimed == 0);
+}
+
+TEST_CASE("entries for an unknown app or wanted by no receiver here are settled and dropped", "[webhooks][stream]") {
+  StreamHarness h({endpoint(kDefaultWebhookTypes, "x")});
+  App stranger = reference_app("elsewhere");
+  h.queue->deliver_streamed("1-0", streamed(stranger, "x-1", h.wall_ms), false);
+  h.queue->deliver_streamed("2-0", streamed(h.app(), "y-1", h.wall_ms), false);  // the prefix is x
+  h.queue->discard_streamed("3-0");  // not a webhook event at all
+  CHECK(h.queue->take_settled() == std::vector<std::string>{"1-0", "2-0", "3-0"});
+  CHECK(h.queue->stats().dropped == 3);
+  CHECK(h.queue->take_ready().empty());
+}
+
+TEST_CASE("streamed entries: expired ones and those beyond a full outbox are settled", "[webhooks][stream]") {
+  WebhookSettings s;
+  s.queue_limit = 1;
+  s.retry_for_ms = 10000;
+  StreamHarness h({endpoint()}, s);
+  h.queue->deliver_streamed("1-0", streamed(h.app(), "a", h.wall_ms), false);
+  h.queue->deliver_streamed("2-0", streamed(h.app(), "b", h.wall_ms), false);  // full
+  CHECK(h.queue->take_settled() == std::vector<std::string>{"2-0"});
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  h.queue->finish(ready[0].id, 503, "");
+  h.steady.advance(20000);  // past retry_for: given up at its next failure
+  auto retry = h.queue->take_ready();
+  REQUIRE(retry.size() == 1);
+  h.queue->finish(retry[0].id, 503, "");
+  CHECK(h.queue->take_settled() == std::vector<std::string>{"1-0"});
+}
+
+TEST_CASE("a claimed entry keeps its emission time for the retry period", "[webhooks][stream]") {
+  WebhookSettings s;
+  s.retry_for_ms = 10000;
+  StreamHarness h({endpoint()}, s);
+  h.queue->deliver_streamed("1-0", streamed(h.app(), "a", h.wall_ms - 9000), true);  // emitted 9 s ago elsewhere
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  h.steady.advance(1000);
+  h.queue->finish(ready[0].id, 0, "refused");  // 10 s after its emission: given up
+  CHECK(h.queue->take_settled() == std::vector<std::string>{"1-0"});
+  CHECK(h.queue->stats().stream.claimed == 1);
+}
+
+TEST_CASE("an entry read after its retry period is settled and dropped unsent", "[webhooks][stream]") {
+  WebhookSettings s;
+  s.retry_for_ms = 10000;
+  StreamHarness h({endpoint()}, s);
+  h.queue->deliver_streamed("1-0", streamed(h.app(), "a", h.wall_ms - 10000), false);
+  CHECK(h.queue->take_settled() == std::vector<std::string>{"1-0"});
+  CHECK(h.queue->stats().dropped == 1);
+  CHECK(h.queue->take_ready().empty());
+}
+
+TEST_CASE("with the stream down events are delivered here and counted as local", "[webhooks][stream]") {
+  StreamHarness h({endpoint()});
+  h.queue->set_stream_up(false);
+  h.emit(event(WebhookType::ChannelOccupied, "a"));
+  CHECK(h.queue->take_for_stream().empty());
+  h.queue->set_stream_up(true);
+  h.emit(event(WebhookType::ChannelOccupied, "b"));
+  auto failed = h.queue->take_for_stream();  // its XADD got no answer: delivered here
+  h.queue->deliver_here(std::move(failed));
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  CHECK(names_in(ready[0].body) == std::vector<std::string>{"channel_occupied:a", "channel_occupied:b"});
+  h.queue->finish(ready[0].id, 200, "");
+  CHECK(h.queue->take_settled().empty());  // not from the stream: nothing to acknowledge
+  auto s = h.queue->stats();
+  CHECK(s.stream.used);
+  CHECK(s.stream.up);
+  CHECK(s.stream.local == 2);
+}
+
+TEST_CASE("at shutdown held entries stay pending for another node", "[webhooks][stream]") {
+  StreamHarness h({endpoint()});
+  h.through_stream(event(WebhookType::ChannelOccupied, "a"), "1-0");
+  CHECK(h.queue->abandon() == 1);
+  CHECK(h.queue->take_settled().empty());
+}
+
+TEST_CASE("a reload that removes a receiver settles what it held", "[webhooks][stream]") {
+  StreamHarness h({endpoint()});
+  h.through_stream(event(WebhookType::ChannelOccupied, "a"), "1-0");
+  h.apps[0].webhooks.clear();
+  h.queue->reconfigure(h.apps);
+  CHECK(h.queue->take_settled() == std::vector<std::string>{"1-0"});
+}
