@@ -12,12 +12,17 @@
 // A presence member event, published by Redis itself (the presence script), is
 // "M{origin}\n{except socket id}\n{number}\n{frame}": a channel event that every node delivers,
 // the origin too, numbered in the order Redis decided the changes.
+// A subscription_count event, published by Redis itself (the count script, with the cluster's
+// sum in the frame), is "C{origin}\n\n{frame}": a channel event every node delivers, the origin too.
 //
 // Presence keys, per channel ({p} is "{prefix}presence:{app id}:{channel}"):
 //   {p}             hash: user id -> how many nodes have connections of the user
 //   {p}:info        hash: user id -> user_info JSON
 //   {p}:version     the number of the last member change
 //   {p}:node:{node} hash: user id -> that node's connections of the user
+// Occupancy keys (written by the occupancy script, read for the HTTP API and counts):
+//   {prefix}occupancy:{app id}:{channel}  hash: node id -> that node's subscriptions
+//   {prefix}channels:{app id}             set: the app's occupied channels
 #pragma once
 #include <optional>
 #include <string>
@@ -32,6 +37,8 @@ std::string user_key(std::string_view prefix, std::string_view app_id, std::stri
 std::string node_key(std::string_view prefix, std::string_view node_id);
 
 std::string presence_key(std::string_view prefix, std::string_view app_id, std::string_view channel);
+std::string occupancy_key(std::string_view prefix, std::string_view app_id, std::string_view channel);
+std::string channels_key(std::string_view prefix, std::string_view app_id);
 // The glob a worker PSUBSCRIBEs to for a wildcard pattern's channels: the channel key with the
 // prefix and app id escaped (they may hold the glob's * ? [ ] \), each `*` segment as `?*` and a
 // `**` as `?**`. Redis has no glob for "one segment" (its * also matches dots), so the glob
@@ -50,10 +57,15 @@ struct ClusterMessage {
   std::string_view except_socket_id;
   std::string_view text;  // the frame; empty for TerminateUser
   uint64_t version = 0;   // a member event's number (kind M); 0 for the others
+  bool from_redis = false;  // published by a script in Redis (M, C): the origin delivers it too
 };
 
 // The start of a member event message, to which the presence script appends "{number}\n{frame}".
 std::string member_message_head(std::string_view origin, std::string_view except_socket_id);
+
+// The start of a subscription_count message, to which the count script appends the sum and
+// kSubscriptionCountTail.
+std::string count_message_head(std::string_view origin, std::string_view channel);
 
 // Only ChannelEvent, UserEvent and TerminateUser travel.
 std::string encode(Delivery::Kind kind, std::string_view origin, std::string_view except_socket_id,

@@ -26,6 +26,7 @@ RedisBus::~RedisBus() {
 }
 
 void RedisBus::tick(int64_t now_ms) {
+  expire_reads(now_ms);
   commands_.tick(now_ms);
   subscriber_.tick(now_ms);
   redisAsyncContext* ac = commands_.context();
@@ -161,8 +162,8 @@ void RedisBus::on_confirmed(std::string_view kind, std::string_view key) {
 std::optional<ClusterMessage> RedisBus::foreign(std::string_view payload) const {
   if (!engine_) return std::nullopt;
   auto m = decode(payload);
-  // Ours: delivered on this node already; but member events come from Redis to every node.
-  if (!m || (m->origin == settings_.node_id && !m->version)) return std::nullopt;
+  // Ours: delivered on this node already; but what scripts publish comes from Redis to every node.
+  if (!m || (m->origin == settings_.node_id && !m->from_redis)) return std::nullopt;
   return m;
 }
 

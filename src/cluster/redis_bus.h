@@ -64,9 +64,16 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   void presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
                        std::string_view user_info, std::string_view member_event, std::string_view except_socket_id,
                        PresenceDone done) override;
+  // Channel state and counts (redis_channel_state.cpp): one script call each.
+  bool reads_ready() const override { return commands_.up(); }
+  void read_channel_state(const App& app, const ChannelQuery& query, ChannelStateDone done) override;
+  void announce_subscription_count(const App& app, const std::string& channel, size_t local_count,
+                                   bool to_subscribers, CountDone done) override;
 
  private:
   struct ScriptCall;  // a presence script on its way (redis_presence.cpp)
+  struct StateRead;   // a channel-state read on its way (redis_channel_state.cpp)
+  struct CountCall;   // a subscription count on its way
   struct Interest {
     enum class Kind { Channel, User, Pattern };
     const App* app;
@@ -91,6 +98,10 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   void load_script(RedisConnection& c);
   static void on_script_reply(redisAsyncContext* ac, void* reply, void* privdata);
   static void on_script_loaded(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_state_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_count_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  // Answers with null the reads whose deadline has passed.
+  void expire_reads(int64_t now_ms);
 
   Interests& interests_of(Interest::Kind kind) { return kind == Interest::Kind::Pattern ? patterns_ : interests_; }
   void watch(std::string key, const App& app, const std::string& target, Interest::Kind kind);
@@ -123,6 +134,7 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   int64_t ping_sent_ms_ = 0;  // 0: no PING waits for its answer
   std::string script_sha_;    // the presence script's SHA1 once Redis has loaded it; EVAL until then
   std::vector<ScriptCall*> unsent_leaves_;  // presence leaves made while Redis was unreachable
+  std::vector<StateRead*> state_reads_;  // on their way, for their deadline
   bool destroying_ = false;   // callbacks of dropped commands tell nobody
   // Last: destroyed first, while the state their final callbacks touch still exists.
   RedisConnection commands_;

@@ -35,15 +35,15 @@ export function clusterNode(redis, nodeId, args = []) {
   return node;
 }
 
-// Three nodes (node-a, node-b, node-c; two workers each) on a fresh redis-server, for the tests of
-// the enclosing describe(): started and connected before them, their clients closed after each
-// test, all stopped at the end. `nodes` is filled in once they have started.
-export function threeNodes() {
+// Three nodes (node-a, node-b, node-c; two workers each, and `args`) on a fresh redis-server, for
+// the tests of the enclosing describe(): started and connected before them, their clients closed
+// after each test, all stopped at the end. `nodes` is filled in once they have started.
+export function threeNodes(args = []) {
   const redis = new RedisServer();
   const nodes = [];
   before(async () => {
     await redis.start();
-    nodes.push(...['node-a', 'node-b', 'node-c'].map((id) => clusterNode(redis, id)));
+    nodes.push(...['node-a', 'node-b', 'node-c'].map((id) => clusterNode(redis, id, args)));
     await Promise.all(nodes.map((n) => n.start()));
     await Promise.all(nodes.map((n) => clusterState(n, 'up')));
   });
