@@ -67,7 +67,7 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   // Channel state and counts (redis_channel_state.cpp): one script call each.
   bool reads_ready() const override { return commands_.up(); }
   void read_channel_state(const App& app, const ChannelQuery& query, ChannelStateDone done) override;
-  void announce_subscription_count(const App& app, const std::string& channel, size_t local_count,
+  bool announce_subscription_count(const App& app, const std::string& channel, size_t local_count,
                                    bool to_subscribers, CountDone done) override;
 
  private:
@@ -83,13 +83,19 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
     enum class State { None, Subscribing, Subscribed, Unsubscribing } state = State::None;
     // Presence scripts of the channel waiting until Redis confirms the SUBSCRIBE (see redis_presence.cpp).
     std::vector<ScriptCall*> waiting_scripts{};
+    CountCall* waiting_count = nullptr;  // likewise, the channel's newest subscription count
+    // A SUBSCRIBE is on its way, or will be once the UNSUBSCRIBE on its way is confirmed.
+    bool awaits_subscribe() const {
+      return state == State::Subscribing || (state == State::Unsubscribing && wanted);
+    }
   };
   // By Redis name: channels and users (SUBSCRIBE), and apart, as hiredis keeps them, pattern
   // globs (PSUBSCRIBE).
   using Interests = std::unordered_map<std::string, Interest>;
 
   void run_script(ScriptCall* call);
-  // Runs the presence scripts that waited for the interest's SUBSCRIBE.
+  void send_count(CountCall* call);
+  // Runs the presence scripts (and sends the count) that waited for the interest's SUBSCRIBE.
   void run_waiting_scripts(Interest& interest);
   // Sends the leaves kept while Redis was unreachable, in order.
   void send_unsent_leaves();

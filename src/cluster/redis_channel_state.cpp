@@ -14,6 +14,7 @@
 #include <algorithm>
 #include <cstring>
 #include <memory>
+#include <utility>
 
 #include "cluster/channel_state_reply.h"
 #include "cluster/cluster_message.h"
@@ -101,6 +102,7 @@ struct RedisBus::StateRead {
 
 struct RedisBus::CountCall {
   RedisBus* bus;
+  std::vector<std::string> args;  // the keys, then ARGV
   CountDone done;
 };
 
@@ -156,18 +158,36 @@ void RedisBus::expire_reads(int64_t now_ms) {
   for (auto& done : expired) done(nullptr);
 }
 
-void RedisBus::announce_subscription_count(const App& app, const std::string& channel, size_t local_count,
+bool RedisBus::announce_subscription_count(const App& app, const std::string& channel, size_t local_count,
                                            bool to_subscribers, CountDone done) {
-  redisAsyncContext* ac = commands_.context();
-  if (!ac) return;
+  if (!connected_) return false;  // this worker would not hear the event it asks Redis to publish
   const std::string& prefix = settings_.prefix;
-  std::vector<std::string> args = {occupancy_key(prefix, app.id, channel),
-                                   channel_key(prefix, app.id, channel),
-                                   count_message_head(settings_.node_id, channel),
-                                   std::string(messages::kSubscriptionCountTail),
-                                   std::to_string(local_count),
-                                   to_subscribers ? "1" : "0"};
-  eval(ac, on_count_reply, new CountCall{this, std::move(done)}, kCountScript, 2, args);
+  std::string key = channel_key(prefix, app.id, channel);
+  auto* call = new CountCall{this,
+                             {occupancy_key(prefix, app.id, channel), key,
+                              count_message_head(settings_.node_id, channel),
+                              std::string(messages::kSubscriptionCountTail), std::to_string(local_count),
+                              to_subscribers ? "1" : "0"},
+                             std::move(done)};
+  // A worker's first subscriber: Redis may read the script before the SUBSCRIBE on the other
+  // connection and publish before this worker listens; the count waits for the confirmation.
+  // Only the newest waiting count matters.
+  auto it = interests_.find(key);
+  if (it != interests_.end() && it->second.awaits_subscribe()) {
+    delete std::exchange(it->second.waiting_count, call);
+    return true;
+  }
+  send_count(call);
+  return true;
+}
+
+void RedisBus::send_count(CountCall* call) {
+  redisAsyncContext* ac = commands_.context();
+  if (!ac) {
+    delete call;
+    return;
+  }
+  eval(ac, on_count_reply, call, kCountScript, 2, call->args);
 }
 
 void RedisBus::on_count_reply(redisAsyncContext*, void* r, void* privdata) {

@@ -8,6 +8,7 @@
 #include <hiredis/hiredis.h>
 
 #include <memory>
+#include <utility>
 
 #include "cluster/cluster_message.h"
 #include "cluster/redis_bus.h"
@@ -83,9 +84,7 @@ void RedisBus::presence_change(const App& app, const std::string& channel, const
   auto it = interests_.find(channel_key_);
   if (it != interests_.end()) {
     Interest& interest = it->second;
-    bool subscribing = interest.state == Interest::State::Subscribing ||
-                       (interest.state == Interest::State::Unsubscribing && interest.wanted);
-    if (subscribing || !interest.waiting_scripts.empty()) {
+    if (interest.awaits_subscribe() || !interest.waiting_scripts.empty()) {
       interest.waiting_scripts.push_back(call);
       return;
     }
@@ -97,6 +96,7 @@ void RedisBus::run_waiting_scripts(Interest& interest) {
   std::vector<ScriptCall*> waiting = std::move(interest.waiting_scripts);
   interest.waiting_scripts.clear();
   for (ScriptCall* call : waiting) run_script(call);
+  if (interest.waiting_count) send_count(std::exchange(interest.waiting_count, nullptr));
 }
 
 void RedisBus::send_unsent_leaves() {
@@ -106,8 +106,10 @@ void RedisBus::send_unsent_leaves() {
 }
 
 void RedisBus::forget_scripts() {
-  for (auto& [key, interest] : interests_)
+  for (auto& [key, interest] : interests_) {
     for (ScriptCall* call : interest.waiting_scripts) delete call;
+    delete interest.waiting_count;
+  }
   for (ScriptCall* call : unsent_leaves_) delete call;
   interests_.clear();
   unsent_leaves_.clear();

@@ -108,14 +108,16 @@ class ClusterBus {
     done(nullptr);
   }
   // This node's subscription count of `channel` changed (to `local_count`) and is to be
-  // announced: Redis sums every node's count and, when the app wants subscription_count events,
-  // publishes the event with the sum to the channel's subscribers on every node, this one
+  // announced: Redis sums every node's count and, when `to_subscribers`, publishes the
+  // subscription_count event with the sum to the channel's subscribers on every node, this one
   // included. `done` gets the sum (for the webhook) when Redis answers. Must be called after the
-  // change itself went to Redis on this worker (the same connection keeps the order).
+  // change itself went to Redis on this worker (the same connection keeps the order). False
+  // when this worker is not connected: the caller announces this node's count itself.
   using CountDone = std::function<void(uint64_t count)>;
-  virtual void announce_subscription_count(const App& app, const std::string& channel, size_t local_count,
+  virtual bool announce_subscription_count(const App& app, const std::string& channel, size_t local_count,
                                            bool to_subscribers, CountDone done) {
     (void)app, (void)channel, (void)local_count, (void)to_subscribers, (void)done;
+    return false;
   }
 };
 

@@ -371,12 +371,11 @@ ChannelDirectory::Announce Engine::announcer(const App& app, const std::string& 
 
 ChannelDirectory::CountAnnounce Engine::count_announcer() {
   return [this](const App& app, const std::string& channel, size_t count, uint64_t workers) {
-    if (cluster_ && cluster_->reads_ready()) {
-      // The cluster's count: Redis sums the nodes' counts and publishes the event to every node.
-      cluster_->announce_subscription_count(app, channel, count, app.subscription_count_events,
-                                            [this, &app, channel](uint64_t sum) { emit_count(app, channel, sum); });
+    // The cluster's count: Redis sums the nodes' counts and publishes the event to every node.
+    if (cluster_ && cluster_->announce_subscription_count(
+                        app, channel, count, app.subscription_count_events,
+                        [this, &app, channel](uint64_t sum) { emit_count(app, channel, sum); }))
       return;
-    }
     if (app.subscription_count_events)
       announce(workers, delivery(Delivery::Kind::ChannelEvent, app, channel, messages::subscription_count(channel, count)));
     emit_count(app, channel, count);

@@ -74,9 +74,11 @@ struct ReadingBus : ClusterBus {
   void read_channel_state(const App&, const ChannelQuery& q, ChannelStateDone done) override {
     reads.emplace_back(q, std::move(done));
   }
-  void announce_subscription_count(const App&, const std::string& channel, size_t local, bool to_subscribers,
+  bool announce_subscription_count(const App&, const std::string& channel, size_t local, bool to_subscribers,
                                    CountDone done) override {
+    if (!ready) return false;
     counts.push_back({channel, local, to_subscribers, std::move(done)});
+    return true;
   }
 };
 
