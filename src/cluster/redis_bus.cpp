@@ -186,7 +186,8 @@ void RedisBus::on_pattern_message(std::string_view glob, std::string_view key, s
   auto it = patterns_.find(std::string(glob));
   if (it == patterns_.end() || !it->second.wanted) return;
   auto m = foreign(payload);
-  if (!m || m->kind != Delivery::Kind::ChannelEvent) return;
+  // What scripts publish (member events, counts) is the channel's own business, as on one node.
+  if (!m || m->kind != Delivery::Kind::ChannelEvent || m->from_redis) return;
   const Interest& interest = it->second;
   auto channel = channel_of_key(settings_.prefix, interest.app->id, key);
   if (!channel || !pattern_matches(interest.target, *channel)) return;  // the glob over-matched

@@ -18,6 +18,7 @@ import { threeNodes } from './lib/cluster.mjs';
 import { assertApiError, signedRequest } from './lib/http-api.mjs';
 import { signedQuery } from './lib/signature.mjs';
 import { waitFor } from './lib/wait.mjs';
+import { RawClient } from './lib/ws-client.mjs';
 import { WebhookReceiver } from './lib/webhook-receiver.mjs';
 
 const PREFIX = 'raptor:';
@@ -195,10 +196,13 @@ describe('cluster subscription counts: three nodes through one Redis', () => {
 
   it('sends pusher-js subscribers on every node, and the webhook, the count summed in Redis', async () => {
     // SEEDED: 7 subscriptions on a fake node, so that the cluster's count differs from any node's.
-    await seedOccupancy(redis, 'counted', { 'fake-node': 7 });
+    await seedOccupancy(redis, 'counted.room', { 'fake-node': 7 });
     try {
+      // A wildcard subscriber of the channel gets its events, never its counts (as on one node).
+      const watcher = await RawClient.connect(nodes[1]);
+      await watcher.subscribe('counted.*');
       const first = await pusherClient(nodes[0]);
-      const channel = first.subscribe('counted');
+      const channel = first.subscribe('counted.room');
       const seen = inboxOf((cb) => channel.bind('pusher:subscription_count', cb));
       const firstCount = (await seen.take(undefined, 'the first count')).data.subscription_count;
       assert.ok(firstCount >= 7, `the cluster's count (${firstCount}), not node a's 1`);
@@ -206,21 +210,24 @@ describe('cluster subscription counts: three nodes through one Redis', () => {
       const others = [];
       for (const node of nodes.slice(1)) {
         const p = await pusherClient(node);
-        const ch = p.subscribe('counted');
+        const ch = p.subscribe('counted.room');
         others.push(inboxOf((cb) => ch.bind('pusher:subscription_count', cb)));
-        const expected = await sumInRedis(redis, 'counted');
+        const expected = await sumInRedis(redis, 'counted.room');
         await seen.take(({ data }) => data.subscription_count === Math.max(expected, 7), `count ${expected} on node a`);
       }
-      await redis.command('HSET', occupancyKey('counted'), 'fake-node', '20');
+      await redis.command('HSET', occupancyKey('counted.room'), 'fake-node', '20');
       const p = await pusherClient(nodes[2]);
-      await subscribed(p, 'counted');
-      const expected = await sumInRedis(redis, 'counted');
+      await subscribed(p, 'counted.room');
+      const expected = await sumInRedis(redis, 'counted.room');
       for (const inbox of [seen, ...others])
         await inbox.take(({ data }) => data.subscription_count === expected, `count ${expected} everywhere`);
-      await counts.events.take((e) => e.name === 'subscription_count' && e.channel === 'counted' &&
+      await serverSdk(nodes[2]).trigger('counted.room', 'fence', {});
+      await watcher.next('fence', 'counted.*');
+      assert.deepEqual(watcher.frames.pending((f) => /count/.test(f.event)), [], 'no count reached the pattern');
+      await counts.events.take((e) => e.name === 'subscription_count' && e.channel === 'counted.room' &&
         e.subscription_count === expected, `the subscription_count webhook with ${expected}`, 20000);
     } finally {
-      await unseed(redis, ['counted']);
+      await unseed(redis, ['counted.room']);
     }
   });
 });
