@@ -26,14 +26,19 @@ namespace raptor::cluster {
 namespace {
 
 constexpr int64_t kReadDeadlineMs = 2000;
-constexpr size_t kMostListedChannels = 10000;  // Pusher has no paging: one answer, bounded
+// Pusher has no paging: one answer, bounded, since Redis serves nobody else while the script
+// runs. Measured on a loaded 2-vCPU machine: ~1-2 µs per channel listed by name, ~3-15 µs per
+// channel and count (tests/bench/cluster-reads.mjs, docs/performance.md).
+constexpr size_t kMostListedChannels = 10000;
+constexpr size_t kMostCountedChannels = 1000;
 
 // ARGV[1] the mode:
 //  'channel': KEYS[1] occupancy key, KEYS[2] presence key -> {subscriptions, members}
 //  'users':   KEYS[1] presence key -> the user ids
 //  'list':    KEYS[1] the app's channels set; ARGV[2] occupancy key prefix, ARGV[3] presence key
-//             prefix, ARGV[4] name prefix, ARGV[5] '1' for counts, ARGV[6] the most channels
-//             -> {truncated, name, subscriptions, members, name, ...} (counts 0 without '1')
+//             prefix, ARGV[4] name prefix, ARGV[5] the counts wanted ('s' subscriptions, 'u'
+//             members, or both), ARGV[6] the most channels
+//             -> {truncated, name, subscriptions, members, name, ...} (0 for a count not wanted)
 constexpr const char* kReadScript = R"lua(
 local function sum(key)
   local n = 0
@@ -43,7 +48,8 @@ end
 local mode = ARGV[1]
 if mode == 'channel' then return {sum(KEYS[1]), redis.call('HLEN', KEYS[2])} end
 if mode == 'users' then return redis.call('HKEYS', KEYS[1]) end
-local prefix, counts, most = ARGV[4], ARGV[5] == '1', tonumber(ARGV[6])
+local prefix, most = ARGV[4], tonumber(ARGV[6])
+local subscriptions, members = string.find(ARGV[5], 's', 1, true), string.find(ARGV[5], 'u', 1, true)
 local out, listed = {0}, 0
 for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do
   if string.sub(name, 1, #prefix) == prefix then
@@ -53,13 +59,8 @@ for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do
     end
     listed = listed + 1
     out[#out + 1] = name
-    if counts then
-      out[#out + 1] = sum(ARGV[2] .. name)
-      out[#out + 1] = redis.call('HLEN', ARGV[3] .. name)
-    else
-      out[#out + 1] = 0
-      out[#out + 1] = 0
-    end
+    out[#out + 1] = subscriptions and sum(ARGV[2] .. name) or 0
+    out[#out + 1] = members and redis.call('HLEN', ARGV[3] .. name) or 0
   end
 end
 return out
@@ -89,6 +90,12 @@ void eval(redisAsyncContext* ac, redisCallbackFn* callback, void* privdata, cons
     lengths.push_back(a.size());
   }
   redisAsyncCommandArgv(ac, callback, privdata, int(argv.size()), argv.data(), lengths.data());
+}
+
+bool with_counts(const ChannelQuery& q) { return q.subscription_counts || q.user_counts; }
+
+std::string wanted_counts(const ChannelQuery& q) {
+  return std::string(q.subscription_counts ? "s" : "") + (q.user_counts ? "u" : "");
 }
 
 }  // namespace
@@ -126,8 +133,8 @@ void RedisBus::read_channel_state(const App& app, const ChannelQuery& query, Cha
       break;
     case ChannelQuery::Kind::List:
       args = {channels_key(prefix, app.id),        "list",      occupancy_key(prefix, app.id, {}),
-              presence_key(prefix, app.id, {}),    query.name,  query.counts ? "1" : "0",
-              std::to_string(kMostListedChannels)};
+              presence_key(prefix, app.id, {}),    query.name,  wanted_counts(query),
+              std::to_string(with_counts(query) ? kMostCountedChannels : kMostListedChannels)};
       keys = 1;
       break;
   }

@@ -39,7 +39,9 @@ struct ChannelQuery {
   enum class Kind { List, Channel, Users };
   Kind kind = Kind::Channel;
   std::string name;     // the channel; for List, the prefix the names begin with (may be empty)
-  bool counts = false;  // List: each channel's counts too (one hash read per channel in Redis)
+  // List: each channel's subscription_count, user_count too (a hash read per channel and count)
+  bool subscription_counts = false;
+  bool user_counts = false;
 };
 struct ChannelCounts {
   std::string name;

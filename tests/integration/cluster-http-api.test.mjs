@@ -140,6 +140,24 @@ describe('cluster HTTP API: three nodes through one Redis', () => {
     }
   });
 
+  it('cuts a list with counts at 1,000 channels and says so', async () => {
+    // SEEDED: 1,001 occupied channels, in one script call.
+    const seed = "for i = 1, tonumber(ARGV[1]) do redis.call('HSET', KEYS[1] .. i, 'fake-1', 1); redis.call('SADD', KEYS[2], ARGV[2] .. i) end";
+    await redis.command('EVAL', seed, '2', occupancyKey('cut-'), channelsKey, '1001', 'cut-');
+    const seeded = Array.from({ length: 1001 }, (_, i) => `cut-${i + 1}`);
+    try {
+      const counted = await sdkGet(nodes[0], '/channels', { filter_by_prefix: 'cut-', info: 'subscription_count' });
+      assert.equal(counted.truncated, 'true');
+      assert.equal(Object.keys(counted.json.channels).length, 1000);
+      assert.ok(Object.values(counted.json.channels).every((c) => c.subscription_count === 1));
+      const names = await sdkGet(nodes[1], '/channels', { filter_by_prefix: 'cut-' });
+      assert.equal(names.truncated, null, 'names alone: up to 10,000');
+      assert.deepEqual(Object.keys(names.json.channels).sort(), seeded.sort());
+    } finally {
+      await unseed(redis, seeded);
+    }
+  });
+
   it('still answers bad query parameters with the usual 400 JSON errors', async () => {
     const base = `/apps/${APP_ID}`;
     for (const node of nodes) {

@@ -49,7 +49,7 @@ struct Replies {
   }
 };
 
-ChannelQuery query(ChannelQuery::Kind kind, std::string name = "room") { return {kind, std::move(name), false}; }
+ChannelQuery query(ChannelQuery::Kind kind, std::string name = "room") { return {kind, std::move(name)}; }
 
 // A bus whose reads wait until the test answers them.
 struct ReadingBus : ClusterBus {
@@ -179,7 +179,8 @@ TEST_CASE("a cluster node answers the channel list once Redis has, from Redis", 
   const ChannelQuery& q = api.bus.reads[0].first;
   CHECK(q.kind == ChannelQuery::Kind::List);
   CHECK(q.name == "presence-");
-  CHECK(q.counts);
+  CHECK(q.subscription_counts);
+  CHECK(q.user_counts);
   ChannelState state;
   state.channels = {{"presence-a", 3, 2}, {"presence-b", 1, 1}};
   state.truncated = true;
@@ -194,7 +195,8 @@ TEST_CASE("a cluster node answers the channel list once Redis has, from Redis", 
   CHECK(api.truncated(r));
 
   api.get("/apps/3/channels");
-  CHECK_FALSE(api.bus.reads[0].first.counts);  // names only: no hash read per channel
+  CHECK_FALSE(api.bus.reads[0].first.subscription_counts);  // names only: no hash read per channel
+  CHECK_FALSE(api.bus.reads[0].first.user_counts);
   ChannelState plain;
   plain.channels = {{"room", 0, 0}};
   api.answer(&plain);
