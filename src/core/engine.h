@@ -232,6 +232,10 @@ class Engine {
   void emit_webhook(const App& app, WebhookEvent e);
   // The subscription_count webhook.
   void emit_count(const App& app, const std::string& channel, size_t count);
+  // In a cluster whose Redis is reachable: Redis sums the nodes' counts (this node's is
+  // `local_count`) and publishes the event to every node; the webhook follows its answer. False
+  // when this node announces its own count instead.
+  bool announce_cluster_count(const App& app, const std::string& channel, size_t local_count);
   // Handles a user delivery (UserEvent, TerminateUser) here and sends it to the other workers and
   // nodes that hold the user's connections.
   void dispatch(const Delivery& d);

@@ -277,6 +277,13 @@ TEST_CASE("a cluster node asks Redis to sum and announce subscription counts", "
   auto frames = drain(a);
   REQUIRE(frames.size() == 1);
   CHECK(frames[0] == messages::subscription_count("room", 1));
+
+  // The node's last subscriber leaves: the other nodes' subscribers still get the cluster's count.
+  api.bus.ready = true;
+  api.send(a, unsubscribe_frame("room"));
+  REQUIRE(api.bus.counts.size() == 3);
+  CHECK(api.bus.counts[2].channel == "room");
+  CHECK(api.bus.counts[2].local == 0);
 }
 
 TEST_CASE("a count message from Redis is delivered by its origin too", "[cluster-reads]") {
