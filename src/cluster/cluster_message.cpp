@@ -2,6 +2,7 @@
 
 #include "common/text.h"
 #include "protocol/channel_name.h"
+#include "protocol/messages.h"
 
 namespace raptor::cluster {
 namespace {
@@ -106,6 +107,10 @@ std::string member_message_head(std::string_view origin, std::string_view except
   return std::string("M").append(origin).append(1, '\n').append(except_socket_id).append(1, '\n');
 }
 
+std::string count_message_head(std::string_view origin, std::string_view channel) {
+  return std::string("C").append(origin).append("\n\n").append(messages::subscription_count_head(channel));
+}
+
 std::string encode(Delivery::Kind kind, std::string_view origin, std::string_view except_socket_id,
                    std::string_view text) {
   char tag = kind == Delivery::Kind::UserEvent ? 'U' : kind == Delivery::Kind::TerminateUser ? 'T' : 'E';
@@ -122,7 +127,11 @@ std::optional<ClusterMessage> decode(std::string_view payload) {
     case 'E': m.kind = Delivery::Kind::ChannelEvent; break;
     case 'U': m.kind = Delivery::Kind::UserEvent; break;
     case 'T': m.kind = Delivery::Kind::TerminateUser; break;
-    case 'M': m.kind = Delivery::Kind::ChannelEvent; break;
+    case 'M':
+    case 'C':
+      m.kind = Delivery::Kind::ChannelEvent;
+      m.from_redis = true;
+      break;
     default: return std::nullopt;
   }
   size_t first = payload.find('\n', 1);

@@ -12,6 +12,8 @@
 // A presence member event, published by Redis itself (the presence script), is
 // "M{origin}\n{except socket id}\n{number}\n{frame}": a channel event that every node delivers,
 // the origin too, numbered in the order Redis decided the changes.
+// A subscription_count event, published by Redis itself (the count script, with the cluster's
+// sum in the frame), is "C{origin}\n\n{frame}": a channel event every node delivers, the origin too.
 //
 // Presence keys, per channel ({p} is "{prefix}presence:{app id}:{channel}"):
 //   {p}             hash: user id -> how many nodes have connections of the user
@@ -60,10 +62,15 @@ struct ClusterMessage {
   std::string_view except_socket_id;
   std::string_view text;  // the frame; empty for TerminateUser
   uint64_t version = 0;   // a member event's number (kind M); 0 for the others
+  bool from_redis = false;  // published by a script in Redis (M, C): the origin delivers it too
 };
 
 // The start of a member event message, to which the presence script appends "{number}\n{frame}".
 std::string member_message_head(std::string_view origin, std::string_view except_socket_id);
+
+// The start of a subscription_count message, to which the count script appends the sum and
+// kSubscriptionCountTail.
+std::string count_message_head(std::string_view origin, std::string_view channel);
 
 // Only ChannelEvent, UserEvent and TerminateUser travel.
 std::string encode(Delivery::Kind kind, std::string_view origin, std::string_view except_socket_id,

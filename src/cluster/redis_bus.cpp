@@ -27,6 +27,7 @@ RedisBus::~RedisBus() {
 }
 
 void RedisBus::tick(int64_t now_ms) {
+  expire_reads(now_ms);
   commands_.tick(now_ms);
   subscriber_.tick(now_ms);
   redisAsyncContext* ac = commands_.context();
@@ -162,8 +163,8 @@ void RedisBus::on_confirmed(std::string_view kind, std::string_view key) {
 std::optional<ClusterMessage> RedisBus::foreign(std::string_view payload) const {
   if (!engine_) return std::nullopt;
   auto m = decode(payload);
-  // Ours: delivered on this node already; but member events come from Redis to every node.
-  if (!m || (m->origin == settings_.node_id && !m->version)) return std::nullopt;
+  // Ours: delivered on this node already; but what scripts publish comes from Redis to every node.
+  if (!m || (m->origin == settings_.node_id && !m->from_redis)) return std::nullopt;
   return m;
 }
 
@@ -186,7 +187,8 @@ void RedisBus::on_pattern_message(std::string_view glob, std::string_view key, s
   auto it = patterns_.find(std::string(glob));
   if (it == patterns_.end() || !it->second.wanted) return;
   auto m = foreign(payload);
-  if (!m || m->kind != Delivery::Kind::ChannelEvent) return;
+  // What scripts publish (member events, counts) is the channel's own business, as on one node.
+  if (!m || m->kind != Delivery::Kind::ChannelEvent || m->from_redis) return;
   const Interest& interest = it->second;
   auto channel = channel_of_key(settings_.prefix, interest.app->id, key);
   if (!channel || !pattern_matches(interest.target, *channel)) return;  // the glob over-matched

@@ -78,6 +78,11 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   // Takes the departures due in Redis, whoever decided them, and sends their webhooks through
   // this node; worker 0 calls it every few hundred milliseconds.
   void sweep_departures();
+  // Channel state and counts (redis_channel_state.cpp): one script call each.
+  bool reads_ready() const override { return commands_.up(); }
+  void read_channel_state(const App& app, const ChannelQuery& query, ChannelStateDone done) override;
+  bool announce_subscription_count(const App& app, const std::string& channel, size_t local_count,
+                                   bool to_subscribers, CountDone done) override;
 
  private:
   // A Lua script that Redis runs atomically: by EVALSHA once SCRIPT LOAD (sent on every new
@@ -91,6 +96,8 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   static const char* const kOccupancyScript;  // redis_occupancy.cpp
   static const char* const kSweepScript;      // redis_occupancy.cpp
   struct ScriptCall;  // a script on its way
+  struct StateRead;   // a channel-state read on its way (redis_channel_state.cpp)
+  struct CountCall;   // a subscription count on its way
   // What a script's caller does with its reply: null when none came (the connection dropped).
   using ScriptAnswered = std::function<void(const redisReply*)>;
   struct Interest {
@@ -102,6 +109,11 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
     enum class State { None, Subscribing, Subscribed, Unsubscribing } state = State::None;
     // Presence scripts of the channel waiting until Redis confirms the SUBSCRIBE (see redis_presence.cpp).
     std::vector<ScriptCall*> waiting_scripts{};
+    CountCall* waiting_count = nullptr;  // likewise, the channel's newest subscription count
+    // A SUBSCRIBE is on its way, or will be once the UNSUBSCRIBE on its way is confirmed.
+    bool awaits_subscribe() const {
+      return state == State::Subscribing || (state == State::Unsubscribing && wanted);
+    }
   };
   // By Redis name: channels and users (SUBSCRIBE), and apart, as hiredis keeps them, pattern
   // globs (PSUBSCRIBE).
@@ -113,7 +125,8 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   // Sends the call now; without a connection, keeps it for later when it is to be kept (and
   // there is room), else answers it with null.
   void run_script(ScriptCall* call);
-  // Runs the presence scripts that waited for the interest's SUBSCRIBE.
+  void send_count(CountCall* call);
+  // Runs the presence scripts (and sends the count) that waited for the interest's SUBSCRIBE.
   void run_waiting_scripts(Interest& interest);
   // Sends the leaves kept while Redis was unreachable, in order.
   void send_unsent_leaves();
@@ -131,6 +144,10 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   void send_decided(const App& app, WebhookType type, const std::string& channel, std::string_view user_id = {});
   // The departure delay in Redis for `app`: 0 when it has no webhook receivers (nothing is decided).
   int64_t decision_delay(const App& app) const;
+  static void on_state_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_count_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  // Answers with null the reads whose deadline has passed.
+  void expire_reads(int64_t now_ms);
 
   Interests& interests_of(Interest::Kind kind) { return kind == Interest::Kind::Pattern ? patterns_ : interests_; }
   void watch(std::string key, const App& app, const std::string& target, Interest::Kind kind);
@@ -169,6 +186,7 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   // Occupancy changes made while Redis was unreachable, added up per channel (zero sums dropped).
   std::map<std::pair<const App*, std::string>, int64_t> unsent_occupancy_;
   bool sweeping_ = false;  // a sweep is on its way
+  std::vector<StateRead*> state_reads_;  // on their way, for their deadline
   bool destroying_ = false;   // callbacks of dropped commands tell nobody
   // Last: destroyed first, while the state their final callbacks touch still exists.
   RedisConnection commands_;

@@ -124,9 +124,7 @@ void RedisBus::presence_change(const App& app, const std::string& channel, const
   auto it = interests_.find(channel_key_);
   if (it != interests_.end()) {
     Interest& interest = it->second;
-    bool subscribing = interest.state == Interest::State::Subscribing ||
-                       (interest.state == Interest::State::Unsubscribing && interest.wanted);
-    if (subscribing || !interest.waiting_scripts.empty()) {
+    if (interest.awaits_subscribe() || !interest.waiting_scripts.empty()) {
       interest.waiting_scripts.push_back(call);
       return;
     }

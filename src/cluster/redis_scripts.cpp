@@ -7,6 +7,7 @@
 #include <hiredis/hiredis.h>
 
 #include <memory>
+#include <utility>
 
 #include "cluster/redis_bus.h"
 #include "common/log.h"
@@ -94,11 +95,14 @@ void RedisBus::run_waiting_scripts(Interest& interest) {
   std::vector<ScriptCall*> waiting = std::move(interest.waiting_scripts);
   interest.waiting_scripts.clear();
   for (ScriptCall* call : waiting) run_script(call);
+  if (interest.waiting_count) send_count(std::exchange(interest.waiting_count, nullptr));
 }
 
 void RedisBus::forget_scripts() {
-  for (auto& [key, interest] : interests_)
+  for (auto& [key, interest] : interests_) {
     for (ScriptCall* call : interest.waiting_scripts) delete call;
+    delete interest.waiting_count;
+  }
   for (ScriptCall* call : unsent_leaves_) delete call;
   interests_.clear();
   unsent_leaves_.clear();

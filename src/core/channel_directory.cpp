@@ -120,21 +120,22 @@ std::optional<std::string> ChannelDirectory::user_info(const App& app, const std
   return it->second.roster.user_info(user_id);
 }
 
-void ChannelDirectory::count_changed(const App& app, const std::string& channel, int64_t now_ms,
+bool ChannelDirectory::count_changed(const App& app, const std::string& channel, int64_t now_ms,
                                      const CountAnnounce& announce) {
   std::lock_guard<std::mutex> lock(mutex_);
   auto app_it = apps_.find(&app);
-  if (app_it == apps_.end()) return;
+  if (app_it == apps_.end()) return false;
   auto it = app_it->second.find(channel);
-  if (it == app_it->second.end()) return;  // no subscribers left to tell
+  if (it == app_it->second.end()) return false;  // no subscribers left to tell
   Record& r = it->second;
   if (r.subscriptions > kCountThrottleAbove && now_ms - r.count_announced_ms < kCountThrottleMs) {
     throttled_counts_.emplace(&app, channel);
-    return;
+    return true;
   }
   r.count_announced_ms = now_ms;
   throttled_counts_.erase({&app, channel});
   announce(app, channel, r.subscriptions, r.workers);
+  return true;
 }
 
 void ChannelDirectory::flush_counts(int64_t now_ms, const CountAnnounce& announce) {

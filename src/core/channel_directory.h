@@ -99,8 +99,9 @@ class ChannelDirectory {
   // Called with the lock held: the channel's subscription count and the workers holding them.
   using CountAnnounce =
       std::function<void(const App& app, const std::string& channel, size_t count, uint64_t workers)>;
-  // The channel's subscription count changed: announce it now, or later if throttled.
-  void count_changed(const App& app, const std::string& channel, int64_t now_ms, const CountAnnounce& announce);
+  // The channel's subscription count changed: announce it now, or later if throttled. False
+  // when no subscription of it is left on this node: nothing to announce here.
+  bool count_changed(const App& app, const std::string& channel, int64_t now_ms, const CountAnnounce& announce);
   // Announces the throttled counts whose period has ended. Any worker may call it.
   void flush_counts(int64_t now_ms, const CountAnnounce& announce);
 

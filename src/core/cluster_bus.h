@@ -33,6 +33,28 @@ struct ClusterStatus {
   std::atomic<uint64_t> unsent{0};           // not sent: Redis was unreachable
 };
 
+// --- channel state kept in Redis by every node (docs/cluster.md#http-api-answers) ---
+// What the HTTP API asks the cluster for.
+struct ChannelQuery {
+  enum class Kind { List, Channel, Users };
+  Kind kind = Kind::Channel;
+  std::string name;     // the channel; for List, the prefix the names begin with (may be empty)
+  // List: each channel's subscription_count, user_count too (a hash read per channel and count)
+  bool subscription_counts = false;
+  bool user_counts = false;
+};
+struct ChannelCounts {
+  std::string name;
+  uint64_t subscription_count = 0;
+  uint64_t user_count = 0;  // presence channels: their members
+};
+// The cluster's answer (or the node's own view, in the same shape).
+struct ChannelState {
+  std::vector<ChannelCounts> channels;  // List: the occupied channels, by name; Channel: the one
+  std::vector<std::string> users;       // Users: the members' ids, sorted
+  bool truncated = false;               // List: more channels matched than an answer holds
+};
+
 class ClusterBus {
  public:
   virtual ~ClusterBus() = default;
@@ -91,6 +113,29 @@ class ClusterBus {
   // while it is not are sent once Redis is reachable, without deciding webhooks.
   virtual void occupancy_change(const App& app, const std::string& channel, int delta) {
     (void)app, (void)channel, (void)delta;
+  }
+
+  // --- channel state for the HTTP API and subscription counts ---
+  // Called on the worker's thread with the cluster's state, or with null when Redis did not
+  // answer in time (about 2 s) or the connection dropped; never once the bus is being destroyed.
+  using ChannelStateDone = std::function<void(const ChannelState*)>;
+  // Whether reads can go to Redis now; when not, the HTTP API answers from this node's view.
+  virtual bool reads_ready() const { return false; }
+  virtual void read_channel_state(const App& app, const ChannelQuery& query, ChannelStateDone done) {
+    (void)app, (void)query;
+    done(nullptr);
+  }
+  // This node's subscription count of `channel` changed (to `local_count`) and is to be
+  // announced: Redis sums every node's count and, when `to_subscribers`, publishes the
+  // subscription_count event with the sum to the channel's subscribers on every node, this one
+  // included. `done` gets the sum (for the webhook) when Redis answers. Must be called after the
+  // change itself went to Redis on this worker (the same connection keeps the order). False
+  // when this worker is not connected: the caller announces this node's count itself.
+  using CountDone = std::function<void(uint64_t count)>;
+  virtual bool announce_subscription_count(const App& app, const std::string& channel, size_t local_count,
+                                           bool to_subscribers, CountDone done) {
+    (void)app, (void)channel, (void)local_count, (void)to_subscribers, (void)done;
+    return false;
   }
 };
 

@@ -377,12 +377,23 @@ ChannelDirectory::Announce Engine::announcer(const App& app, const std::string& 
 
 ChannelDirectory::CountAnnounce Engine::count_announcer() {
   return [this](const App& app, const std::string& channel, size_t count, uint64_t workers) {
+    if (announce_cluster_count(app, channel, count)) return;
     if (app.subscription_count_events)
       announce(workers, delivery(Delivery::Kind::ChannelEvent, app, channel, messages::subscription_count(channel, count)));
-    WebhookEvent e{WebhookType::SubscriptionCount, channel};
-    e.subscription_count = count;
-    emit_webhook(app, std::move(e));
+    emit_count(app, channel, count);
   };
+}
+
+bool Engine::announce_cluster_count(const App& app, const std::string& channel, size_t local_count) {
+  return cluster_ && cluster_->announce_subscription_count(
+                         app, channel, local_count, app.subscription_count_events,
+                         [this, &app, channel](uint64_t sum) { emit_count(app, channel, sum); });
+}
+
+void Engine::emit_count(const App& app, const std::string& channel, size_t count) {
+  WebhookEvent e{WebhookType::SubscriptionCount, channel};
+  e.subscription_count = count;
+  emit_webhook(app, std::move(e));
 }
 
 void Engine::emit_webhook(const App& app, WebhookEvent e) {
@@ -437,7 +448,9 @@ void Engine::unsubscribe(Connection& c, const std::string& name, bool refused_by
   if (!presence) {
     if (cluster_) cluster_->occupancy_change(app, name, -1);
     hub_.directory().unsubscribed(app, name, worker_, local, report);
-    if (app.counts_subscriptions()) hub_.directory().count_changed(app, name, clock_(), count_announcer());
+    // The node's last subscriber gone: the other nodes' subscribers still need the cluster's count.
+    if (app.counts_subscriptions() && !hub_.directory().count_changed(app, name, clock_(), count_announcer()))
+      announce_cluster_count(app, name, 0);
     return;
   }
   // Counted in Redis: Redis announces the leave (once it is reachable again, if it is not now).

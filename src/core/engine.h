@@ -82,6 +82,7 @@ class Engine {
   // The cluster (other nodes through Redis), or null when alone. Not owned; set before the
   // first connection, on the worker's thread.
   void set_cluster(ClusterBus* cluster) { cluster_ = cluster; }
+  ClusterBus* cluster() const { return cluster_; }
 
   // --- WebSocket side ---
   // Decides on a request for `path` with the `protocol` query value (nullopt when absent); with
@@ -235,6 +236,12 @@ class Engine {
   UserDirectory::Announce watchlist_announcer(const App& app);
   // Hands a webhook event to the hub's sink when the app has receivers.
   void emit_webhook(const App& app, WebhookEvent e);
+  // The subscription_count webhook.
+  void emit_count(const App& app, const std::string& channel, size_t count);
+  // In a cluster whose Redis is reachable: Redis sums the nodes' counts (this node's is
+  // `local_count`) and publishes the event to every node; the webhook follows its answer. False
+  // when this node announces its own count instead.
+  bool announce_cluster_count(const App& app, const std::string& channel, size_t local_count);
   // Handles a user delivery (UserEvent, TerminateUser) here and sends it to the other workers and
   // nodes that hold the user's connections.
   void dispatch(const Delivery& d);

@@ -151,21 +151,50 @@ Response publish_batch(Engine& engine, const App& app, const Request& req) {
   return {200, out + "]}"};
 }
 
-Response list_channels(const Engine& engine, const App& app, const Request& req) {
-  const std::string* prefix = req.param("filter_by_prefix");
-  const std::string* info_param = req.param("info");
-  InfoRequest info = info_param ? parse_info(*info_param) : InfoRequest{};
-  if (info.user_count && (!prefix || prefix->compare(0, 9, "presence-") != 0))
-    return error(400, "info=user_count requires filter_by_prefix=presence-");
-  std::string out = "{\"channels\":{";
-  bool first = true;
-  for (const auto& [name, snap] : engine.directory().occupied(app, prefix ? *prefix : "")) {
-    if (!first) out += ',';
-    first = false;
-    json::append_quoted(out, name);
-    out += ':' + attributes_json(snap, info);
+// --- channel reads: answered by the cluster (Redis) on a node of one, else by this node ---
+
+// A validated channel read: what to ask, and how to answer.
+struct ChannelRead {
+  enum class Shape { List, Channel, Users, Resource };
+  Shape shape;
+  ChannelQuery query;
+  InfoRequest info;
+};
+
+// The attributes object of one channel from its counts.
+std::string attributes_json(const ChannelCounts& counts, const InfoRequest& info) {
+  ChannelSnapshot snap;
+  snap.presence = channel_type(counts.name) == ChannelType::Presence;
+  snap.subscription_count = counts.subscription_count;
+  snap.user_count = counts.user_count;
+  return attributes_json(snap, info);
+}
+
+ChannelCounts counts_of(std::string name, const ChannelSnapshot& snap) {
+  return {std::move(name), snap.subscription_count, snap.user_count};
+}
+
+// This node's own view, in the cluster's shape (its users come as JSON: see answer()).
+ChannelState node_state(const Engine& engine, const App& app, const ChannelQuery& query) {
+  ChannelState state;
+  if (query.kind == ChannelQuery::Kind::List) {
+    for (const auto& [name, snap] : engine.directory().occupied(app, query.name))
+      state.channels.push_back(counts_of(name, snap));
+  } else if (query.kind == ChannelQuery::Kind::Channel) {
+    state.channels.push_back(counts_of(query.name, engine.directory().snapshot(app, query.name)));
   }
-  return {200, out + "}}"};
+  return state;
+}
+
+std::string users_json(const std::vector<std::string>& users) {
+  std::string out = "[";
+  for (const std::string& id : users) {
+    if (out.size() > 1) out += ',';
+    out += "{\"id\":";
+    json::append_quoted(out, id);
+    out += '}';
+  }
+  return out + "]";
 }
 
 // "cache":{"data":…,"ttl":seconds left}, or null when nothing is cached.
@@ -177,18 +206,86 @@ std::string cache_json(const Engine& engine, const App& app, const std::string& 
   return out + ",\"ttl\":" + std::to_string(cached->ttl_s) + "}";
 }
 
-Response show_channel(const Engine& engine, const App& app, const std::string& name, const Request& req) {
-  if (!is_valid_channel_name(name, true)) return error(400, "Invalid channel name");
+// The answer to `read` from `state`; `node_users` is this node's roster JSON when the state is
+// this node's (the directory keeps it as JSON).
+Response answer(const Engine& engine, const App& app, const ChannelRead& read, const ChannelState& state,
+                const std::optional<std::string>& node_users = std::nullopt) {
+  const std::string& name = read.query.name;
+  switch (read.shape) {
+    case ChannelRead::Shape::List: {
+      std::string out = "{\"channels\":{";
+      for (size_t i = 0; i < state.channels.size(); ++i) {
+        if (i) out += ',';
+        json::append_quoted(out, state.channels[i].name);
+        out += ':' + attributes_json(state.channels[i], read.info);
+      }
+      Response r{200, out + "}}"};
+      if (state.truncated) r.headers.emplace_back(kTruncatedHeader, "true");
+      return r;
+    }
+    case ChannelRead::Shape::Users:
+      return {200, "{\"users\":" + (node_users ? *node_users : users_json(state.users)) + "}"};
+    case ChannelRead::Shape::Channel:
+    case ChannelRead::Shape::Resource:
+      break;
+  }
+  ChannelCounts counts = state.channels.empty() ? ChannelCounts{name} : state.channels.front();
+  bool occupied = counts.subscription_count > 0 || counts.user_count > 0;
+  std::string out = std::string("{\"occupied\":") + (occupied ? "true" : "false");
+  if (read.shape == ChannelRead::Shape::Resource) {  // all the counts there are
+    out += ",\"subscription_count\":" + std::to_string(counts.subscription_count);
+    if (channel_type(name) == ChannelType::Presence) out += ",\"user_count\":" + std::to_string(counts.user_count);
+    return {200, out + "}"};
+  }
+  std::string attrs = attributes_json(counts, read.info);
+  if (attrs.size() > 2) out += "," + attrs.substr(1, attrs.size() - 2);
+  if (read.info.cache) out += ",\"cache\":" + cache_json(engine, app, name);  // kept per node
+  return {200, out + "}"};
+}
+
+Response answer_from_node(const Engine& engine, const App& app, const ChannelRead& read) {
+  std::optional<std::string> users;
+  if (read.shape == ChannelRead::Shape::Users) users = engine.directory().users(app, read.query.name).value_or("[]");
+  return answer(engine, app, read, node_state(engine, app, read.query), users);
+}
+
+Response scoped(Response r, const char* scope) {
+  r.headers.emplace_back(kScopeHeader, scope);
+  return r;
+}
+
+// Answers `read`: alone, from this node at once; in a cluster, from Redis once it answers, or
+// from this node (and saying so) when Redis is unreachable or too slow.
+void answer_read(const Engine& engine, const App& app, ChannelRead read, const Respond& respond) {
+  ClusterBus* cluster = engine.cluster();
+  if (!cluster) return respond(answer_from_node(engine, app, read));
+  if (!cluster->reads_ready()) return respond(scoped(answer_from_node(engine, app, read), kScopeNode));
+  ChannelQuery query = read.query;
+  cluster->read_channel_state(app, query, [&engine, &app, read = std::move(read), respond](const ChannelState* state) {
+    respond(state ? scoped(answer(engine, app, read, *state), kScopeCluster)
+                  : scoped(answer_from_node(engine, app, read), kScopeNode));
+  });
+}
+
+void list_channels(const Engine& engine, const App& app, const Request& req, const Respond& respond) {
+  const std::string* prefix = req.param("filter_by_prefix");
   const std::string* info_param = req.param("info");
   InfoRequest info = info_param ? parse_info(*info_param) : InfoRequest{};
-  ChannelSnapshot snap = engine.directory().snapshot(app, name);
-  if (info.user_count && !snap.presence) return error(400, "user_count is only available for presence channels");
-  if (info.cache && !is_cache_channel(name)) return error(400, "cache is only available for cache channels");
-  std::string attrs = attributes_json(snap, info);
-  std::string out = std::string("{\"occupied\":") + (snap.occupied ? "true" : "false");
-  if (attrs.size() > 2) out += "," + attrs.substr(1, attrs.size() - 2);
-  if (info.cache) out += ",\"cache\":" + cache_json(engine, app, name);
-  return {200, out + "}"};
+  if (info.user_count && (!prefix || prefix->compare(0, 9, "presence-") != 0))
+    return respond(error(400, "info=user_count requires filter_by_prefix=presence-"));
+  ChannelQuery query{ChannelQuery::Kind::List, prefix ? *prefix : "", info.subscription_count, info.user_count};
+  answer_read(engine, app, {ChannelRead::Shape::List, std::move(query), info}, respond);
+}
+
+void show_channel(const Engine& engine, const App& app, const std::string& name, const Request& req,
+                  const Respond& respond) {
+  if (!is_valid_channel_name(name, true)) return respond(error(400, "Invalid channel name"));
+  const std::string* info_param = req.param("info");
+  InfoRequest info = info_param ? parse_info(*info_param) : InfoRequest{};
+  if (info.user_count && channel_type(name) != ChannelType::Presence)
+    return respond(error(400, "user_count is only available for presence channels"));
+  if (info.cache && !is_cache_channel(name)) return respond(error(400, "cache is only available for cache channels"));
+  answer_read(engine, app, {ChannelRead::Shape::Channel, {ChannelQuery::Kind::Channel, name}, info}, respond);
 }
 
 // The deprecated POST /apps/{id}/channels/{name}/events: name and socket_id in the query, the
@@ -217,10 +314,11 @@ Response terminate_connections(Engine& engine, const App& app, const std::string
   return {};
 }
 
-Response channel_users(const Engine& engine, const App& app, const std::string& name) {
-  if (!is_valid_channel_name(name, true)) return error(400, "Invalid channel name");
-  if (channel_type(name) != ChannelType::Presence) return error(400, "Users are only available for presence channels");
-  return {200, "{\"users\":" + engine.directory().users(app, name).value_or("[]") + "}"};
+void channel_users(const Engine& engine, const App& app, const std::string& name, const Respond& respond) {
+  if (!is_valid_channel_name(name, true)) return respond(error(400, "Invalid channel name"));
+  if (channel_type(name) != ChannelType::Presence)
+    return respond(error(400, "Users are only available for presence channels"));
+  answer_read(engine, app, {ChannelRead::Shape::Users, {ChannelQuery::Kind::Users, name}, {}}, respond);
 }
 
 // Removes the first of `suffixes` that `path` ends with (leaving something before it) and
@@ -235,28 +333,28 @@ std::string_view take_suffix(std::string& path, std::initializer_list<std::strin
   return {};
 }
 
-Response route_app(Engine& engine, const App& app, const Request& req, const std::string& rest) {
+void route_app(Engine& engine, const App& app, const Request& req, const std::string& rest, const Respond& respond) {
   bool get = req.method == "GET", post = req.method == "POST";
   constexpr std::string_view kChannels = "/channels/";
-  if (rest == "/events") return post ? publish_events(engine, app, req) : error(405, "Use POST");
-  if (rest == "/batch_events") return post ? publish_batch(engine, app, req) : error(405, "Use POST");
-  if (rest == "/channels") return get ? list_channels(engine, app, req) : error(405, "Use GET");
+  if (rest == "/events") return respond(post ? publish_events(engine, app, req) : error(405, "Use POST"));
+  if (rest == "/batch_events") return respond(post ? publish_batch(engine, app, req) : error(405, "Use POST"));
+  if (rest == "/channels") return get ? list_channels(engine, app, req, respond) : respond(error(405, "Use GET"));
   if (rest.compare(0, kChannels.size(), kChannels) == 0) {
     std::string name = rest.substr(kChannels.size());
     std::string_view suffix = take_suffix(name, {"/users", "/events"});
-    if (name.empty() || name.find('/') != std::string::npos) return error(404, "Unknown path");
-    if (suffix == "/events") return post ? publish_to_channel(engine, app, name, req) : error(405, "Use POST");
-    if (!get) return error(405, "Use GET");
-    return suffix.empty() ? show_channel(engine, app, name, req) : channel_users(engine, app, name);
+    if (name.empty() || name.find('/') != std::string::npos) return respond(error(404, "Unknown path"));
+    if (suffix == "/events") return respond(post ? publish_to_channel(engine, app, name, req) : error(405, "Use POST"));
+    if (!get) return respond(error(405, "Use GET"));
+    return suffix.empty() ? show_channel(engine, app, name, req, respond) : channel_users(engine, app, name, respond);
   }
   constexpr std::string_view kUsers = "/users/";
   if (rest.compare(0, kUsers.size(), kUsers) == 0) {
     std::string user_id = rest.substr(kUsers.size());
     if (take_suffix(user_id, {"/terminate_connections"}).empty() || user_id.find('/') != std::string::npos)
-      return error(404, "Unknown path");
-    return post ? terminate_connections(engine, app, user_id) : error(405, "Use POST");
+      return respond(error(404, "Unknown path"));
+    return respond(post ? terminate_connections(engine, app, user_id) : error(405, "Use POST"));
   }
-  return error(404, "Unknown path");
+  respond(error(404, "Unknown path"));
 }
 
 // POST /channels/…: the event's name and data (and optional socket_id, info) as the body; the
@@ -274,30 +372,23 @@ Response publish_to_resource(Engine& engine, const App& app, const std::string& 
   return {200, attributes_json(engine.directory().snapshot(app, channel), ev.info)};
 }
 
-// GET /channels/…: whether the channel is occupied and its counts, all of them.
-Response resource_counts(const Engine& engine, const App& app, const std::string& channel) {
-  ChannelSnapshot snap = engine.directory().snapshot(app, channel);
-  std::string out = std::string("{\"occupied\":") + (snap.occupied ? "true" : "false") +
-                    ",\"subscription_count\":" + std::to_string(snap.subscription_count);
-  if (snap.presence) out += ",\"user_count\":" + std::to_string(snap.user_count);
-  return {200, out + "}"};
-}
-
 // Raptor's URL resources (/channels/{type}/…, DESIGN.md §1.2). The path names no app: the app is
-// the one whose key signs the request. On GET a last segment "members" asks for the roster.
-Response route_resource(Engine& engine, const Request& req, int64_t now_s) {
+// the one whose key signs the request. On GET a last segment "members" asks for the roster, else
+// the answer is whether the channel is occupied and all its counts.
+void route_resource(Engine& engine, const Request& req, int64_t now_s, const Respond& respond) {
   const std::string* key = req.param("auth_key");
   const App* app = key ? engine.app_by_key(*key) : nullptr;
-  if (!app) return error(401, key ? "Unknown auth_key" : "auth_key is required: sign the request as for the HTTP API");
-  if (auto why = verify_request(*app, req, now_s)) return error(401, *why);
+  if (!app) return respond(error(401, key ? "Unknown auth_key" : "auth_key is required: sign the request as for the HTTP API"));
+  if (auto why = verify_request(*app, req, now_s)) return respond(error(401, *why));
   bool get = req.method == "GET";
-  if (!get && req.method != "POST") return error(405, "Use GET or POST");
+  if (!get && req.method != "POST") return respond(error(405, "Use GET or POST"));
   std::string path = req.path;
   bool members = get && take_suffix(path, {"/members"}) == "/members";
   ChannelResource address = channel_from_resource(path);
-  if (!address.valid()) return error(address.status, address.error);
-  if (!get) return publish_to_resource(engine, *app, address.name, req);
-  return members ? channel_users(engine, *app, address.name) : resource_counts(engine, *app, address.name);
+  if (!address.valid()) return respond(error(address.status, address.error));
+  if (!get) return respond(publish_to_resource(engine, *app, address.name, req));
+  if (members) return channel_users(engine, *app, address.name, respond);
+  answer_read(engine, *app, {ChannelRead::Shape::Resource, {ChannelQuery::Kind::Channel, address.name}, {}}, respond);
 }
 
 }  // namespace
@@ -338,15 +429,16 @@ Response health(const Engine& engine) {
   return {200, body + "}"};
 }
 
-Response handle(Engine& engine, const Request& req, int64_t now_s) {
-  if (req.path == "/health") return health(engine);
-  if (req.path.compare(0, kChannelResourceRoot.size(), kChannelResourceRoot) == 0) return route_resource(engine, req, now_s);
+void handle(Engine& engine, const Request& req, int64_t now_s, const Respond& respond) {
+  if (req.path == "/health") return respond(health(engine));
+  if (req.path.compare(0, kChannelResourceRoot.size(), kChannelResourceRoot) == 0)
+    return route_resource(engine, req, now_s, respond);
   auto route = parse_app_path(req.path);
-  if (!route) return error(404, "Unknown path");
+  if (!route) return respond(error(404, "Unknown path"));
   const App* app = engine.app_by_id(route->app_id);
-  if (!app) return error(404, "Unknown app id");
-  if (auto why = verify_request(*app, req, now_s)) return error(401, *why);
-  return route_app(engine, *app, req, route->rest);
+  if (!app) return respond(error(404, "Unknown app id"));
+  if (auto why = verify_request(*app, req, now_s)) return respond(error(401, *why));
+  route_app(engine, *app, req, route->rest, respond);
 }
 
 }  // namespace raptor::http

@@ -22,6 +22,7 @@ struct Request {
 struct Response {
   int status = 200;
   std::string body = "{}";  // always JSON
+  std::vector<std::pair<std::string, std::string>> headers{};  // beyond the usual ones
 };
 
 }  // namespace raptor::http

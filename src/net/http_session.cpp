@@ -14,6 +14,7 @@ namespace raptor::net {
 struct HttpExchange {
   http::Request request;
   bool too_large = false;
+  uint64_t awaiting = 0;  // the answer's number while it is being computed (see Worker::await_answer)
   bool answered = false;  // `response` is ready, waiting for the socket to be writable
   bool close_after = false;
   http::Response response;
@@ -69,10 +70,18 @@ int write_response(lws* wsi, Session* s) {
   s->http = nullptr;
   const http::Response& r = x->response;
   bool close = x->close_after || lws_service_adjust_timeout(lws_get_context(wsi), 1, 0) == 0;
-  std::vector<unsigned char> buf(LWS_PRE + 512 + r.body.size());
+  size_t extra = 0;
+  for (const auto& [name, value] : r.headers) extra += name.size() + value.size() + 4;
+  std::vector<unsigned char> buf(LWS_PRE + 512 + extra + r.body.size());
   unsigned char *start = buf.data() + LWS_PRE, *p = start, *end = buf.data() + buf.size();
   static const char kClose[] = "close";
   if (lws_add_http_common_headers(wsi, unsigned(r.status), "application/json", r.body.size(), &p, end)) return -1;
+  for (const auto& [name, value] : r.headers) {
+    std::string field = name + ":";  // lws writes the name as given
+    if (lws_add_http_header_by_name(wsi, reinterpret_cast<const unsigned char*>(field.c_str()),
+                                    reinterpret_cast<const unsigned char*>(value.data()), int(value.size()), &p, end))
+      return -1;
+  }
   if (close && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, reinterpret_cast<const unsigned char*>(kClose),
                                             int(sizeof kClose - 1), &p, end))
     return -1;
@@ -84,17 +93,24 @@ int write_response(lws* wsi, Session* s) {
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
 
-// Computes the answer to the request and asks to be called back writable to send it.
+// Computes the answer to the request; Worker::answered() takes it, now or (a cluster read) later.
 int answer(Worker& worker, lws* wsi, Session* s) {
   HttpExchange* x = s->http;
-  x->response = x->too_large ? http::error(413, "Request body is larger than 1 MiB")
-                             : http::handle(worker.engine(), x->request, time(nullptr));
-  if (x->response.status >= 400)
-    log::info("http %s %s -> %d", x->request.method.c_str(), x->request.path.c_str(), x->response.status);
-  x->answered = true;
-  lws_callback_on_writable(wsi);
-  worker.http_answer_waiting();
+  uint64_t id = x->awaiting = worker.await_answer(wsi);
+  if (x->too_large)
+    worker.answered(id, http::error(413, "Request body is larger than 1 MiB"));
+  else
+    http::handle(worker.engine(), x->request, time(nullptr),
+                 [&worker, id](http::Response r) { worker.answered(id, std::move(r)); });
   return 0;
+}
+
+// The exchange is over (closed, or replaced by the connection's next request): an answer still
+// being computed for it goes nowhere.
+void end_exchange(Worker& worker, Session* s) {
+  if (s->http && s->http->awaiting) worker.forget_answer(s->http->awaiting);
+  delete s->http;
+  s->http = nullptr;
 }
 
 }  // namespace
@@ -103,7 +119,7 @@ int answer(Worker& worker, lws* wsi, Session* s) {
 int on_http(Worker& worker, lws* wsi, int reason, Session* s, void* in, size_t len) {
   switch (reason) {
     case LWS_CALLBACK_HTTP: {
-      delete s->http;
+      end_exchange(worker, s);
       s->http = new HttpExchange();
       http::Request& req = s->http->request;
       req.method = method_of(wsi);
@@ -135,7 +151,7 @@ int on_http(Worker& worker, lws* wsi, int reason, Session* s, void* in, size_t l
       if (!s->http) return -1;
       // libwebsockets repeats this callback while a pipelined request waits behind the body
       // (on its poll loop; on libev the socket turns writable first): see write_response.
-      if (s->http->answered) {
+      if (s->http->answered || s->http->awaiting) {
         s->http->close_after = true;
         return 0;
       }
@@ -144,12 +160,34 @@ int on_http(Worker& worker, lws* wsi, int reason, Session* s, void* in, size_t l
       return s->http && s->http->answered ? write_response(wsi, s) : 0;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
-      delete s->http;
-      s->http = nullptr;
+      end_exchange(worker, s);
       return 1;
     default:
       return 1;
   }
 }
+
+uint64_t Worker::await_answer(lws* wsi) {
+  uint64_t id = ++answers_begun_;
+  awaiting_answers_.emplace(id, wsi);
+  return id;
+}
+
+void Worker::answered(uint64_t id, http::Response response) {
+  auto it = awaiting_answers_.find(id);
+  if (it == awaiting_answers_.end()) return;  // the client has gone
+  lws* wsi = it->second;
+  awaiting_answers_.erase(it);
+  HttpExchange* x = static_cast<Session*>(lws_wsi_user(wsi))->http;
+  x->awaiting = 0;
+  x->response = std::move(response);
+  if (x->response.status >= 400)
+    log::info("http %s %s -> %d", x->request.method.c_str(), x->request.path.c_str(), x->response.status);
+  x->answered = true;
+  lws_callback_on_writable(wsi);
+  http_answer_waiting();
+}
+
+void Worker::forget_answer(uint64_t id) { awaiting_answers_.erase(id); }
 
 }  // namespace raptor::net

@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <unordered_map>
 #include <vector>
 
 #include "cluster/redis_bus.h"
@@ -15,6 +16,7 @@
 #include "config/reload.h"
 #include "core/engine.h"
 #include "core/hub.h"
+#include "http/request.h"
 #include "net/webhook_client.h"
 #include "webhooks/webhook_queue.h"
 
@@ -63,6 +65,13 @@ class Worker : public Transport, public Mailbox {
   size_t apply_reload(std::shared_ptr<Policy> policy, EngineLimits limits);
   // An HTTP answer waits for its socket to be writable: see end_of_pass().
   void http_answer_waiting() { http_answer_waiting_ = true; }
+  // An HTTP answer being computed for `wsi` (http_session.cpp): await_answer() numbers it,
+  // answered() hands it to the socket if the socket is still open, forget_answer() says the
+  // socket closed. An answer may come after its socket has gone (a cluster read that waited for
+  // Redis), so the number is all it keeps, never the socket.
+  uint64_t await_answer(lws* wsi);
+  void answered(uint64_t id, http::Response response);
+  void forget_answer(uint64_t id);
   // Called when the loop has handled this pass's events and is about to wait for more. Returns
   // false when it must not block (writes were put off to the next pass).
   bool end_of_pass();
@@ -101,6 +110,8 @@ class Worker : public Transport, public Mailbox {
   // frames of several events queued in one pass leave in one send). Null where one closed.
   std::vector<lws*> to_flush_;
   bool http_answer_waiting_ = false;
+  std::unordered_map<uint64_t, lws*> awaiting_answers_;  // by number, while being computed
+  uint64_t answers_begun_ = 0;
   bool flush_put_off_ = false;
   std::mutex mailbox_mutex_;  // guards the two below, and context_ against a wake-up during teardown
   std::vector<Delivery> mailbox_;

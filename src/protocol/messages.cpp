@@ -146,9 +146,12 @@ std::string cache_miss(std::string_view channel) {
   return out + "}";
 }
 
+std::string subscription_count_head(std::string_view channel) {
+  return head("pusher_internal:subscription_count", channel) + "{\"subscription_count\":";
+}
+
 std::string subscription_count(std::string_view channel, size_t count) {
-  return head("pusher_internal:subscription_count", channel) + "{\"subscription_count\":" + std::to_string(count) +
-         "}}";
+  return subscription_count_head(channel).append(std::to_string(count)).append(kSubscriptionCountTail);
 }
 
 std::string respell(std::string_view frame, std::string_view from, std::string_view to) {

@@ -44,6 +44,9 @@ std::string watchlist_events(const std::vector<std::string>& online, const std::
 std::string cache_miss(std::string_view channel);
 // pusher_internal:subscription_count: data {"subscription_count":N}.
 std::string subscription_count(std::string_view channel, size_t count);
+// The same frame in two parts around the count, for Redis to put its sum between (cluster).
+std::string subscription_count_head(std::string_view channel);
+constexpr std::string_view kSubscriptionCountTail = "}}";
 
 // `frame` (one of the above) with its channel field `from` spelled `to` instead: the same event
 // for a client that subscribed by another spelling of the channel (a URL resource).

@@ -2,6 +2,7 @@
 // batch limits and the user_count/presence rule. Requests are signed by the test's own signer.
 #include "http/api.h"
 
+#include <optional>
 #include <set>
 
 #include "support.h"
@@ -20,7 +21,14 @@ struct Api : EngineHarness {
     return send(signed_request(app(), method, path, std::move(params), body, kNow));
   }
   http::Response send(const http::Request& req) {
-    http::Response r = http::handle(engine, req, kNow);
+    std::optional<http::Response> answer;
+    http::handle(engine, req, kNow, [&answer](http::Response r) {
+      CHECK_FALSE(answer.has_value());  // exactly once
+      answer = std::move(r);
+    });
+    REQUIRE(answer.has_value());  // alone, every answer comes at once
+    http::Response r = std::move(*answer);
+    CHECK(r.headers.empty());
     INFO(req.method << " " << req.path << " -> " << r.status << " " << r.body);
     auto root = strict_parse(r.body);
     REQUIRE(cJSON_IsObject(root.get()));

@@ -37,9 +37,10 @@ export function clusterNode(redis, nodeId, args = []) {
 
 // Three nodes (node-a, node-b, node-c; two workers each) on a fresh redis-server, for the tests of
 // the enclosing describe(): started and connected before them, their clients closed after each
-// test, all stopped at the end. `nodes` is filled in once they have started. `makeNode(redis, id)`
-// makes each (clusterNode by default).
-export function threeNodes(makeNode = clusterNode) {
+// test, all stopped at the end. `nodes` is filled in once they have started. `how` is either
+// `makeNode(redis, id)`, which makes each, or extra arguments for clusterNode.
+export function threeNodes(how = []) {
+  const makeNode = typeof how === 'function' ? how : (redis, id) => clusterNode(redis, id, how);
   const redis = new RedisServer();
   const nodes = [];
   before(async () => {

@@ -1,0 +1,212 @@
+// Channel state for the HTTP API and subscription counts (docs/cluster.md#http-api-answers):
+// RedisBus's side. Every node keeps its share of each channel's subscriptions in the occupancy
+// keys (the occupancy script) and its presence members in the presence keys; these scripts only
+// read them, each request in one script call (one round trip, atomic, so a list and its counts
+// are one moment's). They go by EVAL: they are small, run on an HTTP request or a count change,
+// and Redis keeps their compiled form by its SHA1, so SCRIPT LOAD would save only the bytes.
+//
+// No answer within kReadDeadlineMs (a stalled Redis) is no answer: the caller falls back to this
+// node's view and a reply that comes later is dropped. hiredis 0.14 has no timeout of its own,
+// so tick() checks the reads on their way.
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <utility>
+
+#include "cluster/channel_state_reply.h"
+#include "cluster/cluster_message.h"
+#include "cluster/redis_bus.h"
+#include "common/log.h"
+#include "protocol/messages.h"
+
+namespace raptor::cluster {
+namespace {
+
+constexpr int64_t kReadDeadlineMs = 2000;
+// Pusher has no paging: one answer, bounded, since Redis serves nobody else while the script
+// runs. Measured on a loaded 2-vCPU machine: ~1-2 µs per channel listed by name, ~3-15 µs per
+// channel and count (tests/bench/cluster-reads.mjs, docs/performance.md).
+constexpr size_t kMostListedChannels = 10000;
+constexpr size_t kMostCountedChannels = 1000;
+
+// ARGV[1] the mode:
+//  'channel': KEYS[1] occupancy key, KEYS[2] presence key -> {subscriptions, members}
+//  'users':   KEYS[1] presence key -> the user ids
+//  'list':    KEYS[1] the app's channels set; ARGV[2] occupancy key prefix, ARGV[3] presence key
+//             prefix, ARGV[4] name prefix, ARGV[5] the counts wanted ('s' subscriptions, 'u'
+//             members, or both), ARGV[6] the most channels
+//             -> {truncated, name, subscriptions, members, name, ...} (0 for a count not wanted)
+constexpr const char* kReadScript = R"lua(
+local function sum(key)
+  local n = 0
+  for _, v in ipairs(redis.call('HVALS', key)) do n = n + tonumber(v) end
+  return n
+end
+local mode = ARGV[1]
+if mode == 'channel' then return {sum(KEYS[1]), redis.call('HLEN', KEYS[2])} end
+if mode == 'users' then return redis.call('HKEYS', KEYS[1]) end
+local prefix, most = ARGV[4], tonumber(ARGV[6])
+local subscriptions, members = string.find(ARGV[5], 's', 1, true), string.find(ARGV[5], 'u', 1, true)
+local out, listed = {0}, 0
+for _, name in ipairs(redis.call('SMEMBERS', KEYS[1])) do
+  if string.sub(name, 1, #prefix) == prefix then
+    if listed == most then
+      out[1] = 1
+      break
+    end
+    listed = listed + 1
+    out[#out + 1] = name
+    out[#out + 1] = subscriptions and sum(ARGV[2] .. name) or 0
+    out[#out + 1] = members and redis.call('HLEN', ARGV[3] .. name) or 0
+  end
+end
+return out
+)lua";
+
+// KEYS[1] occupancy key, KEYS[2] the channel's pub/sub channel. ARGV[1] the message head (ending
+// in the frame's head), ARGV[2] the frame's tail, ARGV[3] this node's own count, ARGV[4] '1' to
+// publish. Returns the sum, never below this node's own count (Redis may have come back empty).
+// Summed and published in one script: Redis publishes the counts in the order it summed them,
+// so the last count every subscriber sees is the newest.
+constexpr const char* kCountScript = R"lua(
+local n = 0
+for _, v in ipairs(redis.call('HVALS', KEYS[1])) do n = n + tonumber(v) end
+n = math.max(n, tonumber(ARGV[3]))
+if n > 0 and ARGV[4] == '1' then redis.call('PUBLISH', KEYS[2], ARGV[1] .. n .. ARGV[2]) end
+return n
+)lua";
+
+// Sends EVAL `script` with `keys` keys, then `args` (keys first).
+void eval(redisAsyncContext* ac, redisCallbackFn* callback, void* privdata, const char* script, size_t keys,
+          const std::vector<std::string>& args) {
+  std::string key_count = std::to_string(keys);
+  std::vector<const char*> argv{"EVAL", script, key_count.c_str()};
+  std::vector<size_t> lengths{4, strlen(script), key_count.size()};
+  for (const std::string& a : args) {
+    argv.push_back(a.data());
+    lengths.push_back(a.size());
+  }
+  redisAsyncCommandArgv(ac, callback, privdata, int(argv.size()), argv.data(), lengths.data());
+}
+
+bool with_counts(const ChannelQuery& q) { return q.subscription_counts || q.user_counts; }
+
+std::string wanted_counts(const ChannelQuery& q) {
+  return std::string(q.subscription_counts ? "s" : "") + (q.user_counts ? "u" : "");
+}
+
+}  // namespace
+
+struct RedisBus::StateRead {
+  RedisBus* bus;
+  ChannelQuery query;
+  ChannelStateDone done;  // empty once answered by the deadline
+  int64_t deadline_ms;
+};
+
+struct RedisBus::CountCall {
+  RedisBus* bus;
+  std::vector<std::string> args;  // the keys, then ARGV
+  CountDone done;
+};
+
+void RedisBus::read_channel_state(const App& app, const ChannelQuery& query, ChannelStateDone done) {
+  redisAsyncContext* ac = commands_.context();
+  if (!ac || !engine_) {
+    done(nullptr);
+    return;
+  }
+  const std::string& prefix = settings_.prefix;
+  std::vector<std::string> args;
+  size_t keys = 0;
+  switch (query.kind) {
+    case ChannelQuery::Kind::Channel:
+      args = {occupancy_key(prefix, app.id, query.name), presence_key(prefix, app.id, query.name), "channel"};
+      keys = 2;
+      break;
+    case ChannelQuery::Kind::Users:
+      args = {presence_key(prefix, app.id, query.name), "users"};
+      keys = 1;
+      break;
+    case ChannelQuery::Kind::List:
+      args = {channels_key(prefix, app.id),        "list",      occupancy_key(prefix, app.id, {}),
+              presence_key(prefix, app.id, {}),    query.name,  wanted_counts(query),
+              std::to_string(with_counts(query) ? kMostCountedChannels : kMostListedChannels)};
+      keys = 1;
+      break;
+  }
+  auto* read = new StateRead{this, query, std::move(done), engine_->now_ms() + kReadDeadlineMs};
+  state_reads_.push_back(read);
+  eval(ac, on_state_reply, read, kReadScript, keys, args);
+}
+
+void RedisBus::on_state_reply(redisAsyncContext*, void* r, void* privdata) {
+  std::unique_ptr<StateRead> read(static_cast<StateRead*>(privdata));
+  RedisBus& bus = *read->bus;
+  auto& reads = bus.state_reads_;
+  reads.erase(std::remove(reads.begin(), reads.end(), read.get()), reads.end());
+  if (bus.destroying_ || !read->done) return;
+  auto* reply = static_cast<redisReply*>(r);
+  std::optional<ChannelState> state = reply ? channel_state_of(read->query, *reply) : std::nullopt;
+  if (reply && !state)
+    log::warn("cluster: worker %zu: Redis refused the channel-state script (%s); answering from this node", bus.worker_,
+              reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+  read->done(state ? &*state : nullptr);
+}
+
+void RedisBus::expire_reads(int64_t now_ms) {
+  std::vector<ChannelStateDone> expired;
+  for (StateRead* read : state_reads_)
+    if (read->done && now_ms >= read->deadline_ms) expired.push_back(std::move(read->done)), read->done = nullptr;
+  // The reads stay with hiredis until their reply or the connection's end frees them.
+  for (auto& done : expired) done(nullptr);
+}
+
+bool RedisBus::announce_subscription_count(const App& app, const std::string& channel, size_t local_count,
+                                           bool to_subscribers, CountDone done) {
+  if (!connected_) return false;  // this worker would not hear the event it asks Redis to publish
+  const std::string& prefix = settings_.prefix;
+  std::string key = channel_key(prefix, app.id, channel);
+  auto* call = new CountCall{this,
+                             {occupancy_key(prefix, app.id, channel), key,
+                              count_message_head(settings_.node_id, channel),
+                              std::string(messages::kSubscriptionCountTail), std::to_string(local_count),
+                              to_subscribers ? "1" : "0"},
+                             std::move(done)};
+  // A worker's first subscriber: Redis may read the script before the SUBSCRIBE on the other
+  // connection and publish before this worker listens; the count waits for the confirmation.
+  // Only the newest waiting count matters.
+  auto it = interests_.find(key);
+  if (it != interests_.end() && it->second.awaits_subscribe()) {
+    delete std::exchange(it->second.waiting_count, call);
+    return true;
+  }
+  send_count(call);
+  return true;
+}
+
+void RedisBus::send_count(CountCall* call) {
+  redisAsyncContext* ac = commands_.context();
+  if (!ac) {
+    delete call;
+    return;
+  }
+  eval(ac, on_count_reply, call, kCountScript, 2, call->args);
+}
+
+void RedisBus::on_count_reply(redisAsyncContext*, void* r, void* privdata) {
+  std::unique_ptr<CountCall> call(static_cast<CountCall*>(privdata));
+  auto* reply = static_cast<redisReply*>(r);
+  if (call->bus->destroying_ || !reply) return;
+  if (reply->type != REDIS_REPLY_INTEGER) {
+    log::warn("cluster: worker %zu: Redis refused the subscription count script (%s)", call->bus->worker_,
+              reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
+    return;
+  }
+  if (call->done && reply->integer > 0) call->done(uint64_t(reply->integer));
+}
+
+}  // namespace raptor::cluster
