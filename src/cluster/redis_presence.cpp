@@ -113,6 +113,12 @@ void RedisBus::forget_scripts() {
   unsent_leaves_.clear();
 }
 
+size_t RedisBus::presence_outstanding() const {
+  size_t n = scripts_sent_ + unsent_leaves_.size();
+  for (const auto& [key, interest] : interests_) n += interest.waiting_scripts.size();
+  return n;
+}
+
 void RedisBus::run_script(ScriptCall* call) {
   redisAsyncContext* ac = commands_.context();
   if (!ac) {
@@ -142,7 +148,8 @@ void RedisBus::run_script(ScriptCall* call) {
   }
   add(keys);
   for (const std::string& a : call->args) add(a);
-  redisAsyncCommandArgv(ac, on_script_reply, call, int(argv.size()), argv.data(), lengths.data());
+  if (redisAsyncCommandArgv(ac, on_script_reply, call, int(argv.size()), argv.data(), lengths.data()) == REDIS_OK)
+    ++scripts_sent_;
 }
 
 void RedisBus::on_script_reply(redisAsyncContext*, void* r, void* privdata) {
@@ -150,6 +157,7 @@ void RedisBus::on_script_reply(redisAsyncContext*, void* r, void* privdata) {
   RedisBus& bus = *call->bus;
   auto* reply = static_cast<redisReply*>(r);
   if (bus.destroying_) return;
+  --bus.scripts_sent_;
   if (reply && reply->type == REDIS_REPLY_ERROR && std::string_view(reply->str).rfind("NOSCRIPT", 0) == 0 &&
       !call->retried) {
     call->retried = true;

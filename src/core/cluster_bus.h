@@ -65,6 +65,10 @@ class ClusterBus {
   using PresenceDone = std::function<void(const PresenceAnswer*)>;
   // Whether presence changes can go to Redis now; when not, the engine keeps presence per node.
   virtual bool presence_ready() const { return false; }
+  // Presence changes not yet answered by Redis: sent and unanswered, waiting for a SUBSCRIBE, or
+  // leaves kept while Redis is unreachable. A draining node waits for 0, so that it leaves none
+  // of its members counted in Redis.
+  virtual size_t presence_outstanding() const { return 0; }
   // Counts one connection of `user_id` more (delta 1) or less (-1) on this node in the presence
   // channel, or only reads the roster (0). When that makes the user's first or last connection
   // in the cluster, `member_event` is published to the channel's subscribers on every node, this

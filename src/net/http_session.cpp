@@ -64,11 +64,15 @@ long content_length(lws* wsi) {
 // once, told so and closed; HTTP/1.1 clients resend what was not answered, and no Pusher SDK
 // pipelines. lws only tells whether any socket of this worker holds unread input: rarely another
 // one's, which then costs this keep-alive client a reconnect and no data.
-int write_response(lws* wsi, Session* s) {
+// While the node drains, every answer closes its connection: the client's next request goes
+// through the load balancer to another node.
+int write_response(Worker& worker, lws* wsi, Session* s) {
   std::unique_ptr<HttpExchange> x(s->http);
   s->http = nullptr;
+  worker.http_exchange_ended();
   const http::Response& r = x->response;
-  bool close = x->close_after || lws_service_adjust_timeout(lws_get_context(wsi), 1, 0) == 0;
+  bool close = x->close_after || worker.engine().draining() ||
+               lws_service_adjust_timeout(lws_get_context(wsi), 1, 0) == 0;
   std::vector<unsigned char> buf(LWS_PRE + 512 + r.body.size());
   unsigned char *start = buf.data() + LWS_PRE, *p = start, *end = buf.data() + buf.size();
   static const char kClose[] = "close";
@@ -103,7 +107,10 @@ int answer(Worker& worker, lws* wsi, Session* s) {
 int on_http(Worker& worker, lws* wsi, int reason, Session* s, void* in, size_t len) {
   switch (reason) {
     case LWS_CALLBACK_HTTP: {
-      delete s->http;
+      if (s->http)
+        delete s->http;
+      else
+        worker.http_exchange_began();
       s->http = new HttpExchange();
       http::Request& req = s->http->request;
       req.method = method_of(wsi);
@@ -141,9 +148,10 @@ int on_http(Worker& worker, lws* wsi, int reason, Session* s, void* in, size_t l
       }
       return answer(worker, wsi, s);
     case LWS_CALLBACK_HTTP_WRITEABLE:
-      return s->http && s->http->answered ? write_response(wsi, s) : 0;
+      return s->http && s->http->answered ? write_response(worker, wsi, s) : 0;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
+      if (s->http) worker.http_exchange_ended();
       delete s->http;
       s->http = nullptr;
       return 1;

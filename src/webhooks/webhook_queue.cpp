@@ -302,13 +302,23 @@ WebhookStats WebhookQueue::stats() const {
   return s;
 }
 
+uint64_t WebhookQueue::undelivered() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return count_undelivered();
+}
+
+uint64_t WebhookQueue::count_undelivered() const {
+  uint64_t n = departures_.size() + unshaped_.size();
+  for (const Outbox& o : outboxes_) n += o.held();
+  return n;
+}
+
 uint64_t WebhookQueue::abandon() {
   std::lock_guard<std::mutex> lock(mutex_);
-  uint64_t n = departures_.size() + unshaped_.size();
+  uint64_t n = count_undelivered();
   departures_ = Departures();
   unshaped_.clear();
   for (Outbox& o : outboxes_) {
-    n += o.held();
     o.waiting.clear();
     o.batch.reset();
     o.in_flight = false;

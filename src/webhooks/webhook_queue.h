@@ -86,6 +86,9 @@ class WebhookQueue : public WebhookSink {
   // When take_ready() will next have something (INT64_MAX: not before an emit wakes the sender).
   int64_t next_due();
   int64_t now() const { return steady_(); }
+  // Events not yet delivered: departures still in their delay, events waiting for the shape hook,
+  // and what the outboxes hold. A draining server waits for 0 (bounded) before it exits.
+  uint64_t undelivered() const;
   // Shutting down: counts everything still waiting as dropped and logs it; returns how many.
   uint64_t abandon();
 
@@ -132,6 +135,7 @@ class WebhookQueue : public WebhookSink {
   std::optional<Request> next_request(Outbox& o, int64_t now);
   int64_t due_of(const Outbox& o) const;
   bool sooner(int64_t due);
+  uint64_t count_undelivered() const;  // under the lock
 
   const WebhookSettings settings_;
   const Clock steady_, wall_;

@@ -57,6 +57,17 @@ TEST_CASE("/health answers without a signature", "[api]") {
   CHECK(res.body == "{\"status\":\"ok\"}");
 }
 
+TEST_CASE("/health answers 503 draining while the server drains", "[api][drain]") {
+  Api api;
+  api.engine.begin_drain();
+  http::Request r;
+  r.method = "GET";
+  r.path = "/health";
+  http::Response res = http::handle(api.engine, r, kNow);
+  CHECK(res.status == 503);
+  CHECK(res.body == "{\"status\":\"draining\"}");
+}
+
 TEST_CASE("unknown paths and apps are 404", "[api]") {
   Api api;
   for (const char* path : {"/", "/apps", "/apps/", "/app/3/events", "/apps/99/events", "/apps3/events"}) {
