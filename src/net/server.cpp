@@ -119,8 +119,8 @@ int Server::run() {
 // (Worker::begin_drain); this thread only watches their progress, a tenth of a second at a time,
 // in sigtimedwait so that a second SIGTERM or a SIGINT cuts it short. The node is done when every
 // WebSocket has closed, every HTTP request read has been answered, Redis has answered every
-// presence change (the members of this node no longer count there) and the webhooks are out
-// (departures wait out their delay first); it gives up waiting kFinishMs after the last WebSocket
+// presence change (the members of this node no longer count there) and the webhooks are out to
+// every receiver that answers (departures wait out their delay first); it gives up waiting kFinishMs after the last WebSocket
 // closed.
 void Server::drain(const sigset_t& signals) {
   using Clock = std::chrono::steady_clock;
@@ -152,7 +152,7 @@ void Server::drain(const sigset_t& signals) {
   };
   for (;;) {
     sum_progress();
-    uint64_t webhooks = webhook_client_started_ ? webhooks_.undelivered() : 0;
+    uint64_t webhooks = webhook_client_started_ ? webhooks_.flushable() : 0;
     bool all_started = started_workers == workers_.size();
     if (all_started && connections == 0 && !closed_logged) {
       log::info("drain: %zu WebSocket connections closed with 4200 in %.1f s; %zu HTTP requests, %zu presence changes "

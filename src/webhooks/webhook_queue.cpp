@@ -302,20 +302,21 @@ WebhookStats WebhookQueue::stats() const {
   return s;
 }
 
-uint64_t WebhookQueue::undelivered() const {
+uint64_t WebhookQueue::flushable() const {
   std::lock_guard<std::mutex> lock(mutex_);
-  return count_undelivered();
+  return count_undelivered(false);
 }
 
-uint64_t WebhookQueue::count_undelivered() const {
+uint64_t WebhookQueue::count_undelivered(bool failing_too) const {
   uint64_t n = departures_.size() + unshaped_.size();
-  for (const Outbox& o : outboxes_) n += o.held();
+  for (const Outbox& o : outboxes_)
+    if (failing_too || !o.failing) n += o.held();
   return n;
 }
 
 uint64_t WebhookQueue::abandon() {
   std::lock_guard<std::mutex> lock(mutex_);
-  uint64_t n = count_undelivered();
+  uint64_t n = count_undelivered(true);
   departures_ = Departures();
   unshaped_.clear();
   for (Outbox& o : outboxes_) {
