@@ -120,8 +120,8 @@ int Server::run() {
 // in sigtimedwait so that a second SIGTERM or a SIGINT cuts it short. The node is done when every
 // WebSocket has closed, every HTTP request read has been answered, Redis has answered every
 // presence change (the members of this node no longer count there) and the webhooks are out to
-// every receiver that answers (departures wait out their delay first); it gives up waiting kFinishMs after the last WebSocket
-// closed.
+// every receiver that answers (departures wait out their delay first); it gives up waiting
+// kFinishMs after the last WebSocket closed.
 void Server::drain(const sigset_t& signals) {
   using Clock = std::chrono::steady_clock;
   auto started = Clock::now();

@@ -199,6 +199,7 @@ bool Worker::listen() {
 void Worker::tick() {
   engine_.tick();
   if (cluster_) cluster_->tick(engine_.now_ms());
+  if (drain_pacing_) drain_step();  // besides the drain's timer: the progress goes on without it
 }
 
 void Worker::begin_drain(int64_t period_ms) {
@@ -211,6 +212,7 @@ void Worker::begin_drain(int64_t period_ms) {
   drain_timer_ = std::make_unique<IntervalTimer>(*event_port_, kDrainStepMs, [this] { drain_step(); });
   if (!drain_timer_->running()) {
     log::warn("drain: worker %zu has no timer (out of file descriptors?): closing its clients at once", index_);
+    drain_timer_.reset();
     period_ms = 0;
   }
   drain_pacing_.emplace(engine_.now_ms(), period_ms);
