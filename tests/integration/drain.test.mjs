@@ -13,7 +13,7 @@ import { Balancer } from './lib/balancer.mjs';
 import { presenceMember, pusherClient, subscribed } from './lib/clients.mjs';
 import { clusterNode, clusterState } from './lib/cluster.mjs';
 import { configFile } from './lib/config-files.mjs';
-import { postEvents } from './lib/http-api.mjs';
+import { postEvents, request } from './lib/http-api.mjs';
 import { Raptor, runRaptor } from './lib/raptor.mjs';
 import { RedisServer } from './lib/redis.mjs';
 import { waitFor, withTimeout } from './lib/wait.mjs';
@@ -60,12 +60,14 @@ describe('drain on SIGTERM: one node', () => {
   it('closes every client with 4200 spread over the period, refuses new connections, answers HTTP in flight, exits 0', async () => {
     const server = await started({ args: ['--workers', '2', '--drain-seconds', '2'] });
     const agent = new http.Agent({ keepAlive: true, maxSockets: 1 });
+    const checker = new http.Agent({ keepAlive: true, maxSockets: 1 }); // a load balancer's health check
     try {
       const n = 20;
       const clients = await Promise.all(Array.from({ length: n }, () => pusherClient(server)));
       for (const c of clients) await subscribed(c, 'drain-room');
       const publish = (data) => postEvents(server, { name: 'e', channel: 'drain-room', data }, { agent });
       assert.equal((await publish('before')).status, 200); // opens the keep-alive connection
+      assert.equal((await request(server, { path: '/health', agent: checker })).status, 200);
       const closedBefore = closes.length;
       const signalled = Date.now();
       const exit = server.stop();
@@ -75,6 +77,10 @@ describe('drain on SIGTERM: one node', () => {
       assert.equal(during.status, 200, 'a request on a connection opened before the drain is answered');
       assert.ok(during.reusedSocket, 'on the connection opened before the drain');
       assert.equal(during.headers.connection, 'close', 'and the connection is closed after it');
+      const health = await request(server, { path: '/health', agent: checker });
+      assert.equal(health.status, 503, 'a health check on a connection opened before is told');
+      assert.equal(health.json.status, 'draining');
+      assert.ok(health.reusedSocket);
 
       await waitFor(() => closes.length - closedBefore >= n, `${n} clients to be closed`, 2000 + MARGIN_MS);
       const ours = closes.slice(closedBefore);
@@ -92,6 +98,7 @@ describe('drain on SIGTERM: one node', () => {
       assert.equal(server.stderr.match(/drain/g).length, 3, 'one line per phase, none per connection');
     } finally {
       agent.destroy();
+      checker.destroy();
       await server.closeClients();
       await server.stop().catch(() => {});
     }
