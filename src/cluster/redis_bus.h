@@ -62,6 +62,7 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   // Presence (redis_presence.cpp): one Lua script decides each change atomically.
   bool presence_ready() const override { return connected_; }
   size_t presence_outstanding() const override;
+  void begin_drain() override { draining_ = true; }
   void presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
                        std::string_view user_info, std::string_view member_event, std::string_view except_socket_id,
                        PresenceDone done) override;
@@ -125,6 +126,7 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   std::string script_sha_;    // the presence script's SHA1 once Redis has loaded it; EVAL until then
   std::vector<ScriptCall*> unsent_leaves_;  // presence leaves made while Redis was unreachable
   size_t scripts_sent_ = 0;  // presence scripts sent and not yet answered
+  bool draining_ = false;    // see ClusterBus::begin_drain
   bool destroying_ = false;   // callbacks of dropped commands tell nobody
   // Last: destroyed first, while the state their final callbacks touch still exists.
   RedisConnection commands_;

@@ -158,6 +158,10 @@ void RedisBus::on_script_reply(redisAsyncContext*, void* r, void* privdata) {
   auto* reply = static_cast<redisReply*>(r);
   if (bus.destroying_) return;
   --bus.scripts_sent_;
+  if (!reply && call->delta < 0 && bus.draining_ && bus.unsent_leaves_.size() < kMostUnsentLeaves) {  // see begin_drain
+    bus.unsent_leaves_.push_back(call.release());
+    return;
+  }
   if (reply && reply->type == REDIS_REPLY_ERROR && std::string_view(reply->str).rfind("NOSCRIPT", 0) == 0 &&
       !call->retried) {
     call->retried = true;

@@ -69,6 +69,11 @@ class ClusterBus {
   // leaves kept while Redis is unreachable. A draining node waits for 0, so that it leaves none
   // of its members counted in Redis.
   virtual size_t presence_outstanding() const { return 0; }
+  // The node is draining (SIGTERM) and owes Redis none of its members: a leave whose answer was
+  // lost with a dropped connection is sent again once Redis is back. Not otherwise, since Redis
+  // may have run it already; a draining node's count of the user can only be on its way to 0,
+  // and the script never takes it below, so at worst the member leaves a moment early.
+  virtual void begin_drain() {}
   // Counts one connection of `user_id` more (delta 1) or less (-1) on this node in the presence
   // channel, or only reads the roster (0). When that makes the user's first or last connection
   // in the cluster, `member_event` is published to the channel's subscribers on every node, this

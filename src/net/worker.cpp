@@ -209,6 +209,7 @@ void Worker::begin_drain(int64_t period_ms) {
   if (listener_) lws_set_timeout(listener_, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_SYNC);
   listener_ = nullptr;
   engine_.begin_drain();
+  if (cluster_) cluster_->begin_drain();
   drain_timer_ = std::make_unique<IntervalTimer>(*event_port_, kDrainStepMs, [this] { drain_step(); });
   if (!drain_timer_->running()) {
     log::warn("drain: worker %zu has no timer (out of file descriptors?): closing its clients at once", index_);

@@ -262,3 +262,52 @@ describe('drain in a cluster', () => {
     assert.deepEqual(roster.sort(), [...users, 'watcher'].sort());
   });
 });
+
+// Runs `test(node, redis)` on a node (drain 0) holding one presence member whose Redis was stopped
+// (SIGSTOP) just before: when the node drains, its leave goes into Redis's socket and no answer
+// comes. Cleans up whatever happens.
+async function withStuckNode(test) {
+  const redis = new RedisServer();
+  await redis.start();
+  const node = clusterNode(redis, 'stuck', ['--drain-seconds', '0']);
+  try {
+    await node.start();
+    await clusterState(node, 'up');
+    const member = await RawClient.connect(node);
+    await member.subscribe('presence-stuck', { channelData: JSON.stringify({ user_id: 'kept' }) });
+    redis.child.kill('SIGSTOP');
+    await test(node, redis);
+  } finally {
+    redis.child.kill('SIGCONT');
+    await node.stop().catch(() => {});
+    await redis.stop();
+  }
+}
+
+const stuckMembers = (redis) => redis.command('HKEYS', 'raptor:presence:app-id:presence-stuck:node:stuck');
+
+describe('drain with Redis stopped', () => {
+  it('gives up waiting for Redis 10 s after its last client closed, says so, and exits 0', () => withStuckNode(async (node, redis) => {
+    const { code } = await withTimeout(node.stop(), 'raptor to give up and exit', 20000 + MARGIN_MS);
+    assert.equal(code, 0);
+    assert.match(node.stderr, /warn drain: stopped waiting after [\d.]+ s: 0 connections still closing, 0 HTTP requests unanswered, 1 presence changes unanswered by Redis/);
+    // The leave had reached Redis's socket before it stopped: Redis runs it once woken.
+    redis.child.kill('SIGCONT');
+    await waitFor(async () => (await stuckMembers(redis)).length === 0, 'the leave written before Redis stopped to run');
+  }));
+
+  it('sends a leave lost with the dropped connection again once Redis is back, then is done', () => withStuckNode(async (node, redis) => {
+    const exit = node.stop();
+    await waitFor(() => /lost Redis/.test(node.stderr), 'the PING deadline to drop the connection', MARGIN_MS);
+    redis.child.kill('SIGCONT');
+    const { code } = await withTimeout(exit, 'raptor to exit', 20000 + MARGIN_MS);
+    assert.equal(code, 0);
+    const log = node.stderr;
+    assert.match(log, /info drain: done in/);
+    assert.doesNotMatch(log, /stopped waiting/);
+    const reconnected = log.indexOf('connected to Redis', log.indexOf('lost Redis'));
+    assert.ok(reconnected > 0 && log.indexOf('info drain: done') > reconnected,
+      `done only once reconnected and the leave answered again:\n${log}`);
+    assert.deepEqual(await stuckMembers(redis), []);
+  }));
+});
