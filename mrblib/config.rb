@@ -157,9 +157,11 @@ end
 #   max_message_size 65_536      bytes of one incoming WebSocket message
 #   hook_time_budget 50          milliseconds of CPU time each hook call may use
 #   script_memory_limit 64       megabytes each worker's Ruby VM may use
+#   drain_seconds 10             on SIGTERM, seconds over which clients are closed with 4200
 {
   workers: 1..64, activity_timeout: 1..3600, pong_timeout: 1..3600, max_send_queue: 1024..(1 << 30),
   max_message_size: 1024..(16 << 20), hook_time_budget: 1..10_000, script_memory_limit: 8..4096,
+  drain_seconds: 0..3600,
 }.each do |name, range|
   Object.send(:define_method, name) do |value|
     Raptor.settings[name] = Raptor::Check.integer(name.to_s, value, range)

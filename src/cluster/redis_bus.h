@@ -70,6 +70,8 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
                std::string_view except_socket_id) override;
   // Presence (redis_presence.cpp): one Lua script decides each change atomically.
   bool presence_ready() const override { return connected_; }
+  size_t changes_outstanding() const override;
+  void begin_drain() override { draining_ = true; }
   void presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
                        std::string_view user_info, std::string_view member_event, std::string_view except_socket_id,
                        PresenceDone done) override;
@@ -187,6 +189,8 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   std::map<std::pair<const App*, std::string>, int64_t> unsent_occupancy_;
   bool sweeping_ = false;  // a sweep is on its way
   std::vector<StateRead*> state_reads_;  // on their way, for their deadline
+  size_t scripts_sent_ = 0;  // scripts sent and not yet answered
+  bool draining_ = false;    // see ClusterBus::begin_drain
   bool destroying_ = false;   // callbacks of dropped commands tell nobody
   // Last: destroyed first, while the state their final callbacks touch still exists.
   RedisConnection commands_;

@@ -64,7 +64,8 @@ void RedisBus::run_script(ScriptCall* call) {
   }
   add(keys);
   for (const std::string& a : call->args) add(a);
-  redisAsyncCommandArgv(ac, on_script_reply, call, int(argv.size()), argv.data(), lengths.data());
+  if (redisAsyncCommandArgv(ac, on_script_reply, call, int(argv.size()), argv.data(), lengths.data()) == REDIS_OK)
+    ++scripts_sent_;
 }
 
 void RedisBus::on_script_reply(redisAsyncContext*, void* r, void* privdata) {
@@ -72,6 +73,12 @@ void RedisBus::on_script_reply(redisAsyncContext*, void* r, void* privdata) {
   RedisBus& bus = *call->bus;
   auto* reply = static_cast<redisReply*>(r);
   if (bus.destroying_) return;
+  --bus.scripts_sent_;
+  if (!reply && call->keep_while_unreachable && bus.draining_ &&
+      bus.unsent_leaves_.size() < kMostUnsentLeaves) {  // see ClusterBus::begin_drain
+    bus.unsent_leaves_.push_back(call.release());
+    return;
+  }
   if (reply && reply->type == REDIS_REPLY_ERROR && std::string_view(reply->str).rfind("NOSCRIPT", 0) == 0 &&
       !call->retried) {
     call->retried = true;
@@ -83,6 +90,12 @@ void RedisBus::on_script_reply(redisAsyncContext*, void* r, void* privdata) {
     log::warn("cluster: worker %zu: Redis refused a script (%s); what it decides falls back to this node",
               bus.worker_, reply->str);
   if (call->answered) call->answered(reply && reply->type != REDIS_REPLY_ERROR ? reply : nullptr);
+}
+
+size_t RedisBus::changes_outstanding() const {
+  size_t n = scripts_sent_ + unsent_leaves_.size() + unsent_occupancy_.size();
+  for (const auto& [key, interest] : interests_) n += interest.waiting_scripts.size();
+  return n;
 }
 
 void RedisBus::send_unsent_leaves() {

@@ -205,6 +205,14 @@ std::vector<Option> options(std::string& why) {
          if (auto error = node_id_error(v)) return why = *error, false;
          return c.cluster.node_id = v, true;
        }},
+      {"--drain-seconds", "RAPTOR_DRAIN_SECONDS", true,
+       "on SIGTERM, close WebSocket clients with 4200 in batches over this many seconds, then exit "
+       "(default 10; 0: all at once; docs/cluster.md#graceful-shutdown)",
+       [&why](Config& c, App&, const std::string& v) {
+         long n;
+         if (!parse_int(v, 0, 3600, n)) return why = "a whole number of seconds from 0 to 3600", false;
+         return c.drain_seconds = int(n), true;
+       }},
       {"--max-send-queue", "RAPTOR_MAX_SEND_QUEUE", true,
        "bytes a client may have waiting before it is closed with 4100 (default 1048576)",
        [](Config& c, App&, const std::string& v) {

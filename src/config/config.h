@@ -26,6 +26,9 @@ struct Config {
   // permessage-deflate for clients that ask: off by default, since every subscriber then
   // compresses every frame on its own (docs/performance.md has the cost).
   bool compression = false;
+  // SIGTERM: seconds over which the WebSocket clients are closed with 4200, in batches, before
+  // the process exits (0: all at once). Read when the signal comes, so a reload changes it.
+  int drain_seconds = 10;
   EngineLimits limits;
   size_t max_message_bytes = 64 * 1024;  // incoming WebSocket message; larger closes with 1009
   std::vector<App> apps;

@@ -96,6 +96,7 @@ std::vector<std::string> live_changes(const Config& running, const Config& next)
   note(out, "max_message_size", running.max_message_bytes, next.max_message_bytes);
   note(out, "hook_time_budget", running.hook_time_budget_ms, next.hook_time_budget_ms);
   note(out, "script_memory_limit", running.script_memory_mb, next.script_memory_mb);
+  note(out, "drain_seconds", running.drain_seconds, next.drain_seconds);
   return out;
 }
 

@@ -91,6 +91,15 @@ class ClusterBus {
   // Whether presence and occupancy changes go to Redis now, which then decides their webhooks;
   // when not, the engine keeps presence per node and this node reports its own transitions.
   virtual bool presence_ready() const { return false; }
+  // Presence and occupancy changes not yet answered by Redis: sent and unanswered, waiting for a
+  // SUBSCRIBE, or kept while Redis is unreachable. A draining node waits for 0, so that it leaves
+  // none of its members or subscriptions counted in Redis.
+  virtual size_t changes_outstanding() const { return 0; }
+  // The node is draining (SIGTERM) and owes Redis none of its members: a leave whose answer was
+  // lost with a dropped connection is sent again once Redis is back. Not otherwise, since Redis
+  // may have run it already; a draining node's count of the user can only be on its way to 0,
+  // and the script never takes it below, so at worst the member leaves a moment early.
+  virtual void begin_drain() {}
   // Counts one connection of `user_id` more (delta 1) or less (-1) on this node in the presence
   // channel, or only reads the roster (0). When that makes the user's first or last connection
   // in the cluster, `member_event` is published to the channel's subscribers on every node, this

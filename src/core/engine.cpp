@@ -626,6 +626,24 @@ size_t Engine::close_retired() {
   return n;
 }
 
+size_t Engine::close_going_away(size_t n) {
+  size_t closed = 0;
+  for (auto it = connections_.begin(); it != connections_.end() && closed < n; ++it) {
+    Connection& c = *it->second;
+    if (c.closing()) continue;
+    send_error(c, code(CloseCode::GoingAway), "Server is going away");
+    close(c, code(CloseCode::GoingAway), "Server is going away");
+    ++closed;
+  }
+  return closed;
+}
+
+size_t Engine::open_count() const {
+  size_t n = 0;
+  for (const auto& entry : connections_) n += !entry.second->closing();
+  return n;
+}
+
 void Engine::publish(const App& app, std::string_view channel, std::string_view event, std::string_view data,
                      std::string_view except_socket_id) {
   std::string text = messages::channel_event(event, channel, data);

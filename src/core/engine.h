@@ -79,6 +79,15 @@ class Engine {
   // After a reload retired apps: closes their connections with 4001 ("Application does not
   // exist", which pusher-js does not retry). Returns how many.
   size_t close_retired();
+  // Graceful shutdown (SIGTERM): from now on the node is draining (/health says so); see
+  // close_going_away.
+  void begin_drain() { draining_ = true; }
+  bool draining() const { return draining_; }
+  // Closes up to `n` of the open connections with 4200 ("generic reconnect immediately"), so that
+  // their clients reconnect at once, to another node. Returns how many.
+  size_t close_going_away(size_t n);
+  // Connections not closing yet.
+  size_t open_count() const;
   // The cluster (other nodes through Redis), or null when alone. Not owned; set before the
   // first connection, on the worker's thread.
   void set_cluster(ClusterBus* cluster) { cluster_ = cluster; }
@@ -264,6 +273,7 @@ class Engine {
   Policy* policy_ = nullptr;
   ClusterBus* cluster_ = nullptr;
   bool wants_handshake_ = false;
+  bool draining_ = false;
   Transport& transport_;
   Hub& hub_;
   size_t worker_;

@@ -403,7 +403,9 @@ Response error(int status, std::string_view message) {
 // state when this node is one of a cluster.
 Response health(const Engine& engine) {
   auto field = [](const char* name, uint64_t n) { return std::string("\"") + name + "\":" + std::to_string(n); };
-  std::string body = "{\"status\":\"ok\"";
+  // Draining (SIGTERM): 503, so that a load balancer whose health check reuses a connection
+  // opened before the drain takes the node out too (new connections are refused already).
+  std::string body = engine.draining() ? "{\"status\":\"draining\"" : "{\"status\":\"ok\"";
   if (const WebhookSink* webhooks = engine.webhooks()) {
     WebhookStats s = webhooks->stats();
     body += ",\"webhooks\":{" + field("queued", s.queued) + "," + field("sent", s.sent) + "," +
@@ -426,7 +428,7 @@ Response health(const Engine& engine) {
             field("received", c->received.load(std::memory_order_relaxed)) + "," +
             field("unsent", c->unsent.load(std::memory_order_relaxed)) + "}";
   }
-  return {200, body + "}"};
+  return {engine.draining() ? 503 : 200, body + "}"};
 }
 
 void handle(Engine& engine, const Request& req, int64_t now_s, const Respond& respond) {

@@ -65,11 +65,15 @@ long content_length(lws* wsi) {
 // once, told so and closed; HTTP/1.1 clients resend what was not answered, and no Pusher SDK
 // pipelines. lws only tells whether any socket of this worker holds unread input: rarely another
 // one's, which then costs this keep-alive client a reconnect and no data.
-int write_response(lws* wsi, Session* s) {
+// While the node drains, every answer closes its connection: the client's next request goes
+// through the load balancer to another node.
+int write_response(Worker& worker, lws* wsi, Session* s) {
   std::unique_ptr<HttpExchange> x(s->http);
   s->http = nullptr;
+  worker.http_exchange_ended();
   const http::Response& r = x->response;
-  bool close = x->close_after || lws_service_adjust_timeout(lws_get_context(wsi), 1, 0) == 0;
+  bool close = x->close_after || worker.engine().draining() ||
+               lws_service_adjust_timeout(lws_get_context(wsi), 1, 0) == 0;
   size_t extra = 0;
   for (const auto& [name, value] : r.headers) extra += name.size() + value.size() + 4;
   std::vector<unsigned char> buf(LWS_PRE + 512 + extra + r.body.size());
@@ -119,6 +123,7 @@ void end_exchange(Worker& worker, Session* s) {
 int on_http(Worker& worker, lws* wsi, int reason, Session* s, void* in, size_t len) {
   switch (reason) {
     case LWS_CALLBACK_HTTP: {
+      if (!s->http) worker.http_exchange_began();  // else a new request replaces an unanswered one
       end_exchange(worker, s);
       s->http = new HttpExchange();
       http::Request& req = s->http->request;
@@ -157,9 +162,10 @@ int on_http(Worker& worker, lws* wsi, int reason, Session* s, void* in, size_t l
       }
       return answer(worker, wsi, s);
     case LWS_CALLBACK_HTTP_WRITEABLE:
-      return s->http && s->http->answered ? write_response(wsi, s) : 0;
+      return s->http && s->http->answered ? write_response(worker, wsi, s) : 0;
     case LWS_CALLBACK_HTTP_DROP_PROTOCOL:
     case LWS_CALLBACK_CLOSED_HTTP:
+      if (s->http) worker.http_exchange_ended();
       end_exchange(worker, s);
       return 1;
     default:

@@ -30,6 +30,11 @@ bool has_https_webhooks(const AppList& apps) {
   return false;
 }
 
+// Once its WebSockets have closed, how long a draining node waits at most for its HTTP answers,
+// Redis's answers to its presence leaves and its webhooks (whose departures wait 3 s, and a POST
+// up to --webhook-timeout-ms).
+constexpr int64_t kFinishMs = 10000;
+
 }  // namespace
 
 Server::Server(Config config, Reread reread)
@@ -100,6 +105,7 @@ int Server::run() {
 
   int sig = 0;
   while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) reload();
+  if (sig == SIGTERM) drain(signals);
   log::info("shutting down (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
   stop = true;
   for (auto& w : workers_) w->interrupt();
@@ -109,6 +115,75 @@ int Server::run() {
   for (auto& w : workers_) w.reset();
   webhooks_.abandon();  // logs what could not be delivered
   return 0;
+}
+
+// Graceful shutdown. The workers stop accepting and close their own clients in paced batches
+// (Worker::begin_drain); this thread only watches their progress, a tenth of a second at a time,
+// in sigtimedwait so that a second SIGTERM or a SIGINT cuts it short. The node is done when every
+// WebSocket has closed, every HTTP request read has been answered, Redis has answered every
+// presence change (the members of this node no longer count there) and the webhooks are out to
+// every receiver that answers (departures wait out their delay first); it gives up waiting
+// kFinishMs after the last WebSocket closed.
+void Server::drain(const sigset_t& signals) {
+  using Clock = std::chrono::steady_clock;
+  auto started = Clock::now();
+  auto seconds = [&started] { return std::chrono::duration<double>(Clock::now() - started).count(); };
+  int64_t period_ms = int64_t(config_.drain_seconds) * 1000;
+  log::info("drain (SIGTERM): not accepting connections; closing the WebSocket clients with 4200 over %d s, then "
+            "exiting (SIGTERM or SIGINT again exits at once)",
+            config_.drain_seconds);
+  for (auto& w : workers_) {
+    Worker* worker = w.get();
+    worker->run_on_thread([worker, period_ms] { worker->begin_drain(period_ms); });
+  }
+  // Until every WebSocket has closed, the period and the closing handshakes' own time-out (5 s)
+  // bound the wait; then the rest has kFinishMs.
+  auto deadline = started + std::chrono::milliseconds(period_ms + kFinishMs);
+  bool closed_logged = false;
+  size_t started_workers, closed, connections, http, presence;
+  auto sum_progress = [&] {
+    started_workers = closed = connections = http = presence = 0;
+    for (auto& w : workers_) {
+      const DrainProgress& p = w->drain_progress();
+      started_workers += p.started;
+      closed += p.closed;
+      connections += p.connections;
+      http += p.http;
+      presence += p.presence;
+    }
+  };
+  for (;;) {
+    sum_progress();
+    uint64_t webhooks = webhook_client_started_ ? webhooks_.flushable() : 0;
+    bool all_started = started_workers == workers_.size();
+    if (all_started && connections == 0 && !closed_logged) {
+      log::info("drain: %zu WebSocket connections closed with 4200 in %.1f s; %zu HTTP requests, %zu presence changes "
+                "and %llu webhook events to finish",
+                closed, seconds(), http, presence, static_cast<unsigned long long>(webhooks));
+      closed_logged = true;
+      deadline = Clock::now() + std::chrono::milliseconds(kFinishMs);
+    }
+    if (all_started && connections == 0 && http == 0 && presence == 0 && webhooks == 0) {
+      log::info("drain: done in %.1f s", seconds());
+      return;
+    }
+    if (Clock::now() > deadline) {
+      log::warn("drain: stopped waiting after %.1f s: %zu connections still closing, %zu HTTP requests unanswered, "
+                "%zu presence changes unanswered by Redis (their members stay counted there), %llu webhook events "
+                "undelivered",
+                seconds(), connections, http, presence, static_cast<unsigned long long>(webhooks));
+      return;
+    }
+    timespec step{0, 100 * 1000 * 1000};
+    int sig = sigtimedwait(&signals, nullptr, &step);
+    if (sig == SIGTERM || sig == SIGINT) {
+      sum_progress();
+      log::warn("drain: %s during the drain: exiting at once (%zu connections not closed with 4200)",
+                sig == SIGINT ? "SIGINT" : "SIGTERM", connections);
+      return;
+    }
+    if (sig == SIGHUP) log::warn("reload (SIGHUP) ignored: the server is draining");
+  }
 }
 
 // The new configuration is read and its VMs built here, on the main thread, while the workers go

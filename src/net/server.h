@@ -4,10 +4,13 @@
 // the other workers hand it events for its subscribers. This directory is the only place that
 // includes libwebsockets.
 #pragma once
+#include <signal.h>
+
 #include <atomic>
 #include <functional>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <unordered_map>
 #include <vector>
 
@@ -15,6 +18,7 @@
 #include "config/config.h"
 #include "config/reload.h"
 #include "core/engine.h"
+#include "core/drain_pacing.h"
 #include "core/hub.h"
 #include "http/request.h"
 #include "net/webhook_client.h"
@@ -37,6 +41,17 @@ struct Session {
 };
 
 class LwsEventPort;
+class IntervalTimer;
+
+// How a worker's part of a graceful drain goes: written by the worker at each drain step, read by
+// the main thread, which decides when the node may exit (Server::drain).
+struct DrainProgress {
+  std::atomic<bool> started{false};
+  std::atomic<size_t> closed{0};       // connections closed with 4200
+  std::atomic<size_t> connections{0};  // WebSocket connections still open or closing
+  std::atomic<size_t> http{0};         // HTTP requests read and not yet answered
+  std::atomic<size_t> presence{0};     // presence changes Redis has not answered yet
+};
 
 class Worker : public Transport, public Mailbox {
  public:
@@ -86,20 +101,33 @@ class Worker : public Transport, public Mailbox {
   // In a cluster, on the worker that sends webhooks: the Redis stream their events pass through
   // (cluster/webhook_stream.h); null without a cluster. After listen(), before serve().
   cluster::WebhookStream* start_webhook_stream(WebhookQueue& queue, std::function<void()> poke);
+  // SIGTERM (Server::drain): stops accepting connections and closes this worker's WebSocket
+  // clients with 4200, spread over `period_ms`; on the worker's thread. Progress shows in
+  // drain_progress().
+  void begin_drain(int64_t period_ms);
+  const DrainProgress& drain_progress() const { return drain_; }
+  // An HTTP request was read in full and is being answered / its answer has left or it was dropped.
+  void http_exchange_began() { ++http_exchanges_; }
+  void http_exchange_ended() { --http_exchanges_; }
 
   Engine& engine() { return engine_; }
   const Config& config() const { return config_; }
   lws_context* context() const { return context_; }
 
  private:
+  // One step of the drain: closes the connections due now, reports progress.
+  void drain_step();
+
   const Config& config_;
   size_t index_;
   ClusterStatus* cluster_status_;
   std::shared_ptr<Policy> policy_;  // owned here; the engine has a plain pointer
   Engine engine_;
   lws_context* context_ = nullptr;
-  // With a cluster: the Redis sockets on this worker's loop, and the link to the other nodes.
+  lws* listener_ = nullptr;  // the listening socket's wsi, until a drain closes it
+  // Raw descriptors on this worker's loop: the Redis sockets, the drain's timer.
   std::unique_ptr<LwsEventPort> event_port_;
+  // With a cluster: the link to the other nodes.
   std::unique_ptr<cluster::RedisBus> cluster_;
   std::unique_ptr<cluster::WebhookStream> webhook_stream_;
   struct ev_loop* loop_ = nullptr;  // with --event-loop epoll; else lws polls by itself
@@ -109,6 +137,10 @@ class Worker : public Transport, public Mailbox {
   // WebSockets with frames to write, written together at the end of the loop pass (so that the
   // frames of several events queued in one pass leave in one send). Null where one closed.
   std::vector<lws*> to_flush_;
+  size_t http_exchanges_ = 0;  // HTTP requests being answered
+  std::optional<DrainPacing> drain_pacing_;  // while draining
+  std::unique_ptr<IntervalTimer> drain_timer_;
+  DrainProgress drain_;
   bool http_answer_waiting_ = false;
   std::unordered_map<uint64_t, lws*> awaiting_answers_;  // by number, while being computed
   uint64_t answers_begun_ = 0;
@@ -124,12 +156,17 @@ class Server {
   // `reread` reads the configuration again for a reload (SIGHUP); without it SIGHUP is ignored.
   explicit Server(Config config, Reread reread = {});
   ~Server();
-  // Serves until SIGINT or SIGTERM, reloading on SIGHUP; returns the process exit status.
+  // Serves until SIGINT (stops at once) or SIGTERM (drains first), reloading on SIGHUP; returns
+  // the process exit status.
   int run();
 
  private:
   // SIGHUP: the new configuration, or a logged refusal that leaves the running one as it is.
   void reload();
+  // SIGTERM: stops accepting, closes the WebSocket clients with 4200 over the drain period and
+  // waits (bounded) until what they leave behind is settled; returns early on a second SIGTERM
+  // or a SIGINT. docs/cluster.md#graceful-shutdown.
+  void drain(const sigset_t& signals);
   // The apps whose webhook events go through the shape_webhook hook of `policy`.
   std::vector<const App*> shaped_apps(Policy* policy) const;
 

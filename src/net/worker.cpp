@@ -8,6 +8,7 @@
 
 #include "common/log.h"
 #include "net/event_port.h"
+#include "net/interval_timer.h"
 #include "net/listener.h"
 #include "net/server.h"
 #include "protocol/signature.h"
@@ -50,6 +51,8 @@ const lws_retry_bo_t kNoValidityTimer = {};
 // holds a typical client message (subscribe with an auth signature: ~150-300 bytes) and longer
 // ones are gathered in a buffer allocated only while they arrive (websocket_session.cpp).
 constexpr size_t kReceiveBufferBytes = 384;
+// A drain closes its share of connections this often (DrainPacing).
+constexpr int64_t kDrainStepMs = 100;
 // The most lws hands the kernel in one send (TLS, compressed and HTTP writes go through lws); left
 // at 0, lws would cut every write to the receive buffer's size and send the rest pass by pass.
 constexpr size_t kLargestSend = 64 * 1024;
@@ -131,6 +134,7 @@ Worker::Worker(const Config& config, const AppList& apps, Hub& hub, size_t index
 }
 
 Worker::~Worker() {
+  drain_timer_.reset();  // it lets go of its descriptor in the context
   // The bus goes first: closing the clients below must not reach it.
   engine_.set_cluster(nullptr);
   cluster_.reset();
@@ -183,7 +187,8 @@ bool Worker::listen() {
     info.alpn = "http/1.1";  // the HTTP handlers are written for HTTP/1.1
   }
   context_ = lws_create_context(&info);
-  if (!context_ || !watch_listen_socket(lws_get_vhost_by_name(context_, "default"), fd, "raptor-listen")) {
+  if (context_) listener_ = watch_listen_socket(lws_get_vhost_by_name(context_, "default"), fd, "raptor-listen");
+  if (!listener_) {
     log::error("cannot serve on %s:%d%s%s", config_.host.c_str(), config_.port,
                config_.tls_cert.empty() ? "" : " (is the TLS certificate/key readable and valid?)",
                loop_ ? " (is libwebsockets' libev plugin, Debian package libwebsockets-evlib-ev, installed? "
@@ -192,8 +197,8 @@ bool Worker::listen() {
     close(fd);
     return false;
   }
+  event_port_ = std::make_unique<LwsEventPort>(lws_get_vhost_by_name(context_, "default"));
   if (cluster_status_) {
-    event_port_ = std::make_unique<LwsEventPort>(lws_get_vhost_by_name(context_, "default"));
     cluster_ = std::make_unique<cluster::RedisBus>(config_.cluster, *event_port_, *cluster_status_, index_,
                                                   config_.webhooks.departure_delay_ms);
     cluster_->set_engine(engine_);
@@ -211,7 +216,7 @@ void Worker::tick() {
 }
 
 cluster::WebhookStream* Worker::start_webhook_stream(WebhookQueue& queue, std::function<void()> poke) {
-  if (!event_port_) return nullptr;
+  if (!cluster_) return nullptr;
   webhook_stream_ = std::make_unique<cluster::WebhookStream>(config_.cluster, config_.webhooks, *event_port_, queue,
                                                              std::move(poke));
   return webhook_stream_.get();
@@ -219,6 +224,34 @@ cluster::WebhookStream* Worker::start_webhook_stream(WebhookQueue& queue, std::f
 
 void Worker::sweep_departures() {
   if (cluster_) cluster_->sweep_departures();
+  if (drain_pacing_) drain_step();  // besides the drain's timer: the progress goes on without it
+}
+
+void Worker::begin_drain(int64_t period_ms) {
+  // Closing the listening socket refuses new connections at once: a load balancer sees the node
+  // as down (its health checks fail) and sends clients, the reconnecting ones too, to the others.
+  // Connections the kernel had queued on it and nobody accepted yet are reset.
+  if (listener_) lws_set_timeout(listener_, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_SYNC);
+  listener_ = nullptr;
+  engine_.begin_drain();
+  if (cluster_) cluster_->begin_drain();
+  drain_timer_ = std::make_unique<IntervalTimer>(*event_port_, kDrainStepMs, [this] { drain_step(); });
+  if (!drain_timer_->running()) {
+    log::warn("drain: worker %zu has no timer (out of file descriptors?): closing its clients at once", index_);
+    drain_timer_.reset();
+    period_ms = 0;
+  }
+  drain_pacing_.emplace(engine_.now_ms(), period_ms);
+  drain_step();
+  drain_.started = true;
+}
+
+void Worker::drain_step() {
+  size_t n = drain_pacing_->due(engine_.now_ms(), engine_.open_count());
+  if (n) drain_.closed += engine_.close_going_away(n);
+  drain_.connections = engine_.connection_count();
+  drain_.http = http_exchanges_;
+  drain_.presence = cluster_ ? cluster_->changes_outstanding() : 0;
 }
 
 void Worker::serve(const std::atomic<bool>& stop) {

@@ -18,6 +18,9 @@ enum class CloseCode : int {
   // app terminated the user's connections. pusher-js does not reconnect on its own.
   Unauthorized = 4009,
   OverCapacity = 4100,  // the client could not keep up with its send queue
+  // Pusher's "generic reconnect immediately": the server is draining (SIGTERM); pusher-js
+  // reconnects at once, through the load balancer to another node.
+  GoingAway = 4200,
   PongTimeout = 4201,
 };
 

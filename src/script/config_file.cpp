@@ -59,6 +59,7 @@ std::optional<std::string> apply(const cJSON* s, Config& c) {
   if (loop == "poll") c.event_loop = Config::EventLoop::Poll;
   if (loop == "epoll") c.event_loop = Config::EventLoop::Epoll;
   boolean(s, "compression", c.compression);
+  number(s, "drain_seconds", c.drain_seconds);
   number(s, "activity_timeout", c.limits.activity_timeout_s);
   number(s, "pong_timeout", c.limits.pong_timeout_s);
   number(s, "max_send_queue", c.limits.max_send_queue_bytes);

@@ -353,15 +353,26 @@ WebhookStats WebhookQueue::stats() const {
   return s;
 }
 
+uint64_t WebhookQueue::flushable() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return count_undelivered(false);
+}
+
+uint64_t WebhookQueue::count_undelivered(bool failing_too) const {
+  uint64_t n = departures_.size() + unshaped_.size() + for_stream_.size();
+  for (const Outbox& o : outboxes_)
+    if (failing_too || !o.failing) n += o.held();
+  return n;
+}
+
 uint64_t WebhookQueue::abandon() {
   std::lock_guard<std::mutex> lock(mutex_);
-  uint64_t n = departures_.size() + unshaped_.size() + for_stream_.size();
+  uint64_t n = count_undelivered(true);
   departures_ = Departures();
   unshaped_.clear();
   for_stream_.clear();
   size_t in_stream = held_.size();  // pending in Redis: another node claims and delivers them
   for (Outbox& o : outboxes_) {
-    n += o.held();
     o.waiting.clear();
     o.batch.reset();
     o.in_flight = false;

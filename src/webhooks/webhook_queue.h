@@ -97,6 +97,10 @@ class WebhookQueue : public WebhookSink {
   // When take_ready() will next have something (INT64_MAX: not before an emit wakes the sender).
   int64_t next_due();
   int64_t now() const { return steady_(); }
+  // What a draining server waits for before it exits (bounded): departures still in their delay,
+  // events waiting for the shape hook, and what the outboxes hold, except those whose receiver
+  // failed its last POST (waiting for them would mean waiting out their back-off).
+  uint64_t flushable() const;
   // Shutting down: counts everything still waiting as dropped and logs it; returns how many.
   uint64_t abandon();
 
@@ -172,6 +176,8 @@ class WebhookQueue : public WebhookSink {
   std::optional<Request> next_request(Outbox& o, int64_t now);
   int64_t due_of(const Outbox& o) const;
   bool sooner(int64_t due);
+  // Under the lock: events not delivered yet, of every outbox or only of those not failing.
+  uint64_t count_undelivered(bool failing_too) const;
 
   const WebhookSettings settings_;
   const Clock steady_, wall_;

@@ -65,6 +65,19 @@ TEST_CASE("/health answers without a signature", "[api]") {
   CHECK(res.body == "{\"status\":\"ok\"}");
 }
 
+TEST_CASE("/health answers 503 draining while the server drains", "[api][drain]") {
+  Api api;
+  api.engine.begin_drain();
+  http::Request r;
+  r.method = "GET";
+  r.path = "/health";
+  std::optional<http::Response> res;
+  http::handle(api.engine, r, kNow, [&res](http::Response answer) { res = std::move(answer); });
+  REQUIRE(res.has_value());
+  CHECK(res->status == 503);
+  CHECK(res->body == "{\"status\":\"draining\"}");
+}
+
 TEST_CASE("unknown paths and apps are 404", "[api]") {
   Api api;
   for (const char* path : {"/", "/apps", "/apps/", "/app/3/events", "/apps/99/events", "/apps3/events"}) {

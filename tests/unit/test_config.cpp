@@ -272,6 +272,20 @@ TEST_CASE("invalid values exit with status 2", "[config]") {
   }
 }
 
+TEST_CASE("the drain period: 10 s by default and 0 to 3600 from the flag or the environment", "[config][drain]") {
+  CHECK(parse({}).config.drain_seconds == 10);
+  CHECK(parse({"--drain-seconds", "0"}).config.drain_seconds == 0);
+  CHECK(parse({"--drain-seconds=3600"}).config.drain_seconds == 3600);
+  CHECK(parse({}, {{"RAPTOR_DRAIN_SECONDS", "25"}}).config.drain_seconds == 25);
+  CHECK(parse({"--drain-seconds", "5"}, {{"RAPTOR_DRAIN_SECONDS", "25"}}).config.drain_seconds == 5);
+  for (const char* bad : {"-1", "3601", "ten", "2s", ""}) {
+    INFO(bad);
+    ParseResult r = parse({"--drain-seconds", bad});
+    require_error(r);
+    CHECK(r.output.find("a whole number of seconds from 0 to 3600") != std::string::npos);
+  }
+}
+
 TEST_CASE("unknown options, missing values and half a TLS pair exit with status 2", "[config]") {
   ParseResult unknown = parse({"--bogus"});
   require_error(unknown);

@@ -880,3 +880,29 @@ TEST_CASE("on_closed leaves every channel and forgets the connection", "[engine]
   h.engine.publish(h.app(), "news", "e", "d", a_id);
   CHECK(drain(b).size() == 1);
 }
+
+// ------------------------------------------------------------------ graceful drain
+
+TEST_CASE("close_going_away closes open connections with pusher:error 4200 then the close 4200", "[engine][drain]") {
+  EngineHarness h;
+  Connection& a = h.connect();
+  Connection& b = h.connect();
+  Connection& c = h.connect();
+  CHECK(h.engine.open_count() == 3);
+  CHECK(h.engine.close_going_away(2) == 2);
+  CHECK(h.engine.open_count() == 1);
+  CHECK(h.engine.connection_count() == 3);  // closing until the transport has closed them
+  size_t closed = 0;
+  for (Connection* conn : {&a, &b, &c}) {
+    if (!conn->closing()) continue;
+    ++closed;
+    CHECK(conn->close_code() == 4200);
+    auto frames = drain(*conn);
+    REQUIRE(frames.size() == 1);
+    CHECK(frames[0] == R"({"event":"pusher:error","data":{"code":4200,"message":"Server is going away"}})");
+  }
+  CHECK(closed == 2);
+  CHECK(h.engine.close_going_away(5) == 1);  // only those not closing yet
+  CHECK(h.engine.open_count() == 0);
+  CHECK(h.engine.close_going_away(5) == 0);
+}

@@ -69,8 +69,9 @@ TEST_CASE("a reload reports the live settings it changes", "[reload]") {
   next.limits.pong_timeout_s = 10;
   next.max_message_bytes = 2048;
   next.hook_time_budget_ms = 20;
-  CHECK(live_changes(running, next) ==
-        std::vector<std::string>{"pong_timeout 30 -> 10", "max_message_size 65536 -> 2048", "hook_time_budget 50 -> 20"});
+  next.drain_seconds = 30;
+  CHECK(live_changes(running, next) == std::vector<std::string>{"pong_timeout 30 -> 10", "max_message_size 65536 -> 2048",
+                                                                "hook_time_budget 50 -> 20", "drain_seconds 10 -> 30"});
 }
 
 TEST_CASE("apps are updated in place, added, retired and brought back", "[reload]") {

@@ -384,6 +384,22 @@ TEST_CASE("the sender is woken when work becomes due sooner, not for every event
   CHECK(h.wakeups == 2);
 }
 
+TEST_CASE("a drain waits for departures and healthy receivers but not for a failing one", "[webhooks][drain]") {
+  QueueHarness h({endpoint(), endpoint()});
+  h.emit(event(WebhookType::ChannelOccupied, "a"));
+  h.emit(event(WebhookType::ChannelVacated, "b"));
+  CHECK(h.queue->flushable() == 3);  // occupied for each receiver, the departure held once
+  auto posts = h.take_when_due();
+  REQUIRE(posts.size() == 2);
+  h.queue->finish(posts[0].id, 200, "");
+  h.queue->finish(posts[1].id, 503, "");  // waits for its back-off now
+  CHECK(h.queue->flushable() == 1);       // the departure only
+  h.steady.advance(3000);
+  h.queue->take_ready();  // the departure's delay is over: it joins both outboxes
+  CHECK(h.queue->flushable() == 1);  // the healthy receiver's copy
+  CHECK(h.queue->abandon() == 3);    // a shutdown still counts the failing receiver's two
+}
+
 TEST_CASE("shutdown counts what was not delivered", "[webhooks]") {
   QueueHarness h;
   h.emit(event(WebhookType::ChannelOccupied, "a"));
