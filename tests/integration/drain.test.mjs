@@ -14,7 +14,7 @@ import { presenceMember, pusherClient, subscribed } from './lib/clients.mjs';
 import { clusterNode, clusterState } from './lib/cluster.mjs';
 import { configFile } from './lib/config-files.mjs';
 import { postEvents, request } from './lib/http-api.mjs';
-import { Raptor, runRaptor } from './lib/raptor.mjs';
+import { DEFAULT_APP, Raptor, runRaptor } from './lib/raptor.mjs';
 import { RedisServer } from './lib/redis.mjs';
 import { waitFor, withTimeout } from './lib/wait.mjs';
 import { WebhookReceiver } from './lib/webhook-receiver.mjs';
@@ -207,9 +207,13 @@ describe('drain in a cluster', () => {
   const redis = new RedisServer();
   let nodes = [];
   let balancer;
+  let receiver;
   before(async () => {
     await redis.start();
-    nodes = [clusterNode(redis, 'node-a', ['--drain-seconds', '2']), clusterNode(redis, 'node-b'), clusterNode(redis, 'node-c')];
+    receiver = await new WebhookReceiver(DEFAULT_APP).start();
+    const hook = ['--webhook', receiver.url];
+    nodes = [clusterNode(redis, 'node-a', ['--drain-seconds', '2', ...hook]), clusterNode(redis, 'node-b', hook),
+      clusterNode(redis, 'node-c', hook)];
     await Promise.all(nodes.map((n) => n.start()));
     await Promise.all(nodes.map((n) => clusterState(n, 'up')));
     balancer = await new Balancer([nodes[0], nodes[1]]).start();
@@ -218,6 +222,7 @@ describe('drain in a cluster', () => {
     await Promise.all(nodes.map((n) => n.closeClients()));
     await Promise.all(nodes.map((n) => n.stop().catch(() => {})));
     await balancer?.stop();
+    await receiver?.stop();
     await redis.stop();
   });
 
@@ -234,10 +239,11 @@ describe('drain in a cluster', () => {
     assert.deepEqual((await redis.command('HKEYS', `${p}:node:node-a`)).sort(), users);
 
     // pusher-js subscribes again by itself once reconnected: a second subscription_succeeded.
-    const rejoined = members.map((m) => new Promise((resolve) => m.channel.bind('pusher:subscription_succeeded', resolve)));
+    const rejoined = members.map((m) => new Promise((resolve) => m.channel.bind('pusher:subscription_succeeded', () => resolve(Date.now()))));
+    const stopping = Date.now();
     const problems = a.problems(await a.stop());
     assert.deepEqual(problems, [], `${problems.join('; ')}\n${a.stderr.slice(-3000)}`);
-    await withTimeout(Promise.all(rejoined), 'every client to join again through the balancer', MARGIN_MS);
+    const lastRejoin = Math.max(...await withTimeout(Promise.all(rejoined), 'every client to join again through the balancer', MARGIN_MS));
     assert.equal(balancer.routed.get(b), users.length, 'and they went to node-b');
     for (const m of members) assert.equal(m.pusher.connection.state, 'connected');
 
@@ -260,6 +266,21 @@ describe('drain in a cluster', () => {
     const roster = [];
     watcher.channel.members.each((m) => roster.push(m.id));
     assert.deepEqual(roster.sort(), [...users, 'watcher'].sort());
+
+    // Webhooks: a user back on node-b within the 3 s departure delay cancels its member_removed
+    // (held in Redis) and its new member_added. Past the delay plus a sweep, count what came.
+    await new Promise((resolve) => setTimeout(resolve, 4000));
+    const hooks = (name, id) => receiver.accepted.filter((e) => e.name === name && e.user_id === id).length;
+    for (const id of users) {
+      assert.equal(hooks('member_added', id), 1 + hooks('member_removed', id), `member webhooks of ${id} pair up`);
+    }
+    // Every rejoin came within the delay of the drain's start (so of its own close): none left.
+    if (lastRejoin - stopping < 2900) {
+      for (const id of users) assert.equal(hooks('member_removed', id), 0, `no member_removed for ${id}, back in time`);
+    } else {
+      console.log(`# rejoins took ${lastRejoin - stopping} ms (slow machine): handover webhooks not asserted`);
+    }
+    assert.equal(receiver.accepted.filter((e) => e.name === 'channel_vacated').length, 0, 'the channel stayed occupied');
   });
 });
 
