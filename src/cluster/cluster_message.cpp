@@ -88,6 +88,20 @@ std::string presence_key(std::string_view prefix, std::string_view app_id, std::
   return key(prefix, "presence:", app_id, channel);
 }
 
+std::string nodes_key(std::string_view prefix) { return std::string(prefix).append("nodes"); }
+
+std::string lease_key(std::string_view prefix, std::string_view node_id) {
+  return node_key(prefix, node_id).append(":lease");
+}
+
+std::string held_key(std::string_view prefix, std::string_view node_id) {
+  return node_key(prefix, node_id).append(":held");
+}
+
+std::string cleaning_key(std::string_view prefix) { return std::string(prefix).append("cleaning"); }
+
+std::string departures_key(std::string_view prefix) { return std::string(prefix).append("departures"); }
+
 std::string member_message_head(std::string_view origin, std::string_view except_socket_id) {
   return std::string("M").append(origin).append(1, '\n').append(except_socket_id).append(1, '\n');
 }

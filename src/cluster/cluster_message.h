@@ -32,6 +32,18 @@ std::string user_key(std::string_view prefix, std::string_view app_id, std::stri
 std::string node_key(std::string_view prefix, std::string_view node_id);
 
 std::string presence_key(std::string_view prefix, std::string_view app_id, std::string_view channel);
+
+// Node leases (node_lease.h):
+//   {prefix}nodes             sorted set: node id -> its lease's expiry (ms, Redis TIME)
+//   {prefix}node:{node}:lease the node's current lease: when it was made (µs, Redis TIME)
+//   {prefix}node:{node}:held  set: the keys in which the node has a contribution
+//   {prefix}cleaning          sorted set: dead node id -> when its cleaner's claim expires (ms)
+//   {prefix}departures        sorted set: departure webhooks due (score: ms), shared with webhooks
+std::string nodes_key(std::string_view prefix);
+std::string lease_key(std::string_view prefix, std::string_view node_id);
+std::string held_key(std::string_view prefix, std::string_view node_id);
+std::string cleaning_key(std::string_view prefix);
+std::string departures_key(std::string_view prefix);
 // The glob a worker PSUBSCRIBEs to for a wildcard pattern's channels: the channel key with the
 // prefix and app id escaped (they may hold the glob's * ? [ ] \), each `*` segment as `?*` and a
 // `**` as `?**`. Redis has no glob for "one segment" (its * also matches dots), so the glob

@@ -433,7 +433,7 @@ void Engine::unsubscribe(Connection& c, const std::string& name) {
   hub_.directory().leave(app, name, worker_, local, user_id,
                          decided_in_redis ? ChannelDirectory::Announce([](uint64_t, uint64_t) {})
                                           : announcer(app, name, messages::member_removed(name, user_id), nullptr));
-  if (gone.in_cluster && cluster_) leave_cluster_presence(app, name, user_id);
+  if (gone.in_cluster && cluster_) leave_cluster_presence(app, name, gone);
 }
 
 void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
