@@ -42,8 +42,10 @@ return {lease, fresh, lapsed, now, expired, abandoned}
 
 // KEYS: 1 {prefix}nodes, 2 {prefix}cleaning, 3 the dead node's held set, 4 its lease,
 // 5 {prefix}departures. ARGV: 1 dead node id, 2 claim length (ms), 3 batch, 4 prefix,
-// 5 departure delay (ms), 6 the member event message head (cluster_message.h), 7 "1" to claim
-// a lease that has not expired (a node starting cleans up what an earlier run under its id left).
+// 5 departure delay (ms), 6 the member event message head (cluster_message.h), 7 the caller:
+// "judge" claims an expired lease, or takes over a clean-up whose claim expired (its cleaner
+// died); "continue" goes on with a clean-up it claimed; "own" is a node starting, which claims
+// what an earlier run under its id left whether its lease expired or not.
 // Returns {claimed now (0/1), members removed from the cluster, more to do (0/1)}.
 //
 // Each held key is undone as the dead node would have undone it: a presence key's users lose
@@ -57,14 +59,16 @@ redis.replicate_commands()
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 local dead, prefix = ARGV[1], ARGV[4]
-local claimed = 0
+local claimed, mode = 0, ARGV[7]
 local expiry = redis.call('ZSCORE', KEYS[1], dead)
-if expiry then
-  if tonumber(expiry) >= now and ARGV[7] ~= '1' then return {0, 0, 0} end
+local claim = redis.call('ZSCORE', KEYS[2], dead)
+if mode == 'continue' then
+  if not claim then return {0, 0, 0} end
+elseif expiry and (mode == 'own' or tonumber(expiry) < now) then
   redis.call('ZREM', KEYS[1], dead)
   redis.call('DEL', KEYS[4])
   claimed = 1
-elseif not redis.call('ZSCORE', KEYS[2], dead) then
+elseif not (claim and (mode == 'own' or tonumber(claim) < now)) then
   return {0, 0, 0}
 end
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), dead)
@@ -132,7 +136,8 @@ bool is_integer(const redisReply* r) { return r->type == REDIS_REPLY_INTEGER; }
 struct NodeLease::Cleaning {
   NodeLease* lease;
   std::string node;
-  bool own = false;      // this node's earlier run, cleaned up before the first renewal
+  bool own = false;         // this node's earlier run, cleaned up before the first renewal
+  bool continuing = false;  // claimed (or taken over) by this node: the next batches
   bool claimed = false;  // by this node: it says so in the log once done
   uint64_t removed = 0;
   int calls = 0;
@@ -208,7 +213,7 @@ void NodeLease::clean(redisAsyncContext* ac, Cleaning* c) {
   const char* argv[] = {"EVAL",          kCleanScript,     "5",           nodes.c_str(),
                         cleaning.c_str(), held.c_str(),    lease.c_str(), departures.c_str(),
                         c->node.c_str(),  claim_ms.c_str(), batch.c_str(), settings_.prefix.c_str(),
-                        delay_ms.c_str(), head.c_str(),    c->own ? "1" : "0"};
+                        delay_ms.c_str(), head.c_str(),    c->continuing ? "continue" : c->own ? "own" : "judge"};
   ++c->calls;
   redisAsyncCommandArgv(ac, on_cleaned, c, int(std::size(argv)), argv, nullptr);
 }
@@ -231,6 +236,7 @@ void NodeLease::on_cleaned(redisAsyncContext* ac, void* reply, void* privdata) {
     if (!c->own)
       self.status_.dead_members_removed.fetch_add(uint64_t(r->element[1]->integer), std::memory_order_relaxed);
     if (r->element[2]->integer) {
+      c->continuing = true;
       self.clean(ac, c.release());  // the next batch, after whatever Redis queued meanwhile
       return;
     }

@@ -132,6 +132,69 @@ describe('node leases: a node killed with kill -9', () => {
   it('the survivors stop cleanly', () => assertStopsCleanly(c.nodes.filter((n, i) => i !== 2)));
 });
 
+// Seeds Redis with what a node `ghost` that died holding `count` members of `p` would have
+// left (its lease expiring in 8 s), and two occupancy keys as the occupancy scripts keep them:
+// one channel only the ghost occupied, one shared with node-a.
+async function seedGhost(redis, app, p, count) {
+  await redis.command('EVAL', `
+    local t = redis.call('TIME')
+    redis.call('ZADD', KEYS[1], tonumber(t[1]) * 1000 + 8000, 'ghost')
+    redis.call('SADD', KEYS[2], KEYS[3], KEYS[5], KEYS[6])
+    for i = 1, tonumber(ARGV[1]) do
+      local user = 'ghost-' .. i
+      redis.call('HSET', KEYS[3] .. ':node:ghost', user, 1)
+      redis.call('HSET', KEYS[3], user, 1)
+      redis.call('HSET', KEYS[3] .. ':info', user, '{}')
+    end
+    redis.call('HSET', KEYS[5], 'ghost', 2)
+    redis.call('HSET', KEYS[6], 'ghost', 1, 'node-a', 1)
+    redis.call('SADD', KEYS[4], 'lonely', 'shared')
+    return 1`, 6, 'raptor:nodes', 'raptor:node:ghost:held', p, `raptor:channels:${app}`,
+  `raptor:occupancy:${app}:lonely`, `raptor:occupancy:${app}:shared`, count);
+}
+
+describe('node leases: a dead node holding many members', () => {
+  it('is cleaned up in bounded script calls, each member removed once, its occupancy undone', () => withCluster(async (c) => {
+    const { redis, nodes: [a, b] } = c;
+    const app = a.app.id;
+    const channel = 'presence-crowd';
+    const p = presenceKey(a, channel);
+    const count = 1200;
+    await redis.command('CONFIG', 'SET', 'slowlog-log-slower-than', '0');
+    await redis.command('CONFIG', 'SET', 'slowlog-max-len', '100000');
+    await seedGhost(redis, app, p, count);
+    const watch = await presenceMember(b, channel, { user_id: 'watch' });
+    assert.equal(watch.members.count, count + 1, 'the ghost\'s members in the roster');
+
+    await waitFor(() => watch.removed.pending().length >= count, `${count} member_removed`, BOUND_MS);
+    const removed = new Set(watch.removed.pending().map((m) => m.data.id));
+    assert.equal(removed.size, count, 'each member removed once');
+    await drained([watch]);
+    await fence(a, channel, [watch]);
+    assert.equal(watch.members.count, 2);
+    assert.deepEqual(sorted(await redis.command('HKEYS', p)), ['fence', 'watch']);
+    assert.equal(await redis.command('EXISTS', 'raptor:node:ghost:held', `${p}:node:ghost`), 0);
+
+    // Occupancy: the ghost's field gone; the channel only it occupied vacated and unlisted.
+    assert.equal(await redis.command('EXISTS', `raptor:occupancy:${app}:lonely`), 0);
+    assert.deepEqual(await redis.command('HGETALL', `raptor:occupancy:${app}:shared`), ['node-a', '1']);
+    assert.deepEqual(await redis.command('SMEMBERS', `raptor:channels:${app}`), ['shared']);
+    const departures = await redis.command('ZRANGE', 'raptor:departures', 0, -1);
+    assert.equal(departures.length, count + 1);
+    assert.ok(departures.includes(`v\n${app}\nlonely`));
+    assert.ok(departures.includes(`m\n${app}\n${channel}\nghost-1200`));
+
+    // In batches: several script calls, each short. The slow log has every command's duration.
+    const cleaner = await waitFor(() => c.nodes.find((n) => /node ghost did not renew/.test(n.stderr)), 'the clean-up in a log');
+    const [, calls] = cleaner.stderr.match(/node ghost did not renew its lease for 5 s: cleaned up its state \(1200 members removed, (\d+) script calls\)/);
+    assert.ok(Number(calls) >= 3, `${calls} script calls for 1200 members`);
+    const batches = (await redis.command('SLOWLOG', 'GET', '100000')).filter(([, , , args]) => args[0] === 'EVAL' && args[8] === 'ghost');
+    assert.equal(batches.length, Number(calls), 'no other node joined in');
+    const longest = Math.max(...batches.map(([, , micros]) => micros));
+    console.log(`# clean-up of 1200 members: ${calls} script calls, the longest ${longest} µs in Redis`);
+  }));
+});
+
 describe('node leases: a node restarted within its lease under the same id', () => {
   it('removes what its earlier run counted before it counts anew', () => withCluster(async (c) => {
     const { redis, nodes: [a, , node] } = c;
