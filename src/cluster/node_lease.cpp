@@ -213,7 +213,8 @@ void NodeLease::clean(redisAsyncContext* ac, Cleaning* c) {
   const char* argv[] = {"EVAL",          kCleanScript,     "5",           nodes.c_str(),
                         cleaning.c_str(), held.c_str(),    lease.c_str(), departures.c_str(),
                         c->node.c_str(),  claim_ms.c_str(), batch.c_str(), settings_.prefix.c_str(),
-                        delay_ms.c_str(), head.c_str(),    c->continuing ? "continue" : c->own ? "own" : "judge"};
+                        delay_ms.c_str(), head.c_str(),
+                        c->continuing ? "continue" : c->own ? "own" : "judge"};
   ++c->calls;
   redisAsyncCommandArgv(ac, on_cleaned, c, int(std::size(argv)), argv, nullptr);
 }

@@ -28,7 +28,8 @@ void Engine::ask_cluster_roster(Connection& c, const std::string& channel, int d
   std::string member_event = delta > 0 ? messages::member_added(channel, sub->user_id, user_info) : std::string();
   if (delta > 0) sub->counting = true;
   cluster_->presence_change(app, channel, sub->user_id, delta, user_info, member_event, c.socket_id(),
-                            ClusterBus::kNoLease, [this, &app, channel, socket_id = c.socket_id(), request = sub->roster_request,
+                            ClusterBus::kNoLease,
+                            [this, &app, channel, socket_id = c.socket_id(), request = sub->roster_request,
                              initial](const ClusterBus::PresenceAnswer* answer) {
                               cluster_roster_answered(app, channel, socket_id, request, initial, answer);
                             });

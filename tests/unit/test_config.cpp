@@ -608,7 +608,8 @@ TEST_CASE("without --redis there is no cluster", "[cluster][config]") {
   CHECK(r.config.cluster.node_id.empty());
 }
 
-TEST_CASE("cluster flags --redis, --redis-prefix, --node-id and --node-timeout, or their environment variables", "[cluster][config]") {
+TEST_CASE("cluster flags --redis, --redis-prefix, --node-id and --node-timeout, or their environment variables",
+          "[cluster][config]") {
   ParseResult r = parse({"--redis", "redis://127.0.0.1:7001/2", "--redis-prefix", "staging:", "--node-id", "n1"});
   REQUIRE(r.run);
   REQUIRE(r.config.cluster.redis);
@@ -654,7 +655,9 @@ TEST_CASE("bad cluster settings exit 2 with the reason, and never echo the URL",
       {{"--redis-prefix", "has space"}, {}, "--redis-prefix"},
       {{"--node-id", "a/b"}, {}, "'a/b' for --node-id: a node id is made of"},
       {{}, {{"RAPTOR_NODE_ID", ""}}, "RAPTOR_NODE_ID"},
-      {{"--node-timeout", "1"}, {}, "'1' for --node-timeout: the node timeout is a whole number of seconds from 2 to 3600"},
+      {{"--node-timeout", "1"},
+       {},
+       "'1' for --node-timeout: the node timeout is a whole number of seconds from 2 to 3600"},
       {{"--node-timeout", "3601"}, {}, "--node-timeout: the node timeout"},
       {{"--node-timeout", "5s"}, {}, "--node-timeout: the node timeout"},
       {{"--node-timeout", "-5"}, {}, "--node-timeout: the node timeout"},
