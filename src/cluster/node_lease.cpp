@@ -45,8 +45,12 @@ return {lease, fresh, lapsed, now, expired, abandoned}
 // 5 departure delay (ms), 6 the member event message head (cluster_message.h), 7 the caller:
 // "judge" claims an expired lease, or takes over a clean-up whose claim expired (its cleaner
 // died); "continue" goes on with a clean-up it claimed; "own" is a node starting, which claims
-// what an earlier run under its id left whether its lease expired or not.
-// Returns {claimed now (0/1), members removed from the cluster, more to do (0/1)}.
+// what an earlier run under its id left whether its lease expired or not; 8, 9 the held key being
+// walked and the HSCAN cursor in its node hash, as the last call answered ("" and "0" at first).
+// Returns {claimed now (0/1), members removed from the cluster, more to do (0/1), key, cursor}.
+//
+// The walk of a big node hash goes on from where the last call stopped: HSCAN from cursor 0 at
+// each call would pass again over the buckets emptied by the calls before (quadratic).
 //
 // Each held key is undone as the dead node would have undone it: a presence key's users lose
 // the node (member_removed published, numbered, as the presence script does, when it held a
@@ -63,26 +67,28 @@ local claimed, mode = 0, ARGV[7]
 local expiry = redis.call('ZSCORE', KEYS[1], dead)
 local claim = redis.call('ZSCORE', KEYS[2], dead)
 if mode == 'continue' then
-  if not claim then return {0, 0, 0} end
+  if not claim then return {0, 0, 0, '', '0'} end
 elseif expiry and (mode == 'own' or tonumber(expiry) < now) then
   redis.call('ZREM', KEYS[1], dead)
   redis.call('DEL', KEYS[4])
   claimed = 1
 elseif not (claim and (mode == 'own' or tonumber(claim) < now)) then
-  return {0, 0, 0}
+  return {0, 0, 0, '', '0'}
 end
 redis.call('ZADD', KEYS[2], now + tonumber(ARGV[2]), dead)
 local budget, removed, due = tonumber(ARGV[3]), 0, now + tonumber(ARGV[5])
 local presence, occupancy = prefix .. 'presence:', prefix .. 'occupancy:'
+local key, cursor = ARGV[8], ARGV[9]
 while budget > 0 do
-  local key = redis.call('SRANDMEMBER', KEYS[3])
-  if not key then break end
-  budget = budget - 1
+  if key == '' or redis.call('SISMEMBER', KEYS[3], key) == 0 then
+    key, cursor = redis.call('SRANDMEMBER', KEYS[3]), '0'
+    if not key then key = '' break end
+    budget = budget - 1
+  end
   local channel = string.match(key, ':([^:]*)$') or ''
   if string.sub(key, 1, #presence) == presence then
     local app = string.sub(key, #presence + 1, #key - #channel - 1)
     local mine, version = key .. ':node:' .. dead, key .. ':version'
-    local cursor = '0'
     repeat
       local page = redis.call('HSCAN', mine, cursor, 'COUNT', math.max(budget, 10))
       cursor = page[1]
@@ -111,6 +117,7 @@ while budget > 0 do
     if redis.call('EXISTS', mine) == 0 then
       redis.call('SREM', KEYS[3], key)
       if redis.call('EXISTS', key) == 0 then redis.call('DEL', version) end
+      key = ''
     end
   elseif string.sub(key, 1, #occupancy) == occupancy then
     local app = string.sub(key, #occupancy + 1, #key - #channel - 1)
@@ -120,13 +127,15 @@ while budget > 0 do
       redis.call('ZADD', KEYS[5], due, 'v\n' .. app .. '\n' .. channel)
     end
     redis.call('SREM', KEYS[3], key)
+    key = ''
   else
     redis.call('SREM', KEYS[3], key)
+    key = ''
   end
 end
-if redis.call('EXISTS', KEYS[3]) == 1 then return {claimed, removed, 1} end
+if redis.call('EXISTS', KEYS[3]) == 1 then return {claimed, removed, 1, key, cursor} end
 redis.call('ZREM', KEYS[2], dead)
-return {claimed, removed, 0}
+return {claimed, removed, 0, '', '0'}
 )lua";
 
 bool is_integer(const redisReply* r) { return r->type == REDIS_REPLY_INTEGER; }
@@ -134,10 +143,13 @@ bool is_integer(const redisReply* r) { return r->type == REDIS_REPLY_INTEGER; }
 }  // namespace
 
 struct NodeLease::Cleaning {
+  Cleaning(NodeLease* l, std::string n, bool o = false) : lease(l), node(std::move(n)), own(o) {}
   NodeLease* lease;
   std::string node;
   bool own = false;         // this node's earlier run, cleaned up before the first renewal
   bool continuing = false;  // claimed (or taken over) by this node: the next batches
+  std::string key;          // where the last batch stopped (see kCleanScript)
+  std::string cursor = "0";
   bool claimed = false;  // by this node: it says so in the log once done
   uint64_t removed = 0;
   int calls = 0;
@@ -149,7 +161,7 @@ void NodeLease::tick(redisAsyncContext* ac) {
   if (!earlier_run_cleaned_) {
     // What a run of this node that died (and restarted before its lease expired) counted in
     // Redis is undone first: none of its connections are here.
-    if (cleaning_.insert(settings_.node_id).second) clean(ac, new Cleaning{this, settings_.node_id, true});
+    if (cleaning_.insert(settings_.node_id).second) clean(ac, new Cleaning(this, settings_.node_id, true));
     return;
   }
   if (renewing_) return;  // the last renewal is unanswered yet
@@ -199,7 +211,7 @@ void NodeLease::renewed(redisAsyncContext* ac, const redisReply& r) {
       if (nodes->element[i]->type != REDIS_REPLY_STRING) continue;
       std::string node(nodes->element[i]->str, nodes->element[i]->len);
       if (!cleaning_.insert(node).second) continue;  // on its way already
-      clean(ac, new Cleaning{this, std::move(node)});
+      clean(ac, new Cleaning(this, std::move(node)));
     }
   }
 }
@@ -214,7 +226,8 @@ void NodeLease::clean(redisAsyncContext* ac, Cleaning* c) {
                         cleaning.c_str(), held.c_str(),    lease.c_str(), departures.c_str(),
                         c->node.c_str(),  claim_ms.c_str(), batch.c_str(), settings_.prefix.c_str(),
                         delay_ms.c_str(), head.c_str(),
-                        c->continuing ? "continue" : c->own ? "own" : "judge"};
+                        c->continuing ? "continue" : c->own ? "own" : "judge",
+                        c->key.c_str(),   c->cursor.c_str()};
   ++c->calls;
   redisAsyncCommandArgv(ac, on_cleaned, c, int(std::size(argv)), argv, nullptr);
 }
@@ -223,8 +236,9 @@ void NodeLease::on_cleaned(redisAsyncContext* ac, void* reply, void* privdata) {
   std::unique_ptr<Cleaning> c(static_cast<Cleaning*>(privdata));
   NodeLease& self = *c->lease;
   auto* r = static_cast<redisReply*>(reply);
-  bool answered = r && r->type == REDIS_REPLY_ARRAY && r->elements == 3 && is_integer(r->element[0]) &&
-                  is_integer(r->element[1]) && is_integer(r->element[2]);
+  bool answered = r && r->type == REDIS_REPLY_ARRAY && r->elements == 5 && is_integer(r->element[0]) &&
+                  is_integer(r->element[1]) && is_integer(r->element[2]) &&
+                  r->element[3]->type == REDIS_REPLY_STRING && r->element[4]->type == REDIS_REPLY_STRING;
   if (r && !answered)
     log::warn("cluster: Redis refused the clean-up of node %s (%s)", c->node.c_str(),
               r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
@@ -238,6 +252,8 @@ void NodeLease::on_cleaned(redisAsyncContext* ac, void* reply, void* privdata) {
       self.status_.dead_members_removed.fetch_add(uint64_t(r->element[1]->integer), std::memory_order_relaxed);
     if (r->element[2]->integer) {
       c->continuing = true;
+      c->key.assign(r->element[3]->str, r->element[3]->len);
+      c->cursor.assign(r->element[4]->str, r->element[4]->len);
       self.clean(ac, c.release());  // the next batch, after whatever Redis queued meanwhile
       return;
     }
