@@ -31,12 +31,14 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "cluster/cluster_message.h"
+#include "cluster/node_lease.h"
 #include "cluster/redis_connection.h"
 #include "config/cluster_settings.h"
 #include "core/cluster_bus.h"
@@ -72,7 +74,7 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   bool presence_ready() const override { return connected_; }
   void presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
                        std::string_view user_info, std::string_view member_event, std::string_view except_socket_id,
-                       PresenceDone done) override;
+                       uint64_t lease, PresenceDone done) override;
   // Occupancy and the webhooks it decides (redis_occupancy.cpp): one Lua script per change.
   void occupancy_change(const App& app, const std::string& channel, int delta) override;
   // Takes the departures due in Redis, whoever decided them, and sends their webhooks through
@@ -158,7 +160,7 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   Interests interests_;
   Interests patterns_;
   bool resubscribed_ = false;  // the subscribed connection's subscriptions are all confirmed
-  bool connected_ = false;     // both connections up, subscriptions confirmed
+  bool connected_ = false;     // both connections up, subscriptions confirmed, the node's lease held
   bool reported_unreachable_ = false;
   int64_t ping_sent_ms_ = 0;  // 0: no PING waits for its answer
   int64_t departure_delay_ms_;
@@ -170,6 +172,10 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   std::map<std::pair<const App*, std::string>, int64_t> unsent_occupancy_;
   bool sweeping_ = false;  // a sweep is on its way
   bool destroying_ = false;   // callbacks of dropped commands tell nobody
+  // Worker 0 keeps the node's lease and cleans up dead nodes; the others have none.
+  std::unique_ptr<NodeLease> lease_;
+  uint64_t seen_lease_renewals_ = 0;  // ClusterStatus::lease_renewals when this worker last re-asserted
+  bool reassert_due_ = false;         // re-assert this worker's state at the next tick (once connected)
   // Last: destroyed first, while the state their final callbacks touch still exists.
   RedisConnection commands_;
   RedisConnection subscriber_;

@@ -286,6 +286,7 @@ struct PresenceBus : RecordingBus {
     int delta;
     std::string member_event;  // the event name
     std::string except;
+    uint64_t lease;
     PresenceDone done;
   };
   std::vector<Change> changes;
@@ -295,9 +296,10 @@ struct PresenceBus : RecordingBus {
     occupancy.push_back(channel + " " + std::to_string(delta));
   }
   void presence_change(const App&, const std::string&, const std::string& user_id, int delta, std::string_view,
-                       std::string_view member_event, std::string_view except, PresenceDone done) override {
+                       std::string_view member_event, std::string_view except, uint64_t lease,
+                       PresenceDone done) override {
     changes.push_back({user_id, delta, member_event.empty() ? "" : parse_frame(std::string(member_event)).event,
-                       std::string(except), std::move(done)});
+                       std::string(except), lease, std::move(done)});
   }
 };
 
@@ -305,15 +307,27 @@ struct PresenceHarness : EngineHarness {
   PresenceBus bus;
   PresenceHarness() { engine.set_cluster(&bus); }
   ~PresenceHarness() { engine.set_cluster(nullptr); }
+  // Two connections joining presence-room, as ann and as bob; Redis has not answered yet.
+  std::pair<Connection*, Connection*> ann_and_bob() {
+    Connection& a = connect();
+    Connection& b = connect();
+    join(a, "presence-room", channel_data("ann"));
+    join(b, "presence-room", channel_data("bob"));
+    return {&a, &b};
+  }
   void member_event(const std::string& frame, uint64_t version) {
     engine.deliver_from_cluster(Delivery::Kind::ChannelEvent, app(), "presence-room", frame, "", version);
   }
 };
 
-ClusterBus::PresenceAnswer roster(uint64_t version, std::vector<std::pair<std::string, std::string>> members) {
+constexpr uint64_t kLease = 1764000000000001;  // the node's lease in Redis
+
+ClusterBus::PresenceAnswer roster(uint64_t version, std::vector<std::pair<std::string, std::string>> members,
+                                  uint64_t lease = kLease) {
   ClusterBus::PresenceAnswer a;
   a.version = version;
   a.members = std::move(members);
+  a.lease = lease;
   return a;
 }
 
@@ -366,10 +380,8 @@ TEST_CASE("a presence subscription in a cluster waits for Redis's roster, holdin
 TEST_CASE("a presence subscription in a cluster: Redis silent, the subscriber gone, a repeated subscribe",
           "[cluster][engine]") {
   PresenceHarness h;
-  Connection& a = h.connect();
-  Connection& b = h.connect();
-  h.join(a, "presence-room", channel_data("ann"));
-  h.join(b, "presence-room", channel_data("bob"));
+  auto [ap, bp] = h.ann_and_bob();
+  Connection &a = *ap, &b = *bp;
   REQUIRE(h.bus.changes.size() == 2);
 
   // No answer (Redis dropped): this node's roster.
@@ -439,6 +451,98 @@ TEST_CASE("a presence join Redis refuses because the channel is full across the 
   h.join(a, "presence-room", channel_data("ann"));  // a new attempt asks Redis again
   REQUIRE(h.bus.changes.size() == 2);
   CHECK(h.bus.changes[1].delta == 1);
+}
+
+TEST_CASE("a presence leave names the lease its join was counted under", "[cluster][engine][lease]") {
+  PresenceHarness h;
+  auto [ap, bp] = h.ann_and_bob();
+  Connection &a = *ap, &b = *bp;
+  REQUIRE(h.bus.changes.size() == 2);
+  CHECK(h.bus.changes[0].lease == ClusterBus::kNoLease);  // a new subscription: counted by any lease
+  auto answer = roster(1, {{"ann", "{}"}});
+  h.bus.changes[0].done(&answer);
+  h.send(a, unsubscribe_frame("presence-room"));
+  REQUIRE(h.bus.changes.size() == 3);
+  CHECK(h.bus.changes[2].lease == kLease);
+  // Its join still on its way: the leave undoes whatever that join counted.
+  h.engine.on_closed(&b);
+  REQUIRE(h.bus.changes.size() == 4);
+  CHECK(h.bus.changes[3].user_id == "bob");
+  CHECK(h.bus.changes[3].lease == ClusterBus::kAnyLease);
+}
+
+TEST_CASE("re-asserting counts every presence subscription again under its lease once at a time",
+          "[cluster][engine][lease]") {
+  PresenceHarness h;
+  auto [ap, bp] = h.ann_and_bob();
+  Connection &a = *ap, &b = *bp;
+  h.join(b, "presence-other", channel_data("bob"));
+  auto first = roster(1, {{"ann", "{}"}});
+  h.bus.changes[0].done(&first);
+  h.bus.changes[1].done(&first);
+  REQUIRE(h.bus.changes.size() == 3);  // bob's second join is still on its way
+
+  h.engine.reassert_cluster_state();
+  REQUIRE(h.bus.changes.size() == 5);  // not the subscription whose join is on its way
+  for (size_t i : {3, 4}) {
+    CHECK(h.bus.changes[i].delta == 1);
+    CHECK(h.bus.changes[i].lease == kLease);  // Redis skips it if it still holds that lease
+    CHECK(h.bus.changes[i].member_event == "pusher_internal:member_added");
+  }
+  CHECK(h.bus.changes[3].except.empty());  // its own connection hears it too
+  CHECK(h.bus.changes[4].except.empty());
+  h.engine.reassert_cluster_state();  // while those are on their way: nothing twice
+  CHECK(h.bus.changes.size() == 5);
+
+  // Redis lost the lease and made a new one: counted under it; a leave then names it.
+  uint64_t renewed = kLease + 1;
+  auto again = roster(2, {{"ann", "{}"}}, renewed);
+  for (size_t i : {3, 4}) h.bus.changes[i].done(&again);
+  h.send(a, unsubscribe_frame("presence-room"));
+  REQUIRE(h.bus.changes.size() == 6);
+  CHECK(h.bus.changes[5].user_id == "ann");
+  CHECK(h.bus.changes[5].lease == renewed);
+  drain(a);
+  drain(b);
+}
+
+TEST_CASE("a presence join refused for want of a lease stays on this node until re-asserted",
+          "[cluster][engine][lease]") {
+  PresenceHarness h;
+  auto [ap, bp] = h.ann_and_bob();
+  Connection &a = *ap, &b = *bp;
+  auto refused = roster(0, {}, ClusterBus::kNoLease);
+  h.bus.changes[0].done(&refused);
+  auto counted = roster(1, {{"bob", "{}"}});
+  h.bus.changes[1].done(&counted);
+  drain(a);
+  drain(b);
+  // Not counted in Redis: its leave is not sent there, and this node announces it itself.
+  h.send(a, unsubscribe_frame("presence-room"));
+  CHECK(h.bus.changes.size() == 2);
+  auto frames = drain(b);
+  REQUIRE(frames.size() == 1);
+  CHECK(parse_frame(frames[0]).event == "pusher_internal:member_removed");
+
+  // Refused again at a re-assert, then counted at the next one, which sends bob's again too:
+  // Redis skips a subscription counted under its current lease.
+  h.join(a, "presence-room", channel_data("ann"));
+  h.bus.changes[2].done(&refused);
+  h.engine.reassert_cluster_state();
+  REQUIRE(h.bus.changes.size() == 5);
+  for (size_t i : {3, 4}) {
+    bool ann = h.bus.changes[i].user_id == "ann";
+    CHECK(h.bus.changes[i].lease == (ann ? ClusterBus::kNoLease : kLease));
+    h.bus.changes[i].done(ann ? &refused : &counted);
+  }
+  h.engine.reassert_cluster_state();
+  REQUIRE(h.bus.changes.size() == 7);
+  for (size_t i : {5, 6}) h.bus.changes[i].done(&counted);
+  h.send(a, unsubscribe_frame("presence-room"));
+  REQUIRE(h.bus.changes.size() == 8);
+  CHECK(h.bus.changes[7].delta == -1);
+  CHECK(h.bus.changes[7].lease == kLease);
+  CHECK(drain(b).empty());  // announced by Redis, not here
 }
 
 TEST_CASE("the engine watches a pattern from its first local subscriber to its last", "[cluster][engine][wildcard]") {

@@ -1,0 +1,67 @@
+// This node's lease in Redis, and the clean-up of nodes whose lease lapsed (docs/cluster.md#node-leases).
+// Run by worker 0's bus on its command connection, about once a second; on the worker's thread.
+//
+// The lease: {prefix}nodes maps each node to when its lease expires (Redis TIME + the node
+// timeout), renewed at each tick. A node that finds its lease missing (Redis came back empty, or
+// another node took it for dead and cleaned it up) makes a new one, identified by when it was
+// made ({prefix}node:{node}:lease), and bumps ClusterStatus::lease_renewals so that every worker
+// re-asserts its state (Engine::reassert_cluster_state). Presence scripts count a change only
+// while the node holds a lease, and say under which one, so that a re-assert is idempotent.
+//
+// Clean-up: a node whose lease expired is claimed by exactly one other node (one script removes
+// it from {prefix}nodes), which then walks {prefix}node:{dead}:held in batches of kBatch entries
+// per script call (so that Redis serves others between them), undoing each contribution as the
+// dead node itself would have. The claim ({prefix}cleaning) lasts one node timeout and is
+// renewed by each batch: if the cleaner dies too, another node takes the work over.
+//
+// A node starting cleans up first what an earlier run under its id may have left (it was
+// killed and restarted before its lease expired): none of those connections exist any more.
+//
+// Judging others needs a judge that was itself renewing: a node judges no one until its own
+// lease has been continuously valid for one node timeout. After Redis itself stalled, every
+// lease is found expired at once; the nodes first renew theirs, and only a node that then fails
+// to renew for a whole timeout is taken for dead.
+#pragma once
+#include <cstdint>
+#include <set>
+#include <string>
+
+#include "config/cluster_settings.h"
+#include "core/cluster_bus.h"
+
+struct redisAsyncContext;
+struct redisReply;
+
+namespace raptor::cluster {
+
+class NodeLease {
+ public:
+  // Entries (keys, members, scan steps) undone per clean-up script call: 20-120 µs of Redis time
+  // each on a loaded 2-vCPU machine (a PUBLISH and a departure per member), so that a call holds
+  // Redis for a few ms (docs/cluster.md#node-leases).
+  static constexpr int kBatch = 100;
+
+  NodeLease(const ClusterSettings& settings, ClusterStatus& status);
+
+  // Renews the lease and starts the clean-up of nodes found dead, on the command connection `ac`.
+  void tick(redisAsyncContext* ac);
+  // The command connection dropped: its commands were answered with null; judge no one until
+  // the lease is seen continuously valid again.
+  void connection_lost();
+
+ private:
+  struct Cleaning;  // a dead node's clean-up on its way
+  void renewed(redisAsyncContext* ac, const redisReply& reply);
+  void clean(redisAsyncContext* ac, Cleaning* cleaning);
+  static void on_renewed(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_cleaned(redisAsyncContext* ac, void* reply, void* privdata);
+
+  const ClusterSettings& settings_;
+  ClusterStatus& status_;
+  bool renewing_ = false;
+  bool earlier_run_cleaned_ = false;  // what an earlier run under this node id left is undone
+  int64_t valid_since_ms_ = -1;  // Redis time since when the lease has not lapsed; -1: not known
+  std::set<std::string> cleaning_;  // dead nodes whose clean-up is on its way from here
+};
+
+}  // namespace raptor::cluster
