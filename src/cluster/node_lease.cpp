@@ -1,15 +1,14 @@
 #include "cluster/node_lease.h"
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
+#include <cstdlib>
 #include <memory>
 #include <string_view>
 #include <vector>
 
 #include "cluster/cluster_message.h"
 #include "common/log.h"
-#include "webhooks/webhook_settings.h"
 
 namespace raptor::cluster {
 namespace {
@@ -143,8 +142,7 @@ bool is_integer(const redisReply* r) { return r->type == REDIS_REPLY_INTEGER; }
 }  // namespace
 
 struct NodeLease::Cleaning {
-  Cleaning(NodeLease* l, std::string n, bool o = false) : lease(l), node(std::move(n)), own(o) {}
-  NodeLease* lease;
+  Cleaning(std::string n, bool o = false) : node(std::move(n)), own(o) {}
   std::string node;
   bool own = false;         // this node's earlier run, cleaned up before the first renewal
   bool continuing = false;  // claimed (or taken over) by this node: the next batches
@@ -155,47 +153,51 @@ struct NodeLease::Cleaning {
   int calls = 0;
 };
 
-NodeLease::NodeLease(const ClusterSettings& settings, ClusterStatus& status) : settings_(settings), status_(status) {}
+NodeLease::NodeLease(const ClusterSettings& settings, ClusterStatus& status, ScriptRunner& redis,
+                     int64_t departure_delay_ms)
+    : settings_(settings),
+      status_(status),
+      redis_(redis),
+      departure_delay_ms_(departure_delay_ms),
+      renew_script_{kRenewScript},
+      clean_script_{kCleanScript} {}
 
-void NodeLease::tick(redisAsyncContext* ac) {
+void NodeLease::tick() {
   if (!earlier_run_cleaned_) {
     // What a run of this node that died (and restarted before its lease expired) counted in
     // Redis is undone first: none of its connections are here.
-    if (cleaning_.insert(settings_.node_id).second) clean(ac, new Cleaning(this, settings_.node_id, true));
+    if (cleaning_.insert(settings_.node_id).second) clean(std::make_shared<Cleaning>(settings_.node_id, true));
     return;
   }
   if (renewing_) return;  // the last renewal is unanswered yet
   renewing_ = true;
-  std::string nodes = nodes_key(settings_.prefix), lease = lease_key(settings_.prefix, settings_.node_id),
-              cleaning = cleaning_key(settings_.prefix), timeout_ms = std::to_string(settings_.node_timeout_s * 1000);
-  const char* argv[] = {"EVAL", kRenewScript, "3", nodes.c_str(), lease.c_str(), cleaning.c_str(),
-                        settings_.node_id.c_str(), timeout_ms.c_str()};
-  redisAsyncCommandArgv(ac, on_renewed, this, int(std::size(argv)), argv, nullptr);
+  redis_.run(renew_script_, 3,
+             {nodes_key(settings_.prefix), lease_key(settings_.prefix, settings_.node_id), cleaning_key(settings_.prefix),
+              settings_.node_id, std::to_string(settings_.node_timeout_s * 1000)},
+             [this](const redisReply* reply) {
+               renewing_ = false;  // unanswered: dropped (connection_lost() follows) or refused (logged)
+               if (reply) renewed(*reply);
+             });
 }
 
 void NodeLease::connection_lost() {
   renewing_ = false;
   valid_since_ms_ = -1;
   status_.lease_held.store(false, std::memory_order_relaxed);
+  status_.lease.store(ClusterBus::kNoLease, std::memory_order_relaxed);
 }
 
-void NodeLease::on_renewed(redisAsyncContext* ac, void* reply, void* privdata) {
-  auto* self = static_cast<NodeLease*>(privdata);
-  if (!reply) return;  // dropped: connection_lost() follows
-  self->renewing_ = false;
-  self->renewed(ac, *static_cast<redisReply*>(reply));
-}
-
-void NodeLease::renewed(redisAsyncContext* ac, const redisReply& r) {
+void NodeLease::renewed(const redisReply& r) {
   if (r.type != REDIS_REPLY_ARRAY || r.elements != 6 || r.element[0]->type != REDIS_REPLY_STRING ||
       !is_integer(r.element[1]) || !is_integer(r.element[2]) || !is_integer(r.element[3]) ||
       r.element[4]->type != REDIS_REPLY_ARRAY || r.element[5]->type != REDIS_REPLY_ARRAY) {
-    log::warn("cluster: Redis refused the node lease script (%s)", r.type == REDIS_REPLY_ERROR ? r.str : "unexpected reply");
+    log::warn("cluster: unexpected answer to the node lease script");
     return;
   }
   int64_t now = r.element[3]->integer;
-  bool held = std::string_view(r.element[0]->str, r.element[0]->len) != "0";  // "0": being cleaned up
-  status_.lease_held.store(held, std::memory_order_relaxed);
+  uint64_t lease = std::strtoull(r.element[0]->str, nullptr, 10);  // 0: being cleaned up
+  status_.lease.store(lease, std::memory_order_relaxed);
+  status_.lease_held.store(lease != ClusterBus::kNoLease, std::memory_order_relaxed);
   if (r.element[1]->integer) {
     // Not at the first renewal of a new node: Redis lost the lease, or another node took this one for dead.
     if (status_.lease_renewals.fetch_add(1, std::memory_order_relaxed) > 0)
@@ -211,67 +213,64 @@ void NodeLease::renewed(redisAsyncContext* ac, const redisReply& r) {
       if (nodes->element[i]->type != REDIS_REPLY_STRING) continue;
       std::string node(nodes->element[i]->str, nodes->element[i]->len);
       if (!cleaning_.insert(node).second) continue;  // on its way already
-      clean(ac, new Cleaning(this, std::move(node)));
+      clean(std::make_shared<Cleaning>(std::move(node)));
     }
   }
 }
 
-void NodeLease::clean(redisAsyncContext* ac, Cleaning* c) {
-  std::string nodes = nodes_key(settings_.prefix), cleaning = cleaning_key(settings_.prefix),
-              held = held_key(settings_.prefix, c->node), lease = lease_key(settings_.prefix, c->node),
-              departures = departures_key(settings_.prefix), claim_ms = std::to_string(settings_.node_timeout_s * 1000),
-              batch = std::to_string(kBatch), delay_ms = std::to_string(WebhookSettings{}.departure_delay_ms),
-              head = member_message_head(c->node, {});
-  const char* argv[] = {"EVAL",          kCleanScript,     "5",           nodes.c_str(),
-                        cleaning.c_str(), held.c_str(),    lease.c_str(), departures.c_str(),
-                        c->node.c_str(),  claim_ms.c_str(), batch.c_str(), settings_.prefix.c_str(),
-                        delay_ms.c_str(), head.c_str(),
-                        c->continuing ? "continue" : c->own ? "own" : "judge",
-                        c->key.c_str(),   c->cursor.c_str()};
+void NodeLease::clean(std::shared_ptr<Cleaning> c) {
   ++c->calls;
-  redisAsyncCommandArgv(ac, on_cleaned, c, int(std::size(argv)), argv, nullptr);
+  std::vector<std::string> args{nodes_key(settings_.prefix),
+                                cleaning_key(settings_.prefix),
+                                held_key(settings_.prefix, c->node),
+                                lease_key(settings_.prefix, c->node),
+                                departures_key(settings_.prefix),
+                                c->node,
+                                std::to_string(settings_.node_timeout_s * 1000),
+                                std::to_string(kBatch),
+                                settings_.prefix,
+                                std::to_string(departure_delay_ms_),
+                                member_message_head(c->node, {}),
+                                c->continuing ? "continue" : c->own ? "own" : "judge",
+                                c->key,
+                                c->cursor};
+  redis_.run(clean_script_, 5, std::move(args), [this, c](const redisReply* reply) { cleaned(c, reply); });
 }
 
-void NodeLease::on_cleaned(redisAsyncContext* ac, void* reply, void* privdata) {
-  std::unique_ptr<Cleaning> c(static_cast<Cleaning*>(privdata));
-  NodeLease& self = *c->lease;
-  auto* r = static_cast<redisReply*>(reply);
+void NodeLease::cleaned(std::shared_ptr<Cleaning> c, const redisReply* r) {
   bool answered = r && r->type == REDIS_REPLY_ARRAY && r->elements == 5 && is_integer(r->element[0]) &&
                   is_integer(r->element[1]) && is_integer(r->element[2]) &&
                   r->element[3]->type == REDIS_REPLY_STRING && r->element[4]->type == REDIS_REPLY_STRING;
-  if (r && !answered)
-    log::warn("cluster: Redis refused the clean-up of node %s (%s)", c->node.c_str(),
-              r->type == REDIS_REPLY_ERROR ? r->str : "unexpected reply");
+  if (r && !answered) log::warn("cluster: unexpected answer to the clean-up of node %s", c->node.c_str());
   if (answered) {
     if (r->element[0]->integer) {
       c->claimed = true;
-      if (!c->own) self.status_.dead_nodes_cleaned.fetch_add(1, std::memory_order_relaxed);
+      if (!c->own) status_.dead_nodes_cleaned.fetch_add(1, std::memory_order_relaxed);
     }
     c->removed += uint64_t(r->element[1]->integer);
-    if (!c->own)
-      self.status_.dead_members_removed.fetch_add(uint64_t(r->element[1]->integer), std::memory_order_relaxed);
+    if (!c->own) status_.dead_members_removed.fetch_add(uint64_t(r->element[1]->integer), std::memory_order_relaxed);
     if (r->element[2]->integer) {
       c->continuing = true;
       c->key.assign(r->element[3]->str, r->element[3]->len);
       c->cursor.assign(r->element[4]->str, r->element[4]->len);
-      self.clean(ac, c.release());  // the next batch, after whatever Redis queued meanwhile
+      clean(std::move(c));  // the next batch, after whatever Redis queued meanwhile
       return;
     }
     if (c->own) {
-      self.earlier_run_cleaned_ = true;
+      earlier_run_cleaned_ = true;
       if (c->claimed)
         log::info("cluster: cleaned up what an earlier run of node %s left in Redis (%llu members removed)",
                   c->node.c_str(), (unsigned long long)c->removed);
-      self.cleaning_.erase(c->node);
-      self.tick(ac);  // the first lease now: presence waits for it
+      cleaning_.erase(c->node);
+      tick();  // the first lease now: presence waits for it
       return;
     } else if (c->claimed || c->removed) {
       log::warn("cluster: node %s did not renew its lease for %d s: cleaned up its state (%llu members removed, "
                 "%d script calls)",
-                c->node.c_str(), self.settings_.node_timeout_s, (unsigned long long)c->removed, c->calls);
+                c->node.c_str(), settings_.node_timeout_s, (unsigned long long)c->removed, c->calls);
     }
   }
-  self.cleaning_.erase(c->node);
+  cleaning_.erase(c->node);
 }
 
 }  // namespace raptor::cluster

@@ -1,5 +1,6 @@
 // This node's lease in Redis, and the clean-up of nodes whose lease lapsed (docs/cluster.md#node-leases).
-// Run by worker 0's bus on its command connection, about once a second; on the worker's thread.
+// Run by worker 0's bus on its command connection (its ScriptRunner), about once a second; on the
+// worker's thread.
 //
 // The lease: {prefix}nodes maps each node to when its lease expires (Redis TIME + the node
 // timeout), renewed at each tick. A node that finds its lease missing (Redis came back empty, or
@@ -23,13 +24,15 @@
 // to renew for a whole timeout is taken for dead.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <set>
 #include <string>
+#include <vector>
 
+#include "cluster/redis_script.h"
 #include "config/cluster_settings.h"
 #include "core/cluster_bus.h"
 
-struct redisAsyncContext;
 struct redisReply;
 
 namespace raptor::cluster {
@@ -41,23 +44,32 @@ class NodeLease {
   // Redis for a few ms (docs/cluster.md#node-leases).
   static constexpr int kBatch = 100;
 
-  NodeLease(const ClusterSettings& settings, ClusterStatus& status);
+  // `departure_delay_ms`: when the dead node's departure webhooks fall due, as the node's own would.
+  NodeLease(const ClusterSettings& settings, ClusterStatus& status, ScriptRunner& redis, int64_t departure_delay_ms);
 
-  // Renews the lease and starts the clean-up of nodes found dead, on the command connection `ac`.
-  void tick(redisAsyncContext* ac);
+  // Its scripts, for the bus to SCRIPT LOAD on each new command connection.
+  void add_scripts(std::vector<RedisScript*>& scripts) {
+    scripts.push_back(&renew_script_);
+    scripts.push_back(&clean_script_);
+  }
+  // Renews the lease and starts the clean-up of nodes found dead; the command connection is up.
+  void tick();
   // The command connection dropped: its commands were answered with null; judge no one until
   // the lease is seen continuously valid again.
   void connection_lost();
 
  private:
   struct Cleaning;  // a dead node's clean-up on its way
-  void renewed(redisAsyncContext* ac, const redisReply& reply);
-  void clean(redisAsyncContext* ac, Cleaning* cleaning);
-  static void on_renewed(redisAsyncContext* ac, void* reply, void* privdata);
-  static void on_cleaned(redisAsyncContext* ac, void* reply, void* privdata);
+  void renewed(const redisReply& reply);
+  void clean(std::shared_ptr<Cleaning> cleaning);
+  void cleaned(std::shared_ptr<Cleaning> cleaning, const redisReply* reply);
 
   const ClusterSettings& settings_;
   ClusterStatus& status_;
+  ScriptRunner& redis_;
+  int64_t departure_delay_ms_;
+  RedisScript renew_script_;
+  RedisScript clean_script_;
   bool renewing_ = false;
   bool earlier_run_cleaned_ = false;  // what an earlier run under this node id left is undone
   int64_t valid_since_ms_ = -1;  // Redis time since when the lease has not lapsed; -1: not known

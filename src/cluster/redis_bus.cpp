@@ -19,7 +19,8 @@ RedisBus::RedisBus(const ClusterSettings& settings, EventPort& port, ClusterStat
                    int64_t departure_delay_ms)
     : settings_(settings), status_(status), worker_(worker), node_key_(node_key(settings.prefix, settings.node_id)),
       departure_delay_ms_(departure_delay_ms),
-      lease_(worker == 0 ? std::make_unique<NodeLease>(settings, status) : nullptr),
+      lease_(worker == 0 ? std::make_unique<NodeLease>(settings, status, static_cast<ScriptRunner&>(*this), departure_delay_ms)
+                       : nullptr),
       commands_(*settings.redis, port, *this), subscriber_(*settings.redis, port, *this) {}
 
 RedisBus::~RedisBus() {
@@ -33,7 +34,7 @@ void RedisBus::tick(int64_t now_ms) {
   subscriber_.tick(now_ms);
   redisAsyncContext* ac = commands_.context();
   if (!ac) return;
-  if (lease_) lease_->tick(ac);
+  if (lease_) lease_->tick();
   connection_changed("this node holds no lease in Redis");  // the lease may have come or gone
   // Redis may have lost what this worker counted there: after a reconnect, and whenever the
   // node's lease had to be made anew (node_lease.h).
@@ -236,7 +237,7 @@ void RedisBus::on_up(RedisConnection& c) {
     redisAsyncCommand(c.context(), on_subscription_reply, this, "SUBSCRIBE %b", node_key_.data(), node_key_.size());
   } else {
     load_scripts(c);
-    if (lease_) lease_->tick(c.context());  // the lease at once: this node counts as connected once it has it
+    if (lease_) lease_->tick();  // the lease at once: this node counts as connected once it has it
   }
   connection_changed({});
 }

@@ -40,6 +40,7 @@
 #include "cluster/cluster_message.h"
 #include "cluster/node_lease.h"
 #include "cluster/redis_connection.h"
+#include "cluster/redis_script.h"
 #include "config/cluster_settings.h"
 #include "core/cluster_bus.h"
 #include "core/engine.h"
@@ -49,7 +50,7 @@ struct redisReply;
 
 namespace raptor::cluster {
 
-class RedisBus : public ClusterBus, private RedisConnection::Owner {
+class RedisBus : public ClusterBus, private RedisConnection::Owner, private ScriptRunner {
  public:
   // `departure_delay_ms`: how long channel_vacated / member_removed wait in Redis for an arrival
   // that cancels them.
@@ -77,24 +78,17 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
                        uint64_t lease, PresenceDone done) override;
   // Occupancy and the webhooks it decides (redis_occupancy.cpp): one Lua script per change.
   void occupancy_change(const App& app, const std::string& channel, int delta) override;
+  bool recount_occupancy() override;
   // Takes the departures due in Redis, whoever decided them, and sends their webhooks through
   // this node; worker 0 calls it every few hundred milliseconds.
   void sweep_departures();
 
  private:
-  // A Lua script that Redis runs atomically: by EVALSHA once SCRIPT LOAD (sent on every new
-  // command connection) has answered, by EVAL before that or when Redis has forgotten it
-  // (NOSCRIPT, after a restart or SCRIPT FLUSH). redis_scripts.cpp.
-  struct Script {
-    const char* source;
-    std::string sha{};
-  };
+  using Script = RedisScript;  // redis_script.h
   static const char* const kPresenceScript;   // redis_presence.cpp
   static const char* const kOccupancyScript;  // redis_occupancy.cpp
   static const char* const kSweepScript;      // redis_occupancy.cpp
   struct ScriptCall;  // a script on its way
-  // What a script's caller does with its reply: null when none came (the connection dropped).
-  using ScriptAnswered = std::function<void(const redisReply*)>;
   struct Interest {
     enum class Kind { Channel, User, Pattern };
     const App* app;
@@ -112,6 +106,8 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   // Makes a call of `script` with `args` (its `keys` keys, then ARGV).
   ScriptCall* script_call(Script& script, int keys, std::vector<std::string> args, ScriptAnswered answered,
                           bool keep_while_unreachable = false);
+  // ScriptRunner: NodeLease's scripts.
+  void run(RedisScript& script, int keys, std::vector<std::string> args, ScriptAnswered answered) override;
   // Sends the call now; without a connection, keeps it for later when it is to be kept (and
   // there is room), else answers it with null.
   void run_script(ScriptCall* call);
@@ -170,6 +166,8 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   std::vector<ScriptCall*> unsent_leaves_;  // presence leaves made while Redis was unreachable
   // Occupancy changes made while Redis was unreachable, added up per channel (zero sums dropped).
   std::map<std::pair<const App*, std::string>, int64_t> unsent_occupancy_;
+  // The node's lease under which this worker's occupancy is counted in Redis (kNoLease: not yet).
+  uint64_t occupancy_lease_ = kNoLease;
   bool sweeping_ = false;  // a sweep is on its way
   bool destroying_ = false;   // callbacks of dropped commands tell nobody
   // Worker 0 keeps the node's lease and cleans up dead nodes; the others have none.

@@ -35,6 +35,9 @@ struct ClusterStatus {
   // The node holds its lease in Redis (worker 0 renewed it last time it asked): a worker counts as
   // connected, and presence goes to Redis, only while it does.
   std::atomic<bool> lease_held{false};
+  // That lease's id (its making time in µs; 0: none): a worker's occupancy is counted under it
+  // (RedisBus::recount_occupancy).
+  std::atomic<uint64_t> lease{0};
   // Bumped each time this node's lease was found missing in Redis (Redis came back empty, or the
   // node was taken for dead) and made anew: every worker then re-asserts its state.
   std::atomic<uint64_t> lease_renewals{0};
@@ -114,6 +117,10 @@ class ClusterBus {
   virtual void occupancy_change(const App& app, const std::string& channel, int delta) {
     (void)app, (void)channel, (void)delta;
   }
+  // Whether Redis holds none of this worker's occupancy under the node's current lease (it has a
+  // new one: the old one's counts were cleaned up or lost). The engine then gives each channel's
+  // count as one occupancy_change from zero. Answers true once per lease, so asking is idempotent.
+  virtual bool recount_occupancy() { return false; }
 };
 
 }  // namespace raptor

@@ -124,7 +124,13 @@ void Engine::reassert_cluster_state() {
           });
     });
   }
-  // Other state this node holds in Redis (occupancy) re-asserts here too, idempotently.
+  // Occupancy: counted again only under a new lease (nothing of it left in Redis), so each
+  // channel's count is given as one change from zero.
+  if (!cluster_->recount_occupancy()) return;
+  for (const auto& [app, channels] : channels_)
+    for (const auto& [name, channel] : channels)
+      if (!names_pattern(name) && channel->subscription_count() > 0)
+        cluster_->occupancy_change(*app, name, int(channel->subscription_count()));
 }
 
 }  // namespace raptor
