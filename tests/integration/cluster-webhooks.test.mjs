@@ -3,7 +3,8 @@
 // receiver, which counts what it gets. channel_occupied / channel_vacated and member_added /
 // member_removed arrive once per transition of the whole cluster, however the subscribers are
 // spread; a move to another node within the departure delay sends nothing; a vacate decided by a
-// node killed with SIGKILL is still sent, once, by another; max_presence_members holds across the
+// node killed with SIGKILL is still sent, once, by another, and so are the member_removed and
+// channel_vacated of what a killed node still held (its clean-up records them, a sweeper sends them); max_presence_members holds across the
 // nodes (refused with 4305, as on one node); Redis holds nothing once everyone has left. Across
 // a Redis outage each node reports its own, and Redis gets the sums afterwards.
 import assert from 'node:assert/strict';
@@ -172,6 +173,42 @@ describe('cluster webhooks: three nodes, one Redis, one receiver', () => {
       await receiver.take({ name: 'channel_vacated', channel }, DEPARTURE_MS);
       await settled(redis, nodes);
       assert.deepEqual(counted(channel), { channel_occupied: 1, channel_vacated: 1 });
+    } finally {
+      await doomed.stop().catch(() => {});
+    }
+  });
+
+  it('sends member_removed and channel_vacated of a node killed with SIGKILL while it held them, once, after its clean-up', async () => {
+    const doomed = node(redis, 'node-doomed');
+    await doomed.start();
+    try {
+      await clusterState(doomed, 'up');
+      const lone = 'doomed-lone'; // subscribed on the doomed node only: vacated when it dies
+      const channel = 'presence-doomed'; // 'gone' only on the doomed node, 'stays' on node a
+      const clients = [await rawOn(doomed, lone), await rawOn(doomed, channel, member('gone')),
+        await rawOn(doomed, channel, member('gone')), await rawOn(nodes[0], channel, member('stays'))];
+      await receiver.take({ name: 'channel_occupied', channel: lone });
+      await receiver.take({ name: 'member_added', channel, user_id: 'gone' });
+      await receiver.take({ name: 'member_added', channel, user_id: 'stays' });
+      assert.deepEqual((await redis.command('SMEMBERS', 'raptor:node:node-doomed:held')).sort(),
+        [`raptor:occupancy:${APP.id}:${channel}`, `raptor:occupancy:${APP.id}:${lone}`,
+          `raptor:presence:${APP.id}:${channel}`].sort());
+      const killed = Date.now();
+      doomed.child.kill('SIGKILL');
+      await doomed.exited;
+      // Its lease lapses (5 s), a survivor cleans it up and records the departures, and a sweeper
+      // sends them 3 s later: well within this bound on a busy machine.
+      await receiver.take({ name: 'member_removed', channel, user_id: 'gone' }, 60000);
+      await receiver.take({ name: 'channel_vacated', channel: lone }, 60000);
+      console.log(`# kill -9 to its member_removed and channel_vacated webhooks: ${Date.now() - killed} ms`);
+      await settled(redis, nodes);
+      assert.deepEqual(counted(lone), { channel_occupied: 1, channel_vacated: 1 });
+      assert.deepEqual(counted(channel), { channel_occupied: 1, 'member_added:gone': 1, 'member_added:stays': 1,
+        'member_removed:gone': 1 });
+      assert.deepEqual(await redis.command('HGETALL', `raptor:occupancy:${APP.id}:${channel}`), ['node-a', '1']);
+      assert.deepEqual(await redis.command('KEYS', 'raptor:*node-doomed*'), [], 'nothing of the dead node left');
+      await clients[3].close();
+      await receiver.take({ name: 'channel_vacated', channel }, DEPARTURE_MS);
     } finally {
       await doomed.stop().catch(() => {});
     }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cluster/cluster_message.h"
@@ -295,6 +296,8 @@ struct PresenceBus : RecordingBus {
   void occupancy_change(const App&, const std::string& channel, int delta) override {
     occupancy.push_back(channel + " " + std::to_string(delta));
   }
+  bool new_lease = false;  // Redis holds none of this worker's occupancy under the current lease
+  bool recount_occupancy() override { return std::exchange(new_lease, false); }
   void presence_change(const App&, const std::string&, const std::string& user_id, int delta, std::string_view,
                        std::string_view member_event, std::string_view except, uint64_t lease,
                        PresenceDone done) override {
@@ -313,6 +316,14 @@ struct PresenceHarness : EngineHarness {
     Connection& b = connect();
     join(a, "presence-room", channel_data("ann"));
     join(b, "presence-room", channel_data("bob"));
+    return {&a, &b};
+  }
+  // Two connections subscribed to news, one by its name and one by its address.
+  std::pair<Connection*, Connection*> both_on_news() {
+    Connection& a = connect();
+    Connection& b = connect();
+    join_ok(a, "news");
+    join_ok(b, "/channels/public/news");
     return {&a, &b};
   }
   void member_event(const std::string& frame, uint64_t version) {
@@ -412,10 +423,8 @@ TEST_CASE("a presence subscription in a cluster: Redis silent, the subscriber go
 
 TEST_CASE("the engine counts each concrete subscription in the cluster and no pattern", "[cluster][engine]") {
   PresenceHarness h;
-  Connection& a = h.connect();
-  Connection& b = h.connect();
-  h.join_ok(a, "news");
-  h.join_ok(b, "/channels/public/news");  // the same channel, by address
+  auto [ap, bp] = h.both_on_news();
+  Connection &a = *ap, &b = *bp;
   h.join_ok(a, "news.*");
   h.join_ok(a, "news");  // again: nothing changes
   h.join(b, "presence-room", channel_data("bob"));
@@ -543,6 +552,26 @@ TEST_CASE("a presence join refused for want of a lease stays on this node until 
   CHECK(h.bus.changes[7].delta == -1);
   CHECK(h.bus.changes[7].lease == kLease);
   CHECK(drain(b).empty());  // announced by Redis, not here
+}
+
+TEST_CASE("re-asserting gives each concrete channel's count as one occupancy change only under a new lease",
+          "[cluster][engine][lease]") {
+  PresenceHarness h;
+  auto [ap, bp] = h.both_on_news();
+  Connection &a = *ap, &b = *bp;
+  h.join_ok(b, "sport");
+  h.join_ok(a, "news.*");  // a pattern is no channel
+  h.bus.occupancy.clear();
+  h.engine.reassert_cluster_state();  // the same lease: Redis has the counts
+  CHECK(h.bus.occupancy.empty());
+  h.bus.new_lease = true;
+  h.engine.reassert_cluster_state();
+  std::sort(h.bus.occupancy.begin(), h.bus.occupancy.end());
+  CHECK(h.bus.occupancy == std::vector<std::string>{"news 2", "sport 1"});
+  h.engine.reassert_cluster_state();  // once per lease
+  CHECK(h.bus.occupancy.size() == 2);
+  drain(a);
+  drain(b);
 }
 
 TEST_CASE("the engine watches a pattern from its first local subscriber to its last", "[cluster][engine][wildcard]") {
