@@ -203,7 +203,7 @@ describe('node leases: a dead node holding many members', () => {
     // Its departures recorded (each member's and the lonely channel's), taken by the sweeper once due.
     const departures = await redis.command('ZRANGE', 'raptor:departures', 0, -1);
     assert.ok(departures.length <= count + 1);
-    for (const d of departures) assert.match(d, new RegExp(`^(m\n${app}\n${channel}\nghost-\d+|v\n${app}\nlonely)$`));
+    for (const d of departures) assert.match(d, new RegExp(`^(m\n${app}\n${channel}\nghost-\\d+|v\n${app}\nlonely)$`));
 
     // In batches: several script calls, each short. The slow log has every command's duration.
     const cleaner = await waitFor(() => c.nodes.find((n) => /node ghost did not renew/.test(n.stderr)), 'the clean-up in a log');
