@@ -554,6 +554,29 @@ TEST_CASE("a presence join refused for want of a lease stays on this node until 
   CHECK(drain(b).empty());  // announced by Redis, not here
 }
 
+TEST_CASE("a re-assert Redis refuses because the channel filled up meanwhile is tried again at the next one",
+          "[cluster][engine][lease]") {
+  PresenceHarness h;
+  auto [ap, bp] = h.ann_and_bob();
+  auto first = roster(1, {{"ann", "{}"}, {"bob", "{}"}});
+  for (size_t i : {0, 1}) h.bus.changes[i].done(&first);
+  h.engine.reassert_cluster_state();
+  REQUIRE(h.bus.changes.size() == 4);
+  uint64_t renewed = kLease + 1;
+  ClusterBus::PresenceAnswer full;
+  full.refused = true;
+  full.lease = renewed;
+  auto counted = roster(2, {{"bob", "{}"}}, renewed);
+  for (size_t i : {2, 3}) h.bus.changes[i].done(h.bus.changes[i].user_id == "ann" ? &full : &counted);
+  CHECK(ap->subscribed("presence-room"));  // still this node's member
+  h.engine.reassert_cluster_state();
+  REQUIRE(h.bus.changes.size() == 6);
+  for (size_t i : {4, 5})
+    CHECK(h.bus.changes[i].lease == (h.bus.changes[i].user_id == "ann" ? ClusterBus::kNoLease : renewed));
+  drain(*ap);
+  drain(*bp);
+}
+
 TEST_CASE("re-asserting gives each concrete channel's count as one occupancy change only under a new lease",
           "[cluster][engine][lease]") {
   PresenceHarness h;
