@@ -75,7 +75,7 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner, private Scri
   bool presence_ready() const override { return connected_; }
   void presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
                        std::string_view user_info, std::string_view member_event, std::string_view except_socket_id,
-                       uint64_t lease, PresenceDone done) override;
+                       uint64_t lease, bool decides_webhooks, PresenceDone done) override;
   // Occupancy and the webhooks it decides (redis_occupancy.cpp): one Lua script per change.
   void occupancy_change(const App& app, const std::string& channel, int delta) override;
   bool recount_occupancy() override;

@@ -96,11 +96,12 @@ constexpr int kPresenceKeys = 8;
 
 void RedisBus::presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
                                std::string_view user_info, std::string_view member_event,
-                               std::string_view except_socket_id, uint64_t lease, PresenceDone done) {
+                               std::string_view except_socket_id, uint64_t lease, bool decides_webhooks,
+                               PresenceDone done) {
   std::string p = presence_key(settings_.prefix, app.id, channel);
   std::string channel_key_ = channel_key(settings_.prefix, app.id, channel);
   // Changes made while Redis is unreachable (leaves sent later) were reported by this node.
-  int64_t delay = connected_ ? decision_delay(app) : 0;
+  int64_t delay = connected_ && decides_webhooks ? decision_delay(app) : 0;
   uint64_t renewals = status_.lease_renewals.load(std::memory_order_relaxed);
   auto answered = [this, &app, channel, user_id, delta, renewals, done = std::move(done)](const redisReply* reply) {
     bool valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2 &&

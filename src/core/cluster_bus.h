@@ -100,12 +100,14 @@ class ClusterBus {
   // `done` (may be empty) gets the roster. A join of a user new to the channel when it has
   // app.max_presence_members users is refused (nothing changes). Redis decides member_added /
   // member_removed webhooks once for the cluster (the bus sends them through
-  // Engine::emit_cluster_webhook) while presence_ready().
+  // Engine::emit_cluster_webhook) while presence_ready(), unless `decides_webhooks` is false (a
+  // re-assert of a join this node reported itself, made while Redis was unreachable).
   virtual void presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
                                std::string_view user_info, std::string_view member_event,
-                               std::string_view except_socket_id, uint64_t lease, PresenceDone done) {
+                               std::string_view except_socket_id, uint64_t lease, bool decides_webhooks,
+                               PresenceDone done) {
     (void)app, (void)channel, (void)user_id, (void)delta, (void)user_info, (void)member_event, (void)except_socket_id;
-    (void)lease;
+    (void)lease, (void)decides_webhooks;
     if (done) done(nullptr);
   }
 

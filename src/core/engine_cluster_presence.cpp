@@ -28,7 +28,7 @@ void Engine::ask_cluster_roster(Connection& c, const std::string& channel, int d
   std::string member_event = delta > 0 ? messages::member_added(channel, sub->user_id, user_info) : std::string();
   if (delta > 0) sub->counting = true;
   cluster_->presence_change(app, channel, sub->user_id, delta, user_info, member_event, c.socket_id(),
-                            ClusterBus::kNoLease,
+                            ClusterBus::kNoLease, true,
                             [this, &app, channel, socket_id = c.socket_id(), request = sub->roster_request,
                              initial](const ClusterBus::PresenceAnswer* answer) {
                               cluster_roster_answered(app, channel, socket_id, request, initial, answer);
@@ -82,7 +82,7 @@ void Engine::leave_cluster_presence(const App& app, const std::string& channel, 
   // leave undoes whatever it counted.
   uint64_t lease = gone.counting ? ClusterBus::kAnyLease : gone.cluster_lease;
   cluster_->presence_change(app, channel, gone.user_id, -1, {}, messages::member_removed(channel, gone.user_id), {},
-                            lease, nullptr);
+                            lease, true, nullptr);
 }
 
 void Engine::counted(Subscription& sub, const ClusterBus::PresenceAnswer* answer) {
@@ -114,10 +114,11 @@ void Engine::reassert_cluster_state() {
       std::string info = hub_.directory().user_info(app, channel, sub.user_id).value_or("{}");
       sub.counting = true;
       // Not even this connection is left out: if the node was taken for dead, its members heard
-      // member_removed of their own user too.
+      // member_removed of their own user too. A join made while Redis was unreachable (not in the
+      // cluster yet) had its webhook reported by this node: Redis decides none for it.
       cluster_->presence_change(
           app, channel, sub.user_id, 1, info, messages::member_added(channel, sub.user_id, info), {},
-          sub.cluster_lease, [this, channel, socket_id = c.socket_id()](const ClusterBus::PresenceAnswer* answer) {
+          sub.cluster_lease, sub.in_cluster, [this, channel, socket_id = c.socket_id()](const ClusterBus::PresenceAnswer* answer) {
             auto owned = connections_.find(socket_id);
             if (owned == connections_.end()) return;  // closed meanwhile: its leave followed
             if (Subscription* sub = owned->second->subscriptions().find(channel)) counted(*sub, answer);

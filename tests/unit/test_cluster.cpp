@@ -288,6 +288,7 @@ struct PresenceBus : RecordingBus {
     std::string member_event;  // the event name
     std::string except;
     uint64_t lease;
+    bool decides_webhooks;
     PresenceDone done;
   };
   std::vector<Change> changes;
@@ -300,9 +301,9 @@ struct PresenceBus : RecordingBus {
   bool recount_occupancy() override { return std::exchange(new_lease, false); }
   void presence_change(const App&, const std::string&, const std::string& user_id, int delta, std::string_view,
                        std::string_view member_event, std::string_view except, uint64_t lease,
-                       PresenceDone done) override {
+                       bool decides_webhooks, PresenceDone done) override {
     changes.push_back({user_id, delta, member_event.empty() ? "" : parse_frame(std::string(member_event)).event,
-                       std::string(except), lease, std::move(done)});
+                       std::string(except), lease, decides_webhooks, std::move(done)});
   }
 };
 
@@ -497,6 +498,7 @@ TEST_CASE("re-asserting counts every presence subscription again under its lease
     CHECK(h.bus.changes[i].delta == 1);
     CHECK(h.bus.changes[i].lease == kLease);  // Redis skips it if it still holds that lease
     CHECK(h.bus.changes[i].member_event == "pusher_internal:member_added");
+    CHECK(h.bus.changes[i].decides_webhooks);  // counted in Redis before: Redis lost it
   }
   CHECK(h.bus.changes[3].except.empty());  // its own connection hears it too
   CHECK(h.bus.changes[4].except.empty());
@@ -542,6 +544,7 @@ TEST_CASE("a presence join refused for want of a lease stays on this node until 
   for (size_t i : {3, 4}) {
     bool ann = h.bus.changes[i].user_id == "ann";
     CHECK(h.bus.changes[i].lease == (ann ? ClusterBus::kNoLease : kLease));
+    CHECK(h.bus.changes[i].decides_webhooks == !ann);  // ann's join was announced by this node
     h.bus.changes[i].done(ann ? &refused : &counted);
   }
   h.engine.reassert_cluster_state();
