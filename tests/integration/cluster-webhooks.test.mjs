@@ -110,7 +110,8 @@ describe('cluster webhooks: three nodes, one Redis, one receiver', () => {
       'the vacate held in Redis');
     const afterMove = await pusherClient(nodes[1], { app: APP });
     await subscribed(afterMove, channel);
-    assert.equal(await redis.command('ZCARD', 'raptor:departures'), 0, 'the arrival took the departure back');
+    // The arrival's script is pipelined, not awaited by subscription_succeeded: wait for it.
+    await waitFor(async () => (await redis.command('ZCARD', 'raptor:departures')) === 0, 'the arrival to take the departure back');
     afterMove.disconnect(); // now for good: the one vacated, after the delay
     await receiver.take({ name: 'channel_vacated', channel }, DEPARTURE_MS);
     await settled(redis, nodes);
