@@ -174,18 +174,22 @@ def event_loop(kind)
   Raptor.settings[:event_loop] = kind.to_s
 end
 
-# redis "redis://10.0.0.5:6379/0", prefix: "raptor:", node_id: "web-1"
-# Runs this server as one node of a cluster sharing that Redis (docs/cluster.md); prefix and
-# node_id are optional (default "raptor:" and a generated id).
-def redis(url, prefix: nil, node_id: nil)
+# redis "redis://10.0.0.5:6379/0", prefix: "raptor:", node_id: "web-1", node_timeout: 5
+# Runs this server as one node of a cluster sharing that Redis (docs/cluster.md); prefix,
+# node_id and node_timeout (seconds) are optional (default "raptor:", a generated id and 5).
+def redis(url, prefix: nil, node_id: nil, node_timeout: nil)
   Raptor::Check.string("redis: the URL", url)
   Raptor::Check.string("redis: prefix", prefix) unless prefix.nil?
   Raptor::Check.string("redis: node_id", node_id) unless node_id.nil?
-  why = Raptor.redis_error(url, prefix || "", node_id || "")
+  unless node_timeout.nil? || node_timeout.is_a?(Integer)
+    raise ArgumentError, "redis: node_timeout must be an Integer (seconds), not #{node_timeout.inspect}"
+  end
+  why = Raptor.redis_error(url, prefix || "", node_id || "", node_timeout.nil? ? "" : node_timeout.to_s)
   raise ArgumentError, "redis: #{why}" if why
   Raptor.settings[:redis] = url
   Raptor.settings[:redis_prefix] = prefix if prefix
   Raptor.settings[:node_id] = node_id if node_id
+  Raptor.settings[:node_timeout] = node_timeout if node_timeout
 end
 
 # compression true

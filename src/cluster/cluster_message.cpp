@@ -97,9 +97,17 @@ std::string channels_key(std::string_view prefix, std::string_view app_id) {
   return std::string(prefix).append("channels:").append(app_id);
 }
 
+std::string nodes_key(std::string_view prefix) { return std::string(prefix).append("nodes"); }
+
+std::string lease_key(std::string_view prefix, std::string_view node_id) {
+  return node_key(prefix, node_id).append(":lease");
+}
+
 std::string held_key(std::string_view prefix, std::string_view node_id) {
   return node_key(prefix, node_id).append(":held");
 }
+
+std::string cleaning_key(std::string_view prefix) { return std::string(prefix).append("cleaning"); }
 
 std::string departures_key(std::string_view prefix) { return std::string(prefix).append("departures"); }
 

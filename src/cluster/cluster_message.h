@@ -26,6 +26,11 @@
 //   {prefix}channels:{app id}             set: the app's occupied channels
 //   {prefix}node:{node}:held              set: the keys holding this node's contribution
 //   {prefix}departures                    sorted set: departure webhooks held (departure.h)
+//
+// Node leases (node_lease.h, docs/cluster.md#node-leases):
+//   {prefix}nodes                         sorted set: node id -> its lease's expiry (ms, Redis TIME)
+//   {prefix}node:{node}:lease             the node's current lease: when it was made (µs, Redis TIME)
+//   {prefix}cleaning                      sorted set: dead node id -> when its cleaner's claim expires (ms)
 #pragma once
 #include <optional>
 #include <string>
@@ -43,6 +48,9 @@ std::string presence_key(std::string_view prefix, std::string_view app_id, std::
 std::string occupancy_key(std::string_view prefix, std::string_view app_id, std::string_view channel);
 std::string channels_key(std::string_view prefix, std::string_view app_id);
 std::string held_key(std::string_view prefix, std::string_view node_id);
+std::string nodes_key(std::string_view prefix);
+std::string lease_key(std::string_view prefix, std::string_view node_id);
+std::string cleaning_key(std::string_view prefix);
 std::string departures_key(std::string_view prefix);
 // The glob a worker PSUBSCRIBEs to for a wildcard pattern's channels: the channel key with the
 // prefix and app id escaped (they may hold the glob's * ? [ ] \), each `*` segment as `?*` and a

@@ -18,7 +18,10 @@ std::string_view text_of(const redisReply* r) { return {r->str, size_t(r->len)};
 RedisBus::RedisBus(const ClusterSettings& settings, EventPort& port, ClusterStatus& status, size_t worker,
                    int64_t departure_delay_ms)
     : settings_(settings), status_(status), worker_(worker), node_key_(node_key(settings.prefix, settings.node_id)),
-      departure_delay_ms_(departure_delay_ms), commands_(*settings.redis, port, *this), subscriber_(*settings.redis, port, *this) {}
+      departure_delay_ms_(departure_delay_ms),
+      lease_(worker == 0 ? std::make_unique<NodeLease>(settings, status, static_cast<ScriptRunner&>(*this), departure_delay_ms)
+                       : nullptr),
+      commands_(*settings.redis, port, *this), subscriber_(*settings.redis, port, *this) {}
 
 RedisBus::~RedisBus() {
   destroying_ = true;
@@ -32,6 +35,17 @@ void RedisBus::tick(int64_t now_ms) {
   subscriber_.tick(now_ms);
   redisAsyncContext* ac = commands_.context();
   if (!ac) return;
+  if (lease_) lease_->tick();
+  connection_changed("this node holds no lease in Redis");  // the lease may have come or gone
+  // Redis may have lost what this worker counted there: after a reconnect, and whenever the
+  // node's lease had to be made anew (node_lease.h).
+  uint64_t renewals = status_.lease_renewals.load(std::memory_order_relaxed);
+  if (renewals != seen_lease_renewals_) reassert_due_ = true;
+  if (reassert_due_ && connected_ && engine_) {
+    seen_lease_renewals_ = renewals;
+    reassert_due_ = false;
+    engine_->reassert_cluster_state();
+  }
   if (ping_sent_ms_ == 0) {
     ping_sent_ms_ = now_ms;
     redisAsyncCommand(ac, on_pong, this, "PING");
@@ -225,6 +239,7 @@ void RedisBus::on_up(RedisConnection& c) {
     redisAsyncCommand(c.context(), on_subscription_reply, this, "SUBSCRIBE %b", node_key_.data(), node_key_.size());
   } else {
     load_scripts(c);
+    if (lease_) lease_->tick();  // the lease at once: this node counts as connected once it has it
   }
   connection_changed({});
 }
@@ -241,6 +256,7 @@ void RedisBus::on_down(RedisConnection& c, const std::string& why, bool was_up) 
     }
   } else {
     ping_sent_ms_ = 0;
+    if (lease_) lease_->connection_lost();
   }
   if (!was_up && !connected_ && !reported_unreachable_) {
     reported_unreachable_ = true;
@@ -253,7 +269,8 @@ void RedisBus::on_down(RedisConnection& c, const std::string& why, bool was_up) 
 }
 
 void RedisBus::connection_changed(const std::string& why) {
-  bool connected = commands_.up() && subscriber_.up() && resubscribed_;
+  bool connected =
+      commands_.up() && subscriber_.up() && resubscribed_ && status_.lease_held.load(std::memory_order_relaxed);
   if (connected == connected_) return;
   connected_ = connected;
   const RedisAddress& a = *settings_.redis;
@@ -262,6 +279,7 @@ void RedisBus::connection_changed(const std::string& why) {
     status_.workers_connected.fetch_add(1, std::memory_order_relaxed);
     send_unsent_occupancy();
     send_unsent_leaves();  // now that this worker hears member events again
+    reassert_due_ = true;  // after those leaves: Redis may have come back empty
     log::info("cluster: worker %zu connected to Redis at %s:%d as node %s", worker_, a.host.c_str(), a.port,
               settings_.node_id.c_str());
   } else {

@@ -31,13 +31,16 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
 
 #include "cluster/cluster_message.h"
+#include "cluster/node_lease.h"
 #include "cluster/redis_connection.h"
+#include "cluster/redis_script.h"
 #include "config/cluster_settings.h"
 #include "core/cluster_bus.h"
 #include "core/engine.h"
@@ -47,7 +50,7 @@ struct redisReply;
 
 namespace raptor::cluster {
 
-class RedisBus : public ClusterBus, private RedisConnection::Owner {
+class RedisBus : public ClusterBus, private RedisConnection::Owner, private ScriptRunner {
  public:
   // `departure_delay_ms`: how long channel_vacated / member_removed wait in Redis for an arrival
   // that cancels them.
@@ -74,9 +77,10 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   void begin_drain() override { draining_ = true; }
   void presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
                        std::string_view user_info, std::string_view member_event, std::string_view except_socket_id,
-                       PresenceDone done) override;
+                       uint64_t lease, bool decides_webhooks, PresenceDone done) override;
   // Occupancy and the webhooks it decides (redis_occupancy.cpp): one Lua script per change.
   void occupancy_change(const App& app, const std::string& channel, int delta) override;
+  bool recount_occupancy() override;
   // Takes the departures due in Redis, whoever decided them, and sends their webhooks through
   // this node; worker 0 calls it every few hundred milliseconds.
   void sweep_departures();
@@ -87,21 +91,13 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
                                    bool to_subscribers, CountDone done) override;
 
  private:
-  // A Lua script that Redis runs atomically: by EVALSHA once SCRIPT LOAD (sent on every new
-  // command connection) has answered, by EVAL before that or when Redis has forgotten it
-  // (NOSCRIPT, after a restart or SCRIPT FLUSH). redis_scripts.cpp.
-  struct Script {
-    const char* source;
-    std::string sha{};
-  };
+  using Script = RedisScript;  // redis_script.h
   static const char* const kPresenceScript;   // redis_presence.cpp
   static const char* const kOccupancyScript;  // redis_occupancy.cpp
   static const char* const kSweepScript;      // redis_occupancy.cpp
   struct ScriptCall;  // a script on its way
   struct StateRead;   // a channel-state read on its way (redis_channel_state.cpp)
   struct CountCall;   // a subscription count on its way
-  // What a script's caller does with its reply: null when none came (the connection dropped).
-  using ScriptAnswered = std::function<void(const redisReply*)>;
   struct Interest {
     enum class Kind { Channel, User, Pattern };
     const App* app;
@@ -124,6 +120,8 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   // Makes a call of `script` with `args` (its `keys` keys, then ARGV).
   ScriptCall* script_call(Script& script, int keys, std::vector<std::string> args, ScriptAnswered answered,
                           bool keep_while_unreachable = false);
+  // ScriptRunner: NodeLease's scripts.
+  void run(RedisScript& script, int keys, std::vector<std::string> args, ScriptAnswered answered) override;
   // Sends the call now; without a connection, keeps it for later when it is to be kept (and
   // there is room), else answers it with null.
   void run_script(ScriptCall* call);
@@ -177,7 +175,7 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   Interests interests_;
   Interests patterns_;
   bool resubscribed_ = false;  // the subscribed connection's subscriptions are all confirmed
-  bool connected_ = false;     // both connections up, subscriptions confirmed
+  bool connected_ = false;     // both connections up, subscriptions confirmed, the node's lease held
   bool reported_unreachable_ = false;
   int64_t ping_sent_ms_ = 0;  // 0: no PING waits for its answer
   int64_t departure_delay_ms_;
@@ -187,11 +185,17 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   std::vector<ScriptCall*> unsent_leaves_;  // presence leaves made while Redis was unreachable
   // Occupancy changes made while Redis was unreachable, added up per channel (zero sums dropped).
   std::map<std::pair<const App*, std::string>, int64_t> unsent_occupancy_;
+  // The node's lease under which this worker's occupancy is counted in Redis (kNoLease: not yet).
+  uint64_t occupancy_lease_ = kNoLease;
   bool sweeping_ = false;  // a sweep is on its way
   std::vector<StateRead*> state_reads_;  // on their way, for their deadline
   size_t scripts_sent_ = 0;  // scripts sent and not yet answered
   bool draining_ = false;    // see ClusterBus::begin_drain
   bool destroying_ = false;   // callbacks of dropped commands tell nobody
+  // Worker 0 keeps the node's lease and cleans up dead nodes; the others have none.
+  std::unique_ptr<NodeLease> lease_;
+  uint64_t seen_lease_renewals_ = 0;  // ClusterStatus::lease_renewals when this worker last re-asserted
+  bool reassert_due_ = false;         // re-assert this worker's state at the next tick (once connected)
   // Last: destroyed first, while the state their final callbacks touch still exists.
   RedisConnection commands_;
   RedisConnection subscriber_;

@@ -12,6 +12,12 @@
 // While Redis is unreachable the changes are added up per channel and sent once the worker is
 // connected again, without deciding webhooks: this node reported those itself.
 //
+// Each change names the node's lease under which the worker counted its subscriptions
+// (node_lease.h), and Redis refuses it under any other: a new lease means the node's fields were
+// taken back (the node was cleaned up as dead) or lost (Redis restarted empty). The worker then
+// counts its channels again under the new lease, once (recount_occupancy), as changes from zero;
+// the changes refused meanwhile are in those counts.
+//
 // The sweep takes the due departures atomically (ZRANGEBYSCORE and ZREM in one script) and sends
 // them: each once, by whichever node's sweeper takes it, even if the node that decided it died.
 #include <hiredis/async.h>
@@ -27,18 +33,21 @@
 namespace raptor::cluster {
 namespace {
 
-constexpr int kOccupancyKeys = 4;
+constexpr int kOccupancyKeys = 5;
 constexpr size_t kSweepBatch = 500;  // within Lua's unpack() limit; a full batch sweeps again at once
 
 }  // namespace
 
 // KEYS: 1 {prefix}occupancy:{app}:{channel}, 2 {prefix}channels:{app}, 3 {prefix}node:{node}:held,
-// 4 {prefix}departures. ARGV: 1 node id, 2 the change (subscriptions more, or fewer when
-// negative), 3 the channel, 4 its departure (v\n…), 5 the departure delay in ms (0: decide no
-// webhook). Returns 1 when this change is to send channel_occupied, else 0.
+// 4 {prefix}departures, 5 the node's lease ({prefix}node:{node}:lease). ARGV: 1 node id, 2 the
+// change (subscriptions more, or fewer when negative), 3 the channel, 4 its departure (v\n…),
+// 5 the departure delay in ms (0: decide no webhook), 6 the lease the worker counts under.
+// Returns 1 when this change is to send channel_occupied, -1 when refused (not the node's
+// current lease: nothing changed), else 0.
 // replicate_commands: Redis 3.2/4 then replicate the writes that follow TIME (5+ always do).
 const char* const RedisBus::kOccupancyScript = R"lua(
 redis.replicate_commands()
+if redis.call('GET', KEYS[5]) ~= ARGV[6] then return -1 end
 local node, delta = ARGV[1], tonumber(ARGV[2])
 local existed = redis.call('EXISTS', KEYS[1]) == 1
 local n = redis.call('HINCRBY', KEYS[1], node, delta)
@@ -79,6 +88,7 @@ int64_t RedisBus::decision_delay(const App& app) const {
 }
 
 void RedisBus::occupancy_change(const App& app, const std::string& channel, int delta) {
+  if (occupancy_lease_ == kNoLease) return;  // counted at the first recount, once the node holds a lease
   if (!connected_) {
     // Reported by this node (docs/cluster.md#failures); Redis gets the sum when it is back.
     auto it = unsent_occupancy_.try_emplace({&app, channel}, 0).first;
@@ -96,9 +106,18 @@ void RedisBus::send_occupancy(const App& app, const std::string& channel, int64_
   run_script(script_call(occupancy_script_, kOccupancyKeys,
                          {occupancy_key(settings_.prefix, app.id, channel), channels_key(settings_.prefix, app.id),
                           held_key(settings_.prefix, settings_.node_id), departures_key(settings_.prefix),
-                          settings_.node_id, std::to_string(delta), channel, vacated_member(app.id, channel),
-                          std::to_string(delay)},
+                          lease_key(settings_.prefix, settings_.node_id), settings_.node_id, std::to_string(delta),
+                          channel, vacated_member(app.id, channel), std::to_string(delay),
+                          std::to_string(occupancy_lease_)},
                          delay ? ScriptAnswered(std::move(answered)) : ScriptAnswered()));
+}
+
+bool RedisBus::recount_occupancy() {
+  uint64_t lease = status_.lease.load(std::memory_order_relaxed);
+  if (!connected_ || lease == kNoLease || lease == occupancy_lease_) return false;
+  occupancy_lease_ = lease;
+  unsent_occupancy_.clear();  // in the counts
+  return true;
 }
 
 void RedisBus::send_unsent_occupancy() {

@@ -6,9 +6,13 @@
 // join (unless it cancels a departure held in {prefix}departures: a rejoin within the delay),
 // and a last leave holds member_removed there for the sweeper (departure.h). It also enforces
 // max_presence_members across the cluster: a join of a user new to the channel is refused, with
-// nothing changed, when the channel has that many members.
+// nothing changed, when the channel has that many members. A change counts only while the node
+// holds its lease and names the lease it was counted under, so that a re-assert after Redis lost
+// the node's state counts each member once (node_lease.h, docs/cluster.md#node-leases).
 #include <hiredis/async.h>
 #include <hiredis/hiredis.h>
+
+#include <cstdlib>
 
 #include "cluster/cluster_message.h"
 #include "cluster/departure.h"
@@ -19,29 +23,40 @@ namespace raptor::cluster {
 
 // KEYS: 1 {p} (user -> nodes), 2 {p}:info, 3 {p}:version, 4 {p}:node:{node} (user -> connections),
 // 5 the channel's pub/sub channel, 6 {prefix}departures, 7 {prefix}node:{node}:held (holds {p}
-// while {p}:node:{node} exists).
+// while {p}:node:{node} exists), 8 the node's lease ({prefix}node:{node}:lease).
 // ARGV: 1 user id, 2 delta (1, -1, or 0 to read the roster), 3 user_info, 4 the message head,
 // 5 the member event's frame, 6 the member's departure (m\n…), 7 the departure delay in ms (0:
-// this change decides no webhook), 8 max_presence_members.
+// this change decides no webhook), 8 max_presence_members, 9 the lease the subscription was
+// counted under ("0" none, "*" whichever: a leave racing its join).
+// Returns {-1, lease} for a refused join, {version, lease} for a leave, else
+// {version, lease, {user, info, ...}, added} where added is 1 when this join is to send
+// member_added; lease "0" when the node holds none and nothing was counted (node_lease.h).
+//
+// A join counted under the current lease already (a re-assert) changes nothing, nor does a leave
+// of a count made under a lost one. The change's number never goes back, even when Redis lost
+// {p}:version (restarted empty): it starts again from Redis's clock in microseconds, above any
+// number handed out before.
 // replicate_commands: Redis 3.2/4 then replicate the writes that follow TIME (5+ always do).
-// Returns {-1} for a refused join, {version} for a leave, else {version, {user, info, ...}, added}
-// where added is 1 when this join is to send member_added.
 const char* const RedisBus::kPresenceScript = R"lua(
 redis.replicate_commands()
 local user, delta, delay = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[7])
-if delta > 0 and redis.call('HEXISTS', KEYS[1], user) == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[8]) then
-  return {-1}
-end
+local lease = redis.call('GET', KEYS[8])
 local changed, added = false, 0
-if delta > 0 then
-  local here = redis.call('HINCRBY', KEYS[4], user, 1)
-  if here == 1 then redis.call('SADD', KEYS[7], KEYS[1]) end
-  if here == 1 and redis.call('HINCRBY', KEYS[1], user, 1) == 1 then
-    redis.call('HSET', KEYS[2], user, ARGV[3])
-    changed = true
-    if delay > 0 and redis.call('ZREM', KEYS[6], ARGV[6]) == 0 then added = 1 end
+if not lease then
+  lease = '0'
+elseif delta > 0 and ARGV[9] ~= lease then
+  if redis.call('HEXISTS', KEYS[1], user) == 0 and redis.call('HLEN', KEYS[1]) >= tonumber(ARGV[8]) then
+    return {-1, lease}
   end
-elseif delta < 0 then
+  if redis.call('HINCRBY', KEYS[4], user, 1) == 1 then
+    redis.call('SADD', KEYS[7], KEYS[1])
+    if redis.call('HINCRBY', KEYS[1], user, 1) == 1 then
+      redis.call('HSET', KEYS[2], user, ARGV[3])
+      changed = true
+      if delay > 0 and redis.call('ZREM', KEYS[6], ARGV[6]) == 0 then added = 1 end
+    end
+  end
+elseif delta < 0 and (ARGV[9] == lease or ARGV[9] == '*') then
   local here = tonumber(redis.call('HGET', KEYS[4], user) or '0')
   if here > 1 then
     redis.call('HINCRBY', KEYS[4], user, -1)
@@ -61,35 +76,41 @@ elseif delta < 0 then
 end
 local version = tonumber(redis.call('GET', KEYS[3]) or '0')
 if changed then
+  if version == 0 then
+    local t = redis.call('TIME')
+    redis.call('SET', KEYS[3], t[1] .. string.format('%06d', tonumber(t[2])))
+  end
   version = redis.call('INCR', KEYS[3])
-  redis.call('PUBLISH', KEYS[5], ARGV[4] .. version .. '\n' .. ARGV[5])
+  redis.call('PUBLISH', KEYS[5], ARGV[4] .. redis.call('GET', KEYS[3]) .. '\n' .. ARGV[5])
   if redis.call('EXISTS', KEYS[1]) == 0 then redis.call('DEL', KEYS[3]) end
 end
-if delta < 0 then return {version} end
-return {version, redis.call('HGETALL', KEYS[2]), added}
+if delta < 0 then return {version, lease} end
+return {version, lease, redis.call('HGETALL', KEYS[2]), added}
 )lua";
 
 namespace {
 
-constexpr int kPresenceKeys = 7;
+constexpr int kPresenceKeys = 8;
 
 }  // namespace
 
 void RedisBus::presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
                                std::string_view user_info, std::string_view member_event,
-                               std::string_view except_socket_id, PresenceDone done) {
+                               std::string_view except_socket_id, uint64_t lease, bool decides_webhooks,
+                               PresenceDone done) {
   std::string p = presence_key(settings_.prefix, app.id, channel);
   std::string channel_key_ = channel_key(settings_.prefix, app.id, channel);
   // Changes made while Redis is unreachable (leaves sent later) were reported by this node.
-  int64_t delay = connected_ ? decision_delay(app) : 0;
-  auto answered = [this, &app, channel, user_id, delta, done = std::move(done)](const redisReply* reply) {
-    bool valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 1 &&
-                 reply->element[0]->type == REDIS_REPLY_INTEGER;
+  int64_t delay = connected_ && decides_webhooks ? decision_delay(app) : 0;
+  uint64_t renewals = status_.lease_renewals.load(std::memory_order_relaxed);
+  auto answered = [this, &app, channel, user_id, delta, renewals, done = std::move(done)](const redisReply* reply) {
+    bool valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2 &&
+                 reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[1]->type == REDIS_REPLY_STRING;
     if (reply && !valid)
       log::warn("cluster: worker %zu: unexpected answer to the presence script; presence falls back to this node",
                 worker_);
-    if (valid && delta > 0 && reply->elements >= 3 && reply->element[2]->type == REDIS_REPLY_INTEGER &&
-        reply->element[2]->integer == 1)
+    if (valid && delta > 0 && reply->elements >= 4 && reply->element[3]->type == REDIS_REPLY_INTEGER &&
+        reply->element[3]->integer == 1)
       send_decided(app, WebhookType::MemberAdded, channel, user_id);
     if (!done) return;
     if (!valid) {
@@ -97,14 +118,19 @@ void RedisBus::presence_change(const App& app, const std::string& channel, const
       return;
     }
     PresenceAnswer answer;
+    answer.lease = std::strtoull(reply->element[1]->str, nullptr, 10);
     if (reply->element[0]->integer < 0) {
       answer.refused = true;
       done(&answer);
       return;
     }
     answer.version = uint64_t(reply->element[0]->integer);
-    if (reply->elements >= 2 && reply->element[1]->type == REDIS_REPLY_ARRAY) {
-      const redisReply* members = reply->element[1];
+    // Refused for want of a lease that was made meanwhile: the re-assert it triggered may have
+    // passed this subscription by while this was on its way, so another one follows.
+    if (answer.lease == kNoLease && delta > 0 && renewals != status_.lease_renewals.load(std::memory_order_relaxed))
+      reassert_due_ = true;
+    if (reply->elements >= 3 && reply->element[2]->type == REDIS_REPLY_ARRAY) {
+      const redisReply* members = reply->element[2];
       for (size_t i = 0; i + 1 < members->elements; i += 2)
         answer.members.emplace_back(std::string(members->element[i]->str, members->element[i]->len),
                                     std::string(members->element[i + 1]->str, members->element[i + 1]->len));
@@ -113,10 +139,12 @@ void RedisBus::presence_change(const App& app, const std::string& channel, const
   };
   ScriptCall* call = script_call(
       presence_script_, kPresenceKeys,
-      {p, p + ":info", p + ":version", p + ":node:" + settings_.node_id, channel_key_, departures_key(settings_.prefix),
-       held_key(settings_.prefix, settings_.node_id), user_id, std::to_string(delta), std::string(user_info), member_message_head(settings_.node_id, except_socket_id),
-       std::string(member_event), member_removed_member(app.id, channel, user_id), std::to_string(delay),
-       std::to_string(app.max_presence_members)},
+      {p, p + ":info", p + ":version", p + ":node:" + settings_.node_id, channel_key_,
+       departures_key(settings_.prefix), held_key(settings_.prefix, settings_.node_id),
+       lease_key(settings_.prefix, settings_.node_id), user_id, std::to_string(delta), std::string(user_info),
+       member_message_head(settings_.node_id, except_socket_id), std::string(member_event),
+       member_removed_member(app.id, channel, user_id), std::to_string(delay),
+       std::to_string(app.max_presence_members), lease == kAnyLease ? "*" : std::to_string(lease)},
       std::move(answered), delta < 0);
   // A worker's first subscriber of the channel: its SUBSCRIBE is on its way on the other
   // connection, and Redis may read this script first. Once Redis has confirmed it, every member

@@ -1,6 +1,7 @@
-// RedisBus's Lua scripts (presence, occupancy, the departures' sweep): how a call travels. Each
-// runs by EVALSHA once SCRIPT LOAD (sent on every new command connection) has answered, and by
-// EVAL before that or when Redis has forgotten it (NOSCRIPT, after SCRIPT FLUSH or a restart).
+// RedisBus's Lua scripts (presence, occupancy, the departures' sweep, and NodeLease's lease and
+// clean-up): how a call travels. Each runs by EVALSHA once SCRIPT LOAD (sent on every new
+// command connection) has answered, and by EVAL before that or when Redis has forgotten it
+// (NOSCRIPT, after SCRIPT FLUSH or a restart).
 // All go on the worker's one command connection, pipelined: Redis runs a worker's calls in the
 // order it made them, and nothing waits for an answer.
 #include <hiredis/async.h>
@@ -32,6 +33,10 @@ struct RedisBus::ScriptCall {
 RedisBus::ScriptCall* RedisBus::script_call(Script& script, int keys, std::vector<std::string> args,
                                             ScriptAnswered answered, bool keep_while_unreachable) {
   return new ScriptCall{this, &script, keys, std::move(args), std::move(answered), keep_while_unreachable};
+}
+
+void RedisBus::run(RedisScript& script, int keys, std::vector<std::string> args, ScriptAnswered answered) {
+  run_script(script_call(script, keys, std::move(args), std::move(answered)));
 }
 
 void RedisBus::run_script(ScriptCall* call) {
@@ -122,7 +127,9 @@ void RedisBus::forget_scripts() {
 }
 
 void RedisBus::load_scripts(RedisConnection& c) {
-  for (Script* script : {&presence_script_, &occupancy_script_, &sweep_script_}) {
+  std::vector<Script*> scripts{&presence_script_, &occupancy_script_, &sweep_script_};
+  if (lease_) lease_->add_scripts(scripts);
+  for (Script* script : scripts) {
     script->sha.clear();  // a new connection may reach a Redis that never saw it
     redisAsyncCommand(c.context(), on_script_loaded, script, "SCRIPT LOAD %s", script->source);
   }

@@ -136,4 +136,14 @@ std::string generate_node_id() {
   return id;
 }
 
+std::optional<std::string> parse_node_timeout(std::string_view seconds, int& out) {
+  if (auto n = number(seconds, ClusterSettings::kMinNodeTimeoutS, ClusterSettings::kMaxNodeTimeoutS)) {
+    out = *n;
+    return std::nullopt;
+  }
+  return "the node timeout is a whole number of seconds from " + std::to_string(ClusterSettings::kMinNodeTimeoutS) +
+         " to " + std::to_string(ClusterSettings::kMaxNodeTimeoutS) +
+         " (a node renews its lease about once a second)";
+}
+
 }  // namespace raptor

@@ -21,6 +21,12 @@ struct ClusterSettings {
   std::optional<RedisAddress> redis;  // none: one embedded node, no cluster
   std::string prefix = "raptor:";     // of every Redis key and channel, so deployments can share one Redis
   std::string node_id;                // generated at start-up when not given
+  // How long this node's lease in Redis lasts without renewal (it renews about once a second);
+  // a node whose lease has lapsed for this long is taken for dead and its state is cleaned up.
+  int node_timeout_s = kDefaultNodeTimeoutS;
+  static constexpr int kDefaultNodeTimeoutS = 5;  // clean-up of a dead node within ~7 s
+  static constexpr int kMinNodeTimeoutS = 2;      // leaves a renewal or two of slack
+  static constexpr int kMaxNodeTimeoutS = 3600;
 };
 
 // Parses a redis:// URL into `out`; the reason it is refused, else nothing. The reason never
@@ -30,6 +36,9 @@ std::optional<std::string> parse_redis_url(std::string_view url, RedisAddress& o
 std::optional<std::string> node_id_error(std::string_view id);
 // Why `prefix` is not a key prefix (1 to 64 printable ASCII characters, no spaces), else nothing.
 std::optional<std::string> redis_prefix_error(std::string_view prefix);
+// Parses a node timeout (a whole number of seconds from kMinNodeTimeoutS to kMaxNodeTimeoutS)
+// into `out`; the reason it is refused, else nothing.
+std::optional<std::string> parse_node_timeout(std::string_view seconds, int& out);
 // A fresh node id: the host name and a random suffix (so two nodes of one host differ).
 std::string generate_node_id();
 

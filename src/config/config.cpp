@@ -213,6 +213,12 @@ std::vector<Option> options(std::string& why) {
          if (!parse_int(v, 0, 3600, n)) return why = "a whole number of seconds from 0 to 3600", false;
          return c.drain_seconds = int(n), true;
        }},
+      {"--node-timeout", "RAPTOR_NODE_TIMEOUT", true,
+       "seconds a node's lease in Redis lasts; a node silent that long is cleaned up (default 5)",
+       [&why](Config& c, App&, const std::string& v) {
+         if (auto error = parse_node_timeout(v, c.cluster.node_timeout_s)) return why = *error, false;
+         return true;
+       }},
       {"--max-send-queue", "RAPTOR_MAX_SEND_QUEUE", true,
        "bytes a client may have waiting before it is closed with 4100 (default 1048576)",
        [](Config& c, App&, const std::string& v) {

@@ -31,6 +31,18 @@ struct ClusterStatus {
   std::atomic<uint64_t> published{0};        // messages sent to the other nodes
   std::atomic<uint64_t> received{0};         // messages from other nodes handed to the engine
   std::atomic<uint64_t> unsent{0};           // not sent: Redis was unreachable
+  int node_timeout_s = 0;                    // the lease's length (docs/cluster.md#node-leases)
+  // The node holds its lease in Redis (worker 0 renewed it last time it asked): a worker counts as
+  // connected, and presence goes to Redis, only while it does.
+  std::atomic<bool> lease_held{false};
+  // That lease's id (its making time in µs; 0: none): a worker's occupancy is counted under it
+  // (RedisBus::recount_occupancy).
+  std::atomic<uint64_t> lease{0};
+  // Bumped each time this node's lease was found missing in Redis (Redis came back empty, or the
+  // node was taken for dead) and made anew: every worker then re-asserts its state.
+  std::atomic<uint64_t> lease_renewals{0};
+  std::atomic<uint64_t> dead_nodes_cleaned{0};  // dead nodes whose clean-up this node claimed
+  std::atomic<uint64_t> dead_members_removed{0};  // their members this node removed from the cluster
 };
 
 // --- channel state kept in Redis by every node (docs/cluster.md#http-api-answers) ---
@@ -84,9 +96,18 @@ class ClusterBus {
     // The join was refused, nothing changed: the channel has max_presence_members users and this
     // one is not among them.
     bool refused = false;
+    // The lease under which the change was counted (docs/cluster.md#node-leases): a later change
+    // of the same subscription says it, so that Redis applies a leave only to a count it still
+    // has and a re-assert only where it lost the count.
+    uint64_t lease = 0;
   };
+  // No lease known: a subscription not counted yet, or counted under a lease Redis has lost.
+  static constexpr uint64_t kNoLease = 0;
+  // A leave whose join (or re-assert) is still on its way: whatever lease that one counted under.
+  static constexpr uint64_t kAnyLease = UINT64_MAX;
   // Called on the worker's thread with the answer, or with null when Redis did not answer (the
-  // connection dropped); never called once the bus is being destroyed.
+  // connection dropped) or refused the change (this node holds no lease in Redis right now: it
+  // re-asserts once it does); never called once the bus is being destroyed.
   using PresenceDone = std::function<void(const PresenceAnswer*)>;
   // Whether presence and occupancy changes go to Redis now, which then decides their webhooks;
   // when not, the engine keeps presence per node and this node reports its own transitions.
@@ -104,14 +125,20 @@ class ClusterBus {
   // channel, or only reads the roster (0). When that makes the user's first or last connection
   // in the cluster, `member_event` is published to the channel's subscribers on every node, this
   // one included, numbered (Delivery::version) in the order Redis decided the changes; nobody
-  // with `except_socket_id` receives it. `done` (may be empty) gets the roster. A join of a user
-  // new to the channel when it has app.max_presence_members users is refused (nothing changes).
-  // Redis decides member_added / member_removed webhooks once for the cluster (the bus sends
-  // them through Engine::emit_cluster_webhook) while presence_ready().
+  // with `except_socket_id` receives it. `lease` is the lease the subscription was counted under
+  // (kNoLease, or kAnyLease for a leave racing its join): a join or re-assert counted under the
+  // current lease already changes nothing, nor does a leave of a count made under a lost one.
+  // `done` (may be empty) gets the roster. A join of a user new to the channel when it has
+  // app.max_presence_members users is refused (nothing changes). Redis decides member_added /
+  // member_removed webhooks once for the cluster (the bus sends them through
+  // Engine::emit_cluster_webhook) while presence_ready(), unless `decides_webhooks` is false (a
+  // re-assert of a join this node reported itself, made while Redis was unreachable).
   virtual void presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
                                std::string_view user_info, std::string_view member_event,
-                               std::string_view except_socket_id, PresenceDone done) {
+                               std::string_view except_socket_id, uint64_t lease, bool decides_webhooks,
+                               PresenceDone done) {
     (void)app, (void)channel, (void)user_id, (void)delta, (void)user_info, (void)member_event, (void)except_socket_id;
+    (void)lease, (void)decides_webhooks;
     if (done) done(nullptr);
   }
 
@@ -123,6 +150,10 @@ class ClusterBus {
   virtual void occupancy_change(const App& app, const std::string& channel, int delta) {
     (void)app, (void)channel, (void)delta;
   }
+  // Whether Redis holds none of this worker's occupancy under the node's current lease (it has a
+  // new one: the old one's counts were cleaned up or lost). The engine then gives each channel's
+  // count as one occupancy_change from zero. Answers true once per lease, so asking is idempotent.
+  virtual bool recount_occupancy() { return false; }
 
   // --- channel state for the HTTP API and subscription counts ---
   // Called on the worker's thread with the cluster's state, or with null when Redis did not

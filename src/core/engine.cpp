@@ -460,7 +460,7 @@ void Engine::unsubscribe(Connection& c, const std::string& name, bool refused_by
                          decided_in_redis ? ChannelDirectory::Announce([](uint64_t, uint64_t) {})
                                           : announcer(app, name, messages::member_removed(name, user_id), nullptr),
                          report, !decided_in_redis);
-  if (gone.in_cluster && cluster_ && !refused_by_cluster) leave_cluster_presence(app, name, user_id);
+  if (gone.in_cluster && cluster_ && !refused_by_cluster) leave_cluster_presence(app, name, gone);
   // After the member's leave, so that member_removed is held (and sent) before channel_vacated.
   if (cluster_) cluster_->occupancy_change(app, name, -1);
 }

@@ -146,6 +146,9 @@ class Engine {
   std::optional<CachedEvent> cached_event(const App& app, const std::string& channel) const;
 
   size_t connection_count() const { return connections_.size(); }
+  // Counts this worker's state in Redis again where Redis lost it (docs/cluster.md#node-leases):
+  // called by the cluster bus after it reconnects and when the node's lease had to be made anew.
+  void reassert_cluster_state();
   // The engine's clock (milliseconds, monotonic).
   int64_t now_ms() const { return clock_(); }
 
@@ -223,8 +226,10 @@ class Engine {
   // was held back.
   void cluster_roster_answered(const App& app, const std::string& channel, const std::string& socket_id,
                                uint64_t request, bool initial, const ClusterBus::PresenceAnswer* answer);
-  // Tells Redis that `user_id`'s subscription counted there left `channel`.
-  void leave_cluster_presence(const App& app, const std::string& channel, const std::string& user_id);
+  // Tells Redis that the subscription `gone`, counted there, left `channel`.
+  void leave_cluster_presence(const App& app, const std::string& channel, const Subscription& gone);
+  // A join or re-assert of `sub` answered (null: not counted).
+  static void counted(Subscription& sub, const ClusterBus::PresenceAnswer* answer);
 
   // --- users (engine_users.cpp) ---
   void signin(Connection& c, const messages::ClientMessage& m);

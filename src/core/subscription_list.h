@@ -23,6 +23,10 @@ struct Subscription {
   // `awaiting_roster`, waiting for Redis's roster (request number `roster_request`) before
   // subscription_succeeded, with what arrived meanwhile held back (member events with their number).
   bool in_cluster = false;
+  // The node's lease in Redis under which this subscription was counted (ClusterBus::kNoLease:
+  // not counted), and whether a join or re-assert of it is on its way (docs/cluster.md#node-leases).
+  uint64_t cluster_lease = 0;
+  bool counting = false;
   bool awaiting_roster = false;
   uint64_t roster_request = 0;
   std::vector<std::pair<uint64_t, FramePtr>> held{};
@@ -57,6 +61,10 @@ class SubscriptionList {
   template <typename Visit>  // Visit(const std::string& channel, const Subscription&)
   void for_each(Visit visit) const {
     for (const auto& item : items_) visit(item.first, item.second);
+  }
+  template <typename Visit>  // Visit(const std::string& channel, Subscription&)
+  void for_each_mutable(Visit visit) {
+    for (auto& item : items_) visit(item.first, item.second);
   }
 
  private:

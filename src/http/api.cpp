@@ -426,7 +426,11 @@ Response health(const Engine& engine) {
             "\"," + field("workers_connected", connected) + "," + field("workers", c->workers) + "," +
             field("published", c->published.load(std::memory_order_relaxed)) + "," +
             field("received", c->received.load(std::memory_order_relaxed)) + "," +
-            field("unsent", c->unsent.load(std::memory_order_relaxed)) + "}";
+            field("unsent", c->unsent.load(std::memory_order_relaxed)) + "," +
+            field("node_timeout", uint64_t(c->node_timeout_s)) + "," +
+            field("lease_renewals", c->lease_renewals.load(std::memory_order_relaxed)) + "," +
+            field("dead_nodes_cleaned", c->dead_nodes_cleaned.load(std::memory_order_relaxed)) + "," +
+            field("dead_members_removed", c->dead_members_removed.load(std::memory_order_relaxed)) + "}";
   }
   return {engine.draining() ? 503 : 200, body + "}"};
 }

@@ -46,6 +46,7 @@ Server::Server(Config config, Reread reread)
   if (config_.cluster.redis) {
     cluster_status_.node_id = config_.cluster.node_id;
     cluster_status_.workers = config_.workers;
+    cluster_status_.node_timeout_s = config_.cluster.node_timeout_s;
     hub_.set_cluster_status(cluster = &cluster_status_);
   }
   for (size_t i = 0; i < config_.workers; ++i) {
@@ -100,8 +101,8 @@ int Server::run() {
             config_.tls_cert.empty() ? "ws, http" : "wss, https", workers_.size(), workers_.size() == 1 ? "" : "s",
             config_.event_loop == Config::EventLoop::Epoll ? "epoll" : "poll");
   if (const auto& redis = config_.cluster.redis)
-    log::info("cluster: node %s, Redis %s:%d, prefix %s", config_.cluster.node_id.c_str(), redis->host.c_str(),
-              redis->port, config_.cluster.prefix.c_str());
+    log::info("cluster: node %s, Redis %s:%d, prefix %s, node timeout %d s", config_.cluster.node_id.c_str(),
+              redis->host.c_str(), redis->port, config_.cluster.prefix.c_str(), config_.cluster.node_timeout_s);
 
   int sig = 0;
   while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) reload();

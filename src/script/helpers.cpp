@@ -210,12 +210,13 @@ mrb_value channel_pattern_error(mrb_state* mrb, mrb_value) {
                          "(e.g. \"presence-privileged-gallery.*\")");
 }
 
-// Raptor.redis_error(url, prefix, node_id) -> nil, or why the cluster settings are refused (the
-// `redis` directive raises it at its line); an empty prefix or node id was not given. The same
-// checks as --redis, --redis-prefix and --node-id (config/cluster_settings.h).
+// Raptor.redis_error(url, prefix, node_id, node_timeout) -> nil, or why the cluster settings are
+// refused (the `redis` directive raises it at its line); an empty prefix, node id or node timeout
+// was not given. The same checks as --redis, --redis-prefix, --node-id and --node-timeout
+// (config/cluster_settings.h).
 mrb_value redis_error(mrb_state* mrb, mrb_value) {
-  mrb_value url, prefix, node_id;
-  mrb_get_args(mrb, "SSS", &url, &prefix, &node_id);
+  mrb_value url, prefix, node_id, node_timeout;
+  mrb_get_args(mrb, "SSSS", &url, &prefix, &node_id, &node_timeout);
   mrb_value result = mrb_nil_value();
   mrb_bool failed = false;
   {
@@ -223,6 +224,8 @@ mrb_value redis_error(mrb_state* mrb, mrb_value) {
     std::optional<std::string> why = parse_redis_url(view(url), address);
     if (!why && RSTRING_LEN(prefix) > 0) why = redis_prefix_error(view(prefix));
     if (!why && RSTRING_LEN(node_id) > 0) why = node_id_error(view(node_id));
+    int seconds = 0;
+    if (!why && RSTRING_LEN(node_timeout) > 0) why = parse_node_timeout(view(node_timeout), seconds);
     if (why) {
       Copy copy{why->data(), why->size()};
       result = mrb_protect_error(mrb, copy_string, &copy, &failed);
@@ -247,7 +250,7 @@ void define_helpers(mrb_state* mrb) {
   mrb_define_module_function(mrb, raptor, "env", env, MRB_ARGS_ARG(1, 1));
   mrb_define_module_function(mrb, raptor, "webhook_error", webhook_error, MRB_ARGS_REQ(5));
   mrb_define_module_function(mrb, raptor, "channel_pattern_error", channel_pattern_error, MRB_ARGS_REQ(1));
-  mrb_define_module_function(mrb, raptor, "redis_error", redis_error, MRB_ARGS_REQ(3));
+  mrb_define_module_function(mrb, raptor, "redis_error", redis_error, MRB_ARGS_REQ(4));
 
   RClass* json_module = mrb_define_module(mrb, "JSON");
   mrb_define_class_under(mrb, json_module, "ParserError", E_ARGUMENT_ERROR);

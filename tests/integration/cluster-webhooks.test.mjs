@@ -3,7 +3,8 @@
 // receiver, which counts what it gets. channel_occupied / channel_vacated and member_added /
 // member_removed arrive once per transition of the whole cluster, however the subscribers are
 // spread; a move to another node within the departure delay sends nothing; a vacate decided by a
-// node killed with SIGKILL is still sent, once, by another; max_presence_members holds across the
+// node killed with SIGKILL is still sent, once, by another, and so are the member_removed and
+// channel_vacated of what a killed node still held (its clean-up records them, a sweeper sends them); max_presence_members holds across the
 // nodes (refused with 4305, as on one node); Redis holds nothing once everyone has left. Across
 // a Redis outage each node reports its own, and Redis gets the sums afterwards.
 import assert from 'node:assert/strict';
@@ -179,6 +180,42 @@ describe('cluster webhooks: three nodes, one Redis, one receiver', () => {
     }
   });
 
+  it('sends member_removed and channel_vacated of a node killed with SIGKILL while it held them, once, after its clean-up', async () => {
+    const doomed = node(redis, 'node-doomed');
+    await doomed.start();
+    try {
+      await clusterState(doomed, 'up');
+      const lone = 'doomed-lone'; // subscribed on the doomed node only: vacated when it dies
+      const channel = 'presence-doomed'; // 'gone' only on the doomed node, 'stays' on node a
+      const clients = [await rawOn(doomed, lone), await rawOn(doomed, channel, member('gone')),
+        await rawOn(doomed, channel, member('gone')), await rawOn(nodes[0], channel, member('stays'))];
+      await receiver.take({ name: 'channel_occupied', channel: lone });
+      await receiver.take({ name: 'member_added', channel, user_id: 'gone' });
+      await receiver.take({ name: 'member_added', channel, user_id: 'stays' });
+      assert.deepEqual((await redis.command('SMEMBERS', 'raptor:node:node-doomed:held')).sort(),
+        [`raptor:occupancy:${APP.id}:${channel}`, `raptor:occupancy:${APP.id}:${lone}`,
+          `raptor:presence:${APP.id}:${channel}`].sort());
+      const killed = Date.now();
+      doomed.child.kill('SIGKILL');
+      await doomed.exited;
+      // Its lease lapses (5 s), a survivor cleans it up and records the departures, and a sweeper
+      // sends them 3 s later: well within this bound on a busy machine.
+      await receiver.take({ name: 'member_removed', channel, user_id: 'gone' }, 60000);
+      await receiver.take({ name: 'channel_vacated', channel: lone }, 60000);
+      console.log(`# kill -9 to its member_removed and channel_vacated webhooks: ${Date.now() - killed} ms`);
+      await settled(redis, nodes);
+      assert.deepEqual(counted(lone), { channel_occupied: 1, channel_vacated: 1 });
+      assert.deepEqual(counted(channel), { channel_occupied: 1, 'member_added:gone': 1, 'member_added:stays': 1,
+        'member_removed:gone': 1 });
+      assert.deepEqual(await redis.command('HGETALL', `raptor:occupancy:${APP.id}:${channel}`), ['node-a', '1']);
+      assert.deepEqual(await redis.command('KEYS', 'raptor:*node-doomed*'), [], 'nothing of the dead node left');
+      await clients[3].close();
+      await receiver.take({ name: 'channel_vacated', channel }, DEPARTURE_MS);
+    } finally {
+      await doomed.stop().catch(() => {});
+    }
+  });
+
   it('holds max_presence_members across the nodes: 4305 for one user too many, as on one node, and nothing counted for it', async () => {
     const channel = 'presence-full';
     const members = [
@@ -224,14 +261,18 @@ describe('cluster webhooks across a Redis outage', () => {
   it('reports per node while Redis does not answer, then gives Redis the sums without deciding anything twice', async () => {
     const kept = 'outage-kept'; // occupied before the outage, vacated during it
     const born = 'outage-born'; // occupied during the outage, vacated after it
+    const joined = 'presence-outage'; // a member joining during the outage, leaving after it
     const before = await rawOn(nodes[0], kept);
     await receiver.take({ name: 'channel_occupied', channel: kept });
     let during;
+    let zed;
     redis.child.kill('SIGSTOP');
     try {
       await clusterState(nodes[0], 'down');
       during = await rawOn(nodes[0], born);
       await receiver.take({ name: 'channel_occupied', channel: born }); // node a's own
+      zed = await rawOn(nodes[0], joined, member('zed'));
+      await receiver.take({ name: 'member_added', channel: joined, user_id: 'zed' }); // node a's own
       await before.close();
       await receiver.take({ name: 'channel_vacated', channel: kept }, DEPARTURE_MS); // node a's own, after its delay
     } finally {
@@ -240,12 +281,21 @@ describe('cluster webhooks across a Redis outage', () => {
     await Promise.all(nodes.map((n) => clusterState(n, 'up')));
     await waitFor(async () => (await redis.command('EXISTS', `raptor:occupancy:${APP.id}:${kept}`)) === 0 &&
       (await redis.command('HGET', `raptor:occupancy:${APP.id}:${born}`, 'node-a')) === '1', 'the outage\'s changes in Redis');
-    assert.deepEqual(await redis.command('SMEMBERS', `raptor:channels:${APP.id}`), [born]);
+    // The member joined during the outage is counted in Redis by the re-assert, which decides no
+    // webhook for it (node a reported it): its leave is then decided in Redis.
+    await waitFor(async () => (await redis.command('HGET', `raptor:presence:${APP.id}:${joined}:node:node-a`, 'zed')) === '1',
+      'the outage\'s member counted in Redis');
+    assert.deepEqual((await redis.command('SMEMBERS', `raptor:channels:${APP.id}`)).sort(), [born, joined].sort());
     await during.close(); // decided in Redis again
+    await zed.close();
     await receiver.take({ name: 'channel_vacated', channel: born }, DEPARTURE_MS);
+    await receiver.take({ name: 'member_removed', channel: joined, user_id: 'zed' }, DEPARTURE_MS);
+    await receiver.take({ name: 'channel_vacated', channel: joined }, DEPARTURE_MS);
     await settled(redis, nodes);
     assert.deepEqual(counted(kept), { channel_occupied: 1, channel_vacated: 1 });
     assert.deepEqual(counted(born), { channel_occupied: 1, channel_vacated: 1 });
+    assert.deepEqual(counted(joined), { channel_occupied: 1, 'member_added:zed': 1, 'member_removed:zed': 1,
+      channel_vacated: 1 });
     await nothingHeld(redis);
   });
 });

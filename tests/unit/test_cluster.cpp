@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <random>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "cluster/cluster_message.h"
@@ -286,6 +287,8 @@ struct PresenceBus : RecordingBus {
     int delta;
     std::string member_event;  // the event name
     std::string except;
+    uint64_t lease;
+    bool decides_webhooks;
     PresenceDone done;
   };
   std::vector<Change> changes;
@@ -294,10 +297,13 @@ struct PresenceBus : RecordingBus {
   void occupancy_change(const App&, const std::string& channel, int delta) override {
     occupancy.push_back(channel + " " + std::to_string(delta));
   }
+  bool new_lease = false;  // Redis holds none of this worker's occupancy under the current lease
+  bool recount_occupancy() override { return std::exchange(new_lease, false); }
   void presence_change(const App&, const std::string&, const std::string& user_id, int delta, std::string_view,
-                       std::string_view member_event, std::string_view except, PresenceDone done) override {
+                       std::string_view member_event, std::string_view except, uint64_t lease,
+                       bool decides_webhooks, PresenceDone done) override {
     changes.push_back({user_id, delta, member_event.empty() ? "" : parse_frame(std::string(member_event)).event,
-                       std::string(except), std::move(done)});
+                       std::string(except), lease, decides_webhooks, std::move(done)});
   }
 };
 
@@ -305,15 +311,35 @@ struct PresenceHarness : EngineHarness {
   PresenceBus bus;
   PresenceHarness() { engine.set_cluster(&bus); }
   ~PresenceHarness() { engine.set_cluster(nullptr); }
+  // Two connections joining presence-room, as ann and as bob; Redis has not answered yet.
+  std::pair<Connection*, Connection*> ann_and_bob() {
+    Connection& a = connect();
+    Connection& b = connect();
+    join(a, "presence-room", channel_data("ann"));
+    join(b, "presence-room", channel_data("bob"));
+    return {&a, &b};
+  }
+  // Two connections subscribed to news, one by its name and one by its address.
+  std::pair<Connection*, Connection*> both_on_news() {
+    Connection& a = connect();
+    Connection& b = connect();
+    join_ok(a, "news");
+    join_ok(b, "/channels/public/news");
+    return {&a, &b};
+  }
   void member_event(const std::string& frame, uint64_t version) {
     engine.deliver_from_cluster(Delivery::Kind::ChannelEvent, app(), "presence-room", frame, "", version);
   }
 };
 
-ClusterBus::PresenceAnswer roster(uint64_t version, std::vector<std::pair<std::string, std::string>> members) {
+constexpr uint64_t kLease = 1764000000000001;  // the node's lease in Redis
+
+ClusterBus::PresenceAnswer roster(uint64_t version, std::vector<std::pair<std::string, std::string>> members,
+                                  uint64_t lease = kLease) {
   ClusterBus::PresenceAnswer a;
   a.version = version;
   a.members = std::move(members);
+  a.lease = lease;
   return a;
 }
 
@@ -366,10 +392,8 @@ TEST_CASE("a presence subscription in a cluster waits for Redis's roster, holdin
 TEST_CASE("a presence subscription in a cluster: Redis silent, the subscriber gone, a repeated subscribe",
           "[cluster][engine]") {
   PresenceHarness h;
-  Connection& a = h.connect();
-  Connection& b = h.connect();
-  h.join(a, "presence-room", channel_data("ann"));
-  h.join(b, "presence-room", channel_data("bob"));
+  auto [ap, bp] = h.ann_and_bob();
+  Connection &a = *ap, &b = *bp;
   REQUIRE(h.bus.changes.size() == 2);
 
   // No answer (Redis dropped): this node's roster.
@@ -400,10 +424,8 @@ TEST_CASE("a presence subscription in a cluster: Redis silent, the subscriber go
 
 TEST_CASE("the engine counts each concrete subscription in the cluster and no pattern", "[cluster][engine]") {
   PresenceHarness h;
-  Connection& a = h.connect();
-  Connection& b = h.connect();
-  h.join_ok(a, "news");
-  h.join_ok(b, "/channels/public/news");  // the same channel, by address
+  auto [ap, bp] = h.both_on_news();
+  Connection &a = *ap, &b = *bp;
   h.join_ok(a, "news.*");
   h.join_ok(a, "news");  // again: nothing changes
   h.join(b, "presence-room", channel_data("bob"));
@@ -439,6 +461,143 @@ TEST_CASE("a presence join Redis refuses because the channel is full across the 
   h.join(a, "presence-room", channel_data("ann"));  // a new attempt asks Redis again
   REQUIRE(h.bus.changes.size() == 2);
   CHECK(h.bus.changes[1].delta == 1);
+}
+
+TEST_CASE("a presence leave names the lease its join was counted under", "[cluster][engine][lease]") {
+  PresenceHarness h;
+  auto [ap, bp] = h.ann_and_bob();
+  Connection &a = *ap, &b = *bp;
+  REQUIRE(h.bus.changes.size() == 2);
+  CHECK(h.bus.changes[0].lease == ClusterBus::kNoLease);  // a new subscription: counted by any lease
+  auto answer = roster(1, {{"ann", "{}"}});
+  h.bus.changes[0].done(&answer);
+  h.send(a, unsubscribe_frame("presence-room"));
+  REQUIRE(h.bus.changes.size() == 3);
+  CHECK(h.bus.changes[2].lease == kLease);
+  // Its join still on its way: the leave undoes whatever that join counted.
+  h.engine.on_closed(&b);
+  REQUIRE(h.bus.changes.size() == 4);
+  CHECK(h.bus.changes[3].user_id == "bob");
+  CHECK(h.bus.changes[3].lease == ClusterBus::kAnyLease);
+}
+
+TEST_CASE("re-asserting counts every presence subscription again under its lease once at a time",
+          "[cluster][engine][lease]") {
+  PresenceHarness h;
+  auto [ap, bp] = h.ann_and_bob();
+  Connection &a = *ap, &b = *bp;
+  h.join(b, "presence-other", channel_data("bob"));
+  auto first = roster(1, {{"ann", "{}"}});
+  h.bus.changes[0].done(&first);
+  h.bus.changes[1].done(&first);
+  REQUIRE(h.bus.changes.size() == 3);  // bob's second join is still on its way
+
+  h.engine.reassert_cluster_state();
+  REQUIRE(h.bus.changes.size() == 5);  // not the subscription whose join is on its way
+  for (size_t i : {3, 4}) {
+    CHECK(h.bus.changes[i].delta == 1);
+    CHECK(h.bus.changes[i].lease == kLease);  // Redis skips it if it still holds that lease
+    CHECK(h.bus.changes[i].member_event == "pusher_internal:member_added");
+    CHECK(h.bus.changes[i].decides_webhooks);  // counted in Redis before: Redis lost it
+  }
+  CHECK(h.bus.changes[3].except.empty());  // its own connection hears it too
+  CHECK(h.bus.changes[4].except.empty());
+  h.engine.reassert_cluster_state();  // while those are on their way: nothing twice
+  CHECK(h.bus.changes.size() == 5);
+
+  // Redis lost the lease and made a new one: counted under it; a leave then names it.
+  uint64_t renewed = kLease + 1;
+  auto again = roster(2, {{"ann", "{}"}}, renewed);
+  for (size_t i : {3, 4}) h.bus.changes[i].done(&again);
+  h.send(a, unsubscribe_frame("presence-room"));
+  REQUIRE(h.bus.changes.size() == 6);
+  CHECK(h.bus.changes[5].user_id == "ann");
+  CHECK(h.bus.changes[5].lease == renewed);
+  drain(a);
+  drain(b);
+}
+
+TEST_CASE("a presence join refused for want of a lease stays on this node until re-asserted",
+          "[cluster][engine][lease]") {
+  PresenceHarness h;
+  auto [ap, bp] = h.ann_and_bob();
+  Connection &a = *ap, &b = *bp;
+  auto refused = roster(0, {}, ClusterBus::kNoLease);
+  h.bus.changes[0].done(&refused);
+  auto counted = roster(1, {{"bob", "{}"}});
+  h.bus.changes[1].done(&counted);
+  drain(a);
+  drain(b);
+  // Not counted in Redis: its leave is not sent there, and this node announces it itself.
+  h.send(a, unsubscribe_frame("presence-room"));
+  CHECK(h.bus.changes.size() == 2);
+  auto frames = drain(b);
+  REQUIRE(frames.size() == 1);
+  CHECK(parse_frame(frames[0]).event == "pusher_internal:member_removed");
+
+  // Refused again at a re-assert, then counted at the next one, which sends bob's again too:
+  // Redis skips a subscription counted under its current lease.
+  h.join(a, "presence-room", channel_data("ann"));
+  h.bus.changes[2].done(&refused);
+  h.engine.reassert_cluster_state();
+  REQUIRE(h.bus.changes.size() == 5);
+  for (size_t i : {3, 4}) {
+    bool ann = h.bus.changes[i].user_id == "ann";
+    CHECK(h.bus.changes[i].lease == (ann ? ClusterBus::kNoLease : kLease));
+    CHECK(h.bus.changes[i].decides_webhooks == !ann);  // ann's join was announced by this node
+    h.bus.changes[i].done(ann ? &refused : &counted);
+  }
+  h.engine.reassert_cluster_state();
+  REQUIRE(h.bus.changes.size() == 7);
+  for (size_t i : {5, 6}) h.bus.changes[i].done(&counted);
+  h.send(a, unsubscribe_frame("presence-room"));
+  REQUIRE(h.bus.changes.size() == 8);
+  CHECK(h.bus.changes[7].delta == -1);
+  CHECK(h.bus.changes[7].lease == kLease);
+  CHECK(drain(b).empty());  // announced by Redis, not here
+}
+
+TEST_CASE("a re-assert Redis refuses because the channel filled up meanwhile is tried again at the next one",
+          "[cluster][engine][lease]") {
+  PresenceHarness h;
+  auto [ap, bp] = h.ann_and_bob();
+  auto first = roster(1, {{"ann", "{}"}, {"bob", "{}"}});
+  for (size_t i : {0, 1}) h.bus.changes[i].done(&first);
+  h.engine.reassert_cluster_state();
+  REQUIRE(h.bus.changes.size() == 4);
+  uint64_t renewed = kLease + 1;
+  ClusterBus::PresenceAnswer full;
+  full.refused = true;
+  full.lease = renewed;
+  auto counted = roster(2, {{"bob", "{}"}}, renewed);
+  for (size_t i : {2, 3}) h.bus.changes[i].done(h.bus.changes[i].user_id == "ann" ? &full : &counted);
+  CHECK(ap->subscribed("presence-room"));  // still this node's member
+  h.engine.reassert_cluster_state();
+  REQUIRE(h.bus.changes.size() == 6);
+  for (size_t i : {4, 5})
+    CHECK(h.bus.changes[i].lease == (h.bus.changes[i].user_id == "ann" ? ClusterBus::kNoLease : renewed));
+  drain(*ap);
+  drain(*bp);
+}
+
+TEST_CASE("re-asserting gives each concrete channel's count as one occupancy change only under a new lease",
+          "[cluster][engine][lease]") {
+  PresenceHarness h;
+  auto [ap, bp] = h.both_on_news();
+  Connection &a = *ap, &b = *bp;
+  h.join_ok(b, "sport");
+  h.join_ok(a, "news.*");  // a pattern is no channel
+  h.bus.occupancy.clear();
+  h.engine.reassert_cluster_state();  // the same lease: Redis has the counts
+  CHECK(h.bus.occupancy.empty());
+  h.bus.new_lease = true;
+  h.engine.reassert_cluster_state();
+  std::sort(h.bus.occupancy.begin(), h.bus.occupancy.end());
+  CHECK(h.bus.occupancy == std::vector<std::string>{"news 2", "sport 1"});
+  h.engine.reassert_cluster_state();  // once per lease
+  CHECK(h.bus.occupancy.size() == 2);
+  drain(a);
+  drain(b);
 }
 
 TEST_CASE("the engine watches a pattern from its first local subscriber to its last", "[cluster][engine][wildcard]") {

@@ -622,7 +622,8 @@ TEST_CASE("without --redis there is no cluster", "[cluster][config]") {
   CHECK(r.config.cluster.node_id.empty());
 }
 
-TEST_CASE("cluster flags --redis, --redis-prefix and --node-id, or their environment variables", "[cluster][config]") {
+TEST_CASE("cluster flags --redis, --redis-prefix, --node-id and --node-timeout, or their environment variables",
+          "[cluster][config]") {
   ParseResult r = parse({"--redis", "redis://127.0.0.1:7001/2", "--redis-prefix", "staging:", "--node-id", "n1"});
   REQUIRE(r.run);
   REQUIRE(r.config.cluster.redis);
@@ -642,6 +643,14 @@ TEST_CASE("cluster flags --redis, --redis-prefix and --node-id, or their environ
   CHECK(r.config.cluster.prefix == "raptor:");
   CHECK_FALSE(node_id_error(r.config.cluster.node_id));  // generated
 
+  CHECK(r.config.cluster.node_timeout_s == 5);  // clean-up of a dead node well within 10 s
+  r = parse({"--redis", "redis://127.0.0.1", "--node-timeout", "2"});
+  REQUIRE(r.run);
+  CHECK(r.config.cluster.node_timeout_s == 2);
+  r = parse({"--redis", "redis://127.0.0.1"}, {{"RAPTOR_NODE_TIMEOUT", "3600"}});
+  REQUIRE(r.run);
+  CHECK(r.config.cluster.node_timeout_s == 3600);
+
   r = parse({"--redis", "redis://127.0.0.1:7002"}, {{"RAPTOR_REDIS_URL", "redis://127.0.0.1:7001"}});
   REQUIRE(r.run);
   CHECK(r.config.cluster.redis->port == 7002);  // the flag wins
@@ -660,6 +669,13 @@ TEST_CASE("bad cluster settings exit 2 with the reason, and never echo the URL",
       {{"--redis-prefix", "has space"}, {}, "--redis-prefix"},
       {{"--node-id", "a/b"}, {}, "'a/b' for --node-id: a node id is made of"},
       {{}, {{"RAPTOR_NODE_ID", ""}}, "RAPTOR_NODE_ID"},
+      {{"--node-timeout", "1"},
+       {},
+       "'1' for --node-timeout: the node timeout is a whole number of seconds from 2 to 3600"},
+      {{"--node-timeout", "3601"}, {}, "--node-timeout: the node timeout"},
+      {{"--node-timeout", "5s"}, {}, "--node-timeout: the node timeout"},
+      {{"--node-timeout", "-5"}, {}, "--node-timeout: the node timeout"},
+      {{}, {{"RAPTOR_NODE_TIMEOUT", ""}}, "RAPTOR_NODE_TIMEOUT: the node timeout"},
   };
   for (const Case& c : cases) {
     ParseResult r = parse(c.args, c.env);
