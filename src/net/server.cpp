@@ -158,7 +158,7 @@ void Server::drain(const sigset_t& signals) {
     uint64_t webhooks = webhook_client_started_ ? webhooks_.flushable() : 0;
     bool all_started = started_workers == workers_.size();
     if (all_started && connections == 0 && !closed_logged) {
-      log::info("drain: %zu WebSocket connections closed with 4200 in %.1f s; %zu HTTP requests, %zu presence changes "
+      log::info("drain: %zu WebSocket connections closed with 4200 in %.1f s; %zu HTTP requests, %zu cluster changes "
                 "and %llu webhook events to finish",
                 closed, seconds(), http, presence, static_cast<unsigned long long>(webhooks));
       closed_logged = true;
@@ -170,8 +170,8 @@ void Server::drain(const sigset_t& signals) {
     }
     if (Clock::now() > deadline) {
       log::warn("drain: stopped waiting after %.1f s: %zu connections still closing, %zu HTTP requests unanswered, "
-                "%zu presence changes unanswered by Redis (their members stay counted there), %llu webhook events "
-                "undelivered",
+                "%zu cluster changes unanswered by Redis (their members and subscriptions stay counted there "
+                "until the node's lease lapses), %llu webhook events undelivered",
                 seconds(), connections, http, presence, static_cast<unsigned long long>(webhooks));
       return;
     }

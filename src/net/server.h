@@ -50,7 +50,7 @@ struct DrainProgress {
   std::atomic<size_t> closed{0};       // connections closed with 4200
   std::atomic<size_t> connections{0};  // WebSocket connections still open or closing
   std::atomic<size_t> http{0};         // HTTP requests read and not yet answered
-  std::atomic<size_t> presence{0};     // presence changes Redis has not answered yet
+  std::atomic<size_t> presence{0};     // presence and occupancy changes Redis has not answered yet
 };
 
 class Worker : public Transport, public Mailbox {
