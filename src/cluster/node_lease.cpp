@@ -137,6 +137,15 @@ redis.call('ZREM', KEYS[2], dead)
 return {claimed, removed, 0, '', '0'}
 )lua";
 
+// KEYS: 1 {prefix}nodes, 2 this node's lease, 3 this node's held set. ARGV: 1 node id.
+// Returns 1 when the lease was given back (the node holds nothing in Redis), else 0.
+constexpr const char* kReleaseScript = R"lua(
+if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
+redis.call('ZREM', KEYS[1], ARGV[1])
+redis.call('DEL', KEYS[2])
+return 1
+)lua";
+
 bool is_integer(const redisReply* r) { return r->type == REDIS_REPLY_INTEGER; }
 
 }  // namespace
@@ -160,9 +169,11 @@ NodeLease::NodeLease(const ClusterSettings& settings, ClusterStatus& status, Scr
       redis_(redis),
       departure_delay_ms_(departure_delay_ms),
       renew_script_{kRenewScript},
-      clean_script_{kCleanScript} {}
+      clean_script_{kCleanScript},
+      release_script_{kReleaseScript} {}
 
 void NodeLease::tick() {
+  if (released_) return;
   if (!earlier_run_cleaned_) {
     // What a run of this node that died (and restarted before its lease expired) counted in
     // Redis is undone first: none of its connections are here.
@@ -177,6 +188,21 @@ void NodeLease::tick() {
              [this](const redisReply* reply) {
                renewing_ = false;  // unanswered: dropped (connection_lost() follows) or refused (logged)
                if (reply) renewed(*reply);
+             });
+}
+
+void NodeLease::release(std::function<void()> done) {
+  released_ = true;
+  redis_.run(release_script_, 3,
+             {nodes_key(settings_.prefix), lease_key(settings_.prefix, settings_.node_id),
+              held_key(settings_.prefix, settings_.node_id), settings_.node_id},
+             [this, done = std::move(done)](const redisReply* reply) {
+               if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
+                 status_.lease_held.store(false, std::memory_order_relaxed);
+               else
+                 log::warn("cluster: the drained node keeps its lease in Redis (it still holds state there, or Redis "
+                           "did not answer): another node cleans up once it lapses");
+               done();
              });
 }
 

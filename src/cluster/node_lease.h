@@ -24,6 +24,7 @@
 // to renew for a whole timeout is taken for dead.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <set>
 #include <string>
@@ -51,12 +52,18 @@ class NodeLease {
   void add_scripts(std::vector<RedisScript*>& scripts) {
     scripts.push_back(&renew_script_);
     scripts.push_back(&clean_script_);
+    scripts.push_back(&release_script_);
   }
   // Renews the lease and starts the clean-up of nodes found dead; the command connection is up.
   void tick();
   // The command connection dropped: its commands were answered with null; judge no one until
   // the lease is seen continuously valid again.
   void connection_lost();
+  // The end of a drain: gives the lease back (the node leaves {prefix}nodes and its lease key
+  // goes) when Redis holds nothing of the node any more, and renews it no more; else leaves it to
+  // lapse, so that another node cleans up what is left. `done` is called once Redis answered (or
+  // the connection dropped).
+  void release(std::function<void()> done);
 
  private:
   struct Cleaning;  // a dead node's clean-up on its way
@@ -70,7 +77,9 @@ class NodeLease {
   int64_t departure_delay_ms_;
   RedisScript renew_script_;
   RedisScript clean_script_;
+  RedisScript release_script_;
   bool renewing_ = false;
+  bool released_ = false;  // the drain gave the lease back: no renewal, no judging
   bool earlier_run_cleaned_ = false;  // what an earlier run under this node id left is undone
   int64_t valid_since_ms_ = -1;  // Redis time since when the lease has not lapsed; -1: not known
   std::set<std::string> cleaning_;  // dead nodes whose clean-up is on its way from here

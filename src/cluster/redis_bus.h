@@ -75,6 +75,14 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner, private Scri
   bool presence_ready() const override { return connected_; }
   size_t changes_outstanding() const override;
   void begin_drain() override { draining_ = true; }
+  // The end of a drain (worker 0): see NodeLease::release. `done` is called at once when this
+  // worker keeps no lease or is not connected.
+  void release_lease(std::function<void()> done) {
+    if (lease_ && commands_.up())
+      lease_->release(std::move(done));
+    else
+      done();
+  }
   void presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
                        std::string_view user_info, std::string_view member_event, std::string_view except_socket_id,
                        uint64_t lease, bool decides_webhooks, PresenceDone done) override;
@@ -199,6 +207,14 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner, private Scri
   // Last: destroyed first, while the state their final callbacks touch still exists.
   RedisConnection commands_;
   RedisConnection subscriber_;
+};
+
+// A subscription count on its way (redis_channel_state.cpp); complete here, since a bus going
+// away frees those still waiting for their channel's SUBSCRIBE (redis_scripts.cpp).
+struct RedisBus::CountCall {
+  RedisBus* bus;
+  std::vector<std::string> args;  // the keys, then ARGV
+  CountDone done;
 };
 
 }  // namespace raptor::cluster

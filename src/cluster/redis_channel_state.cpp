@@ -107,12 +107,6 @@ struct RedisBus::StateRead {
   int64_t deadline_ms;
 };
 
-struct RedisBus::CountCall {
-  RedisBus* bus;
-  std::vector<std::string> args;  // the keys, then ARGV
-  CountDone done;
-};
-
 void RedisBus::read_channel_state(const App& app, const ChannelQuery& query, ChannelStateDone done) {
   redisAsyncContext* ac = commands_.context();
   if (!ac || !engine_) {

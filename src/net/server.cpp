@@ -31,8 +31,8 @@ bool has_https_webhooks(const AppList& apps) {
 }
 
 // Once its WebSockets have closed, how long a draining node waits at most for its HTTP answers,
-// Redis's answers to its presence leaves and its webhooks (whose departures wait 3 s, and a POST
-// up to --webhook-timeout-ms).
+// Redis's answers to its presence and occupancy changes and its webhooks (whose departures wait
+// 3 s, and a POST up to --webhook-timeout-ms).
 constexpr int64_t kFinishMs = 10000;
 
 }  // namespace
@@ -122,9 +122,18 @@ int Server::run() {
 // (Worker::begin_drain); this thread only watches their progress, a tenth of a second at a time,
 // in sigtimedwait so that a second SIGTERM or a SIGINT cuts it short. The node is done when every
 // WebSocket has closed, every HTTP request read has been answered, Redis has answered every
-// presence change (the members of this node no longer count there) and the webhooks are out to
-// every receiver that answers (departures wait out their delay first); it gives up waiting
+// presence and occupancy change (this node's members and subscriptions no longer count there) and
+// the webhooks are out to every receiver that answers (departures wait out their delay first); it gives up waiting
 // kFinishMs after the last WebSocket closed.
+void Server::release_lease() {
+  if (!config_.cluster.redis || workers_.empty()) return;
+  auto released = std::make_shared<std::atomic<bool>>(false);
+  Worker& worker = *workers_.front();
+  if (!worker.run_on_thread([&worker, released] { worker.release_lease([released] { released->store(true); }); }))
+    return;
+  for (int i = 0; i < 20 && !released->load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
 void Server::drain(const sigset_t& signals) {
   using Clock = std::chrono::steady_clock;
   auto started = Clock::now();
@@ -141,16 +150,16 @@ void Server::drain(const sigset_t& signals) {
   // bound the wait; then the rest has kFinishMs.
   auto deadline = started + std::chrono::milliseconds(period_ms + kFinishMs);
   bool closed_logged = false;
-  size_t started_workers, closed, connections, http, presence;
+  size_t started_workers, closed, connections, http, cluster_changes;
   auto sum_progress = [&] {
-    started_workers = closed = connections = http = presence = 0;
+    started_workers = closed = connections = http = cluster_changes = 0;
     for (auto& w : workers_) {
       const DrainProgress& p = w->drain_progress();
       started_workers += p.started;
       closed += p.closed;
       connections += p.connections;
       http += p.http;
-      presence += p.presence;
+      cluster_changes += p.cluster_changes;
     }
   };
   for (;;) {
@@ -160,11 +169,12 @@ void Server::drain(const sigset_t& signals) {
     if (all_started && connections == 0 && !closed_logged) {
       log::info("drain: %zu WebSocket connections closed with 4200 in %.1f s; %zu HTTP requests, %zu cluster changes "
                 "and %llu webhook events to finish",
-                closed, seconds(), http, presence, static_cast<unsigned long long>(webhooks));
+                closed, seconds(), http, cluster_changes, static_cast<unsigned long long>(webhooks));
       closed_logged = true;
       deadline = Clock::now() + std::chrono::milliseconds(kFinishMs);
     }
-    if (all_started && connections == 0 && http == 0 && presence == 0 && webhooks == 0) {
+    if (all_started && connections == 0 && http == 0 && cluster_changes == 0 && webhooks == 0) {
+      release_lease();
       log::info("drain: done in %.1f s", seconds());
       return;
     }
@@ -172,7 +182,7 @@ void Server::drain(const sigset_t& signals) {
       log::warn("drain: stopped waiting after %.1f s: %zu connections still closing, %zu HTTP requests unanswered, "
                 "%zu cluster changes unanswered by Redis (their members and subscriptions stay counted there "
                 "until the node's lease lapses), %llu webhook events undelivered",
-                seconds(), connections, http, presence, static_cast<unsigned long long>(webhooks));
+                seconds(), connections, http, cluster_changes, static_cast<unsigned long long>(webhooks));
       return;
     }
     timespec step{0, 100 * 1000 * 1000};

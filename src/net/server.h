@@ -50,7 +50,7 @@ struct DrainProgress {
   std::atomic<size_t> closed{0};       // connections closed with 4200
   std::atomic<size_t> connections{0};  // WebSocket connections still open or closing
   std::atomic<size_t> http{0};         // HTTP requests read and not yet answered
-  std::atomic<size_t> presence{0};     // presence and occupancy changes Redis has not answered yet
+  std::atomic<size_t> cluster_changes{0};  // presence and occupancy changes Redis has not answered yet
 };
 
 class Worker : public Transport, public Mailbox {
@@ -106,6 +106,9 @@ class Worker : public Transport, public Mailbox {
   // drain_progress().
   void begin_drain(int64_t period_ms);
   const DrainProgress& drain_progress() const { return drain_; }
+  // See Server::release_lease; on the worker's thread. `done` is called once settled, unless the
+  // worker stops first.
+  void release_lease(std::function<void()> done);
   // An HTTP request was read in full and is being answered / its answer has left or it was dropped.
   void http_exchange_began() { ++http_exchanges_; }
   void http_exchange_ended() { --http_exchanges_; }
@@ -167,6 +170,10 @@ class Server {
   // waits (bounded) until what they leave behind is settled; returns early on a second SIGTERM
   // or a SIGINT. docs/cluster.md#graceful-shutdown.
   void drain(const sigset_t& signals);
+  // The end of a drain in a cluster: worker 0 gives the node's lease back once Redis holds
+  // nothing of the node, so that no other node takes it for dead and cleans up after it. Waits
+  // a second at most for Redis.
+  void release_lease();
   // The apps whose webhook events go through the shape_webhook hook of `policy`.
   std::vector<const App*> shaped_apps(Policy* policy) const;
 

@@ -222,6 +222,13 @@ cluster::WebhookStream* Worker::start_webhook_stream(WebhookQueue& queue, std::f
   return webhook_stream_.get();
 }
 
+void Worker::release_lease(std::function<void()> done) {
+  if (cluster_)
+    cluster_->release_lease(std::move(done));
+  else
+    done();
+}
+
 void Worker::sweep_departures() {
   if (cluster_) cluster_->sweep_departures();
   if (drain_pacing_) drain_step();  // besides the drain's timer: the progress goes on without it
@@ -251,7 +258,7 @@ void Worker::drain_step() {
   if (n) drain_.closed += engine_.close_going_away(n);
   drain_.connections = engine_.connection_count();
   drain_.http = http_exchanges_;
-  drain_.presence = cluster_ ? cluster_->changes_outstanding() : 0;
+  drain_.cluster_changes = cluster_ ? cluster_->changes_outstanding() : 0;
 }
 
 void Worker::serve(const std::atomic<bool>& stop) {

@@ -249,7 +249,8 @@ describe('drain in a cluster', () => {
 
     assert.deepEqual(await redis.command('HKEYS', `${p}:node:node-a`), [], 'node-a left no member of its own in Redis');
     const keys = await redis.command('KEYS', '*node-a*');
-    assert.deepEqual(keys, [], 'nor any other key of node-a');
+    assert.deepEqual(keys, [], 'nor any other key of node-a (its lease given back)');
+    assert.equal(await redis.command('ZSCORE', 'raptor:nodes', 'node-a'), null, 'nor a lease for others to clean up');
     await waitFor(async () => (await redis.command('HKEYS', `${p}:node:node-b`)).length === users.length, 'node-b to count them');
     assert.match(a.stderr, /info drain: done in/);
 
