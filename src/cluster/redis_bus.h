@@ -176,7 +176,6 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner, private Scri
   void on_down(RedisConnection& c, const std::string& why, bool was_up) override;
   void connection_changed(const std::string& why);
   static void on_subscription_reply(redisAsyncContext* ac, void* reply, void* privdata);
-  static void on_pong(redisAsyncContext* ac, void* reply, void* privdata);
 
   const ClusterSettings& settings_;
   ClusterStatus& status_;
@@ -188,7 +187,6 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner, private Scri
   bool resubscribed_ = false;  // the subscribed connection's subscriptions are all confirmed
   bool connected_ = false;     // both connections up, subscriptions confirmed, the node's lease held
   bool reported_unreachable_ = false;
-  int64_t ping_sent_ms_ = 0;  // 0: no PING waits for its answer
   int64_t departure_delay_ms_;
   Script presence_script_{kPresenceScript};
   Script occupancy_script_{kOccupancyScript};
