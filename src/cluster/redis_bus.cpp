@@ -33,8 +33,7 @@ void RedisBus::tick(int64_t now_ms) {
   expire_reads(now_ms);
   commands_.tick(now_ms);
   subscriber_.tick(now_ms);
-  redisAsyncContext* ac = commands_.context();
-  if (!ac) return;
+  if (!commands_.up()) return;
   if (lease_) lease_->tick();
   connection_changed("this node holds no lease in Redis");  // the lease may have come or gone
   // Redis may have lost what this worker counted there: after a reconnect, and whenever the
@@ -46,18 +45,7 @@ void RedisBus::tick(int64_t now_ms) {
     reassert_due_ = false;
     engine_->reassert_cluster_state();
   }
-  if (ping_sent_ms_ == 0) {
-    ping_sent_ms_ = now_ms;
-    redisAsyncCommand(ac, on_pong, this, "PING");
-  } else if (now_ms - ping_sent_ms_ >= kPingDeadlineMs) {
-    std::string why = "no answer to PING for " + std::to_string(kPingDeadlineMs / 1000) + " s";
-    commands_.drop(why);
-    subscriber_.drop(why);
-  }
-}
-
-void RedisBus::on_pong(redisAsyncContext*, void* reply, void* privdata) {
-  if (reply) static_cast<RedisBus*>(privdata)->ping_sent_ms_ = 0;
+  commands_.check_alive(now_ms, kPingDeadlineMs, subscriber_);
 }
 
 // --- subscriptions ---
@@ -255,7 +243,6 @@ void RedisBus::on_down(RedisConnection& c, const std::string& why, bool was_up) 
       }
     }
   } else {
-    ping_sent_ms_ = 0;
     if (lease_) lease_->connection_lost();
   }
   if (!was_up && !connected_ && !reported_unreachable_) {

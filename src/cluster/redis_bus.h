@@ -10,7 +10,8 @@
 //
 // Presence, occupancy and the webhooks they decide are Lua scripts that Redis runs atomically,
 // sent on the command connection in the order the worker's changes happened (redis_scripts.cpp,
-// redis_presence.cpp, redis_occupancy.cpp).
+// redis_presence.cpp, redis_occupancy.cpp); so are the HTTP API's channel reads and the
+// subscription counts (redis_channel_state.cpp).
 //
 // Wildcard patterns: a worker holding subscribers of a pattern PSUBSCRIBEs to a glob standing for
 // it (pattern_glob, one glob per pattern), which over-matches; each pmessage is checked against
@@ -103,6 +104,8 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner, private Scri
   static const char* const kPresenceScript;   // redis_presence.cpp
   static const char* const kOccupancyScript;  // redis_occupancy.cpp
   static const char* const kSweepScript;      // redis_occupancy.cpp
+  static const char* const kChannelStateScript;  // redis_channel_state.cpp
+  static const char* const kCountScript;         // redis_channel_state.cpp
   struct ScriptCall;  // a script on its way
   struct StateRead;   // a channel-state read on its way (redis_channel_state.cpp)
   struct CountCall;   // a subscription count on its way
@@ -152,8 +155,8 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner, private Scri
   void send_decided(const App& app, WebhookType type, const std::string& channel, std::string_view user_id = {});
   // The departure delay in Redis for `app`: 0 when it has no webhook receivers (nothing is decided).
   int64_t decision_delay(const App& app) const;
-  static void on_state_reply(redisAsyncContext* ac, void* reply, void* privdata);
-  static void on_count_reply(redisAsyncContext* ac, void* reply, void* privdata);
+  // Answers `read` with the channel-state script's reply (null: none, or refused).
+  void answer_read(StateRead& read, const redisReply* reply);
   // Answers with null the reads whose deadline has passed.
   void expire_reads(int64_t now_ms);
 
@@ -173,7 +176,6 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner, private Scri
   void on_down(RedisConnection& c, const std::string& why, bool was_up) override;
   void connection_changed(const std::string& why);
   static void on_subscription_reply(redisAsyncContext* ac, void* reply, void* privdata);
-  static void on_pong(redisAsyncContext* ac, void* reply, void* privdata);
 
   const ClusterSettings& settings_;
   ClusterStatus& status_;
@@ -185,19 +187,21 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner, private Scri
   bool resubscribed_ = false;  // the subscribed connection's subscriptions are all confirmed
   bool connected_ = false;     // both connections up, subscriptions confirmed, the node's lease held
   bool reported_unreachable_ = false;
-  int64_t ping_sent_ms_ = 0;  // 0: no PING waits for its answer
   int64_t departure_delay_ms_;
   Script presence_script_{kPresenceScript};
   Script occupancy_script_{kOccupancyScript};
   Script sweep_script_{kSweepScript};
+  Script channel_state_script_{kChannelStateScript, {}, /*changes_state=*/false};
+  Script count_script_{kCountScript, {}, /*changes_state=*/false};
   std::vector<ScriptCall*> unsent_leaves_;  // presence leaves made while Redis was unreachable
   // Occupancy changes made while Redis was unreachable, added up per channel (zero sums dropped).
   std::map<std::pair<const App*, std::string>, int64_t> unsent_occupancy_;
   // The node's lease under which this worker's occupancy is counted in Redis (kNoLease: not yet).
   uint64_t occupancy_lease_ = kNoLease;
   bool sweeping_ = false;  // a sweep is on its way
-  std::vector<StateRead*> state_reads_;  // on their way, for their deadline
-  size_t scripts_sent_ = 0;  // scripts sent and not yet answered
+  // On their way, for their deadline; each is shared with its script call's answer.
+  std::vector<std::shared_ptr<StateRead>> state_reads_;
+  size_t scripts_sent_ = 0;  // scripts that change state, sent and not yet answered
   bool draining_ = false;    // see ClusterBus::begin_drain
   bool destroying_ = false;   // callbacks of dropped commands tell nobody
   // Worker 0 keeps the node's lease and cleans up dead nodes; the others have none.
@@ -212,7 +216,6 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner, private Scri
 // A subscription count on its way (redis_channel_state.cpp); complete here, since a bus going
 // away frees those still waiting for their channel's SUBSCRIBE (redis_scripts.cpp).
 struct RedisBus::CountCall {
-  RedisBus* bus;
   std::vector<std::string> args;  // the keys, then ARGV
   CountDone done;
 };

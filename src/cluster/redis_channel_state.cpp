@@ -2,8 +2,9 @@
 // RedisBus's side. Every node keeps its share of each channel's subscriptions in the occupancy
 // keys (the occupancy script) and its presence members in the presence keys; these scripts only
 // read them, each request in one script call (one round trip, atomic, so a list and its counts
-// are one moment's). They go by EVAL: they are small, run on an HTTP request or a count change,
-// and Redis keeps their compiled form by its SHA1, so SCRIPT LOAD would save only the bytes.
+// are one moment's). They travel like every other script (redis_scripts.cpp: SCRIPT LOAD,
+// EVALSHA, EVAL again after NOSCRIPT) but change nothing Redis keeps, so a drain does not wait
+// for them (RedisScript::changes_state).
 //
 // No answer within kReadDeadlineMs (a stalled Redis) is no answer: the caller falls back to this
 // node's view and a reply that comes later is dropped. hiredis 0.14 has no timeout of its own,
@@ -12,7 +13,6 @@
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
-#include <cstring>
 #include <memory>
 #include <utility>
 
@@ -32,6 +32,14 @@ constexpr int64_t kReadDeadlineMs = 2000;
 constexpr size_t kMostListedChannels = 10000;
 constexpr size_t kMostCountedChannels = 1000;
 
+bool with_counts(const ChannelQuery& q) { return q.subscription_counts || q.user_counts; }
+
+std::string wanted_counts(const ChannelQuery& q) {
+  return std::string(q.subscription_counts ? "s" : "") + (q.user_counts ? "u" : "");
+}
+
+}  // namespace
+
 // ARGV[1] the mode:
 //  'channel': KEYS[1] occupancy key, KEYS[2] presence key -> {subscriptions, members}
 //  'users':   KEYS[1] presence key -> the user ids
@@ -39,7 +47,7 @@ constexpr size_t kMostCountedChannels = 1000;
 //             prefix, ARGV[4] name prefix, ARGV[5] the counts wanted ('s' subscriptions, 'u'
 //             members, or both), ARGV[6] the most channels
 //             -> {truncated, name, subscriptions, members, name, ...} (0 for a count not wanted)
-constexpr const char* kReadScript = R"lua(
+const char* const RedisBus::kChannelStateScript = R"lua(
 local function sum(key)
   local n = 0
   for _, v in ipairs(redis.call('HVALS', key)) do n = n + tonumber(v) end
@@ -71,7 +79,7 @@ return out
 // publish. Returns the sum, never below this node's own count (Redis may have come back empty).
 // Summed and published in one script: Redis publishes the counts in the order it summed them,
 // so the last count every subscriber sees is the newest.
-constexpr const char* kCountScript = R"lua(
+const char* const RedisBus::kCountScript = R"lua(
 local n = 0
 for _, v in ipairs(redis.call('HVALS', KEYS[1])) do n = n + tonumber(v) end
 n = math.max(n, tonumber(ARGV[3]))
@@ -79,43 +87,20 @@ if n > 0 and ARGV[4] == '1' then redis.call('PUBLISH', KEYS[2], ARGV[1] .. n .. 
 return n
 )lua";
 
-// Sends EVAL `script` with `keys` keys, then `args` (keys first).
-void eval(redisAsyncContext* ac, redisCallbackFn* callback, void* privdata, const char* script, size_t keys,
-          const std::vector<std::string>& args) {
-  std::string key_count = std::to_string(keys);
-  std::vector<const char*> argv{"EVAL", script, key_count.c_str()};
-  std::vector<size_t> lengths{4, strlen(script), key_count.size()};
-  for (const std::string& a : args) {
-    argv.push_back(a.data());
-    lengths.push_back(a.size());
-  }
-  redisAsyncCommandArgv(ac, callback, privdata, int(argv.size()), argv.data(), lengths.data());
-}
-
-bool with_counts(const ChannelQuery& q) { return q.subscription_counts || q.user_counts; }
-
-std::string wanted_counts(const ChannelQuery& q) {
-  return std::string(q.subscription_counts ? "s" : "") + (q.user_counts ? "u" : "");
-}
-
-}  // namespace
-
 struct RedisBus::StateRead {
-  RedisBus* bus;
   ChannelQuery query;
   ChannelStateDone done;  // empty once answered by the deadline
   int64_t deadline_ms;
 };
 
 void RedisBus::read_channel_state(const App& app, const ChannelQuery& query, ChannelStateDone done) {
-  redisAsyncContext* ac = commands_.context();
-  if (!ac || !engine_) {
+  if (!commands_.up() || !engine_) {
     done(nullptr);
     return;
   }
   const std::string& prefix = settings_.prefix;
   std::vector<std::string> args;
-  size_t keys = 0;
+  int keys = 0;
   switch (query.kind) {
     case ChannelQuery::Kind::Channel:
       args = {occupancy_key(prefix, app.id, query.name), presence_key(prefix, app.id, query.name), "channel"};
@@ -132,30 +117,29 @@ void RedisBus::read_channel_state(const App& app, const ChannelQuery& query, Cha
       keys = 1;
       break;
   }
-  auto* read = new StateRead{this, query, std::move(done), engine_->now_ms() + kReadDeadlineMs};
+  auto read = std::make_shared<StateRead>(StateRead{query, std::move(done), engine_->now_ms() + kReadDeadlineMs});
   state_reads_.push_back(read);
-  eval(ac, on_state_reply, read, kReadScript, keys, args);
+  run(channel_state_script_, keys, std::move(args),
+      [this, read](const redisReply* reply) { answer_read(*read, reply); });
 }
 
-void RedisBus::on_state_reply(redisAsyncContext*, void* r, void* privdata) {
-  std::unique_ptr<StateRead> read(static_cast<StateRead*>(privdata));
-  RedisBus& bus = *read->bus;
-  auto& reads = bus.state_reads_;
-  reads.erase(std::remove(reads.begin(), reads.end(), read.get()), reads.end());
-  if (bus.destroying_ || !read->done) return;
-  auto* reply = static_cast<redisReply*>(r);
-  std::optional<ChannelState> state = reply ? channel_state_of(read->query, *reply) : std::nullopt;
+void RedisBus::answer_read(StateRead& read, const redisReply* reply) {
+  state_reads_.erase(std::remove_if(state_reads_.begin(), state_reads_.end(),
+                                    [&](const std::shared_ptr<StateRead>& r) { return r.get() == &read; }),
+                     state_reads_.end());
+  if (!read.done) return;  // answered by the deadline already
+  std::optional<ChannelState> state = reply ? channel_state_of(read.query, *reply) : std::nullopt;
+  // A refusal (an error reply) is logged by on_script_reply and comes here as null.
   if (reply && !state)
-    log::warn("cluster: worker %zu: Redis refused the channel-state script (%s); answering from this node", bus.worker_,
-              reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
-  read->done(state ? &*state : nullptr);
+    log::warn("cluster: worker %zu: unexpected reply to the channel-state script; answering from this node", worker_);
+  read.done(state ? &*state : nullptr);
 }
 
 void RedisBus::expire_reads(int64_t now_ms) {
   std::vector<ChannelStateDone> expired;
-  for (StateRead* read : state_reads_)
+  for (const auto& read : state_reads_)
     if (read->done && now_ms >= read->deadline_ms) expired.push_back(std::move(read->done)), read->done = nullptr;
-  // The reads stay with hiredis until their reply or the connection's end frees them.
+  // The reads stay on their way until their reply or the connection's end answers them.
   for (auto& done : expired) done(nullptr);
 }
 
@@ -164,8 +148,7 @@ bool RedisBus::announce_subscription_count(const App& app, const std::string& ch
   if (!connected_) return false;  // this worker would not hear the event it asks Redis to publish
   const std::string& prefix = settings_.prefix;
   std::string key = channel_key(prefix, app.id, channel);
-  auto* call = new CountCall{this,
-                             {occupancy_key(prefix, app.id, channel), key,
+  auto* call = new CountCall{{occupancy_key(prefix, app.id, channel), key,
                               count_message_head(settings_.node_id, channel),
                               std::string(messages::kSubscriptionCountTail), std::to_string(local_count),
                               to_subscribers ? "1" : "0"},
@@ -182,25 +165,17 @@ bool RedisBus::announce_subscription_count(const App& app, const std::string& ch
   return true;
 }
 
-void RedisBus::send_count(CountCall* call) {
-  redisAsyncContext* ac = commands_.context();
-  if (!ac) {
-    delete call;
-    return;
-  }
-  eval(ac, on_count_reply, call, kCountScript, 2, call->args);
-}
-
-void RedisBus::on_count_reply(redisAsyncContext*, void* r, void* privdata) {
-  std::unique_ptr<CountCall> call(static_cast<CountCall*>(privdata));
-  auto* reply = static_cast<redisReply*>(r);
-  if (call->bus->destroying_ || !reply) return;
-  if (reply->type != REDIS_REPLY_INTEGER) {
-    log::warn("cluster: worker %zu: Redis refused the subscription count script (%s)", call->bus->worker_,
-              reply->type == REDIS_REPLY_ERROR ? reply->str : "unexpected reply");
-    return;
-  }
-  if (call->done && reply->integer > 0) call->done(uint64_t(reply->integer));
+void RedisBus::send_count(CountCall* waiting) {
+  std::unique_ptr<CountCall> call(waiting);
+  // Without a connection, or refused (logged by on_script_reply): no count is announced.
+  run(count_script_, 2, std::move(call->args), [this, done = std::move(call->done)](const redisReply* reply) {
+    if (!reply) return;
+    if (reply->type != REDIS_REPLY_INTEGER) {
+      log::warn("cluster: worker %zu: unexpected reply to the subscription count script", worker_);
+      return;
+    }
+    if (done && reply->integer > 0) done(uint64_t(reply->integer));
+  });
 }
 
 }  // namespace raptor::cluster

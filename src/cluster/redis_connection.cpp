@@ -120,6 +120,24 @@ void RedisConnection::on_disconnect(const redisAsyncContext* ac, int) {
   self->lost(ac->errstr[0] ? ac->errstr : "connection closed");
 }
 
+bool RedisConnection::check_alive(int64_t now_ms, int64_t deadline_ms, RedisConnection& partner) {
+  if (state_ != State::Up) return false;
+  if (ping_sent_ms_ == 0) {
+    ping_sent_ms_ = now_ms;
+    redisAsyncCommand(context_, on_pong, this, "PING");
+    return true;
+  }
+  if (now_ms - ping_sent_ms_ < deadline_ms) return true;
+  std::string why = "no answer to PING for " + std::to_string(deadline_ms / 1000) + " s";
+  drop(why);
+  partner.drop(why);
+  return false;
+}
+
+void RedisConnection::on_pong(redisAsyncContext*, void* reply, void* privdata) {
+  if (reply) static_cast<RedisConnection*>(privdata)->ping_sent_ms_ = 0;
+}
+
 void RedisConnection::drop(const std::string& why) {
   if (!context_) return;
   redisAsyncContext* ac = context_;
@@ -133,6 +151,7 @@ void RedisConnection::drop(const std::string& why) {
 }
 
 void RedisConnection::lost(const std::string& why) {
+  ping_sent_ms_ = 0;  // its PING went with it (answered null)
   if (closing_) return;
   if (state_ == State::Down) return;
   bool was_up = state_ == State::Up;

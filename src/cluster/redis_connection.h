@@ -3,7 +3,8 @@
 // a new context at the next tick() that is due (1 s, then 2 s, 4 s, up to 8 s between attempts;
 // an attempt not connected and authenticated within 5 s is abandoned), and its owner is told
 // (on_up / on_down) so that it can say again what the new connection must know (its
-// subscriptions). Commands are only accepted while the connection is up. Used on the worker's
+// subscriptions). Commands are only accepted while the connection is up. A Redis that accepts
+// the connection but stops answering is noticed by check_alive's PING. Used on the worker's
 // thread only.
 #pragma once
 #include <cstdint>
@@ -38,6 +39,12 @@ class RedisConnection : private EventPort::Handler {
   // Drops the connection (on_down follows) and retries at the next tick: for a Redis that
   // stopped answering.
   void drop(const std::string& why);
+  // For a Redis that accepts the connection but stops answering (stopped, overloaded), which
+  // hiredis 0.14 never notices: sends a PING unless one is on its way; when the one on its way
+  // has had no answer for `deadline_ms`, drops this connection and `partner` (its owner's other
+  // connection to the same Redis, which stalls alike) with "no answer to PING for N s". Call
+  // on each tick; false when the connection is not up (or was just dropped).
+  bool check_alive(int64_t now_ms, int64_t deadline_ms, RedisConnection& partner);
 
   bool up() const { return state_ == State::Up; }
   // The hiredis context while up (for redisAsyncCommand), else null.
@@ -55,6 +62,7 @@ class RedisConnection : private EventPort::Handler {
   static void on_connect(const redisAsyncContext* ac, int status);
   static void on_disconnect(const redisAsyncContext* ac, int status);
   static void on_auth(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_pong(redisAsyncContext* ac, void* reply, void* privdata);
   static void add_write(void* data);
   static void cleanup(void* data);
 
@@ -68,6 +76,7 @@ class RedisConnection : private EventPort::Handler {
   int64_t attempt_ms_ = 0;  // when the current attempt began
   int64_t retry_at_ms_ = 0;
   int64_t backoff_ms_ = 0;
+  int64_t ping_sent_ms_ = 0;  // 0: no PING waits for its answer
 };
 
 }  // namespace raptor::cluster

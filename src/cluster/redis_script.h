@@ -1,8 +1,9 @@
 // A Lua script that Redis runs atomically, and the one way to run it: on a worker's command
 // connection, in the order of the calls, by EVALSHA once SCRIPT LOAD has answered and by EVAL
 // before that or when Redis has forgotten it (redis_scripts.cpp). RedisBus runs presence,
-// occupancy and the departures' sweep through it, and lends it to NodeLease for the lease and
-// clean-up scripts. On the worker's thread only.
+// occupancy, the departures' sweep, the HTTP API's channel reads and the subscription counts
+// through it, and lends it to NodeLease for the lease and clean-up scripts. On the worker's
+// thread only.
 #pragma once
 #include <functional>
 #include <string>
@@ -15,6 +16,11 @@ namespace raptor::cluster {
 struct RedisScript {
   const char* source;
   std::string sha{};  // empty: not loaded on this connection (yet)
+  // False for a script that changes nothing Redis keeps (the channel reads, the subscription
+  // count, which only publishes what it read): its calls are not among the cluster changes a
+  // drain waits for (ClusterBus::changes_outstanding). An HTTP read waits for its answer anyway,
+  // and the drain waits for the HTTP requests.
+  bool changes_state = true;
 };
 
 // What a script's caller does with its reply: null when none came (the connection dropped) or

@@ -1,7 +1,9 @@
-// RedisBus's Lua scripts (presence, occupancy, the departures' sweep, and NodeLease's lease and
-// clean-up): how a call travels. Each runs by EVALSHA once SCRIPT LOAD (sent on every new
-// command connection) has answered, and by EVAL before that or when Redis has forgotten it
-// (NOSCRIPT, after SCRIPT FLUSH or a restart).
+// RedisBus's Lua scripts (presence, occupancy, the departures' sweep, the channel reads and
+// subscription counts, and NodeLease's lease and clean-up): how a call travels. Each runs by
+// EVALSHA once SCRIPT LOAD (sent on every new command connection) has answered, and by EVAL
+// before that or when Redis has forgotten it (NOSCRIPT, after SCRIPT FLUSH or a restart). Calls
+// of scripts that change state are counted until answered: a drain waits for them
+// (changes_outstanding); the read-only ones are not (RedisScript::changes_state).
 // All go on the worker's one command connection, pipelined: Redis runs a worker's calls in the
 // order it made them, and nothing waits for an answer.
 #include <hiredis/async.h>
@@ -69,7 +71,8 @@ void RedisBus::run_script(ScriptCall* call) {
   }
   add(keys);
   for (const std::string& a : call->args) add(a);
-  if (redisAsyncCommandArgv(ac, on_script_reply, call, int(argv.size()), argv.data(), lengths.data()) == REDIS_OK)
+  if (redisAsyncCommandArgv(ac, on_script_reply, call, int(argv.size()), argv.data(), lengths.data()) == REDIS_OK &&
+      script.changes_state)
     ++scripts_sent_;
 }
 
@@ -78,7 +81,7 @@ void RedisBus::on_script_reply(redisAsyncContext*, void* r, void* privdata) {
   RedisBus& bus = *call->bus;
   auto* reply = static_cast<redisReply*>(r);
   if (bus.destroying_) return;
-  --bus.scripts_sent_;
+  if (call->script->changes_state) --bus.scripts_sent_;
   if (!reply && call->keep_while_unreachable && bus.draining_ &&
       bus.unsent_leaves_.size() < kMostUnsentLeaves) {  // see ClusterBus::begin_drain
     bus.unsent_leaves_.push_back(call.release());
@@ -127,7 +130,8 @@ void RedisBus::forget_scripts() {
 }
 
 void RedisBus::load_scripts(RedisConnection& c) {
-  std::vector<Script*> scripts{&presence_script_, &occupancy_script_, &sweep_script_};
+  std::vector<Script*> scripts{&presence_script_, &occupancy_script_, &sweep_script_, &channel_state_script_,
+                               &count_script_};
   if (lease_) lease_->add_scripts(scripts);
   for (Script* script : scripts) {
     script->sha.clear();  // a new connection may reach a Redis that never saw it

@@ -73,17 +73,7 @@ void WebhookStream::tick(int64_t now_ms) {
   reader_.tick(now_ms);
   if (read_sent_ms_ && now_ms - read_sent_ms_ >= kBlockMs + kStallMs)
     reader_.drop("no answer to XREADGROUP for " + std::to_string((kBlockMs + kStallMs) / 1000) + " s");
-  redisAsyncContext* ac = commands_.context();
-  if (!ac) return;
-  if (ping_sent_ms_ == 0) {
-    ping_sent_ms_ = now_ms;
-    redisAsyncCommand(ac, on_pong, this, "PING");
-  } else if (now_ms - ping_sent_ms_ >= kStallMs) {
-    std::string why = "no answer to PING for " + std::to_string(kStallMs / 1000) + " s";
-    commands_.drop(why);
-    reader_.drop(why);
-    return;
-  }
+  if (!commands_.check_alive(now_ms, kStallMs, reader_)) return;
   if (!group_ready_) {
     create_group();
     return;
@@ -93,10 +83,6 @@ void WebhookStream::tick(int64_t now_ms) {
     renew();
     if (claiming_ && !claim_running_) claim("0-0");
   }
-}
-
-void WebhookStream::on_pong(redisAsyncContext*, void* reply, void* privdata) {
-  if (reply) static_cast<WebhookStream*>(privdata)->ping_sent_ms_ = 0;
 }
 
 // --- the group ---
@@ -316,7 +302,6 @@ void WebhookStream::on_down(RedisConnection& c, const std::string& why, bool) {
   if (&c == &reader_) {
     read_sent_ms_ = 0;
   } else {
-    ping_sent_ms_ = 0;
     group_ready_ = false;  // asked again: Redis may come back empty
     group_asked_ = false;
     claim_running_ = false;

@@ -65,7 +65,6 @@ class WebhookStream : private RedisConnection::Owner {
   static void on_group(redisAsyncContext* ac, void* reply, void* privdata);
   static void on_claimed(redisAsyncContext* ac, void* reply, void* privdata);
   static void on_acked(redisAsyncContext* ac, void* reply, void* privdata);
-  static void on_pong(redisAsyncContext* ac, void* reply, void* privdata);
 
   const ClusterSettings& cluster_;
   const WebhookSettings& settings_;
@@ -82,7 +81,6 @@ class WebhookStream : private RedisConnection::Owner {
   bool group_error_logged_ = false;
   int64_t now_ms_ = 0;
   int64_t read_sent_ms_ = 0;     // 0: no XREADGROUP on its way
-  int64_t ping_sent_ms_ = 0;     // 0: no PING on its way
   int64_t next_renewal_ms_ = 0;
   std::vector<std::string> unacked_;  // settled while Redis was away, acknowledged when it is back
   bool destroying_ = false;

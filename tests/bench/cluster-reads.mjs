@@ -44,7 +44,7 @@ async function timed(client, path, params) {
 
 async function evalUsec(redis) {
   const info = await redis.command('INFO', 'commandstats');
-  const line = info.split('\r\n').find((l) => l.startsWith('cmdstat_eval:'));
+  const line = info.split('\r\n').find((l) => l.startsWith('cmdstat_evalsha:'));
   await redis.command('CONFIG', 'RESETSTAT');
   return line ? `${line.match(/usec_per_call=([\d.]+)/)[1]} µs in Redis per call` : 'no call';
 }

@@ -158,6 +158,35 @@ describe('cluster HTTP API: three nodes through one Redis', () => {
     }
   });
 
+  it('reads by EVALSHA, and still from Redis once Redis has forgotten its scripts (SCRIPT FLUSH)', async () => {
+    // SEEDED: one channel's occupancy on fake nodes; a real presence member for the users read.
+    await seedOccupancy(redis, 'api-flushed', { 'fake-1': 2, 'fake-2': 4 });
+    const member = await presenceMember(nodes[1], 'presence-api-flushed', { user_id: 'zed' });
+    try {
+      const reads = async () => {
+        assert.deepEqual(await sameFromEveryNode(nodes, '/channels/api-flushed', { info: 'subscription_count' }),
+          { occupied: true, subscription_count: 6 });
+        assert.deepEqual(await sameFromEveryNode(nodes, '/channels', { filter_by_prefix: 'api-flushed', info: 'subscription_count' }),
+          { channels: { 'api-flushed': { subscription_count: 6 } } });
+        assert.deepEqual(await sameFromEveryNode(nodes, '/channels/presence-api-flushed/users'), { users: [{ id: 'zed' }] });
+      };
+      // Loaded by SCRIPT LOAD on each command connection: the reads go by EVALSHA, none by EVAL.
+      await redis.command('CONFIG', 'RESETSTAT');
+      await reads();
+      const loaded = await redis.command('INFO', 'commandstats');
+      assert.match(loaded, /cmdstat_evalsha:calls=[1-9]/, 'the reads went by EVALSHA');
+      assert.doesNotMatch(loaded, /cmdstat_eval:/, 'no script went by EVAL');
+      // Redis forgets every script: the next EVALSHA of each worker meets NOSCRIPT and goes again
+      // by EVAL; the answers still come from Redis (scope cluster), with the same counts.
+      await redis.command('SCRIPT', 'FLUSH');
+      await reads();
+      assert.match(await redis.command('INFO', 'commandstats'), /cmdstat_eval:calls=[1-9]/, 'sent again by EVAL');
+    } finally {
+      member.pusher.disconnect();
+      await unseed(redis, ['api-flushed']);
+    }
+  });
+
   it('still answers bad query parameters with the usual 400 JSON errors', async () => {
     const base = `/apps/${APP_ID}`;
     for (const node of nodes) {

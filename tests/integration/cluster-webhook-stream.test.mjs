@@ -204,6 +204,36 @@ describe('cluster webhooks: Redis unreachable, then back', () => {
   });
 });
 
+describe('cluster webhooks: Redis stalled (SIGSTOP), then resumed', () => {
+  const setup = oneNode('node-stalled');
+
+  it('drops the stream\'s connections at the stall deadline, delivers its own webhooks meanwhile, streams again after SIGCONT', async () => {
+    const { redis, receiver, node } = setup;
+    const during = names('cache-stalled', 3);
+    redis.child.kill('SIGSTOP');
+    try {
+      // The connections stay open: only the PING (5 s) or XREADGROUP (BLOCK + 5 s) deadline,
+      // whichever its tick checks first, notices the stall.
+      await streamState(node, 'down', 30000);
+      await node.logged(/webhooks: lost the Redis stream raptor:webhooks \(no answer to (PING|XREADGROUP) for \d+ s\)/);
+      await cacheMisses(node, during);
+      await deliveredOnce(receiver, during);
+    } finally {
+      redis.child.kill('SIGCONT');
+    }
+    // Its attempts during the stall timed out and backed off; Redis answers the next one.
+    await streamState(node, 'up', 2 * RECONNECT_MS);
+    const later = names('cache-resumed', 3);
+    await cacheMisses(node, later);
+    await deliveredOnce(receiver, later);
+    const h = (await health(node)).webhooks.stream;
+    assert.ok(h.local >= 3, `the stalled period's events delivered by the node itself (local ${h.local})`);
+    assert.ok(h.appended >= 3, `the later events through the stream (appended ${h.appended})`);
+    await waitFor(async () => (await pendingInRedis(redis)) === 0, 'the later events to be acknowledged');
+    await assertStopsCleanly([node]);
+  });
+});
+
 describe('cluster webhooks: Redis unreachable at start-up', () => {
   const redis = new RedisServer();
   const receiver = new WebhookReceiver(APP);
