@@ -587,28 +587,40 @@ void Engine::on_closed(Connection* c) {
   connections_.erase(owned);
 }
 
-void Engine::tick() {
+void Engine::check_liveness(size_t part, size_t parts) {
+  // By hash buckets: a part is a range of them. A rehash between two parts moves connections
+  // between ranges, so one may be checked twice or once fewer in that second: a ping is sent at
+  // most a second late, and never twice (ping_sent_ms).
+  size_t buckets = connections_.bucket_count();
+  size_t per_part = (buckets + parts - 1) / parts;
+  size_t first = std::min(buckets, part * per_part), last = std::min(buckets, first + per_part);
   int64_t now = clock_();
   int64_t idle_ms = int64_t(limits_.activity_timeout_s) * 1000;
   int64_t pong_ms = int64_t(limits_.pong_timeout_s) * 1000;
-  for (auto& entry : connections_) {
-    Connection& c = *entry.second;
-    if (c.closing()) continue;
-    if (c.ping_sent_ms() == 0) {
-      if (now - c.last_seen_ms() >= idle_ms) {
-        c.ping_sent(now);
-        send(c, messages::ping());
+  for (size_t b = first; b < last; ++b) {
+    // close() only marks a connection closing: it leaves the map in on_closed(), later.
+    for (auto it = connections_.begin(b); it != connections_.end(b); ++it) {
+      Connection& c = *it->second;
+      if (c.closing()) continue;
+      if (c.ping_sent_ms() == 0) {
+        if (now - c.last_seen_ms() >= idle_ms) {
+          c.ping_sent(now);
+          send(c, messages::ping());
+        }
+      } else if (now - c.ping_sent_ms() >= pong_ms) {
+        send_error(c, code(CloseCode::PongTimeout), "Pong reply not received");
+        close(c, code(CloseCode::PongTimeout), "Pong reply not received");
+        continue;
       }
-    } else if (now - c.ping_sent_ms() >= pong_ms) {
-      send_error(c, code(CloseCode::PongTimeout), "Pong reply not received");
-      close(c, code(CloseCode::PongTimeout), "Pong reply not received");
-      continue;
+      close_if_unauthorized(c, now);
     }
-    close_if_unauthorized(c, now);
   }
+}
+
+void Engine::flush_counts() {
   for (const auto& app : apps_) {
     if (app.retired || !app.counts_subscriptions()) continue;
-    hub_.directory().flush_counts(now, count_announcer());
+    hub_.directory().flush_counts(clock_(), count_announcer());
     break;  // flushes every app's counts
   }
 }

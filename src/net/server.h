@@ -94,8 +94,10 @@ class Worker : public Transport, public Mailbox {
   void flush();
   // A connection on the flush list is closing; on the worker's thread.
   void forget(Session& s);
-  // Once a second: the engine's periodic work and the cluster's connections.
+  // Once a second: subscription counts and the cluster's connections.
   void tick();
+  // Ten times a second, a tenth of the connections each time: pings and time-outs.
+  void check_liveness(size_t part, size_t parts) { engine_.check_liveness(part, parts); }
   // Worker 0 of a cluster node, every 300 ms: the departure webhooks due in Redis.
   void sweep_departures();
   // In a cluster, on the worker that sends webhooks: the Redis stream their events pass through

@@ -22,13 +22,20 @@ struct Ticker {
   lws_sorted_usec_list_t sul;  // first: the callback gets &sul
   Worker* worker;
   lws_context* context;
+  size_t beats;
 };
+
+// The ticker beats ten times a second: each beat checks the liveness of a tenth of the
+// connections, every tenth beat does the rest of the once-a-second work.
+constexpr size_t kBeatsPerSecond = 10;
 
 void on_tick(lws_sorted_usec_list_t* sul) {
   auto* t = reinterpret_cast<Ticker*>(sul);
-  t->worker->tick();
+  size_t beat = t->beats++ % kBeatsPerSecond;
+  if (beat == 0) t->worker->tick();
+  t->worker->check_liveness(beat, kBeatsPerSecond);
   t->worker->flush();  // lws's poll loop goes on waiting after a timer without returning
-  lws_sul_schedule(t->context, 0, &t->sul, on_tick, LWS_US_PER_SEC);
+  lws_sul_schedule(t->context, 0, &t->sul, on_tick, LWS_US_PER_SEC / kBeatsPerSecond);
 }
 
 // Worker 0 of a cluster node takes the departure webhooks due in Redis this often (a departure
@@ -210,7 +217,7 @@ bool Worker::listen() {
 }
 
 void Worker::tick() {
-  engine_.tick();
+  engine_.flush_counts();
   if (cluster_) cluster_->tick(engine_.now_ms());
   if (webhook_stream_) webhook_stream_->tick(engine_.now_ms());
 }

@@ -728,6 +728,37 @@ TEST_CASE("activity postpones the ping and the limits come from EngineLimits", "
   CHECK(drain(c).empty());
 }
 
+TEST_CASE("liveness checked in parts reaches every connection once per round and each part only its own",
+          "[engine][liveness]") {
+  EngineHarness h;
+  std::vector<Connection*> all;
+  for (int i = 0; i < 200; ++i) all.push_back(&h.connect());
+  for (Connection* c : all) drain(*c);
+  h.clock.now_ms += 120'000;
+  auto pinged = [&] {
+    size_t n = 0;
+    for (Connection* c : all) n += c->ping_sent_ms() != 0;
+    return n;
+  };
+  std::vector<size_t> after;
+  for (size_t part = 0; part < 10; ++part) {
+    h.engine.check_liveness(part, 10);
+    after.push_back(pinged());
+  }
+  // No part checks them all, and each part adds some: 200 connections spread over the buckets.
+  CHECK(after.front() > 0);
+  CHECK(after.front() < all.size());
+  CHECK(after[4] < all.size());
+  CHECK(after.back() == all.size());
+  for (Connection* c : all) CHECK(drain(*c) == std::vector<std::string>{"{\"event\":\"pusher:ping\",\"data\":{}}"});
+  // A second round pings nobody again; the pong time-out then closes them, part by part.
+  for (size_t part = 0; part < 10; ++part) h.engine.check_liveness(part, 10);
+  for (Connection* c : all) CHECK(drain(*c).empty());
+  h.clock.now_ms += 30'000;
+  for (size_t part = 0; part < 10; ++part) h.engine.check_liveness(part, 10);
+  for (Connection* c : all) CHECK(c->close_code() == 4201);
+}
+
 // ------------------------------------------------------------------ slow consumers
 
 TEST_CASE("a subscriber whose queue exceeds max_send_queue_bytes is closed with 4100", "[engine][slow]") {
