@@ -52,6 +52,12 @@ std::vector<std::pair<std::string, std::string>> query_of(lws* wsi) {
   return out;
 }
 
+// An HTTP/1 response head (lws writes HTTP/2 heads as HPACK instead).
+bool is_http1_head(const unsigned char* start, const unsigned char* end) {
+  static const char kVersion[] = "HTTP/1.";
+  return size_t(end - start) > sizeof kVersion && memcmp(start, kVersion, sizeof kVersion - 1) == 0;
+}
+
 long content_length(lws* wsi) {
   char buf[32];
   if (lws_hdr_copy(wsi, buf, sizeof buf, WSI_TOKEN_HTTP_CONTENT_LENGTH) <= 0) return -1;
@@ -89,10 +95,18 @@ int write_response(Worker& worker, lws* wsi, Session* s) {
   if (close && lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, reinterpret_cast<const unsigned char*>(kClose),
                                             int(sizeof kClose - 1), &p, end))
     return -1;
-  // lws_finalize_write_http_header writes the headers itself; only the body follows.
-  if (lws_finalize_write_http_header(wsi, start, &p, end)) return -1;
-  memcpy(start, r.body.data(), r.body.size());
-  if (lws_write(wsi, start, r.body.size(), LWS_WRITE_HTTP_FINAL) != int(r.body.size())) return -1;
+  if (lws_finalize_http_header(wsi, &p, end)) return -1;
+  if (is_http1_head(start, p)) {
+    // Head and body in one send: one segment, one wake-up of the client, instead of two
+    // (lws's HTTP/1 write only hands the bytes to the socket).
+    memcpy(p, r.body.data(), r.body.size());
+    int n = int(p - start + r.body.size());
+    if (lws_write(wsi, start, size_t(n), LWS_WRITE_HTTP_FINAL) != n) return -1;
+  } else {  // HTTP/2: the head is a HEADERS frame of its own
+    if (lws_write(wsi, start, size_t(p - start), LWS_WRITE_HTTP_HEADERS) != int(p - start)) return -1;
+    memcpy(start, r.body.data(), r.body.size());
+    if (lws_write(wsi, start, r.body.size(), LWS_WRITE_HTTP_FINAL) != int(r.body.size())) return -1;
+  }
   if (close) return -1;
   return lws_http_transaction_completed(wsi) ? -1 : 0;
 }
