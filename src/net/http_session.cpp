@@ -96,9 +96,10 @@ int write_response(Worker& worker, lws* wsi, Session* s) {
                                             int(sizeof kClose - 1), &p, end))
     return -1;
   if (lws_finalize_http_header(wsi, &p, end)) return -1;
-  if (is_http1_head(start, p)) {
+  if (is_http1_head(start, p) && size_t(end - p) >= r.body.size()) {
     // Head and body in one send: one segment, one wake-up of the client, instead of two
-    // (lws's HTTP/1 write only hands the bytes to the socket).
+    // (lws's HTTP/1 write only hands the bytes to the socket). The buffer holds both unless the
+    // head outgrew its 512 bytes.
     memcpy(p, r.body.data(), r.body.size());
     int n = int(p - start + r.body.size());
     if (lws_write(wsi, start, size_t(n), LWS_WRITE_HTTP_FINAL) != n) return -1;
