@@ -103,7 +103,7 @@ TEST_CASE("cluster patterns: a wildcard pattern's glob, with the prefix and app 
   CHECK(cluster::pattern_glob("p:", "a", "x.*") != cluster::pattern_glob("p:", "a", "x.**"));
 }
 
-TEST_CASE("cluster patterns: the glob matches every channel its pattern matches; the receiver filters the rest",
+TEST_CASE("cluster patterns: the glob matches every channel its pattern matches, and the receiver filters the rest",
           "[cluster][wildcard]") {
   std::mt19937 rng(11);
   const char* words[] = {"a", "b", "galleries", "1"};

@@ -29,7 +29,7 @@ PolicyVerdict shape(RubyPolicy& p, const App& app, const std::string& event) { r
 
 }  // namespace
 
-TEST_CASE("shape_webhook: the event reads like a Hash; answers pass, drop or rewrite it", "[script][shaping]") {
+TEST_CASE("shape_webhook: the event reads like a Hash, and answers pass, drop or rewrite it", "[script][shaping]") {
   App app = reference_app("shop");
   auto p = policy_of(R"(
 NAMES = { "42" => "Ada" }

@@ -453,7 +453,7 @@ TEST_CASE("a batch retried after a reload is signed with the new secret", "[webh
   CHECK(header(retry[0], "X-Pusher-Signature") == signature::hmac_sha256_hex("renewed-secret", retry[0].body));
 }
 
-TEST_CASE("a reload that changes a receiver's events starts it afresh; a retired app has none", "[webhooks][reload]") {
+TEST_CASE("a reload that changes a receiver's events starts it afresh, and a retired app has none", "[webhooks][reload]") {
   QueueHarness h;
   h.emit(event(WebhookType::ChannelOccupied, "a"));
   h.apps[0].webhooks[0].types = webhook_type_bit(WebhookType::ChannelOccupied);
@@ -523,7 +523,7 @@ TEST_CASE("shaped events wait for the hook, which drops, rewrites or passes each
   CHECK(s.dropped == 0);
 }
 
-TEST_CASE("the hook runs once per event; receivers choose by the original type and channel", "[webhooks][shaping]") {
+TEST_CASE("the hook runs once per event, and receivers choose by the original type and channel", "[webhooks][shaping]") {
   QueueHarness h({endpoint(webhook_type_bit(WebhookType::ClientEvent)), endpoint(kDefaultWebhookTypes, "private-")});
   h.queue->shape_events_of({&h.app()});
   ShapingPolicy policy;
@@ -549,7 +549,7 @@ TEST_CASE("without a hook (none, or a reload took it away) shaped events go out 
   CHECK(names_in(ready[0].body) == std::vector<std::string>{"channel_occupied:a"});
 }
 
-TEST_CASE("departures are shaped when their delay has passed; apps without the hook are not held", "[webhooks][shaping]") {
+TEST_CASE("departures are shaped when their delay has passed, and apps without the hook are not held", "[webhooks][shaping]") {
   AppList apps{reference_app("1"), reference_app("2")};
   apps[1].key = "other";
   apps[0].webhooks = apps[1].webhooks = {endpoint()};
