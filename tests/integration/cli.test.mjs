@@ -5,8 +5,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { describe, it } from 'node:test';
 import { apiGet, serverSdk } from './lib/clients.mjs';
-import { spawn } from 'node:child_process';
-import { BIN, DEFAULT_APP, Raptor, freePort, runRaptor } from './lib/raptor.mjs';
+import { DEFAULT_APP, Raptor, freePort, runRaptor, underFileLimit } from './lib/raptor.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { PUSHER_QUERY, RawClient } from './lib/ws-client.mjs';
@@ -74,7 +73,7 @@ describe('command line', () => {
       assert.equal(code, 1);
       assert.match(stderr, /cannot listen on 127\.0\.0\.1:\d+: Address already in use/);
     } finally {
-      await first.stop();
+      assert.deepEqual(first.problems(await first.stop()), []);
     }
   });
 });
@@ -121,30 +120,24 @@ serverSuite('built-in defaults', { configVia: 'defaults' }, (server) => {
 
 describe('out of file descriptors', () => {
   it('stops accepting while at the open-file limit, says so once, and serves again after', async () => {
-    const port = await freePort();
-    // The shell lowers the limit, then becomes raptor.
-    const child = spawn('sh', ['-c', `ulimit -n 120 && exec "$0" --port ${port} --workers 1`, BIN], { stdio: ['ignore', 'ignore', 'pipe'] });
-    let stderr = '';
-    child.stderr.on('data', (d) => { stderr += d; });
-    const exited = once(child, 'close');
+    const server = new Raptor({ args: ['--workers', '1'], launcher: underFileLimit(120) });
+    await server.start();
     try {
-      await waitFor(() => stderr.includes('listening on'), 'raptor to listen');
-      assert.match(stderr, /open-file limit 120 allows about 56 connections/);
+      assert.match(server.stderr, /open-file limit 120 allows about 56 connections/);
       const sockets = [];
       for (let i = 0; i < 150; i++) {
-        const s = net.connect(port, '127.0.0.1');
+        const s = net.connect(server.port, '127.0.0.1');
         s.on('error', () => {});
         sockets.push(s);
       }
-      await waitFor(() => stderr.includes('out of file descriptors'), 'the out-of-descriptors warning');
+      await server.logged(/out of file descriptors/, 'the out-of-descriptors warning');
       for (const s of sockets) s.destroy();
-      const server = { port, host: '127.0.0.1', app: DEFAULT_APP, tlsOptions: {}, wsUrl: (p) => `ws://127.0.0.1:${port}${p}`, track: () => () => {} };
       const client = await waitFor(() => RawClient.connect(server).catch(() => null), 'a new client to be served again');
       await client.close();
-      assert.equal(stderr.match(/out of file descriptors/g).length, 1, 'warned once');
+      assert.equal(server.stderr.match(/out of file descriptors/g).length, 1, 'warned once');
     } finally {
-      child.kill('SIGTERM');
-      await exited;
+      await server.closeClients();
+      assert.deepEqual(server.problems(await server.stop()), []);
     }
   });
 });

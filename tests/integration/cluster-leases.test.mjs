@@ -96,7 +96,7 @@ describe('node leases: a node killed with kill -9', () => {
     assert.deepEqual(sorted(await redis.command('ZRANGE', 'raptor:nodes', 0, -1)), ['node-a', 'node-b', 'node-c']);
 
     const killed = Date.now();
-    dead.child.kill('SIGKILL');
+    dead.kill('SIGKILL');
     await dead.exited;
     await watchA.removed.take((m) => m.data.id === 'solo', 'member_removed solo on node a', BOUND_MS);
     const took = Date.now() - killed;
@@ -228,7 +228,7 @@ describe('node leases: a node restarted within its lease under the same id', () 
     await presenceMember(node, channel, { user_id: 'gone' });
     await rostersAre([watch], ['watch', 'gone'], 'gone known');
     await drained([watch]);
-    node.child.kill('SIGKILL');
+    node.kill('SIGKILL');
     await node.exited;
     const again = clusterNode(redis, 'node-c'); // at once: the old lease is still valid
     c.nodes.push(again);

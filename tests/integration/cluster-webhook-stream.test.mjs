@@ -159,7 +159,7 @@ describe('cluster webhooks: node A killed while its receiver is down', () => {
       return count === 12 && consumers?.[0]?.[0] === 'node-a';
     }, 'node A to hold all 12 entries, pending');
     await a.logged(/Unable to connect at attempt \d+; \d+ events retried/);
-    a.child.kill('SIGKILL');
+    a.kill('SIGKILL');
     await a.exited;
     b = clusterNode(redis, 'node-b', webhookArgs(receiver));
     await b.start();

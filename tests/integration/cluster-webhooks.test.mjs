@@ -170,7 +170,7 @@ describe('cluster webhooks: three nodes, one Redis, one receiver', () => {
       await client.close();
       await waitFor(async () => (await redis.command('ZSCORE', 'raptor:departures', `v\n${APP.id}\n${channel}`)) !== null,
         'the vacate held in Redis');
-      doomed.child.kill('SIGKILL');
+      doomed.kill('SIGKILL');
       await doomed.exited;
       await receiver.take({ name: 'channel_vacated', channel }, DEPARTURE_MS);
       await settled(redis, nodes);
@@ -196,7 +196,7 @@ describe('cluster webhooks: three nodes, one Redis, one receiver', () => {
         [`raptor:occupancy:${APP.id}:${channel}`, `raptor:occupancy:${APP.id}:${lone}`,
           `raptor:presence:${APP.id}:${channel}`].sort());
       const killed = Date.now();
-      doomed.child.kill('SIGKILL');
+      doomed.kill('SIGKILL');
       await doomed.exited;
       // Its lease lapses (5 s), a survivor cleans it up and records the departures, and a sweeper
       // sends them 3 s later: well within this bound on a busy machine.

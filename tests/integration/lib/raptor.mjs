@@ -7,6 +7,7 @@ import https from 'node:https';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { readdirSync, readFileSync } from 'node:fs';
+import { after } from 'node:test';
 import { waitFor, withTimeout } from './wait.mjs';
 
 const START_LIMIT_MS = 45000;
@@ -20,6 +21,33 @@ const SANITIZER_REPORT = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:
 
 // The test's own environment minus RAPTOR_* settings a developer's shell may carry.
 const inherited = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('RAPTOR_')));
+
+// Every raptor this test file started, and every run of runRaptor. After the file's last test
+// the guard stops whatever still runs and fails the file on any process that ended otherwise than
+// expected (exit 0 on SIGTERM, or the signal it was killed with on purpose), printed a sanitizer
+// report or showed a secret: whatever a test did to a process, and whether or not the test
+// looked, nothing it started goes unchecked.
+const launched = new Set();
+const completedRuns = [];
+after(async () => {
+  const found = [];
+  for (const raptor of launched) {
+    let exit;
+    try {
+      exit = await raptor.stop();
+    } catch (err) {
+      exit = await raptor.exited; // killed after the stop timed out
+      found.push(`raptor on port ${raptor.port}: ${err.message}`);
+    }
+    for (const problem of raptor.problems(exit)) found.push(`raptor on port ${raptor.port}: ${problem}`);
+  }
+  for (const run of completedRuns) {
+    if (SANITIZER_REPORT.test(run.stderr)) found.push(`raptor ${run.args.join(' ')}: sanitizer report on stderr`);
+  }
+  if (found.length) {
+    throw new Error(`processes this file started ended badly:\n${found.join('\n')}`);
+  }
+});
 
 // Binding port 0 lets the kernel pick a free port; it is released just before raptor takes it.
 export async function freePort() {
@@ -39,6 +67,7 @@ export async function runRaptor(args, env = {}) {
   child.stderr.on('data', (d) => { out.stderr += d; });
   try {
     const [code, signal] = await withTimeout(once(child, 'close'), `raptor ${args.join(' ')} to exit`);
+    completedRuns.push({ args, stderr: out.stderr });
     return { code, signal, ...out };
   } catch (err) {
     child.kill('SIGKILL'); // it started serving instead of exiting
@@ -64,10 +93,19 @@ function configuration({ port, apps, clientEvents, via }) {
   return { args, env: {} };
 }
 
+// Launchers: a shell prepares the process, then becomes raptor (exec), so the pid stays raptor's.
+// Under `ulimit -n limit`:
+export const underFileLimit = (limit) => (bin, argv) => ['sh', ['-c', `ulimit -n ${limit} && exec "$0" "$@"`, bin, ...argv]];
+// In a mount namespace of its own where `dir` is seen as /etc/raptor, which must exist (root
+// only; unshare execs, so the pid is still raptor's).
+export const withEtcRaptor = (dir) => (bin, argv) => ['unshare', ['--mount', '--propagation', 'private', 'sh', '-c',
+  'mount --bind "$0" /etc/raptor && exec "$@"', dir, bin, ...argv]];
+
 export class Raptor {
   // apps[0] is the default app; tls = {certFile, keyFile, ca}; args/env = further settings.
-  constructor({ apps = [DEFAULT_APP], args = [], env = {}, tls = null, clientEvents = true, configVia = 'flags' } = {}) {
-    Object.assign(this, { apps, extraArgs: args, extraEnv: env, tls, clientEvents, configVia });
+  // launcher: how to start the binary, e.g. underFileLimit(120); by default directly.
+  constructor({ apps = [DEFAULT_APP], args = [], env = {}, tls = null, clientEvents = true, configVia = 'flags', launcher = null } = {}) {
+    Object.assign(this, { apps, extraArgs: args, extraEnv: env, tls, clientEvents, configVia, launcher });
     this.app = apps[0];
     this.stdout = '';
     this.stderr = '';
@@ -98,10 +136,13 @@ export class Raptor {
     this.port = await freePort();
     const { args, env } = configuration({ port: this.port, apps: this.apps, clientEvents: this.clientEvents, via: this.configVia });
     if (this.tls) args.push('--tls-cert', this.tls.certFile, '--tls-key', this.tls.keyFile);
-    this.child = spawn(BIN, [...args, ...EVENT_LOOP_ARGS, ...this.extraArgs], {
+    const argv = [...args, ...EVENT_LOOP_ARGS, ...this.extraArgs];
+    const [command, commandArgs] = this.launcher ? this.launcher(BIN, argv) : [BIN, argv];
+    this.child = spawn(command, commandArgs, {
       env: { ...inherited(), ...env, ...this.extraEnv },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
+    launched.add(this);
     this.child.stdout.on('data', (d) => { this.stdout += d; });
     this.child.stderr.on('data', (d) => { this.stderr += d; });
     // 'close' comes after the output is fully read, so a report printed at exit is not missed.
@@ -178,6 +219,13 @@ export class Raptor {
     return { threads: field('Threads'), fds: readdirSync(`/proc/${this.child.pid}/fd`).length, rssKb: field('VmRSS') };
   }
 
+  // Sends `signal` on purpose: the guard then expects the process to end by it (SIGKILL) rather
+  // than with exit 0. Signals raptor handles (SIGTERM, SIGINT, SIGHUP) still end in exit 0.
+  kill(signal) {
+    if (signal === 'SIGKILL') this.expectedSignal = signal;
+    this.child.kill(signal);
+  }
+
   // SIGTERM, then wait for the exit; idempotent. Returns {code, signal}.
   stop() {
     if (!this.stopping) {
@@ -199,7 +247,11 @@ export class Raptor {
   // Everything that must be true of a process that served a whole test file.
   problems({ code, signal }) {
     const problems = [];
-    if (code !== 0) problems.push(`ended with code ${code}, signal ${signal} (wanted exit 0 on SIGTERM)`);
+    if (this.expectedSignal) {
+      if (signal !== this.expectedSignal) problems.push(`ended with code ${code}, signal ${signal} (wanted ${this.expectedSignal}, sent on purpose)`);
+    } else if (code !== 0) {
+      problems.push(`ended with code ${code}, signal ${signal} (wanted exit 0 on SIGTERM)`);
+    }
     if (SANITIZER_REPORT.test(this.stderr)) problems.push('sanitizer report on stderr');
     // The development app's well-known secret may be shown; a real one never.
     for (const { secret } of this.apps) {
