@@ -75,16 +75,20 @@ serverSuite('client events', {}, (server, { stillServing }) => {
     });
   }
 
-  it('rate-limits a burst of 15 to at most 10 per second with 4301, staying connected', async () => {
+  it('rate-limits a burst of 25 to at most 10 per second with 4301, staying connected', async () => {
     const { sender, receiver } = await pair(server, 'private-burst');
+    const burst = 25;
     const started = Date.now();
-    for (let i = 0; i < 15; i++) sender.trigger('private-burst', 'client-n', { i });
+    for (let i = 0; i < burst; i++) sender.trigger('private-burst', 'client-n', { i });
+    await sender.sync(); // answered after the server handled the whole burst
+    // The server counts in one-second windows from the burst's first event; however slow this
+    // machine, the burst met no more windows than the seconds the test saw it take.
+    const windows = Math.floor((Date.now() - started) / 1000) + 1;
     const delivered = await settle(sender, receiver);
     const limited = sender.frames.pending((f) => f.event === 'pusher:error' && f.data?.code === 4301);
-    assert.ok(Date.now() - started < 1000, 'the burst and its answers fit in the first second');
-    assert.ok(limited.length >= 1, 'at least one 4301');
-    assert.ok(delivered.length <= 10, `delivered ${delivered.length}, at most 10`);
-    assert.equal(delivered.length + limited.length, 15, 'every event is delivered or refused');
+    assert.ok(delivered.length <= 10 * windows, `delivered ${delivered.length}, at most 10 in each of ${windows} window(s)`);
+    assert.ok(limited.length >= burst - 10 * windows, `${limited.length} refused with 4301`);
+    assert.equal(delivered.length + limited.length, burst, 'every event is delivered or refused');
     assert.deepEqual(delivered.map((f) => f.data.i), [...Array(delivered.length).keys()], 'the first ones get through, in order');
     assert.ok(sender.isOpen);
     await stillServing();
