@@ -2,9 +2,11 @@
 // "file:line: message"), a server configured by a file, and flags and RAPTOR_* overriding it.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { existsSync, mkdirSync, rmdirSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configFile } from './lib/config-files.mjs';
-import { Raptor, runRaptor } from './lib/raptor.mjs';
+import { Raptor, runRaptor, withEtcRaptor } from './lib/raptor.mjs';
 import { WebhookReceiver } from './lib/webhook-receiver.mjs';
 import { RawClient } from './lib/ws-client.mjs';
 
@@ -125,6 +127,27 @@ end
       await server.closeClients();
       assert.deepEqual(server.problems(await server.stop()), []);
       await receiver.stop();
+    }
+  });
+
+  it('reads /etc/raptor/raptor.rb when no --config or RAPTOR_CONFIG is given', async () => {
+    // The path is compiled in: raptor runs in a mount namespace where a test directory is
+    // /etc/raptor (made here, and removed after, if the machine has none).
+    const made = !existsSync('/etc/raptor');
+    if (made) mkdirSync('/etc/raptor');
+    const etc = path.dirname(configFile('etc/raptor.rb', `app "${FILED.id}", key: "${FILED.key}", secret: env("RAPTOR_FILED_SECRET")\n`));
+    const server = new Raptor({ apps: [FILED], configVia: 'defaults', launcher: withEtcRaptor(etc),
+                                env: { RAPTOR_FILED_SECRET: FILED.secret } });
+    try {
+      await server.start();
+      const client = await RawClient.connect(server, { app: FILED });
+      await client.subscribe('from-etc');
+      const refused = await RawClient.open(server, '/app/app-key?protocol=7');
+      assert.equal((await refused.closed).code, 4001, 'the file\'s app, not the development one');
+    } finally {
+      await server.closeClients();
+      assert.deepEqual(server.problems(await server.stop()), []);
+      if (made) rmdirSync('/etc/raptor');
     }
   });
 
