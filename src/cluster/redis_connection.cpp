@@ -96,9 +96,7 @@ void RedisConnection::on_connect(const redisAsyncContext* ac, int status) {
                         a.password.size());
     return;  // up once AUTH is accepted
   }
-  self->state_ = State::Up;
-  self->backoff_ms_ = 0;
-  self->owner_.on_up(*self);
+  self->select_then_up(context);
 }
 
 void RedisConnection::on_auth(redisAsyncContext* ac, void* r, void*) {
@@ -109,9 +107,29 @@ void RedisConnection::on_auth(redisAsyncContext* ac, void* r, void*) {
     self->drop(std::string("AUTH refused: ") + reply->str);
     return;
   }
-  self->state_ = State::Up;
-  self->backoff_ms_ = 0;
-  self->owner_.on_up(*self);
+  self->select_then_up(ac);
+}
+
+void RedisConnection::select_then_up(redisAsyncContext* context) {
+  if (address_.db == 0) return become_up();
+  redisAsyncCommand(context, on_select, nullptr, "SELECT %d", address_.db);
+}
+
+void RedisConnection::on_select(redisAsyncContext* ac, void* r, void*) {
+  RedisConnection* self = owner_of(ac);
+  auto* reply = static_cast<redisReply*>(r);
+  if (!reply || self->closing_) return;
+  if (reply->type == REDIS_REPLY_ERROR) {
+    self->drop(std::string("SELECT ") + std::to_string(self->address_.db) + " refused: " + reply->str);
+    return;
+  }
+  self->become_up();
+}
+
+void RedisConnection::become_up() {
+  state_ = State::Up;
+  backoff_ms_ = 0;
+  owner_.on_up(*this);
 }
 
 void RedisConnection::on_disconnect(const redisAsyncContext* ac, int) {

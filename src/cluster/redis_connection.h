@@ -62,6 +62,10 @@ class RedisConnection : private EventPort::Handler {
   static void on_connect(const redisAsyncContext* ac, int status);
   static void on_disconnect(const redisAsyncContext* ac, int status);
   static void on_auth(redisAsyncContext* ac, void* reply, void* privdata);
+  static void on_select(redisAsyncContext* ac, void* reply, void* privdata);
+  // After AUTH (if any): SELECT the URL's database unless it is 0, then up.
+  void select_then_up(redisAsyncContext* context);
+  void become_up();
   static void on_pong(redisAsyncContext* ac, void* reply, void* privdata);
   static void add_write(void* data);
   static void cleanup(void* data);
