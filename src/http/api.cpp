@@ -1,7 +1,9 @@
 #include "http/api.h"
 
+#include <algorithm>
 #include <optional>
 
+#include "http/query_form.h"
 #include "http/request_auth.h"
 #include "protocol/channel_name.h"
 #include "protocol/channel_resource.h"
@@ -333,28 +335,85 @@ std::string_view take_suffix(std::string& path, std::initializer_list<std::strin
   return {};
 }
 
-void route_app(Engine& engine, const App& app, const Request& req, const std::string& rest, const Respond& respond) {
-  bool get = req.method == "GET", post = req.method == "POST";
+// The endpoints under /apps/{id}.
+enum class Endpoint { Events, BatchEvents, Channels, Channel, ChannelUsers, ChannelEvents, TerminateUser };
+
+// What an endpoint answers to: its method, and the query parameters it reads beyond the
+// signature's (all else it reads is in the body, which body_md5 covers). One row per endpoint.
+struct EndpointRule {
+  Endpoint endpoint;
+  const char* method;
+  std::vector<std::string_view> query;
+};
+
+const EndpointRule& rule_of(Endpoint endpoint) {
+  static const EndpointRule kRules[] = {
+      {Endpoint::Events, "POST", {}},
+      {Endpoint::BatchEvents, "POST", {}},
+      {Endpoint::Channels, "GET", {"filter_by_prefix", "info"}},
+      {Endpoint::Channel, "GET", {"info"}},
+      {Endpoint::ChannelUsers, "GET", {}},
+      {Endpoint::ChannelEvents, "POST", {"name", "socket_id"}},  // the deprecated one
+      {Endpoint::TerminateUser, "POST", {}},
+  };
+  return *std::find_if(std::begin(kRules), std::end(kRules), [&](const auto& r) { return r.endpoint == endpoint; });
+}
+
+struct Target {
+  Endpoint endpoint;
+  std::string name;  // the channel or the user id the path names, if any
+};
+
+// What `rest` (the path after /apps/{id}) addresses; nullopt when no endpoint.
+std::optional<Target> target_of(const std::string& rest) {
+  if (rest == "/events") return Target{Endpoint::Events, ""};
+  if (rest == "/batch_events") return Target{Endpoint::BatchEvents, ""};
+  if (rest == "/channels") return Target{Endpoint::Channels, ""};
   constexpr std::string_view kChannels = "/channels/";
-  if (rest == "/events") return respond(post ? publish_events(engine, app, req) : error(405, "Use POST"));
-  if (rest == "/batch_events") return respond(post ? publish_batch(engine, app, req) : error(405, "Use POST"));
-  if (rest == "/channels") return get ? list_channels(engine, app, req, respond) : respond(error(405, "Use GET"));
   if (rest.compare(0, kChannels.size(), kChannels) == 0) {
     std::string name = rest.substr(kChannels.size());
     std::string_view suffix = take_suffix(name, {"/users", "/events"});
-    if (name.empty() || name.find('/') != std::string::npos) return respond(error(404, "Unknown path"));
-    if (suffix == "/events") return respond(post ? publish_to_channel(engine, app, name, req) : error(405, "Use POST"));
-    if (!get) return respond(error(405, "Use GET"));
-    return suffix.empty() ? show_channel(engine, app, name, req, respond) : channel_users(engine, app, name, respond);
+    if (name.empty() || name.find('/') != std::string::npos) return std::nullopt;
+    Endpoint endpoint = suffix.empty() ? Endpoint::Channel : suffix == "/users" ? Endpoint::ChannelUsers : Endpoint::ChannelEvents;
+    return Target{endpoint, std::move(name)};
   }
   constexpr std::string_view kUsers = "/users/";
   if (rest.compare(0, kUsers.size(), kUsers) == 0) {
     std::string user_id = rest.substr(kUsers.size());
     if (take_suffix(user_id, {"/terminate_connections"}).empty() || user_id.find('/') != std::string::npos)
-      return respond(error(404, "Unknown path"));
-    return respond(post ? terminate_connections(engine, app, user_id) : error(405, "Use POST"));
+      return std::nullopt;
+    return Target{Endpoint::TerminateUser, std::move(user_id)};
   }
-  respond(error(404, "Unknown path"));
+  return std::nullopt;
+}
+
+// 400 naming the parameter of the query that is not in the form it must have.
+std::optional<Response> refuse_query(const Request& req, const std::vector<std::string_view>& endpoint_params) {
+  auto fault = check_query_form(req, endpoint_params);
+  if (!fault) return std::nullopt;
+  std::string body = "{\"error\":";
+  json::append_quoted(body, fault->message);
+  body += ",\"parameter\":";
+  json::append_quoted(body, fault->parameter);
+  return Response{400, body + "}"};
+}
+
+void route_app(Engine& engine, const App& app, const Request& req, const std::string& rest, const Respond& respond) {
+  auto target = target_of(rest);
+  if (!target) return respond(error(404, "Unknown path"));
+  const EndpointRule& rule = rule_of(target->endpoint);
+  if (req.method != rule.method) return respond(error(405, std::string("Use ") + rule.method));
+  if (auto refusal = refuse_query(req, rule.query)) return respond(*refusal);
+  const std::string& name = target->name;
+  switch (target->endpoint) {
+    case Endpoint::Events: return respond(publish_events(engine, app, req));
+    case Endpoint::BatchEvents: return respond(publish_batch(engine, app, req));
+    case Endpoint::Channels: return list_channels(engine, app, req, respond);
+    case Endpoint::Channel: return show_channel(engine, app, name, req, respond);
+    case Endpoint::ChannelUsers: return channel_users(engine, app, name, respond);
+    case Endpoint::ChannelEvents: return respond(publish_to_channel(engine, app, name, req));
+    case Endpoint::TerminateUser: return respond(terminate_connections(engine, app, name));
+  }
 }
 
 // POST /channels/…: the event's name and data (and optional socket_id, info) as the body; the
@@ -382,6 +441,7 @@ void route_resource(Engine& engine, const Request& req, int64_t now_s, const Res
   if (auto why = verify_request(*app, req, now_s)) return respond(error(401, *why));
   bool get = req.method == "GET";
   if (!get && req.method != "POST") return respond(error(405, "Use GET or POST"));
+  if (auto refusal = refuse_query(req, {})) return respond(*refusal);
   std::string path = req.path;
   bool members = get && take_suffix(path, {"/members"}) == "/members";
   ChannelResource address = channel_from_resource(path);

@@ -1,6 +1,8 @@
 // Pusher's signed-query authentication of HTTP API requests:
-// auth_signature = hex HMAC-SHA256(secret, METHOD \n PATH \n sorted lower-cased params),
-// params decoded but not re-escaped, body_md5 over the raw body, timestamp within 600 s.
+// auth_signature = hex HMAC-SHA256(secret, METHOD \n PATH \n params sorted by name), params
+// decoded but not re-escaped, body_md5 over the raw body, timestamp within 600 s. The query is
+// expected in the form http/query_form.h checks (lower-case names, each once), the form the SDKs
+// send.
 #pragma once
 #include <cstdint>
 #include <optional>

@@ -37,12 +37,15 @@ std::string method_of(lws* wsi) {
   return "GET";
 }
 
-// lws hands over the query already split at '&' and URL-decoded, one fragment per parameter.
+// lws hands over the query already split at '&' and URL-decoded, one fragment per parameter. A
+// decoded NUL stays in the value (http/query_form.h refuses it) rather than cutting it short.
 std::vector<std::pair<std::string, std::string>> query_of(lws* wsi) {
   std::vector<std::pair<std::string, std::string>> out;
   std::vector<char> buf(size_t(lws_hdr_total_length(wsi, WSI_TOKEN_HTTP_URI_ARGS)) + 1);
-  for (int n = 0; lws_hdr_copy_fragment(wsi, buf.data(), int(buf.size()), WSI_TOKEN_HTTP_URI_ARGS, n) >= 0; ++n) {
-    std::string item(buf.data());
+  int length;
+  for (int n = 0; (length = lws_hdr_copy_fragment(wsi, buf.data(), int(buf.size()), WSI_TOKEN_HTTP_URI_ARGS, n)) >= 0;
+       ++n) {
+    std::string item(buf.data(), size_t(length));
     size_t eq = item.find('=');
     if (eq == std::string::npos)
       out.emplace_back(item, "");

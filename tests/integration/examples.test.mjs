@@ -1,7 +1,9 @@
 // The examples a new user copies: examples/publish.rb (Ruby standard library only, signed as the
 // `pusher` gem signs) must publish to a real subscriber, by channel name or URL resource, and be
 // refused with a wrong secret; examples/gallery.rb and examples/broadcast.rb (channel rules) must
-// do what their comments say with pusher-js.
+// do what their comments say with pusher-js; examples/auth_signer.rb and .mjs (the auth-endpoint
+// signers the docs' snippets use) must refuse hostile socket_ids and channels (security issue 21)
+// and sign what the server accepts.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { it } from 'node:test';
@@ -10,6 +12,7 @@ import { promisify } from 'node:util';
 import { inboxOf, presenceMember as member, pusherClient, subscribed } from './lib/clients.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { RawClient } from './lib/ws-client.mjs';
+import { AuthRefused, authorizeChannel } from '../../examples/auth_signer.mjs';
 
 const run = promisify(execFile);
 const example = (name) => fileURLToPath(new URL(`../../examples/${name}`, import.meta.url));
@@ -48,6 +51,58 @@ serverSuite('examples', {}, (server, { stillServing }) => {
     });
     await stillServing();
   });
+});
+
+// socket_ids an attacker posts to an auth endpoint: the head of an API request's string to sign,
+// or anything else that is not two integers joined by a dot.
+const HOSTILE_SOCKET_IDS = [
+  'POST\n/apps/app-id/events\nauth_key=app-key&auth_timestamp=1&auth_version=1.0&body_md5=0&z=',
+  '1.2\n', '\n1.2', '1.2&z=', '1.2:private-admin', '1.2=', '1.2 ', '1', '1.2.3', 'a.b', '', '١.٢',
+];
+const HOSTILE_CHANNELS = ['private-a:b', 'private-a&b', 'private-a\nb', 'news', '#server-to-user-1', 'private-',
+  '/channels/public/news', `private-${'a'.repeat(200)}`];
+
+const signerRb = (server, args) => run('ruby', [example('auth_signer.rb'), ...args], {
+  env: { ...process.env, RAPTOR_APP_KEY: server.app.key, RAPTOR_APP_SECRET: server.app.secret },
+});
+
+serverSuite('examples/auth_signer', { args: ['--workers', '1'] }, (server) => {
+  it('auth_signer.mjs refuses hostile socket_ids and channels', () => {
+    for (const socketId of HOSTILE_SOCKET_IDS)
+      assert.throws(() => authorizeChannel(server.app, socketId, 'private-users.42.*'), AuthRefused, JSON.stringify(socketId));
+    for (const channel of HOSTILE_CHANNELS)
+      assert.throws(() => authorizeChannel(server.app, '1.2', channel), AuthRefused, JSON.stringify(channel));
+    assert.throws(() => authorizeChannel(server.app, undefined, 'private-a'), AuthRefused);
+  });
+
+  it('auth_signer.rb refuses hostile socket_ids and channels: exit 2, nothing signed', async () => {
+    const refusals = [...HOSTILE_SOCKET_IDS.map((id) => [id, 'private-users.42.*']), ...HOSTILE_CHANNELS.map((c) => ['1.2', c])];
+    for (const args of refusals) {
+      await assert.rejects(signerRb(server, args), (err) => {
+        assert.equal(err.code, 2, JSON.stringify(args));
+        assert.equal(err.stdout, '');
+        return true;
+      });
+    }
+  });
+
+  for (const [language, sign] of [
+    ['mjs', async (socketId, channel, data) => authorizeChannel(server.app, socketId, channel, data)],
+    ['rb', async (socketId, channel, data) => JSON.parse((await signerRb(server, [socketId, channel, ...(data ? [JSON.stringify(data)] : [])])).stdout)],
+  ]) {
+    it(`auth_signer.${language} signs a pattern, a channel and a presence member the server accepts`, async () => {
+      const client = await RawClient.connect(server);
+      const pattern = await sign(client.socketId, 'private-users.42.*');
+      await client.subscribe('private-users.42.*', { auth: pattern.auth });
+      const address = await sign(client.socketId, '/channels/private/galleries/5');
+      await client.subscribe('/channels/private/galleries/5', { auth: address.auth });
+      const member = await sign(client.socketId, 'presence-room', { user_id: '42' });
+      await client.subscribe('presence-room', { auth: member.auth, channelData: member.channel_data });
+      // And a signature for another socket is refused: the signer signs this socket_id only.
+      const other = await sign('1.2', 'private-users.42.x');
+      await client.subscribeRefused('private-users.42.x', { auth: other.auth }, 4304);
+    });
+  }
 });
 
 const GALLERY = { id: 'gallery', key: 'gallery-key', secret: 'gallery-secret-for-tests' };

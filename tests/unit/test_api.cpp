@@ -510,6 +510,32 @@ TEST_CASE("the deprecated POST channels/{name}/events: name in the query, data a
   CHECK(drain(a).empty());
 }
 
+// Issue 21: a parameter an endpoint does not read would let an app's auth endpoint, which signs
+// "socket_id:channel" for a socket_id the client chose, sign a whole API request.
+TEST_CASE("each endpoint takes only its own query parameters: 400 naming the parameter", "[api][query]") {
+  Api api;
+  auto refused = [&api](const std::string& method, const std::string& path,
+                        std::vector<std::pair<std::string, std::string>> params, const std::string& body = "") {
+    http::Response r = api.call(method, path, std::move(params), body);
+    CHECK(r.status == 400);
+    auto root = strict_parse(r.body);
+    return string_of(root.get(), "parameter");
+  };
+  CHECK(refused("POST", "/apps/3/events", {{"z", ":private-users.42.a"}}, event_body("[\"news\"]")) == "z");
+  CHECK(refused("POST", "/apps/3/batch_events", {{"info", "x"}}, "{\"batch\":[]}") == "info");
+  CHECK(refused("GET", "/apps/3/channels", {{"socket_id", "1.2"}}) == "socket_id");
+  CHECK(refused("GET", "/apps/3/channels", {{"filter_by_prefix", ":private-users.42.a"}}) == "filter_by_prefix");
+  CHECK(refused("GET", "/apps/3/channels/news", {{"filter_by_prefix", "n"}}) == "filter_by_prefix");
+  CHECK(refused("GET", "/apps/3/channels/presence-room/users", {{"info", "user_count"}}) == "info");
+  CHECK(refused("POST", "/apps/3/channels/news/events", {{"name", "e:private-users.42.a"}}, "d") == "name");
+  CHECK(refused("POST", "/apps/3/channels/news/events", {{"name", "e&socket_id=1.2"}}, "d") == "name");
+  CHECK(refused("POST", "/apps/3/users/bob/terminate_connections", {{"name", "x"}}) == "name");
+  CHECK(refused("GET", "/channels/public/news", {{"info", "subscription_count"}}) == "info");
+  // The endpoints' own parameters still work.
+  CHECK(api.call("GET", "/apps/3/channels", {{"filter_by_prefix", "presence-"}, {"info", "user_count"}}).status == 200);
+  CHECK(api.call("GET", "/apps/3/channels/news", {{"info", "subscription_count"}}).status == 200);
+}
+
 TEST_CASE("URL resources: POST /channels/… publishes to the channel the address names", "[api][resources]") {
   Api api;
   Connection& c = api.connect();
