@@ -12,6 +12,8 @@
 
 #include <csetjmp>
 #include <csignal>
+#include <cstdarg>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -111,6 +113,56 @@ void on_overrun(int, siginfo_t*, void* context) {
 
 RunawayGuard::Unstoppable::Unstoppable() { ++t_unstoppable; }
 RunawayGuard::Unstoppable::~Unstoppable() { --t_unstoppable; }
+
+}  // namespace raptor::script
+
+// The C library routines that libmruby.a calls and that take a process-wide lock (the time zone's,
+// malloc's; snprintf may allocate) must not be interrupted halfway: the linker sends those calls
+// here (--wrap, CMakeLists.txt). None of them raises, so the Unstoppable always ends.
+extern "C" {
+using raptor::script::RunawayGuard;
+struct tm* __real_localtime_r(const time_t*, struct tm*);
+struct tm* __real_gmtime_r(const time_t*, struct tm*);
+time_t __real_mktime(struct tm*);
+size_t __real_strftime(char*, size_t, const char*, const struct tm*);
+void* __real_realloc(void*, size_t);
+void __real_free(void*);
+
+struct tm* __wrap_localtime_r(const time_t* t, struct tm* out) {
+  RunawayGuard::Unstoppable hold;
+  return __real_localtime_r(t, out);
+}
+struct tm* __wrap_gmtime_r(const time_t* t, struct tm* out) {
+  RunawayGuard::Unstoppable hold;
+  return __real_gmtime_r(t, out);
+}
+time_t __wrap_mktime(struct tm* tm) {
+  RunawayGuard::Unstoppable hold;
+  return __real_mktime(tm);
+}
+size_t __wrap_strftime(char* out, size_t size, const char* format, const struct tm* tm) {
+  RunawayGuard::Unstoppable hold;
+  return __real_strftime(out, size, format, tm);
+}
+int __wrap_snprintf(char* out, size_t size, const char* format, ...) {
+  RunawayGuard::Unstoppable hold;
+  va_list args;
+  va_start(args, format);
+  int n = vsnprintf(out, size, format, args);
+  va_end(args);
+  return n;
+}
+void* __wrap_realloc(void* p, size_t size) {
+  RunawayGuard::Unstoppable hold;
+  return __real_realloc(p, size);
+}
+void __wrap_free(void* p) {
+  RunawayGuard::Unstoppable hold;
+  __real_free(p);
+}
+}
+
+namespace raptor::script {
 
 RunawayGuard::RunawayGuard(mrb_state* mrb, size_t region_bytes) : mrb_(mrb), region_bytes_(region_bytes) {
   // Installed by every guard unless already in place: something may have replaced it since (a

@@ -11,11 +11,10 @@
 // A C method fetches no instruction (a quadratic String#index on megabytes, a sort of millions).
 // If the call is still running after a second budget, the watchdog interrupts the thread with
 // SIGXCPU and the handler jumps straight back to run(), wherever the C code was, except inside an
-// Unstoppable section (the VM's allocator, Raptor's helpers: where malloc's or the log's locks may
-// be held), where it is retried every millisecond. The interpreter's structures may then be
-// half-updated: the outcome says `abandoned`, and the VM must be thrown away without mrb_close
-// (VmMemory frees it whole). What stays possible: a C library routine that takes a process-wide
-// lock of its own (say, a time-zone conversion inside Time) interrupted while holding it.
+// Unstoppable section (the VM's allocator, Raptor's helpers, and the C library routines mruby
+// calls that take a process-wide lock: malloc's, the time zone's), where it is retried every
+// millisecond. The interpreter's structures may then be half-updated: the outcome says
+// `abandoned`, and the VM must be thrown away without mrb_close (VmMemory frees it whole).
 //
 // One guard per VM; a VM, and so its guard, is used by one thread at a time.
 #pragma once

@@ -89,6 +89,8 @@ TEST_CASE("the sandbox closes files, sockets, processes, the terminal and run-ti
       "Object.new.method(:instance_eval).call('1 + 1')",
       "BasicObject.instance_method(:instance_eval).bind(self).call('1 + 1')",
       "Module.instance_method(:class_eval).bind(String).call('1 + 1')",
+      "Kernel.instance_eval('1 + 1')",
+      "binding.eval('1 + 1')",
       "Kernel.system('echo hi')",
       "Kernel.exit",
       "ObjectSpace.each_object(Class) { }",
