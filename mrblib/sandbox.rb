@@ -2,11 +2,13 @@
 # processes, the terminal, and code compiled at run time (which the time budget cannot see).
 # Runs first in every VM, before the operator's raptor.rb; test_script_vm.cpp checks each hole.
 module Kernel
+  # Removed from both places a module function lives: the instance method (eval("...")) and the
+  # copy on Kernel itself (Kernel.eval("..."), Kernel.send(:eval, ...), Kernel.method(:eval)).
   %i[` open gets system exec spawn fork exit exit! abort sleep syscall eval __printstr__].each do |name|
-    begin
-      undef_method name
+    [self, singleton_class].each do |owner|
+      owner.send(:undef_method, name)
     rescue NameError
-      # not compiled in
+      # not compiled in, or not a module function
     end
   end
 

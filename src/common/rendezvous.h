@@ -3,7 +3,11 @@
 // mailbox, arrives and waits; the main thread waits until all have arrived, changes the shared
 // configuration (apps, limits) while none of them runs, releases them, and waits until each has
 // finished its own part (swapping its policy on its own thread).
+// The wait for arrivals has a deadline: a worker stuck in a long call must not hold the others
+// paused. The thread in charge then gives up (release() lets the arrived ones go on as they were)
+// and a party that arrives after that is released at once.
 #pragma once
+#include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <mutex>
@@ -28,10 +32,15 @@ class Rendezvous {
     changed_.notify_all();
   }
 
-  // The thread in charge: waits for every party to arrive, ...
-  void wait_arrived() {
+  // The thread in charge: waits for every party to arrive (false when some have not within
+  // `limit`), ...
+  bool wait_arrived(std::chrono::milliseconds limit) {
     std::unique_lock<std::mutex> lock(mutex_);
-    changed_.wait(lock, [this] { return arrived_ == parties_; });
+    return changed_.wait_for(lock, limit, [this] { return arrived_ == parties_; });
+  }
+  size_t arrived() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return arrived_;
   }
   // ... releases them, ...
   void release() {

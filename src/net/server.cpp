@@ -35,6 +35,10 @@ bool has_https_webhooks(const AppList& apps) {
 // 3 s, and a POST up to --webhook-timeout-ms).
 constexpr int64_t kFinishMs = 10000;
 
+// How long a reload waits for every worker to pause between two events; the ones paused already
+// serve nobody meanwhile.
+constexpr int kReloadPauseMs = 2000;
+
 }  // namespace
 
 Server::Server(Config config, Reread reread)
@@ -201,7 +205,9 @@ void Server::drain(const sigset_t& signals) {
 // on serving. Then every worker is paused at a known point (a task in its mailbox, so between two
 // events) while the apps and limits they share are changed in place; released, each swaps in its
 // own new policy on its own thread and closes the connections of removed apps. Connections,
-// subscriptions and queued frames are not touched: nothing is dropped or lost.
+// subscriptions and queued frames are not touched: nothing is dropped or lost. If a worker does
+// not pause within kReloadPauseMs, the reload is refused and the paused ones resume: a hook stuck
+// on one worker must not freeze the whole node.
 void Server::reload() {
   auto started = std::chrono::steady_clock::now();
   if (!reread_) {
@@ -247,7 +253,16 @@ void Server::reload() {
     }
   }
   Policy* first = policies.empty() ? nullptr : policies.front().get();
-  pause->wait_arrived();
+  if (!pause->wait_arrived(std::chrono::milliseconds(kReloadPauseMs))) {
+    // A worker still busy (a hook stopped only at its time budget, or one stuck in C until the
+    // watchdog's backstop) reads the apps and limits: changing them now would race with it.
+    *go = false;
+    pause->release();  // the paused ones go on as they were; the late one skips its part
+    log::error("reload refused, the running configuration stays as it was: %zu of %zu workers did not pause within "
+               "%d ms (busy in a hook?); send SIGHUP again",
+               workers_.size() - pause->arrived(), workers_.size(), kReloadPauseMs);
+    return;
+  }
   // Every worker is paused: nothing reads the apps, the limits or the webhook outboxes now.
   AppChanges apps = update_apps(apps_, next.apps);
   config_ = std::move(next);

@@ -19,6 +19,7 @@
 #include "protocol/channel_name.h"
 #include "protocol/signature.h"
 #include "script/ruby_json.h"
+#include "script/runaway_guard.h"
 
 namespace raptor::script {
 namespace {
@@ -42,6 +43,7 @@ mrb_value hmac_sha256(mrb_state* mrb, mrb_value) {
   mrb_get_args(mrb, "SS", &key, &data);
   char hex[64];
   {
+    RunawayGuard::Unstoppable hold;  // C++ memory and OpenSSL: not to be left half-done
     std::string digest = signature::hmac_sha256_hex(view(key), view(data));
     digest.copy(hex, sizeof hex);
   }
@@ -54,6 +56,7 @@ mrb_value sha256(mrb_state* mrb, mrb_value) {
   mrb_get_args(mrb, "S", &data);
   char hex[64];
   {
+    RunawayGuard::Unstoppable hold;
     std::string digest = signature::sha256_hex(view(data));
     digest.copy(hex, sizeof hex);
   }
@@ -106,6 +109,7 @@ mrb_value log_line(mrb_state* mrb, mrb_value) {
   mrb_value message;
   mrb_get_args(mrb, "S", &message);
   std::string_view m = view(message);
+  RunawayGuard::Unstoppable hold;  // the log's lock
   log::info("script: %.*s", int(m.size() > 2000 ? 2000 : m.size()), m.data());
   return mrb_nil_value();
 }
@@ -148,6 +152,7 @@ mrb_value json_generate(mrb_state* mrb, mrb_value) {
   mrb_bool failed = false;
   bool generated = false;
   {
+    RunawayGuard::Unstoppable hold;  // C++ and cJSON memory (building raises nothing)
     std::string error;
     json::Ptr tree = json_from_ruby(mrb, value, error);
     char* printed = tree ? cJSON_PrintUnformatted(tree.get()) : nullptr;

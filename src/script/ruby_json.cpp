@@ -8,6 +8,8 @@
 
 #include <cmath>
 
+#include "script/runaway_guard.h"
+
 namespace raptor::script {
 namespace {
 
@@ -153,19 +155,22 @@ mrb_value ruby_from_json(mrb_state* mrb, const cJSON* node) {
 }
 
 mrb_value ruby_parse_json(mrb_state* mrb, std::string_view text) {
-  json::Ptr tree = json::parse(text);
-  if (!tree) {
+  mrb_value result = mrb_nil_value();
+  mrb_bool failed = false;
+  bool malformed = false;
+  {
+    RunawayGuard::Unstoppable hold;  // cJSON's memory: freed here, whatever happens
+    json::Ptr tree = json::parse(text);
+    malformed = !tree;
+    // Building may raise (memory cap): convert under protection so the tree is freed either way.
+    Conversion conversion{tree.get()};
+    if (tree) result = mrb_protect_error(mrb, convert, &conversion, &failed);
+  }
+  if (malformed) {
     RClass* json_module = mrb_module_get(mrb, "JSON");
     mrb_raise(mrb, mrb_class_get_under(mrb, json_module, "ParserError"), "malformed JSON");
   }
-  // Building may raise (memory cap): convert under protection so the tree is freed either way.
-  Conversion conversion{tree.get()};
-  mrb_bool failed = false;
-  mrb_value result = mrb_protect_error(mrb, convert, &conversion, &failed);
-  if (failed) {
-    tree.reset();
-    mrb_exc_raise(mrb, result);
-  }
+  if (failed) mrb_exc_raise(mrb, result);
   return result;
 }
 

@@ -1,28 +1,40 @@
-// Stops a Ruby hook that runs past its time budget, leaving its VM usable.
+// Stops a Ruby hook that runs past its time budget.
 //
 // Debian's mruby has no debug hook and no interrupt API, so the guard works on the code itself
 // (proven in shared/reference/stack-poc/guard.cpp): the instructions of every script the VM
-// loads are moved into a private memory region. When a call has used its budget of CPU time, a
-// watchdog thread makes the region unreadable; the VM faults on its next instruction fetch, which is a
-// safe point (no allocation in flight), and the SIGSEGV handler longjmps into the catch of the
-// mrb_protect_error that started the call. Ruby code cannot rescue that. C methods that never
-// re-enter script code (e.g. "x" * 10**9) are bounded by the VM's memory cap instead.
+// loads, and of mruby's own Ruby library, are moved into a private memory region. When a call has
+// used its budget of CPU time, a watchdog thread makes the region unreadable; the VM faults on its
+// next instruction fetch, which is a safe point (no allocation in flight), and the SIGSEGV handler
+// longjmps into the catch of the mrb_protect_error that started the call. Ruby code cannot rescue
+// that, and the VM stays usable.
+//
+// A C method fetches no instruction (a quadratic String#index on megabytes, a sort of millions).
+// If the call is still running after a second budget, the watchdog interrupts the thread with
+// SIGXCPU and the handler jumps straight back to run(), wherever the C code was, except inside an
+// Unstoppable section (the VM's allocator, Raptor's helpers, and the C library routines mruby
+// calls that take a process-wide lock: malloc's, the time zone's), where it is retried every
+// millisecond. The interpreter's structures may then be half-updated: the outcome says
+// `abandoned`, and the VM must be thrown away without mrb_close (VmMemory frees it whole).
 //
 // One guard per VM; a VM, and so its guard, is used by one thread at a time.
 #pragma once
 #include <mruby.h>
 #include <mruby/error.h>
 #include <mruby/irep.h>
+#include <pthread.h>
 
-#include <csignal>
+#include <atomic>
 #include <chrono>
-#include <ctime>
 #include <condition_variable>
+#include <csignal>
 #include <cstddef>
 #include <cstdint>
+#include <ctime>
+#include <memory>
 #include <mutex>
 #include <string>
 #include <thread>
+#include <unordered_map>
 #include <vector>
 
 namespace raptor::script {
@@ -36,34 +48,59 @@ class RunawayGuard {
   RunawayGuard& operator=(const RunawayGuard&) = delete;
 
   // Moves the instructions of `irep` and of every irep nested in it into the region; false when
-  // the region is full (the irep is then left as it was).
-  bool adopt(mrb_irep* irep);
+  // the region is full (the irep is then left as it was). `user`: the operator's code, where a
+  // timeout is reported.
+  bool adopt(mrb_irep* irep, bool user);
+  // Puts every Ruby method and block the VM holds so far under the guard too: mruby's own library
+  // (Kernel#loop, Range#each, Integer#times, Symbol#to_proc...) and mrblib/, or a hook could spin
+  // inside them unseen. Their ireps are static data shared by every VM (and read-only), so each
+  // proc is pointed at a copy whose instructions are in this VM's region. False when it is full.
+  bool adopt_loaded_code();
 
   struct Outcome {
     mrb_value value;   // the body's result, or the exception raised
     bool failed = false;
     bool timed_out = false;
-    std::string where;  // "file:line" of the instruction a timed-out call was stopped at
+    bool abandoned = false;  // stopped inside a C method: the interpreter can no longer be used
+    std::string where;  // "file:line" of the operator's code a timed-out call was stopped in
   };
   // Calls `body` inside mrb_protect_error, stopped once it has run `budget_ms` of this thread's
   // CPU time.
   Outcome run(mrb_protect_error_func* body, void* data, int budget_ms);
+
+  // While one exists on a thread, a call on that thread is not interrupted inside C code (the
+  // watchdog retries). Only around code that cannot raise: a raise would skip the destructor,
+  // leaving the rest of that call unstoppable in C (run() resets the count for the next one).
+  struct Unstoppable {
+    Unstoppable();
+    ~Unstoppable();
+  };
 
  private:
   struct Code {  // one adopted irep's instructions in the region
     const char* begin;
     const char* end;
     const mrb_irep* irep;
+    bool user;
   };
+  // With the region writable:
+  bool adopt_tree(mrb_irep* irep, bool user);
+  const mrb_code* copy_in(const mrb_irep* irep, bool user);
+  const mrb_irep* guarded(const mrb_irep* irep);
   static mrb_value guarded(mrb_state* mrb, void* frame);
   void watch();
-  std::string locate(uintptr_t address) const;
+  // "file:line" of the innermost of these instruction addresses that is in the operator's code.
+  std::string locate(const uintptr_t* addresses, int count) const;
+  bool in_region(const void* p) const { return p >= region_ && p < region_ + region_bytes_; }
 
   mrb_state* mrb_;
   char* region_ = nullptr;
   size_t region_bytes_;
   size_t used_ = 0;
   std::vector<Code> code_;
+  // The guarded copies of static ireps, by original, and the arrays of their nested ones.
+  std::unordered_map<const mrb_irep*, std::unique_ptr<mrb_irep>> copies_;
+  std::vector<std::unique_ptr<const mrb_irep*[]>> copied_reps_;
   mrb_value timeout_error_;
 
   // The watchdog: armed for one call at a time.
@@ -73,10 +110,13 @@ class RunawayGuard {
   uint64_t call_ = 0;
   std::chrono::steady_clock::time_point deadline_;  // when the budget would run out if never descheduled
   clockid_t caller_cpu_{};                          // the calling thread's CPU clock
+  pthread_t caller_{};                              // ... and the thread, for SIGXCPU
   int64_t cpu_at_start_ns_ = 0, budget_ns_ = 0;
+  std::atomic<uint64_t> interrupting_{0};  // the call SIGXCPU is meant for (0: none)
   std::thread watchdog_;
 
   friend void on_fault(int, siginfo_t*, void*);
+  friend void on_overrun(int, siginfo_t*, void*);
 };
 
 }  // namespace raptor::script

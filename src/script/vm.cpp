@@ -1,6 +1,5 @@
 #include "script/vm.h"
 
-#include <malloc.h>
 #include <mruby/array.h>
 #include <mruby/compile.h>
 #include <mruby/error.h>
@@ -8,12 +7,15 @@
 #include <mruby/proc.h>
 #include <mruby/string.h>
 
-#include <cstdio>
+#include <cerrno>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 #include <stdexcept>
 
 #include "script/helpers.h"
 #include "script/runaway_guard.h"
+#include "script/vm_memory.h"
 
 extern "C" const uint8_t raptor_mrblib[];  // mrblib/*.rb, compiled by mrbc (see CMakeLists.txt)
 
@@ -79,29 +81,18 @@ mrb_value run_and_describe(mrb_state* mrb, void* p) {
 
 }  // namespace
 
-void* Vm::allocate(mrb_state*, void* p, size_t size, void* self_ptr) {
-  auto* self = static_cast<Vm*>(self_ptr);
-  size_t old = p ? malloc_usable_size(p) : 0;
-  if (size == 0) {
-    free(p);
-    self->used_ -= old;
-    return nullptr;
-  }
-  if (self->capped_ && self->used_ - old + size > self->limits_.memory_bytes) return nullptr;  // mruby raises
-  void* q = realloc(p, size);
-  if (!q) return nullptr;
-  self->used_ = self->used_ - old + malloc_usable_size(q);
-  return q;
-}
+Vm::Vm(VmLimits limits) : limits_(limits) { open(); }
 
-Vm::Vm(VmLimits limits) : limits_(limits) {
-  mrb_ = mrb_open_allocf(allocate, this);
+void Vm::open() {
+  memory_ = std::make_unique<VmMemory>(limits_.memory_bytes);
+  mrb_ = mrb_open_allocf(VmMemory::allocate, memory_.get());
   if (!mrb_) throw std::runtime_error("cannot create a Ruby interpreter");
   guard_ = std::make_unique<RunawayGuard>(mrb_, kCodeRegionBytes);
   define_helpers(mrb_);
   mrb_load_irep(mrb_, raptor_mrblib);
   if (mrb_->exc) throw std::runtime_error("mrblib failed to load");  // a build defect
-  capped_ = true;
+  if (!guard_->adopt_loaded_code()) throw std::runtime_error("mruby's library does not fit the script region");
+  memory_->enforce_cap();
 }
 
 Vm::~Vm() {
@@ -109,8 +100,9 @@ Vm::~Vm() {
   guard_.reset();  // after mrb_close: the ireps it frees point into the guard's region
 }
 
+size_t Vm::memory_used() const { return memory_->used(); }
+
 struct CompileJob {
-  FILE* file = nullptr;
   std::string_view source;
   const std::string* name;
   RProc* proc = nullptr;
@@ -125,8 +117,7 @@ mrb_value compile(mrb_state* mrb, void* p) {
   mrbc_filename(mrb, cx, job->name->c_str());
   cx->capture_errors = TRUE;  // else the parser prints to stderr
   cx->no_exec = TRUE;
-  mrb_parser_state* parser = job->file ? mrb_parse_file(mrb, job->file, cx)
-                                       : mrb_parse_nstring(mrb, job->source.data(), job->source.size(), cx);
+  mrb_parser_state* parser = mrb_parse_nstring(mrb, job->source.data(), job->source.size(), cx);
   mrbc_context_free(mrb, cx);
   if (!parser) {
     job->error = *job->name + ": cannot be parsed (out of memory)";
@@ -159,7 +150,7 @@ bool Vm::compile_and_run(CompileJob& job, std::string& error) {
     mrb_gc_arena_restore(mrb_, arena);
     return false;
   }
-  bool adopted = guard_->adopt(const_cast<mrb_irep*>(job.proc->body.irep));
+  bool adopted = guard_->adopt(const_cast<mrb_irep*>(job.proc->body.irep), true);
   if (!adopted) {
     error = *job.name + ": too much code for the script region";
     mrb_gc_arena_restore(mrb_, arena);
@@ -178,27 +169,44 @@ bool Vm::compile_and_run(CompileJob& job, std::string& error) {
 }
 
 bool Vm::load_file(const std::string& path, std::string& error) {
-  FILE* f = fopen(path.c_str(), "r");
-  if (!f) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in.is_open()) {
     error = path + ": cannot read: " + strerror(errno);
     return false;
   }
-  CompileJob job;
-  job.file = f;
-  job.name = &path;
-  bool ok = compile_and_run(job, error);
-  fclose(f);
-  return ok;
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  return load_source(text, path, error);
 }
 
 bool Vm::load_source(std::string_view source, const std::string& name, std::string& error) {
   CompileJob job;
   job.source = source;
   job.name = &name;
-  return compile_and_run(job, error);
+  if (!compile_and_run(job, error)) return false;
+  sources_.emplace_back(name, std::string(source));
+  return true;
+}
+
+// The abandoned interpreter is not closed (mrb_close would walk structures a C method may have
+// left half-updated): its memory goes whole, at the next call from outside (loading the files
+// again calls too, hence the local until then).
+void Vm::replace(std::string& error) {
+  guard_.reset();
+  std::unique_ptr<VmMemory> abandoned = std::move(memory_);
+  files_.clear();
+  open();
+  for (const auto& [name, text] : sources_) {
+    CompileJob job;
+    job.source = text;
+    job.name = &name;
+    std::string failed;
+    if (!compile_and_run(job, failed)) error += "; loading it again failed: " + failed;
+  }
+  abandoned_ = std::move(abandoned);
 }
 
 Vm::Result Vm::call(mrb_protect_error_func* body, void* data, int budget_ms) {
+  abandoned_.reset();
   Result r;
   std::string raised;
   Describe describe{files_, body, data, &raised};
@@ -207,6 +215,10 @@ Vm::Result Vm::call(mrb_protect_error_func* body, void* data, int budget_ms) {
     r.timed_out = true;
     r.error = (out.where.empty() ? "" : out.where + ": ") + "stopped after its time budget of " +
               std::to_string(budget_ms) + " ms";
+    if (out.abandoned) {
+      r.error += " inside a C method; the Ruby VM was replaced";
+      replace(r.error);
+    }
   } else if (out.failed) {  // describing the error raised in turn
     r.error = "error while reporting a script error (" + std::string(mrb_obj_classname(mrb_, out.value)) + ")";
   } else if (!raised.empty()) {

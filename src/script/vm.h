@@ -2,8 +2,13 @@
 //
 // A Vm is created with mrblib/ already loaded (the sandbox closes files, sockets, processes and
 // run-time eval; the DSL and helpers are defined) and then loads the operator's file. Every call
-// into Ruby goes through call(): a time budget (RunawayGuard), a memory cap (a counting
-// allocator), and exceptions turned into "file:line: message" rather than crashes.
+// into Ruby goes through call(): a time budget (RunawayGuard), a memory cap (VmMemory), and
+// exceptions turned into "file:line: message" rather than crashes.
+//
+// A call the guard had to stop inside a C method leaves the interpreter unusable: call() then
+// replaces it with a fresh one that loads the same files again (their text as first loaded), so
+// the next call finds the same hooks. mrb() changes then; the old interpreter is freed at the
+// start of the next call, so a caller may still restore its GC arena on the pointer it had.
 //
 // Not thread-safe: one Vm per worker thread, used by that thread only (it may be built on
 // another thread before the worker starts).
@@ -20,6 +25,7 @@
 namespace raptor::script {
 
 class RunawayGuard;
+class VmMemory;
 
 struct VmLimits {
   int hook_budget_ms = 50;          // per hook call
@@ -36,7 +42,7 @@ class Vm {
 
   mrb_state* mrb() const { return mrb_; }
   const VmLimits& limits() const { return limits_; }
-  size_t memory_used() const { return used_; }
+  size_t memory_used() const;
 
   // Compiles and runs a Ruby file, or `source` under the file name `name`, within the load
   // budget. False with "file:line: message" in `error`.
@@ -55,15 +61,17 @@ class Vm {
   Result call_raptor(const char* method, std::vector<mrb_value> args);
 
  private:
-  static void* allocate(mrb_state* mrb, void* p, size_t size, void* self);
+  void open();  // a fresh interpreter with mrblib/ loaded
   bool compile_and_run(struct CompileJob& job, std::string& error);
+  void replace(std::string& error);  // after a call abandoned inside C code
 
   VmLimits limits_;
-  size_t used_ = 0;
-  bool capped_ = false;  // the cap applies once the interpreter and mrblib are set up
+  std::unique_ptr<VmMemory> memory_;
   mrb_state* mrb_ = nullptr;
   std::unique_ptr<RunawayGuard> guard_;
+  std::unique_ptr<VmMemory> abandoned_;  // an abandoned interpreter, freed at the next call
   std::vector<std::string> files_;  // loaded file names, to find the user's frame in backtraces
+  std::vector<std::pair<std::string, std::string>> sources_;  // (name, text) loaded, to replace
 };
 
 }  // namespace raptor::script

@@ -223,3 +223,40 @@ serverSuite('configuration reload (SIGHUP)', {
     assert.ok(client.isOpen);
   });
 });
+
+// A hook stuck in C code on one worker, which the first stage of the time budget cannot stop: a
+// SIGHUP must not pause the other worker behind it. The reload is refused (it would change what
+// the busy worker reads) and the node goes on serving; once the hook has been stopped, the next
+// SIGHUP applies.
+const stuck = configFile('stuck.rb', `workers 2
+hook_time_budget 2000
+authorize do |subscription|
+  next pass unless subscription.channel == "hang"
+  Raptor.log("hanging on #{subscription.channel}")
+  ("a" * 4_000_000).index("a" * 2_000_000 + "b")
+end
+`);
+
+serverSuite('reload while a hook hangs on one worker', { args: ['--config', stuck] }, (server, { stillServing }) => {
+  it('refuses the reload rather than freeze; a new connection and /health are still answered', async () => {
+    const hanging = await RawClient.connect(server);
+    hanging.send({ event: 'pusher:subscribe', data: { channel: 'hang' } });
+    await server.logged(/script: hanging on hang/);
+    assert.match(await server.reload(),
+      /^reload refused, the running configuration stays as it was: 1 of 2 workers did not pause within 2000 ms/);
+    // While the hook still runs: the kernel spreads connections over both workers, and those on
+    // the busy one wait for it, so of a few attempts the first answered is from the other.
+    const attempts = Array.from({ length: 8 }, () => RawClient.connect(server));
+    const fresh = await Promise.any(attempts);
+    await fresh.subscribe('fine');
+    await Promise.any(Array.from({ length: 8 }, async () => {
+      assert.equal((await request(server, { path: '/health' })).status, 200);
+    }));
+    // Stopped after twice its budget of CPU time (docs/configuration.md#limits).
+    await waitFor(() => /stuck\.rb:6: stopped after its time budget of 2000 ms inside a C method/.test(server.stderr),
+      'the hook to be stopped', 30000);
+    await Promise.allSettled(attempts);
+    assert.match(await server.reload(), /^reload: done/);
+    await stillServing();
+  });
+});

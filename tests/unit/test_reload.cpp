@@ -170,10 +170,24 @@ TEST_CASE("a rendezvous holds every party until released", "[reload]") {
       if (shared.load() == 42) ++seen_changed;
       pause.finish();
     });
-  pause.wait_arrived();
+  REQUIRE(pause.wait_arrived(std::chrono::seconds(60)));
   shared = 42;  // no party runs now
   pause.release();
   pause.wait_finished();
   CHECK(seen_changed == kParties);
   for (auto& t : parties) t.join();
+}
+
+// A party stuck elsewhere (a worker in a long hook) must not keep the others paused.
+TEST_CASE("a rendezvous gives up on a party that does not arrive in time", "[reload]") {
+  Rendezvous pause(2);
+  std::thread arrived([&] {
+    pause.arrive_and_wait();
+    pause.finish();
+  });
+  CHECK_FALSE(pause.wait_arrived(std::chrono::milliseconds(20)));
+  pause.release();  // the one that arrived goes on
+  arrived.join();
+  pause.arrive_and_wait();  // the late one is not held either
+  pause.finish();
 }

@@ -80,6 +80,19 @@ TEST_CASE("the sandbox closes files, sockets, processes, the terminal and run-ti
       "instance_eval('1 + 1')",
       "Object.class_eval('1 + 1')",
       "String.module_eval('1 + 1')",
+      "Kernel.eval('1 + 1')",
+      "Kernel.send(:eval, '1 + 1')",
+      "Kernel.__send__(:eval, '1 + 1')",
+      "Kernel.method(:eval).call('1 + 1')",
+      "Kernel.instance_method(:eval).bind(self).call('1 + 1')",
+      "Kernel.singleton_class.instance_method(:eval).bind(Kernel).call('1 + 1')",
+      "Object.new.method(:instance_eval).call('1 + 1')",
+      "BasicObject.instance_method(:instance_eval).bind(self).call('1 + 1')",
+      "Module.instance_method(:class_eval).bind(String).call('1 + 1')",
+      "Kernel.instance_eval('1 + 1')",
+      "binding.eval('1 + 1')",
+      "Kernel.system('echo hi')",
+      "Kernel.exit",
       "ObjectSpace.each_object(Class) { }",
       "Fiber.new { }",
       "require 'socket'",
@@ -132,6 +145,10 @@ TEST_CASE("a runaway script is stopped at its time budget and the VM stays usabl
       "begin\n  loop { }\nrescue Exception\n  retry\nend",
       "def spin = spin_more\ndef spin_more\n  loop { }\nend\nspin",
       "[1].cycle { }",
+      // Loops inside mruby's own Ruby library, with no instruction of the script's in them.
+      "(1..).each(&:itself)",
+      "[1].cycle(&:itself)",
+      "1_000_000_000.times(&:itself)",
   };
   for (const char* code : runaways) {
     INFO(code);
@@ -143,6 +160,30 @@ TEST_CASE("a runaway script is stopped at its time budget and the VM stays usabl
     CHECK(ms < 2000);                                // generous: sanitizers, a busy machine
     CHECK(run(vm, "[1, 2, 3].map { |x| x * 2 }") == "[2, 4, 6]");
   }
+}
+
+// A C method fetches no instruction, so the guard's first stage cannot stop it; the watchdog
+// interrupts the thread after a second budget, and the interpreter (which the C code may have
+// left half-updated) is replaced by a fresh one with the same files loaded again.
+TEST_CASE("a call stuck inside a C method is stopped and its VM replaced, with the same files", "[script][budget]") {
+  Vm vm(test_limits());
+  std::string error;
+  REQUIRE(vm.load_source("def answer = 42\n", "answer.rb", error));
+  const char* stuck[] = {
+      "('a' * 4_000_000).index('a' * 2_000_000 + 'b')",  // quadratic: hours
+      "('a' * 4_000_000).include?('a' * 2_000_000 + 'b')",
+  };
+  for (const char* code : stuck) {
+    INFO(code);
+    auto start = std::chrono::steady_clock::now();
+    std::string out = run(vm, code);
+    double ms = elapsed_ms(start);
+    CHECK(out == "error: policy.rb:2: stopped after its time budget of 50 ms inside a C method; the Ruby VM was replaced");
+    CHECK(ms < 5000);  // generous: sanitizers, a busy machine
+    CHECK(run(vm, "answer") == "42");
+    CHECK(run(vm, "[1, 2, 3].map { |x| x * 2 }") == "[2, 4, 6]");
+  }
+  CHECK(run(vm, "Kernel.respond_to?(:eval)") == "false");  // the sandbox is in place again
 }
 
 // The budget is CPU time: a hook that needs 30 ms of CPU still finishes when it shares its core
