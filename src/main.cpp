@@ -1,4 +1,6 @@
 // raptor: the daemon's entry point. Reads the configuration, prints how to connect, serves.
+#include <sys/prctl.h>
+
 #include <cstdio>
 #include <cstdlib>
 #include <string>
@@ -36,6 +38,9 @@ void print_banner(const raptor::Config& c) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Not dumpable: no core file, no ptrace and no /proc/PID/{mem,environ} for other processes of
+  // the same user, since the memory and environment hold the apps' secrets.
+  if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) perror("raptor: prctl(PR_SET_DUMPABLE)");
   raptor::ParseResult parsed = raptor::parse_command_line(
       argc, argv, [](const char* name) -> const char* { return getenv(name); }, raptor::script::read_config_file);
   if (!parsed.run) {

@@ -13,12 +13,51 @@ void write(const char* level, const char* fmt, va_list args) {
   struct tm tm;
   gmtime_r(&now, &tm);
   strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  fprintf(stderr, "%s %s ", stamp, level);
-  vfprintf(stderr, fmt, args);
-  fputc('\n', stderr);
+  char message[kMaxLineBytes + 1];
+  int n = vsnprintf(message, sizeof message, fmt, args);
+  if (n < 0) return;
+  std::string_view text(message, size_t(n) < sizeof message ? size_t(n) : sizeof message - 1);
+  while (!text.empty() && text.back() == '\n') text.remove_suffix(1);  // callers passing a whole error text
+  std::string line = std::string(stamp) + " " + level + " " + for_log(text, kMaxLineBytes);
+  if (size_t(n) >= sizeof message) line += "...(" + std::to_string(n) + " bytes)";
+  line += '\n';
+  // One write per line, so that the lines of several workers do not interleave.
+  fwrite(line.data(), 1, line.size(), stderr);
 }
 
 }  // namespace
+
+std::string for_log(std::string_view text, size_t max) {
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  size_t kept = text.size() > max ? max : text.size();
+  out.reserve(kept + 16);
+  for (size_t i = 0; i < kept; ++i) {
+    unsigned char ch = static_cast<unsigned char>(text[i]);
+    if (ch == '\n') {
+      out += "\\n";
+    } else if (ch == '\r') {
+      out += "\\r";
+    } else if (ch == '\t') {
+      out += "\\t";
+    } else if (ch < 0x20 || ch == 0x7f) {
+      out += "\\x";
+      out += kHex[ch >> 4];
+      out += kHex[ch & 15];
+    } else if (ch == 0xc2 && i + 1 < kept && static_cast<unsigned char>(text[i + 1]) >= 0x80 &&
+               static_cast<unsigned char>(text[i + 1]) <= 0x9f) {
+      // A C1 control in UTF-8 (NEL, U+0085, ends a line for some readers).
+      unsigned char c1 = static_cast<unsigned char>(text[++i]);
+      out += "\\u00";
+      out += kHex[c1 >> 4];
+      out += kHex[c1 & 15];
+    } else {
+      out += char(ch);
+    }
+  }
+  if (kept < text.size()) out += "...(" + std::to_string(text.size()) + " bytes)";
+  return out;
+}
 
 #define RAPTOR_LOG_AT(name, level)   \
   void name(const char* fmt, ...) {  \

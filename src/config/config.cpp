@@ -1,10 +1,14 @@
 #include "config/config.h"
 
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <map>
+#include <optional>
 #include <sstream>
 #include <thread>
 #include <algorithm>
@@ -23,6 +27,7 @@ namespace {
 constexpr const char* kDefaultAppId = "app-id";
 constexpr const char* kDefaultAppKey = "app-key";
 constexpr const char* kDefaultAppSecret = "app-secret";
+constexpr size_t kMaxSecretFileBytes = 64 * 1024;  // a secret is a line; a larger file is a wrong path
 
 bool parse_int(const std::string& s, long min, long max, long& out) {
   if (s.empty()) return false;
@@ -47,6 +52,26 @@ bool parse_app(const std::string& spec, App& out) {
   out.key = spec.substr(a + 1, b - a - 1);
   out.secret = spec.substr(b + 1);
   return !out.id.empty() && !out.key.empty() && !out.secret.empty();
+}
+
+// The secret in the file at `path`: its content without the line break(s) that end it. The
+// error names the file, never what it holds.
+std::optional<std::string> read_secret_file(const std::string& path, std::string& secret) {
+  int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return "cannot read " + path + ": " + std::strerror(errno);
+  std::string text;
+  char buf[4096];
+  ssize_t n;
+  while ((n = read(fd, buf, sizeof buf)) > 0 && text.size() < kMaxSecretFileBytes) text.append(buf, size_t(n));
+  int read_errno = errno;
+  close(fd);
+  if (n < 0) return "cannot read " + path + ": " + std::strerror(read_errno);
+  if (text.size() >= kMaxSecretFileBytes) return path + " is too large for a secret";
+  while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+  if (text.empty()) return path + " is empty";
+  if (text.find_first_of("\r\n") != std::string::npos) return path + " holds more than one line";
+  secret = std::move(text);
+  return std::nullopt;
 }
 
 // A --webhook spec (or each of RAPTOR_WEBHOOKS) into the default app; `why` gets the reason it
@@ -105,13 +130,22 @@ std::vector<Option> options(std::string& why) {
       {"--host", "RAPTOR_HOST", true, "address to listen on (default 127.0.0.1)",
        [](Config& c, App&, const std::string& v) { return !v.empty() && (c.host = v, true); }},
       {"--port", "RAPTOR_PORT", true, "port for WebSocket and HTTP (default 6001)", port_of},
-      {"--app-id", "RAPTOR_APP_ID", true, "id of the default app (default app-id)",
-       [](Config& c, App& a, const std::string& v) { return !v.empty() && (a.id = v, c.default_credentials = false, true); }},
-      {"--app-key", "RAPTOR_APP_KEY", true, "key of the default app (default app-key)",
-       [](Config& c, App& a, const std::string& v) { return !v.empty() && (a.key = v, c.default_credentials = false, true); }},
-      {"--app-secret", "RAPTOR_APP_SECRET", true, "secret of the default app (default app-secret)",
-       [](Config& c, App& a, const std::string& v) { return !v.empty() && (a.secret = v, c.default_credentials = false, true); }},
-      {"--app", nullptr, true, "ID:KEY:SECRET of one more app (repeatable; env RAPTOR_APPS, comma-separated)",
+      {"--app-id", "RAPTOR_APP_ID", true, "id of the default app (default app-id; with --app-key and a secret)",
+       [](Config&, App& a, const std::string& v) { return !v.empty() && (a.id = v, true); }},
+      {"--app-key", "RAPTOR_APP_KEY", true, "key of the default app (default app-key; with --app-id and a secret)",
+       [](Config&, App& a, const std::string& v) { return !v.empty() && (a.key = v, true); }},
+      {"--app-secret", "RAPTOR_APP_SECRET", true,
+       "secret of the default app (default app-secret); visible in the process list: prefer --app-secret-file",
+       [](Config&, App& a, const std::string& v) { return !v.empty() && (a.secret = v, true); }},
+      {"--app-secret-file", "RAPTOR_APP_SECRET_FILE", true,
+       "file holding the default app's secret (e.g. ${CREDENTIALS_DIRECTORY}/raptor-secret; docs/security.md)",
+       [&why](Config&, App& a, const std::string& v) {
+         if (auto error = read_secret_file(v, a.secret)) return why = *error, false;
+         return true;
+       }},
+      {"--app", nullptr, true,
+       "ID:KEY:SECRET of one more app (repeatable; env RAPTOR_APPS, comma-separated; without --app-id "
+       "the first is the default app)",
        [](Config& c, App&, const std::string& v) {
          App app;
          return parse_app(v, app) && (c.apps.push_back(app), true);
@@ -231,10 +265,33 @@ std::vector<Option> options(std::string& why) {
   };
 }
 
+// The options that set the default app's credentials, and which of them each sets: a default
+// app made from the development app needs all three, or its public secret would stay in use.
+enum CredentialPart : unsigned { kIdGiven = 1, kKeyGiven = 2, kSecretGiven = 4, kAllGiven = 7 };
+constexpr struct {
+  const char* flag;
+  CredentialPart part;
+} kCredentialOptions[] = {
+    {"--app-id", kIdGiven},
+    {"--app-key", kKeyGiven},
+    {"--app-secret", kSecretGiven},
+    {"--app-secret-file", kSecretGiven},
+};
+
+unsigned credential_part(const char* flag) {
+  for (const auto& o : kCredentialOptions)
+    if (std::strcmp(o.flag, flag) == 0) return o.part;
+  return 0;
+}
+
 // Values of options that carry credentials (webhook specs may hold tokens in their URL or
 // headers) are not echoed: error output may end up in logs.
 std::string flag_error(const std::string& flag, const std::string& value, const std::string& why = {}) {
-  bool secret = flag.find("SECRET") != std::string::npos || flag.find("secret") != std::string::npos ||
+  // --app-secret-file and RAPTOR_APP_SECRET_FILE name a file: the path is no secret.
+  std::string_view tail = std::string_view(flag).substr(flag.size() < 5 ? 0 : flag.size() - 5);
+  bool names_file = tail == "-file" || tail == "_FILE";
+  bool names_secret = flag.find("SECRET") != std::string::npos || flag.find("secret") != std::string::npos;
+  bool secret = (names_secret && !names_file) ||
                 flag == "--app" || flag == "RAPTOR_APPS" || flag == "--webhook" || flag == "RAPTOR_WEBHOOKS" ||
                 flag == "--redis" || flag == "RAPTOR_REDIS_URL";  // may hold a password
   return "raptor: invalid value " + (secret ? std::string("(not shown)") : "'" + value + "'") + " for " + flag +
@@ -285,7 +342,8 @@ std::string usage() {
          "       raptor check FILE        validate a configuration file, then exit (2 on errors)\n\n"
          "Raptor: a self-hosted realtime server speaking the Pusher Channels protocol.\n"
          "With no options it serves ws://127.0.0.1:6001 with the development app\n"
-         "app-id / app-key / app-secret.\n\nOptions (each also read from the environment variable shown):\n";
+         "app-id / app-key / app-secret, which is not served once any app is configured.\n\n"
+         "Options (each also read from the environment variable shown):\n";
   std::string why;
   for (const auto& o : options(why)) {
     std::string lhs = std::string(o.flag) + (o.takes_value ? " VALUE" : "");
@@ -314,6 +372,7 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env,
   };
 
   // The file first; its first app is the one --app-id/--app-key/--app-secret then change.
+  bool file_app = false;
   std::string file = config_file_of(argc, argv, env);
   if (!file.empty()) {
     std::string message;
@@ -322,13 +381,17 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env,
     if (!c.apps.empty()) {
       default_app = c.apps.front();
       c.apps.erase(c.apps.begin());
+      file_app = true;
     }
   }
 
+  unsigned credentials_given = 0;  // CredentialParts
   for (const auto& o : opts) {
     if (!o.env) continue;
-    if (const char* v = env(o.env))
+    if (const char* v = env(o.env)) {
       if (!o.apply(c, default_app, v)) return fail(flag_error(o.env, v, why));
+      credentials_given |= credential_part(o.flag);
+    }
   }
   for (const auto& s : kAppSwitches) {
     if (const char* v = env(s.env))
@@ -370,10 +433,25 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env,
       value = argv[++i];
     }
     if (!opt->apply(c, default_app, value)) return fail(flag_error(arg, value, why));
+    credentials_given |= credential_part(opt->flag);
   }
 
   if (c.tls_cert.empty() != c.tls_key.empty()) return fail("raptor: --tls-cert and --tls-key go together\n");
   if (c.cluster.redis && c.cluster.node_id.empty()) c.cluster.node_id = generate_node_id();
+  if (!file_app && credentials_given != 0 && credentials_given != kAllGiven)
+    return fail(
+        "raptor: the default app needs all three of --app-id, --app-key and --app-secret (or --app-secret-file; "
+        "RAPTOR_APP_ID, RAPTOR_APP_KEY, RAPTOR_APP_SECRET[_FILE]): with only some, the development app's public "
+        "credentials would stay in use\n");
+  c.default_credentials = !file_app && credentials_given == 0 && c.apps.empty();
+  if (!file_app && credentials_given == 0 && !c.apps.empty()) {
+    // The development app is never served beside real apps: the first of them takes its place
+    // as the default app, with the default app's settings.
+    default_app.id = c.apps.front().id;
+    default_app.key = c.apps.front().key;
+    default_app.secret = c.apps.front().secret;
+    c.apps.erase(c.apps.begin());
+  }
   c.apps.insert(c.apps.begin(), default_app);
   for (size_t i = 0; i < c.apps.size(); ++i)
     for (size_t j = 0; j < i; ++j)

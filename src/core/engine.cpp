@@ -472,6 +472,10 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
     send_error(c, code(ErrorCode::ClientEventRefused), "Client events are disabled for this app");
     return;
   }
+  if (m.event.size() > kMaxEventNameLength) {
+    send_error(c, code(ErrorCode::ClientEventRefused), "Client event names are at most 200 characters");
+    return;
+  }
   if (names_pattern(name)) {
     send_error(c, code(ErrorCode::ClientEventRefused),
                "Client events cannot be sent to a wildcard pattern: trigger them on a concrete channel");

@@ -459,13 +459,20 @@ Response error(int status, std::string_view message) {
   return {status, body + "}"};
 }
 
-// {"status":"ok"}, with the webhook counters when webhooks are configured and the cluster's
-// state when this node is one of a cluster.
-Response health(const Engine& engine) {
+// {"status":"ok"} for anyone (load balancers); signed like an API request by any app's key, also
+// the webhook counters when webhooks are configured and the cluster's state (node id, counters)
+// when this node is one of a cluster. Those are for operators, not for whoever can reach the port.
+Response health(const Engine& engine, const Request& req, int64_t now_s) {
   auto field = [](const char* name, uint64_t n) { return std::string("\"") + name + "\":" + std::to_string(n); };
   // Draining (SIGTERM): 503, so that a load balancer whose health check reuses a connection
   // opened before the drain takes the node out too (new connections are refused already).
+  int status = engine.draining() ? 503 : 200;
   std::string body = engine.draining() ? "{\"status\":\"draining\"" : "{\"status\":\"ok\"";
+  const std::string* key = req.param("auth_key");
+  if (!key) return {status, body + "}"};
+  const App* app = engine.app_by_key(*key);
+  if (!app) return error(401, "Unknown auth_key");
+  if (auto why = verify_request(*app, req, now_s)) return error(401, *why);
   if (const WebhookSink* webhooks = engine.webhooks()) {
     WebhookStats s = webhooks->stats();
     body += ",\"webhooks\":{" + field("queued", s.queued) + "," + field("sent", s.sent) + "," +
@@ -492,11 +499,11 @@ Response health(const Engine& engine) {
             field("dead_nodes_cleaned", c->dead_nodes_cleaned.load(std::memory_order_relaxed)) + "," +
             field("dead_members_removed", c->dead_members_removed.load(std::memory_order_relaxed)) + "}";
   }
-  return {engine.draining() ? 503 : 200, body + "}"};
+  return {status, body + "}"};
 }
 
 void handle(Engine& engine, const Request& req, int64_t now_s, const Respond& respond) {
-  if (req.path == "/health") return respond(health(engine));
+  if (req.path == "/health") return respond(health(engine, req, now_s));
   if (req.path.compare(0, kChannelResourceRoot.size(), kChannelResourceRoot) == 0)
     return route_resource(engine, req, now_s, respond);
   auto route = parse_app_path(req.path);

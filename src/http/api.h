@@ -10,13 +10,13 @@
 
 #include "core/engine.h"
 #include "http/request.h"
+#include "protocol/messages.h"
 
 namespace raptor::http {
 
 constexpr size_t kMaxBodyBytes = 1 << 20;  // larger bodies get 413 before they are read whole
 constexpr size_t kMaxChannelsPerEvent = 100;
 constexpr size_t kMaxBatchEvents = 10;
-constexpr size_t kMaxEventNameLength = 200;
 
 // Cluster reads only: "cluster" when Redis answered, "node" when this node did.
 constexpr const char* kScopeHeader = "X-Raptor-Scope";

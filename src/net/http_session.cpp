@@ -1,11 +1,13 @@
 // HTTP requests: collect method, path, query and body, run the API, write the JSON response.
 #include <libwebsockets.h>
 
+#include <chrono>
 #include <ctime>
 #include <memory>
 #include <vector>
 
 #include "common/log.h"
+#include "common/log_rate_limit.h"
 #include "http/api.h"
 #include "net/server.h"
 
@@ -23,6 +25,20 @@ struct HttpExchange {
 namespace {
 
 constexpr size_t kMaxDiscardedBodyBytes = 16 << 20;
+constexpr uint32_t kRefusalLinesPerSecond = 10;  // per worker (docs/security.md#logs)
+
+// "http GET /path -> 404", at most kRefusalLinesPerSecond a second on each worker: whoever can
+// send requests could otherwise fill the disk with them.
+void log_refusal(const http::Request& request, int status) {
+  thread_local log::RateLimit limit(kRefusalLinesPerSecond);
+  auto now = std::chrono::steady_clock::now().time_since_epoch();
+  uint64_t held_back = 0;
+  if (!limit.allow(std::chrono::duration_cast<std::chrono::milliseconds>(now).count(), held_back)) return;
+  if (held_back)
+    log::info("http: %llu more requests answered with errors were not logged (over %u a second)",
+              static_cast<unsigned long long>(held_back), kRefusalLinesPerSecond);
+  log::info("http %s %s -> %d", log::for_log(request.method, 16).c_str(), log::for_log(request.path).c_str(), status);
+}
 
 std::string method_of(lws* wsi) {
   static const struct {
@@ -205,8 +221,7 @@ void Worker::answered(uint64_t id, http::Response response) {
   HttpExchange* x = static_cast<Session*>(lws_wsi_user(wsi))->http;
   x->awaiting = 0;
   x->response = std::move(response);
-  if (x->response.status >= 400)
-    log::info("http %s %s -> %d", x->request.method.c_str(), x->request.path.c_str(), x->response.status);
+  if (x->response.status >= 400) log_refusal(x->request, x->response.status);
   x->answered = true;
   lws_callback_on_writable(wsi);
   http_answer_waiting();

@@ -7,6 +7,13 @@
 
 #include "protocol/json.h"
 
+namespace raptor {
+
+// Pusher's limit on an event's name, from the API or from a client.
+constexpr size_t kMaxEventNameLength = 200;
+
+}  // namespace raptor
+
 namespace raptor::messages {
 
 // A client frame: a JSON object with a string `event`, optional `channel` and `data`.

@@ -10,6 +10,7 @@
 import http from 'node:http';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { healthDetails } from '../integration/lib/http-api.mjs';
 import { Raptor } from '../integration/lib/raptor.mjs';
 import { RedisServer } from '../integration/lib/redis.mjs';
 import { waitFor } from '../integration/lib/wait.mjs';
@@ -54,7 +55,7 @@ await redis.start();
 const clustered = new Raptor({ args: ['--redis', redis.url, '--node-id', 'bench', '--workers', '1'] });
 const alone = new Raptor({ args: ['--workers', '1'] });
 await Promise.all([clustered.start(), alone.start()]);
-await waitFor(async () => (await fetch(clustered.url('/health')).then((r) => r.json())).cluster?.redis === 'up', 'Redis up');
+await waitFor(async () => (await healthDetails(clustered)).cluster?.redis === 'up', 'Redis up');
 const app = clustered.app.id;
 let seeded = 0;
 for (const n of sizes) {

@@ -16,6 +16,7 @@ import http from 'node:http';
 import net from 'node:net';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
+import { signedQuery } from '../integration/lib/signature.mjs';
 
 const require = createRequire(fileURLToPath(new URL('../integration/package.json', import.meta.url)));
 const WebSocket = require('ws');
@@ -85,7 +86,9 @@ for (const id of ['a', 'b', 'c']) {
   const child = start(BIN, ['--port', String(port), '--workers', '1', '--redis', `redis://127.0.0.1:${redisPort}`, '--node-id', id]);
   nodes.push({ id, port, child });
 }
-for (const n of nodes) await until(async () => JSON.parse(await get(n.port, '/health')).cluster.redis === 'up', `node ${n.id}`);
+// /health shows the cluster's state to signed requests only.
+const healthPath = () => `/health?${new URLSearchParams(signedQuery(APP, 'GET', '/health'))}`;
+for (const n of nodes) await until(async () => JSON.parse(await get(n.port, healthPath())).cluster.redis === 'up', `node ${n.id}`);
 
 // --- subscribers
 const stats = nodes.map(() => ({ lat: [], delivered: 0, dup: 0, outOfOrder: 0 }));

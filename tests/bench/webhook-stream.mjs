@@ -10,6 +10,7 @@
 //
 // RAPTOR_BIN (default build/raptor), REDIS_SERVER (default redis-server).
 import { clusterNode } from '../integration/lib/cluster.mjs';
+import { healthDetails } from '../integration/lib/http-api.mjs';
 import { Raptor } from '../integration/lib/raptor.mjs';
 import { RedisServer } from '../integration/lib/redis.mjs';
 import { waitFor } from '../integration/lib/wait.mjs';
@@ -49,7 +50,7 @@ async function measure(label, { redis } = {}) {
   await Promise.all(nodes.map((n) => n.start()));
   if (redis) {
     await Promise.all(nodes.map((n) => waitFor(async () => {
-      const { json } = await fetch(n.url('/health')).then(async (r) => ({ json: await r.json() }));
+      const json = await healthDetails(n);
       return json.webhooks?.stream?.state === 'up';
     }, 'the stream to be up', 20000)));
   }

@@ -10,8 +10,8 @@ import { waitFor } from './lib/wait.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { PUSHER_QUERY, RawClient } from './lib/ws-client.mjs';
 
-const FLAGS = ['--host', '--port', '--app-id', '--app-key', '--app-secret', '--app', '--no-client-events', '--tls-cert',
-  '--tls-key', '--activity-timeout', '--pong-timeout', '--max-send-queue', '--help', '--version'];
+const FLAGS = ['--host', '--port', '--app-id', '--app-key', '--app-secret', '--app-secret-file', '--app', '--no-client-events',
+  '--tls-cert', '--tls-key', '--activity-timeout', '--pong-timeout', '--max-send-queue', '--help', '--version'];
 
 describe('command line', () => {
   it('--help prints usage naming every flag on stdout and exits 0', async () => {

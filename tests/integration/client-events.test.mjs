@@ -1,5 +1,5 @@
-// Client events: forwarding rules, refusals (4306, 4307), the 10/s rate limit (4301), user_id on
-// presence channels, and --no-client-events.
+// Client events: forwarding rules, refusals (4306, 4307; names over 200 characters), the 10/s
+// rate limit (4301), user_id on presence channels, and --no-client-events.
 import assert from 'node:assert/strict';
 import { it } from 'node:test';
 import { inboxOf, pusherClient } from './lib/clients.mjs';
@@ -61,6 +61,7 @@ serverSuite('client events', {}, (server, { stillServing }) => {
     ['a private-encrypted- channel', 'private-encrypted-safe', 'client-typing', 4306],
     ['a channel the socket is not subscribed to', 'private-elsewhere', 'client-typing', 4306, 'private-chat'],
     ['data over 10 KiB', 'private-chat', 'client-huge', 4307],
+    ['a name over 200 characters (Pusher\'s limit)', 'private-chat', `client-${'x'.repeat(194)}`, 4306],
   ];
   for (const [what, channel, event, code, subscribed = channel] of refused) {
     it(`refuses ${what} with ${code}, delivers nothing, keeps serving`, async () => {
@@ -74,6 +75,13 @@ serverSuite('client events', {}, (server, { stillServing }) => {
       await stillServing();
     });
   }
+
+  it('forwards a name of exactly 200 characters', async () => {
+    const { sender, receiver } = await pair(server, 'private-chat');
+    const name = `client-${'x'.repeat(193)}`;
+    sender.trigger('private-chat', name, { ok: true });
+    assert.deepEqual((await receiver.next(name)).data, { ok: true });
+  });
 
   it('rate-limits a burst of 25 to at most 10 per second with 4301, staying connected', async () => {
     const { sender, receiver } = await pair(server, 'private-burst');

@@ -9,6 +9,7 @@ import { serverSdk } from './lib/clients.mjs';
 import {
   RECONNECT_MS, assertStopsCleanly, clusterNode, clusterState, fenceThenNothingElse, health, publisher, subscribersOn, threeNodes,
 } from './lib/cluster.mjs';
+import { request } from './lib/http-api.mjs';
 import { assertClosedWith } from './lib/refusals.mjs';
 import { configFile } from './lib/config-files.mjs';
 import { Raptor, freePort, runRaptor } from './lib/raptor.mjs';
@@ -19,7 +20,8 @@ import { RawClient } from './lib/ws-client.mjs';
 describe('cluster: three nodes through one Redis', () => {
   const { redis, nodes } = threeNodes();
 
-  it('reports the node and its Redis in /health', async () => {
+  it('reports the node and its Redis in /health, to signed requests only', async () => {
+    assert.deepEqual((await request(nodes[1], { path: '/health' })).json, { status: 'ok' });
     const h = await health(nodes[1]);
     assert.equal(h.status, 'ok');
     assert.equal(h.cluster.node, 'node-b');

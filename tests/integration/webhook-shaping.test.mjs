@@ -7,7 +7,7 @@ import { after, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { pusherClient, subscribed } from './lib/clients.mjs';
 import { configFile } from './lib/config-files.mjs';
-import { request } from './lib/http-api.mjs';
+import { healthDetails } from './lib/http-api.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { WebhookReceiver } from './lib/webhook-receiver.mjs';
 import { RawClient } from './lib/ws-client.mjs';
@@ -47,7 +47,7 @@ serverSuite('webhook shaping (examples/webhook_shaping.rb)', {
     assert.ok(!receiver.accepted.some((e) => e.event === 'client-typing' || e.event === 'typing'));
 
     assert.deepEqual(receiver.invalid(), [], 'every POST passes pusher.webhook().isValid()');
-    const { webhooks } = (await request(server, { path: '/health' })).json;
+    const { webhooks } = await healthDetails(server);
     assert.ok(webhooks.filtered >= 2, `filtered ${webhooks.filtered}`);
     await stillServing();
   });

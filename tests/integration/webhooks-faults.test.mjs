@@ -8,7 +8,7 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { after, it } from 'node:test';
 import { serverSdk } from './lib/clients.mjs';
-import { request } from './lib/http-api.mjs';
+import { healthDetails } from './lib/http-api.mjs';
 import { freePort } from './lib/raptor.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { waitFor } from './lib/wait.mjs';
@@ -39,7 +39,7 @@ async function deliveredOnce(receiver, channels, ms) {
 }
 
 async function health(server) {
-  return (await request(server, { path: '/health' })).json.webhooks;
+  return (await healthDetails(server)).webhooks;
 }
 
 function suite(title, receiver, args, define) {

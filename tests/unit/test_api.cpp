@@ -65,6 +65,19 @@ TEST_CASE("/health answers without a signature", "[api]") {
   CHECK(res.body == "{\"status\":\"ok\"}");
 }
 
+TEST_CASE("/health signed by an app answers 200; a bad signature or an unknown key 401", "[api]") {
+  Api api;
+  http::Response signed_health = api.call("GET", "/health");
+  CHECK(signed_health.status == 200);
+  CHECK(signed_health.body == "{\"status\":\"ok\"}");  // no webhooks, no cluster: nothing more to tell
+  http::Request forged = signed_request(api.app(), "GET", "/health", {}, "", kNow);
+  for (auto& [k, v] : forged.query)
+    if (k == "auth_signature") v[0] = v[0] == '0' ? '1' : '0';
+  CHECK(api.send(forged).status == 401);
+  http::Request stranger = signed_request(App{"9", "unknown-key", "s"}, "GET", "/health", {}, "", kNow);
+  CHECK(api.send(stranger).status == 401);
+}
+
 TEST_CASE("/health answers 503 draining while the server drains", "[api][drain]") {
   Api api;
   api.engine.begin_drain();

@@ -3,6 +3,9 @@
 // settings (redis:// URLs, prefix, node id).
 #include "config/config.h"
 
+#include <unistd.h>
+
+#include <cstdlib>
 #include <map>
 #include <string>
 #include <vector>
@@ -28,6 +31,20 @@ ParseResult parse(std::vector<std::string> args, std::map<std::string, std::stri
   argv.push_back(nullptr);
   return parse_command_line(int(args.size()), argv.data(), fake_env);
 }
+
+// A file holding `content` for as long as the test runs.
+struct TempFile {
+  std::string path;
+  explicit TempFile(const std::string& content) {
+    char name[] = "/tmp/raptor-test-XXXXXX";
+    int fd = mkstemp(name);
+    REQUIRE(fd >= 0);
+    REQUIRE(write(fd, content.data(), content.size()) == ssize_t(content.size()));
+    close(fd);
+    path = name;
+  }
+  ~TempFile() { unlink(path.c_str()); }
+};
 
 // Parsing failed with exit status 2 and a one-line message.
 void require_error(const ParseResult& r) {
@@ -94,17 +111,78 @@ TEST_CASE("flags set every option as a separate or an attached value", "[config]
   CHECK(c.apps[0].subscription_count_events);
 }
 
-TEST_CASE("any one credential flag turns off the development-credentials notice", "[config]") {
-  for (const char* flag : {"--app-id=x", "--app-key=x", "--app-secret=x"}) {
-    INFO(flag);
-    ParseResult r = parse({flag});
+TEST_CASE("the default app's id, key and secret go together: some of them alone exit 2", "[config]") {
+  // With only some, the development app's public secret (or key) would stay in use.
+  for (std::vector<std::string> args : std::vector<std::vector<std::string>>{
+           {"--app-id=x"}, {"--app-key=x"}, {"--app-secret=x"}, {"--app-id", "prod", "--app-key", "pk"},
+           {"--app-id", "prod", "--app-secret", "s"}}) {
+    INFO(args[0]);
+    ParseResult r = parse(args);
+    require_error(r);
+    CHECK(r.output.find("all three") != std::string::npos);
+  }
+  require_error(parse({"--app-key", "pk"}, {{"RAPTOR_APP_ID", "prod"}}));
+  // All three, from flags and environment mixed: no development credentials in use.
+  ParseResult r = parse({"--app-key", "pk"}, {{"RAPTOR_APP_ID", "prod"}, {"RAPTOR_APP_SECRET", "s"}});
+  REQUIRE(r.run);
+  CHECK_FALSE(r.config.default_credentials);
+  REQUIRE(r.config.apps.size() == 1);
+  CHECK(r.config.apps[0].secret == "s");
+}
+
+TEST_CASE("the development app is not served beside --app or RAPTOR_APPS apps: the first is the default app",
+          "[config]") {
+  for (auto [args, env] : std::vector<std::pair<std::vector<std::string>, std::map<std::string, std::string>>>{
+           {{"--app", "2:k2:s2", "--app", "3:k3:s3"}, {}}, {{}, {{"RAPTOR_APPS", "2:k2:s2,3:k3:s3"}}}}) {
+    ParseResult r = parse(args, env);
     REQUIRE(r.run);
     CHECK_FALSE(r.config.default_credentials);
+    REQUIRE(r.config.apps.size() == 2);
+    CHECK(r.config.apps[0].id == "2");
+    CHECK(r.config.apps[0].key == "k2");
+    CHECK(r.config.apps[0].secret == "s2");
+    CHECK(r.config.apps[1].id == "3");
   }
-  // Extra apps alone keep the development app and its notice.
-  ParseResult r = parse({"--app", "2:k2:s2"});
+  // The default app's settings go to it.
+  ParseResult r = parse({"--app", "2:k2:s2", "--no-client-events", "--cache-ttl", "5"});
+  REQUIRE(r.config.apps.size() == 1);
+  CHECK_FALSE(r.config.apps[0].client_events);
+  CHECK(r.config.apps[0].cache_ttl_s == 5);
+}
+
+TEST_CASE("--app-secret-file and RAPTOR_APP_SECRET_FILE read the secret from a file", "[config]") {
+  TempFile file("s3cret-from-file\n");
+  ParseResult r = parse({"--app-id", "prod", "--app-key", "pk", "--app-secret-file", file.path});
   REQUIRE(r.run);
-  CHECK(r.config.default_credentials);
+  CHECK(r.config.apps[0].secret == "s3cret-from-file");  // the line break that ends the file is not part of it
+  CHECK_FALSE(r.config.default_credentials);
+
+  TempFile crlf("s3cret:with:colons\r\n");
+  r = parse({}, {{"RAPTOR_APP_ID", "prod"}, {"RAPTOR_APP_KEY", "pk"}, {"RAPTOR_APP_SECRET_FILE", crlf.path}});
+  REQUIRE(r.run);
+  CHECK(r.config.apps[0].secret == "s3cret:with:colons");
+  // A flag overrides the environment, the file included.
+  r = parse({"--app-secret-file", file.path},
+            {{"RAPTOR_APP_ID", "prod"}, {"RAPTOR_APP_KEY", "pk"}, {"RAPTOR_APP_SECRET", "env"}});
+  REQUIRE(r.run);
+  CHECK(r.config.apps[0].secret == "s3cret-from-file");
+}
+
+TEST_CASE("a secret file that cannot be used exits 2 naming the file, never its content", "[config]") {
+  TempFile empty("\n");
+  TempFile two_lines("first-line-secret\nsecond\n");
+  for (const std::string& path :
+       {std::string("/nonexistent/raptor-secret"), std::string("/"), empty.path, two_lines.path}) {
+    INFO(path);
+    ParseResult r = parse({"--app-id", "prod", "--app-key", "pk", "--app-secret-file", path});
+    require_error(r);
+    CHECK(r.output.find(path) != std::string::npos);
+    CHECK(r.output.find("first-line-secret") == std::string::npos);
+  }
+  ParseResult r = parse({"--app-id", "prod", "--app-key", "pk"}, {{"RAPTOR_APP_SECRET_FILE", "/nonexistent/s"}});
+  require_error(r);
+  CHECK(r.output.find("RAPTOR_APP_SECRET_FILE") != std::string::npos);
+  CHECK(r.output.find("No such file") != std::string::npos);
 }
 
 TEST_CASE("environment variables set options and flags override them", "[config]") {
@@ -157,7 +235,8 @@ TEST_CASE("RAPTOR_SUBSCRIPTION_COUNT takes the boolean spellings, the flag turns
   CHECK(bad.output.find("RAPTOR_SUBSCRIPTION_COUNT") != std::string::npos);
   CHECK(parse({"--subscription-count"}, {{"RAPTOR_SUBSCRIPTION_COUNT", "false"}}).config.apps[0].subscription_count_events);
   // Like the other app settings, it is the default app's; --app apps keep the defaults.
-  ParseResult r = parse({"--subscription-count", "--cache-ttl", "5", "--user-authentication-timeout", "9", "--app", "2:k2:s2"});
+  ParseResult r = parse({"--subscription-count", "--cache-ttl", "5", "--user-authentication-timeout", "9", "--app-id", "1",
+                         "--app-key", "k1", "--app-secret", "s1", "--app", "2:k2:s2"});
   REQUIRE(r.config.apps.size() == 2);
   CHECK_FALSE(r.config.apps[1].subscription_count_events);
   CHECK(r.config.apps[1].cache_ttl_s == 1800);
@@ -183,11 +262,12 @@ TEST_CASE("RAPTOR_CLIENT_EVENTS takes the usual boolean spellings", "[config]") 
 }
 
 TEST_CASE("extra apps from --app come after the default one and secrets may contain colons", "[config]") {
-  ParseResult r = parse({"--app", "2:key2:secret2", "--app=3:key3:sec:ret:3", "--no-client-events"});
+  ParseResult r = parse({"--app-id", "1", "--app-key", "k1", "--app-secret", "s1", "--app", "2:key2:secret2",
+                         "--app=3:key3:sec:ret:3", "--no-client-events"});
   REQUIRE(r.run);
   const auto& apps = r.config.apps;
   REQUIRE(apps.size() == 3);
-  CHECK(apps[0].id == "app-id");
+  CHECK(apps[0].id == "1");
   CHECK_FALSE(apps[0].client_events);  // --no-client-events is for the default app
   CHECK(apps[1].id == "2");
   CHECK(apps[1].key == "key2");
@@ -202,13 +282,12 @@ TEST_CASE("RAPTOR_APPS is a comma-separated list of ID:KEY:SECRET", "[config]") 
   ParseResult r = parse({"--app", "4:k4:s4"}, {{"RAPTOR_APPS", "2:k2:s2,3:k3:s3"}});
   REQUIRE(r.run);
   const auto& apps = r.config.apps;
-  REQUIRE(apps.size() == 4);
-  CHECK(apps[0].id == "app-id");
-  CHECK(apps[1].id == "2");
-  CHECK(apps[1].secret == "s2");
-  CHECK(apps[2].id == "3");
-  CHECK(apps[2].key == "k3");
-  CHECK(apps[3].id == "4");
+  REQUIRE(apps.size() == 3);
+  CHECK(apps[0].id == "2");
+  CHECK(apps[0].secret == "s2");
+  CHECK(apps[1].id == "3");
+  CHECK(apps[1].key == "k3");
+  CHECK(apps[2].id == "4");
   ParseResult empty = parse({}, {{"RAPTOR_APPS", ""}});
   REQUIRE(empty.run);
   CHECK(empty.config.apps.size() == 1);
@@ -303,8 +382,13 @@ TEST_CASE("unknown options, missing values and half a TLS pair exit with status 
 }
 
 TEST_CASE("two apps may not share an id or a key", "[config]") {
-  require_error(parse({"--app", "app-id:other-key:s"}));       // id of the default app
-  require_error(parse({"--app", "other-id:app-key:s"}));       // key of the default app
+  const std::vector<std::string> main_app = {"--app-id", "main", "--app-key", "mk", "--app-secret", "s"};
+  auto with_main = [&main_app](std::vector<std::string> more) {
+    more.insert(more.begin(), main_app.begin(), main_app.end());
+    return parse(more);
+  };
+  require_error(with_main({"--app", "main:other-key:s"}));  // id of the default app
+  require_error(with_main({"--app", "other-id:mk:s"}));     // key of the default app
   require_error(parse({"--app", "2:k2:s", "--app", "2:k3:s"}));
   require_error(parse({"--app", "2:k2:s", "--app", "3:k2:s"}));
   require_error(parse({}, {{"RAPTOR_APPS", "2:k2:s,2:k3:t"}}));
@@ -312,7 +396,7 @@ TEST_CASE("two apps may not share an id or a key", "[config]") {
   // The same secret is allowed.
   CHECK(parse({"--app", "2:k2:s", "--app", "3:k3:s"}).run);
   // The default app's id can move out of the way.
-  ParseResult moved = parse({"--app-id", "main", "--app", "app-id:k2:s"});
+  ParseResult moved = with_main({"--app", "app-id:k2:s"});
   REQUIRE(moved.run);
   CHECK(moved.config.apps.size() == 2);
 }
@@ -333,7 +417,8 @@ TEST_CASE("help flags print the usage and exit 0", "[config]") {
                            "RAPTOR_TLS_KEY", "RAPTOR_ACTIVITY_TIMEOUT", "RAPTOR_PONG_TIMEOUT",
                            "RAPTOR_MAX_SEND_QUEUE", "--user-authentication-timeout",
                            "RAPTOR_USER_AUTHENTICATION_TIMEOUT", "--cache-ttl", "RAPTOR_CACHE_TTL",
-                           "--subscription-count", "RAPTOR_SUBSCRIPTION_COUNT"}) {
+                           "--subscription-count", "RAPTOR_SUBSCRIPTION_COUNT", "--app-secret-file",
+                           "RAPTOR_APP_SECRET_FILE"}) {
     INFO(word);
     CHECK(u.find(word) != std::string::npos);
   }

@@ -5,7 +5,7 @@ import { after, afterEach, before } from 'node:test';
 import http from 'node:http';
 import PusherServer from 'pusher';
 import { inboxOf, pusherClient, serverSdk, subscribed } from './clients.mjs';
-import { request } from './http-api.mjs';
+import { healthDetails } from './http-api.mjs';
 import { Raptor } from './raptor.mjs';
 import { RedisServer } from './redis.mjs';
 import { waitFor } from './wait.mjs';
@@ -21,9 +21,7 @@ export function publisher(node) {
   return new PusherServer({ appId: app.id, key: app.key, secret: app.secret, host: node.host, port: String(node.port), agent });
 }
 
-export async function health(node) {
-  return (await request(node, { path: '/health' })).json;
-}
+export const health = healthDetails;
 
 export function clusterState(node, state, what = `node ${node.nodeId} to report Redis ${state}`) {
   return waitFor(async () => (await health(node)).cluster?.redis === state, what, RECONNECT_MS);

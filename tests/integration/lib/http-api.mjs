@@ -41,6 +41,10 @@ export function signedRequest(server, { method = 'GET', path, params = {}, body 
   return request(server, { method, path, query, body: text, ...rest });
 }
 
+// GET /health signed by the server's app: the JSON with the webhook and cluster details, which
+// an unsigned request does not get.
+export const healthDetails = async (server) => (await signedRequest(server, { path: '/health' })).json;
+
 // POST /apps/{id}/events with a body object (or raw string).
 export const postEvents = (server, body, options = {}) =>
   signedRequest(server, { method: 'POST', path: `/apps/${(options.app ?? server.app).id}/events`, body, ...options });
