@@ -65,7 +65,7 @@ TEST_CASE("/health answers without a signature", "[api]") {
   CHECK(res.body == "{\"status\":\"ok\"}");
 }
 
-TEST_CASE("/health signed by an app answers 200; a bad signature or an unknown key 401", "[api]") {
+TEST_CASE("/health signed by an app answers 200, a bad signature or an unknown key 401", "[api]") {
   Api api;
   http::Response signed_health = api.call("GET", "/health");
   CHECK(signed_health.status == 200);

@@ -150,7 +150,7 @@ TEST_CASE("the development app is not served beside --app or RAPTOR_APPS apps: t
   CHECK(r.config.apps[0].cache_ttl_s == 5);
 }
 
-TEST_CASE("--app-secret-file and RAPTOR_APP_SECRET_FILE read the secret from a file", "[config]") {
+TEST_CASE("the secret read from a file: --app-secret-file and RAPTOR_APP_SECRET_FILE", "[config]") {
   TempFile file("s3cret-from-file\n");
   ParseResult r = parse({"--app-id", "prod", "--app-key", "pk", "--app-secret-file", file.path});
   REQUIRE(r.run);
