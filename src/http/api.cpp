@@ -410,7 +410,7 @@ Response health(const Engine& engine) {
     WebhookStats s = webhooks->stats();
     body += ",\"webhooks\":{" + field("queued", s.queued) + "," + field("sent", s.sent) + "," +
             field("retried", s.retried) + "," + field("dropped", s.dropped) + "," + field("pending", s.pending) + "," +
-            field("filtered", s.filtered);
+            field("filtered", s.filtered) + "," + field("coalesced", s.coalesced);
     if (s.stream.used)
       body += std::string(",\"stream\":{\"state\":\"") + (s.stream.up ? "up" : "down") + "\"," +
               field("appended", s.stream.appended) + "," + field("read", s.stream.read) + "," +
