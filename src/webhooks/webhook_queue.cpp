@@ -203,9 +203,11 @@ bool WebhookQueue::vacated_unheard(Outbox& o, const std::string& channel, int64_
 void WebhookQueue::dropped_unsent(Outbox& o, const WaitingEvent& e) {
   ++stats_.dropped;
   settle(e.entry);
-  // Bounded: a stale entry would only cost a later vacated of the channel, and a new
-  // channel_occupied of it clears it.
-  if (e.type == WebhookType::ChannelOccupied && o.unheard.size() < settings_.queue_limit) o.unheard.insert(e.channel);
+  // Bounded (a few MB of names at most): an entry goes with the channel's next vacated or
+  // occupied here, but in a cluster another node may deliver that vacated. Past the bound the
+  // vacated is sent alone, which only tells the receiver of an end it did not hear begin.
+  constexpr size_t kMaxUnheard = 100000;
+  if (e.type == WebhookType::ChannelOccupied && o.unheard.size() < kMaxUnheard) o.unheard.insert(e.channel);
 }
 
 void WebhookQueue::settle(const std::string& entry) {
