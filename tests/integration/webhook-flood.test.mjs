@@ -50,11 +50,11 @@ serverSuite('webhooks: a flood of channels while the receiver does not answer', 
       }
     }
     await flooder.sync();
-    for (const user of MEMBERS) await join(server, user);
     // The 2 * PAIRS departures come 3 s later: each goes with its occupied, still waiting (a
-    // pair untold) or dropped before (the vacated dropped too).
+    // pair untold) or dropped before (the vacated dropped too). Counted from now, well before.
     const settled = ({ dropped, coalesced = 0 }) => dropped + coalesced / 2;
     const before = settled(await webhookHealth(server));
+    for (const user of MEMBERS) await join(server, user);
     await waitFor(async () => settled(await webhookHealth(server)) - before >= 2 * PAIRS, 'the departures', 15000);
 
     release();
