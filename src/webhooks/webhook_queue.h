@@ -13,7 +13,10 @@
 // wait: a receiver gets its events in order, and each at most once unless it fails to answer a
 // batch it did take. A batch is given up when an attempt fails after its oldest event has waited
 // retry_for_ms; one refused with another 4xx is given up at once. An outbox holds at most
-// queue_limit events; what arrives beyond is dropped. Every drop is counted and logged.
+// queue_limit events; when it is full the cheapest waiting event makes room for a dearer one, or
+// what arrives is dropped (WaitingEvents has the order). A channel_vacated whose
+// channel_occupied still waits unsent (a brief occupation, or any when full) takes it out and is
+// not sent either: the pair is "coalesced". Every drop is counted and logged.
 //
 // Shaping: the events of apps that have a shape_webhook hook (shape_events_of) stop on their way,
 // once each (not once per receiver), after the departure delay and the cache_miss de-duplication:
