@@ -2,7 +2,8 @@
 // the channels and patterns one connection holds (4305, LimitReached, 403) and a subscribe rate
 // (4301, LimitReached, 429). Both refusals leave the connection open, and the rate is per connection.
 import assert from 'node:assert/strict';
-import { it } from 'node:test';
+import { describe, it } from 'node:test';
+import { runRaptor } from './lib/raptor.mjs';
 import { LIMIT_REACHED, assertSubscribeRefused } from './lib/refusals.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { RawClient } from './lib/ws-client.mjs';
@@ -49,4 +50,14 @@ serverSuite('subscription limits: --subscriptions-per-second', { args: RATE }, (
     await client.subscribe('d');
     await stillServing();
   });
+});
+
+describe('subscription limits: settings', () => {
+  for (const [flag, value] of [['--max-subscriptions', '0'], ['--subscriptions-per-second', 'many']]) {
+    it(`refuses ${flag} ${value} with exit status 2 and the flag named`, async () => {
+      const { code, stderr } = await runRaptor([flag, value]);
+      assert.equal(code, 2);
+      assert.match(stderr, new RegExp(`invalid value '${value}' for ${flag}`));
+    });
+  }
 });
