@@ -262,6 +262,18 @@ std::vector<Option> options(std::string& why) {
          long n;
          return parse_int(v, 1024, 1L << 30, n) ? (c.limits.max_send_queue_bytes = size_t(n), true) : false;
        }},
+      {"--max-subscriptions", "RAPTOR_MAX_SUBSCRIPTIONS", true,
+       "channels and patterns one connection may hold; more are refused with 4305 (default 1000)",
+       [](Config& c, App&, const std::string& v) {
+         long n;
+         return parse_int(v, 1, 1000000, n) ? (c.limits.max_subscriptions = size_t(n), true) : false;
+       }},
+      {"--subscriptions-per-second", "RAPTOR_SUBSCRIPTIONS_PER_SECOND", true,
+       "pusher:subscribe messages a connection may send a second; more are refused with 4301 (default 100)",
+       [](Config& c, App&, const std::string& v) {
+         long n;
+         return parse_int(v, 1, 1000000, n) ? (c.limits.subscriptions_per_second = uint32_t(n), true) : false;
+       }},
   };
 }
 

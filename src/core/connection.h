@@ -11,6 +11,7 @@
 #include "core/frame.h"
 #include "core/frame_queue.h"
 #include "core/policy.h"
+#include "core/rate_limiter.h"
 #include "core/subscription_list.h"
 
 namespace raptor {
@@ -77,6 +78,10 @@ class Connection {
 
   // Client-event rate limit over fixed one-second windows; true when this event is allowed.
   bool take_client_event_token(int64_t now_ms);
+  // Subscribe rate limit (EngineLimits): true when this pusher:subscribe may go on.
+  bool take_subscribe_token(int64_t now_ms, uint32_t per_second, uint32_t burst) {
+    return subscribe_rate_.take(now_ms, per_second, burst);
+  }
 
  private:
   const App& app_;
@@ -95,6 +100,7 @@ class Connection {
   int64_t ping_sent_ms_ = 0;
   int64_t rate_window_start_ms_ = 0;
   int rate_window_count_ = 0;
+  RateLimiter subscribe_rate_;
 };
 
 }  // namespace raptor

@@ -190,6 +190,14 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   // `spelled` is the channel as the client wrote it, a name or a URL resource (docs/channels.md);
   // what it receives is spelled the same way. `name` is the channel, or a wildcard pattern.
   std::string spelled(*channel_name), name = spelled;
+  // Before any work: every subscribe may cost a signature check, hook calls and, in a cluster,
+  // Redis scripts; a repeated one too. Pusher's rate-limit code, and the connection stays open.
+  if (!c.take_subscribe_token(clock_(), limits_.subscriptions_per_second, limits_.subscribe_burst())) {
+    refuse_subscription(c, spelled, "LimitReached", 429, code(ErrorCode::RateLimited),
+                        "Subscription rejected: more than " + std::to_string(limits_.subscriptions_per_second) +
+                            " subscriptions per second");
+    return;
+  }
   bool by_address = starts_with(spelled, kChannelResourceRoot);
   if (by_address) {
     ChannelResource address = channel_from_resource(spelled, true);
@@ -229,6 +237,13 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     }
     // One subscription per channel: it keeps the spelling it was made with.
     send(c, messages::subscription_succeeded(sub->by_address ? *resource_of_channel(name) : name, data));
+    return;
+  }
+
+  if (c.subscriptions().size() >= limits_.max_subscriptions) {
+    refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::LimitReached),
+                        "A connection may hold at most " + std::to_string(limits_.max_subscriptions) +
+                            " subscriptions: unsubscribe from one first");
     return;
   }
 
@@ -278,14 +293,14 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
         user_id = std::to_string(int64_t(id->valuedouble));  // only integers a double holds exactly
       }
       if (user_id.empty() || user_id.size() > app.max_user_id_length) {
-        refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::PresenceLimit),
+        refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::LimitReached),
                             "channel_data.user_id must be a string of 1 to 128 characters or an integer");
         return;
       }
       if (auto info = json::raw_member(*channel_data, "user_info")) {
         user_info = std::string(*info);
         if (user_info.size() > app.max_user_info_bytes) {
-          refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::PresenceLimit),
+          refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::LimitReached),
                               "channel_data.user_info is larger than 1024 bytes");
           return;
         }
@@ -341,7 +356,7 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
 }
 
 void Engine::refuse_full_presence(Connection& c, std::string_view spelled) {
-  refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::PresenceLimit),
+  refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::LimitReached),
                       "Presence channel is full (" + std::to_string(c.app().max_presence_members) + " members)");
 }
 

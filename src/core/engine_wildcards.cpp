@@ -20,12 +20,6 @@ namespace {
 
 int code(ErrorCode c) { return static_cast<int>(c); }
 
-size_t pattern_subscriptions(Connection& c) {
-  size_t n = 0;
-  c.subscriptions().for_each([&](const std::string& name, const Subscription&) { n += names_pattern(name); });
-  return n;
-}
-
 }  // namespace
 
 bool Engine::pattern_admissible(Connection& c, const std::string& spelled, const std::string& pattern,
@@ -45,8 +39,8 @@ bool Engine::pattern_admissible(Connection& c, const std::string& spelled, const
                   "private-encrypted- channels cannot be subscribed by wildcard pattern: each has its own key");
   if (auto why = wildcard_pattern_error(pattern))
     return refuse(400, ErrorCode::InvalidChannel, "InvalidChannel", "Invalid wildcard pattern: " + *why);
-  if (new_one && pattern_subscriptions(c) >= kMaxPatternsPerConnection)
-    return refuse(403, ErrorCode::PresenceLimit, "LimitReached",
+  if (new_one && c.subscriptions().patterns() >= kMaxPatternsPerConnection)
+    return refuse(403, ErrorCode::LimitReached, "LimitReached",
                   "A connection may hold at most " + std::to_string(kMaxPatternsPerConnection) +
                       " wildcard subscriptions");
   return true;

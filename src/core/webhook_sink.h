@@ -54,6 +54,9 @@ struct WebhookStats {
   uint64_t retried = 0;  // POSTs repeated after a failure
   uint64_t dropped = 0;  // given up: queue full, refused with 4xx, retries exhausted, shutdown
   uint64_t filtered = 0;  // dropped on purpose by the shape_webhook hook (once per event, not per receiver)
+  // channel_occupied + channel_vacated pairs left untold (counted as two events): a brief
+  // occupation, or any when the receiver's queue is full (docs/webhooks.md)
+  uint64_t coalesced = 0;
   uint64_t pending = 0;  // waiting or being sent now
   // In a cluster, the Redis stream the events pass through (docs/cluster.md#webhook-delivery).
   struct Stream {

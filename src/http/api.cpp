@@ -477,7 +477,7 @@ Response health(const Engine& engine, const Request& req, int64_t now_s) {
     WebhookStats s = webhooks->stats();
     body += ",\"webhooks\":{" + field("queued", s.queued) + "," + field("sent", s.sent) + "," +
             field("retried", s.retried) + "," + field("dropped", s.dropped) + "," + field("pending", s.pending) + "," +
-            field("filtered", s.filtered);
+            field("filtered", s.filtered) + "," + field("coalesced", s.coalesced);
     if (s.stream.used)
       body += std::string(",\"stream\":{\"state\":\"") + (s.stream.up ? "up" : "down") + "\"," +
               field("appended", s.stream.appended) + "," + field("read", s.stream.read) + "," +

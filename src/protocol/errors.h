@@ -26,11 +26,13 @@ enum class CloseCode : int {
 
 enum class ErrorCode : int {
   InvalidMessage = 4300,
-  RateLimited = 4301,     // Pusher's code for client events over 10/s
+  RateLimited = 4301,     // Pusher's code for client events over 10/s; also subscribes over the rate
   WatchlistLimit = 4302,  // Pusher's code: more than 100 watchlist ids, the first 100 count
   InvalidChannel = 4303,
   Unauthorized = 4304,
-  PresenceLimit = 4305,
+  // A limit reached: presence channel full, member data too large, too many subscriptions or
+  // wildcard patterns on one connection. Sent with a subscription_error of type LimitReached.
+  LimitReached = 4305,
   ClientEventRefused = 4306,
   PayloadTooLarge = 4307,
   InvalidUserData = 4308,  // pusher:signin user_data malformed or over a limit

@@ -156,22 +156,58 @@ size_t WebhookQueue::into_outboxes(const App& app, WebhookType type, const std::
   for (Outbox& o : outboxes_) {
     if (o.app != &app || !o.endpoint.wants(type, channel)) continue;
     ++taken;
-    if (o.held() >= settings_.queue_limit) {
-      if (o.overflowed++ == 0)
-        log::warn("%s: %zu events waiting, the limit: dropping new events until it drains", o.name.c_str(), o.held());
-      ++stats_.dropped;
+    if (type == WebhookType::ChannelVacated && vacated_unheard(o, channel, emitted_ms)) {
       settle(entry);
       continue;
     }
-    if (o.overflowed) {
+    if (o.held() >= settings_.queue_limit) {
+      if (o.overflowed++ == 0)
+        log::warn("%s: %zu events waiting, the limit: dropping the cheapest events until it drains", o.name.c_str(),
+                  o.held());
+      std::optional<WaitingEvent> cheaper = o.waiting.drop_cheaper_than(type);
+      if (!cheaper) {  // nothing cheaper waits: this one goes
+        dropped_unsent(o, WaitingEvent{emitted_ms, {}, entry, type, channel});
+        continue;
+      }
+      dropped_unsent(o, *cheaper);
+    } else if (o.overflowed) {
       log::warn("%s: taking events again; %llu were dropped while it was full", o.name.c_str(), ull(o.overflowed));
       o.overflowed = 0;
     }
-    o.waiting.push_back(Waiting{emitted_ms, json, entry});
+    bool occupied = type == WebhookType::ChannelOccupied;
+    if (occupied) o.unheard.erase(channel);  // a new occupation: its vacated is to be heard
+    o.waiting.push(WaitingEvent{emitted_ms, json, entry, type, occupied ? channel : std::string()});
     ++stats_.queued;
     wake = sooner(due_of(o)) || wake;
   }
   return taken;
+}
+
+bool WebhookQueue::vacated_unheard(Outbox& o, const std::string& channel, int64_t emitted_ms) {
+  if (o.unheard.erase(channel)) {
+    ++stats_.dropped;
+    return true;
+  }
+  const WaitingEvent* occupied = o.waiting.occupied(channel);
+  if (!occupied) return false;
+  // The vacated comes a departure delay after the channel emptied: an occupation shorter than
+  // the delay, which the receiver has not been told of yet, is left untold. When the outbox is
+  // full, any such pair is.
+  bool brief = emitted_ms - occupied->emitted_ms <= 2 * settings_.departure_delay_ms;
+  if (!brief && o.held() < settings_.queue_limit) return false;
+  settle(o.waiting.take_occupied(channel).entry);
+  stats_.coalesced += 2;
+  return true;
+}
+
+void WebhookQueue::dropped_unsent(Outbox& o, const WaitingEvent& e) {
+  ++stats_.dropped;
+  settle(e.entry);
+  // Bounded (a few MB of names at most): an entry goes with the channel's next vacated or
+  // occupied here, but in a cluster another node may deliver that vacated. Past the bound the
+  // vacated is sent alone, which only tells the receiver of an end it did not hear begin.
+  constexpr size_t kMaxUnheard = 100000;
+  if (e.type == WebhookType::ChannelOccupied && o.unheard.size() < kMaxUnheard) o.unheard.insert(e.channel);
 }
 
 void WebhookQueue::settle(const std::string& entry) {
@@ -183,7 +219,7 @@ void WebhookQueue::settle(const std::string& entry) {
 }
 
 void WebhookQueue::settle_all(const Outbox& o) {
-  for (const Waiting& w : o.waiting) settle(w.entry);
+  o.waiting.for_each([&](const WaitingEvent& w) { settle(w.entry); });
   if (o.batch)
     for (const std::string& entry : o.batch->entries) settle(entry);
 }
@@ -250,12 +286,10 @@ std::vector<WebhookQueue::Request> WebhookQueue::take_ready() {
 void WebhookQueue::drop_expired(Outbox& o, int64_t now) {
   size_t n = 0;
   while (!o.waiting.empty() && now - o.waiting.front().emitted_ms >= settings_.retry_for_ms) {
-    settle(o.waiting.front().entry);
-    o.waiting.pop_front();
+    dropped_unsent(o, o.waiting.pop_front());
     ++n;
   }
   if (!n) return;
-  stats_.dropped += n;
   log::error("%s: still failing; %zu events dropped that waited longer than %lld s", o.name.c_str(), n,
              static_cast<long long>(settings_.retry_for_ms / 1000));
 }
@@ -270,19 +304,22 @@ std::optional<WebhookQueue::Request> WebhookQueue::next_request(Outbox& o, int64
     if (o.failing) drop_expired(o, now);
     if (o.waiting.empty() || due_of(o) > now) return std::nullopt;
     size_t n = std::min(o.waiting.size(), settings_.max_batch_events);
-    std::vector<const std::string*> events;
     Batch b;
-    for (size_t i = 0; i < n; ++i) {
-      events.push_back(&o.waiting[i].json);
-      if (!o.waiting[i].entry.empty()) b.entries.push_back(o.waiting[i].entry);
-    }
     b.events = n;
     b.oldest_ms = o.waiting.front().emitted_ms;
+    std::vector<std::string> jsons;
+    jsons.reserve(n);
+    for (size_t i = 0; i < n; ++i) {
+      WaitingEvent w = o.waiting.pop_front();
+      if (!w.entry.empty()) b.entries.push_back(std::move(w.entry));
+      jsons.push_back(std::move(w.json));
+    }
+    std::vector<const std::string*> events;
+    for (const std::string& json : jsons) events.push_back(&json);
     b.request.id = next_id_++;
     b.request.app = o.app;
     b.request.body = webhook_body::body(wall_(), events);
     b.request.headers = webhook_body::headers(*o.app, o.endpoint, b.request.body);
-    o.waiting.erase(o.waiting.begin(), o.waiting.begin() + std::ptrdiff_t(n));
     o.batch = std::move(b);
   }
   o.in_flight = true;

@@ -13,7 +13,10 @@
 // wait: a receiver gets its events in order, and each at most once unless it fails to answer a
 // batch it did take. A batch is given up when an attempt fails after its oldest event has waited
 // retry_for_ms; one refused with another 4xx is given up at once. An outbox holds at most
-// queue_limit events; what arrives beyond is dropped. Every drop is counted and logged.
+// queue_limit events; when it is full the cheapest waiting event makes room for a dearer one, or
+// what arrives is dropped (WaitingEvents has the order). A channel_vacated whose
+// channel_occupied still waits unsent (a brief occupation, or any when full) takes it out and is
+// not sent either: the pair is "coalesced". Every drop is counted and logged.
 //
 // Shaping: the events of apps that have a shape_webhook hook (shape_events_of) stop on their way,
 // once each (not once per receiver), after the departure delay and the cache_miss de-duplication:
@@ -41,12 +44,14 @@
 #include <optional>
 #include <string>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 #include "core/app.h"
 #include "core/policy.h"
 #include "core/webhook_sink.h"
 #include "webhooks/departures.h"
+#include "webhooks/waiting_events.h"
 #include "webhooks/webhook_body.h"
 #include "webhooks/webhook_settings.h"
 #include "webhooks/webhook_stream_entry.h"
@@ -124,11 +129,6 @@ class WebhookQueue : public WebhookSink {
   std::vector<std::string> held_entries() const;
 
  private:
-  struct Waiting {
-    int64_t emitted_ms;
-    std::string json;  // webhook_body::event_json
-    std::string entry{};  // its stream entry's id; empty when it did not come through the stream
-  };
   struct Batch {
     Request request;
     size_t events = 0;
@@ -147,11 +147,14 @@ class WebhookQueue : public WebhookSink {
     const App* app;
     WebhookEndpoint endpoint;  // a copy: a reload replaces the app's
     std::string name;  // for logs: "webhook 1 (http://127.0.0.1:9000) of app a"
-    std::deque<Waiting> waiting{};
+    WaitingEvents waiting{};
     std::optional<Batch> batch{};  // being sent, or waiting for its retry
     bool in_flight = false;
     bool failing = false;        // the last attempt failed
     uint64_t overflowed = 0;     // dropped because full, not yet logged
+    // Channels whose channel_occupied was dropped before it was sent: their channel_vacated is
+    // dropped too, so that the receiver hears of neither.
+    std::unordered_set<std::string> unheard{};
     size_t held() const { return waiting.size() + (batch ? batch->events : 0); }
   };
 
@@ -167,6 +170,11 @@ class WebhookQueue : public WebhookSink {
   size_t into_outboxes(const App& app, WebhookType type, const std::string& channel, const std::string& json,
                        int64_t emitted_ms, const std::string& entry, bool& wake);
   bool wanted(const App& app, WebhookType type, const std::string& channel) const;
+  // A channel_vacated for `o` that is not to be sent: its channel_occupied was dropped, or is
+  // still waiting and goes with it (docs/webhooks.md#when-a-receiver-falls-behind).
+  bool vacated_unheard(Outbox& o, const std::string& channel, int64_t emitted_ms);
+  // An event of `o` is dropped before it was sent (counted; a channel_occupied's vacated follows).
+  void dropped_unsent(Outbox& o, const WaitingEvent& e);
   // One receiver's outcome for the event of `entry` is final.
   void settle(const std::string& entry);
   void settle_all(const Outbox& o);

@@ -177,7 +177,7 @@ suite('webhooks: retries that run out and a queue that overflows', failingReceiv
   it('drops what does not fit and what waited too long, counts and logs both, then delivers again', async () => {
     await occupy(server, names('over', 8)); // with the bystander's channel_occupied: 5 fit, 4 do not
     await waitFor(async () => (await health(server)).dropped === 9, 'all 9 to be dropped', 10000);
-    await server.logged(/5 events waiting, the limit: dropping new events until it drains/);
+    await server.logged(/5 events waiting, the limit: dropping the cheapest events until it drains/);
     await server.logged(/HTTP 503 at attempt \d+; 5 events dropped after [23] s of retries/);
     failing = false;
     await occupy(server, ['after-limits']);

@@ -745,3 +745,109 @@ TEST_CASE("a reload that removes a receiver settles what it held", "[webhooks][s
   h.queue->reconfigure(h.apps);
   CHECK(h.queue->take_settled() == std::vector<std::string>{"1-0"});
 }
+
+// ------------------------------------------------------------------ a receiver that falls behind
+
+namespace {
+
+// A receiver that has taken a batch (of `first`) and not answered yet: what comes next waits.
+WebhookQueue::Request stalled(QueueHarness& h, const std::string& first = "first") {
+  h.emit(event(WebhookType::ChannelOccupied, first));
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  return ready[0];
+}
+
+}  // namespace
+
+TEST_CASE("a brief occupation the receiver was not told of yet is left untold", "[webhooks][flood]") {
+  QueueHarness h;
+  auto in_flight = stalled(h);
+  h.emit(event(WebhookType::ChannelOccupied, "brief"));
+  h.steady.advance(1000);
+  h.emit(event(WebhookType::ChannelVacated, "brief"));
+  h.emit(event(WebhookType::ChannelOccupied, "stays"));
+  h.steady.advance(3000);  // the departure is due: it meets its occupied, still waiting
+  h.queue->finish(in_flight.id, 200, "");
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  CHECK(names_in(ready[0].body) == std::vector<std::string>{"channel_occupied:stays"});
+  auto s = h.queue->stats();
+  CHECK(s.coalesced == 2);
+  CHECK(s.dropped == 0);
+  CHECK(s.pending == 1);
+}
+
+TEST_CASE("an occupation told already, or longer than the delay, gets its vacated", "[webhooks][flood]") {
+  QueueHarness h;
+  auto in_flight = stalled(h);
+  h.emit(event(WebhookType::ChannelOccupied, "long"));
+  h.steady.advance(5000);  // longer than the 3 s delay
+  h.emit(event(WebhookType::ChannelVacated, "long"));
+  h.emit(event(WebhookType::ChannelVacated, "first"));  // its occupied is in the batch on its way
+  h.steady.advance(3000);
+  h.queue->take_ready();  // the departures join the outbox
+  h.queue->finish(in_flight.id, 200, "");
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  CHECK(names_in(ready[0].body) ==
+        std::vector<std::string>{"channel_occupied:long", "channel_vacated:long", "channel_vacated:first"});
+  CHECK(h.queue->stats().coalesced == 0);
+}
+
+TEST_CASE("a full queue drops the cheapest events first and keeps member events", "[webhooks][flood]") {
+  WebhookSettings s;
+  s.queue_limit = 6;  // the batch in flight counts: 5 wait
+  QueueHarness h({endpoint(kDefaultWebhookTypes | webhook_type_bit(WebhookType::SubscriptionCount))}, s);
+  auto in_flight = stalled(h);
+  h.emit(event(WebhookType::CacheMiss, "cache-1"));
+  h.emit(client_event("private-e", "client-x"));
+  h.emit(event(WebhookType::ChannelOccupied, "o"));
+  WebhookEvent count = event(WebhookType::SubscriptionCount, "s");
+  count.subscription_count = 2;
+  h.emit(count);
+  h.emit(event(WebhookType::MemberAdded, "presence-r", "1"));
+  REQUIRE(h.queue->stats().pending == 6);
+  h.emit(event(WebhookType::CacheMiss, "cache-2"));  // the cheapest itself: dropped
+  CHECK(h.queue->stats().dropped == 1);
+  for (const char* user : {"2", "3", "4", "5", "6"}) h.emit(event(WebhookType::MemberAdded, "presence-r", user));
+  // cache_miss, subscription_count, client_event, then channel_occupied made room; then the
+  // member events had nothing cheaper to drop: the last is dropped itself.
+  CHECK(h.queue->stats().dropped == 6);
+  h.emit(event(WebhookType::ChannelVacated, "o"));
+  h.steady.advance(3000);
+  h.queue->take_ready();  // o's vacated is due: its occupied was dropped, so it is too
+  CHECK(h.queue->stats().dropped == 7);
+  h.queue->finish(in_flight.id, 200, "");
+  auto ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  CHECK(names_in(ready[0].body) ==
+        std::vector<std::string>{"member_added:presence-r:1", "member_added:presence-r:2", "member_added:presence-r:3",
+                                 "member_added:presence-r:4", "member_added:presence-r:5"});
+  h.queue->finish(ready[0].id, 200, "");
+  h.emit(event(WebhookType::ChannelOccupied, "o"));  // a new occupation is told, and its vacated
+  h.queue->finish(h.take_when_due().at(0).id, 200, "");
+  h.emit(event(WebhookType::ChannelVacated, "o"));
+  h.take_when_due();
+  ready = h.take_when_due();
+  REQUIRE(ready.size() == 1);
+  CHECK(names_in(ready[0].body) == std::vector<std::string>{"channel_vacated:o"});
+}
+
+TEST_CASE("a pair left untold through the stream settles both entries", "[webhooks][flood][stream]") {
+  StreamHarness h({endpoint()});
+  h.through_stream(event(WebhookType::ChannelOccupied, "first"), "1-0");
+  auto in_flight = h.take_when_due().at(0);
+  h.through_stream(event(WebhookType::ChannelOccupied, "brief"), "2-0");
+  h.steady.advance(1000);
+  h.emit(event(WebhookType::ChannelVacated, "brief"));
+  h.steady.advance(3000);
+  h.queue->take_ready();  // the departure is due: to the stream
+  auto out = h.queue->take_for_stream();
+  REQUIRE(out.size() == 1);
+  h.queue->deliver_streamed("3-0", out[0], false);
+  CHECK(h.queue->take_settled() == std::vector<std::string>{"2-0", "3-0"});
+  CHECK(h.queue->stats().coalesced == 2);
+  h.queue->finish(in_flight.id, 200, "");
+  CHECK(h.queue->take_settled() == std::vector<std::string>{"1-0"});
+}
