@@ -84,7 +84,7 @@ TEST_CASE("the rate limiter allows a burst, then the rate", "[subscriptions][rat
   for (int i = 0; i < 1000; ++i) CHECK(off.take(t0, 0, 1));  // 0: no limit
 }
 
-TEST_CASE("a connection holds at most max_subscriptions; the next is refused with 4305", "[engine][subscriptions]") {
+TEST_CASE("a connection holds at most max_subscriptions, and the next is refused with 4305", "[engine][subscriptions]") {
   EngineHarness h({reference_app()}, limits(3, 1000));
   Connection& c = h.connect();
   h.join_ok(c, "a");

@@ -41,7 +41,7 @@ TEST_CASE("waiting events leave oldest first, around the ones taken out", "[webh
   CHECK(w.empty());
 }
 
-TEST_CASE("the cheapest event makes room first; departures and members never do", "[webhooks][waiting]") {
+TEST_CASE("the cheapest event makes room first, and departures and members never do", "[webhooks][waiting]") {
   WaitingEvents w;
   w.push(waiting(WebhookType::MemberAdded, "presence-m"));
   w.push(waiting(WebhookType::ChannelOccupied, "o"));
