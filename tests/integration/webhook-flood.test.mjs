@@ -5,7 +5,7 @@
 // flood of cache_miss; /health counts what was dropped and the pairs left untold.
 import assert from 'node:assert/strict';
 import { after, it } from 'node:test';
-import { request } from './lib/http-api.mjs';
+import { healthDetails } from './lib/http-api.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { WebhookReceiver } from './lib/webhook-receiver.mjs';
@@ -27,7 +27,7 @@ const options = {
 };
 
 async function webhookHealth(server) {
-  return (await request(server, { path: '/health' })).json.webhooks;
+  return (await healthDetails(server)).webhooks;
 }
 
 function join(server, user) {
