@@ -363,6 +363,9 @@ std::string RunawayGuard::locate(const uintptr_t* addresses, int count) const {
       auto begin = reinterpret_cast<uintptr_t>(c.begin), end = reinterpret_cast<uintptr_t>(c.end);
       if (!c.user || addresses[i] < begin || addresses[i] >= end) continue;
       auto pc = uint32_t(addresses[i] - begin);
+      // Below the first, each address is a frame's saved pc: the instruction after its call,
+      // which may start the next line. One byte back is inside the call itself.
+      if (i > 0 && pc > 0) --pc;
       const char* file = mrb_debug_get_filename(mrb_, c.irep, pc);
       int32_t line = mrb_debug_get_line(mrb_, c.irep, pc);
       if (file) return std::string(file) + ":" + std::to_string(line);
