@@ -201,7 +201,10 @@ export class Raptor {
   // Waits until stderr matches `pattern`: what raptor logs reaches the test through a pipe, so a
   // line written before an answer the test already has may not have arrived yet.
   logged(pattern, what = `raptor to log ${pattern}`) {
-    return waitFor(() => pattern.test(this.stderr), what);
+    return waitFor(() => pattern.test(this.stderr), what).catch((err) => {
+      err.message += `\n--- raptor stderr (tail) ---\n${this.stderr.slice(-3000)}`;
+      throw err;
+    });
   }
 
   async reload(ms = 15000) {
