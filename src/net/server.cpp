@@ -43,7 +43,7 @@ constexpr int64_t kFinishMs = 10000;
 constexpr int kReloadPauseMs = 2000;
 
 // systemd (Type=notify) learns when raptor serves, reloads and stops: `systemctl start` returns
-// once the port answers, and a restart's new process is not counted up before it does.
+// once the port answers, and units ordered after raptor.service wait until then.
 void tell_service_manager(const char* state) {
   if (!service::notify(state)) log::warn("NOTIFY_SOCKET: cannot send %s: %s", state, strerror(errno));
 }
