@@ -1,31 +1,66 @@
 #include "common/log.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <cstdarg>
 #include <cstdio>
+#include <cstdlib>
 #include <ctime>
 
 namespace raptor::log {
 namespace {
 
-void write(const char* level, const char* fmt, va_list args) {
-  char stamp[32];
-  time_t now = time(nullptr);
-  struct tm tm;
-  gmtime_r(&now, &tm);
-  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+const char* level_name(Level level) {
+  switch (level) {
+    case Level::kError: return "error";
+    case Level::kWarn: return "warn";
+    case Level::kInfo: return "info";
+  }
+  return "info";
+}
+
+void write(Level level, const char* fmt, va_list args) {
+  // Decided once: stderr does not change while raptor runs.
+  static const Style style = style_of(getenv("JOURNAL_STREAM"), STDERR_FILENO);
   char message[kMaxLineBytes + 1];
   int n = vsnprintf(message, sizeof message, fmt, args);
   if (n < 0) return;
   std::string_view text(message, size_t(n) < sizeof message ? size_t(n) : sizeof message - 1);
   while (!text.empty() && text.back() == '\n') text.remove_suffix(1);  // callers passing a whole error text
-  std::string line = std::string(stamp) + " " + level + " " + for_log(text, kMaxLineBytes);
-  if (size_t(n) >= sizeof message) line += "...(" + std::to_string(n) + " bytes)";
-  line += '\n';
+  std::string body = for_log(text, kMaxLineBytes);
+  if (size_t(n) >= sizeof message) body += "...(" + std::to_string(n) + " bytes)";
+  std::string line = format_line(style, level, body, time(nullptr));
   // One write per line, so that the lines of several workers do not interleave.
   fwrite(line.data(), 1, line.size(), stderr);
 }
 
 }  // namespace
+
+Style style_of(const char* journal_stream, int fd) {
+  struct stat st;
+  if (!journal_stream || fstat(fd, &st) != 0) return Style::kTimestamped;
+  unsigned long long device = 0, inode = 0;
+  char end = 0;
+  if (sscanf(journal_stream, "%llu:%llu%c", &device, &inode, &end) != 2) return Style::kTimestamped;
+  return device == st.st_dev && inode == st.st_ino ? Style::kJournal : Style::kTimestamped;
+}
+
+std::string format_line(Style style, Level level, std::string_view message, time_t now) {
+  std::string line;
+  if (style == Style::kJournal) {
+    line = "<" + std::to_string(int(level)) + ">";
+  } else {
+    char stamp[32];
+    struct tm tm;
+    gmtime_r(&now, &tm);
+    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    line = std::string(stamp) + " " + level_name(level) + " ";
+  }
+  line.append(message);
+  line += '\n';
+  return line;
+}
 
 std::string for_log(std::string_view text, size_t max) {
   static const char kHex[] = "0123456789abcdef";
@@ -66,9 +101,9 @@ std::string for_log(std::string_view text, size_t max) {
     write(level, fmt, args);         \
     va_end(args);                    \
   }
-RAPTOR_LOG_AT(info, "info")
-RAPTOR_LOG_AT(warn, "warn")
-RAPTOR_LOG_AT(error, "error")
+RAPTOR_LOG_AT(info, Level::kInfo)
+RAPTOR_LOG_AT(warn, Level::kWarn)
+RAPTOR_LOG_AT(error, Level::kError)
 #undef RAPTOR_LOG_AT
 
 }  // namespace raptor::log

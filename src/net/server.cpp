@@ -3,12 +3,15 @@
 #include <libwebsockets.h>
 #include <pthread.h>
 
+#include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstring>
 #include <thread>
 
 #include "common/log.h"
 #include "common/rendezvous.h"
+#include "common/service_notify.h"
 #include "net/file_limit.h"
 #include "net/listener.h"
 
@@ -38,6 +41,12 @@ constexpr int64_t kFinishMs = 10000;
 // How long a reload waits for every worker to pause between two events; the ones paused already
 // serve nobody meanwhile.
 constexpr int kReloadPauseMs = 2000;
+
+// systemd (Type=notify) learns when raptor serves, reloads and stops: `systemctl start` returns
+// once the port answers, and units ordered after raptor.service wait until then.
+void tell_service_manager(const char* state) {
+  if (!service::notify(state)) log::warn("NOTIFY_SOCKET: cannot send %s: %s", state, strerror(errno));
+}
 
 }  // namespace
 
@@ -108,8 +117,15 @@ int Server::run() {
     log::info("cluster: node %s, Redis %s:%d, prefix %s, node timeout %d s", config_.cluster.node_id.c_str(),
               redis->host.c_str(), redis->port, config_.cluster.prefix.c_str(), config_.cluster.node_timeout_s);
 
+  tell_service_manager("READY=1");
+
   int sig = 0;
-  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) reload();
+  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+    tell_service_manager("RELOADING=1");
+    reload();
+    tell_service_manager("READY=1");  // serving, with the new configuration or the old one
+  }
+  tell_service_manager("STOPPING=1");
   if (sig == SIGTERM) drain(signals);
   log::info("shutting down (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
   stop = true;

@@ -22,8 +22,13 @@ describe('packaging/raptor.service', () => {
     // verify checks that ExecStart exists: the copy names the binary under test instead.
     const copy = path.join(path.dirname(configFile('unit/placeholder', '')), 'raptor.service');
     writeFileSync(copy, unit.replace(/^ExecStart=\/usr\/bin\/raptor/m, `ExecStart=${BIN}`));
-    const { stdout, stderr } = await run('systemd-analyze', ['verify', copy]);
+    // --man=no: Documentation= names raptor(8), which exists once the package is installed.
+    const { stdout, stderr } = await run('systemd-analyze', ['verify', '--man=no', copy]);
     assert.equal(`${stdout}${stderr}`.split('\n').filter((l) => l.includes('raptor.service')).join('\n'), '');
+  });
+
+  it('is Type=notify: systemd waits for the READY=1 raptor sends once it listens (service-manager.test.mjs)', () => {
+    assert.equal(setting('Type'), 'notify');
   });
 
   it('stops after the longest default drain: TimeoutStopSec above drain (10 s) + 20 s', () => {

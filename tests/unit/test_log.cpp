@@ -3,6 +3,11 @@
 #include "common/log.h"
 #include "common/log_rate_limit.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+
 #include "support.h"
 
 using namespace raptor;
@@ -50,4 +55,30 @@ TEST_CASE("the log rate limit starts its first second at the first line", "[log]
   CHECK_FALSE(limit.allow(-4001, held));
   CHECK(limit.allow(-4000, held));
   CHECK(held == 1);
+}
+
+TEST_CASE("log lines carry a timestamp and the level, or only the syslog priority for the journal", "[log]") {
+  time_t now = 1798761600;  // 2027-01-01T00:00:00Z
+  CHECK(log::format_line(log::Style::kTimestamped, log::Level::kWarn, "drain: slow", now) ==
+        "2027-01-01T00:00:00Z warn drain: slow\n");
+  // sd-daemon(3): journald reads "<N>" as the line's priority and stamps the line itself.
+  CHECK(log::format_line(log::Style::kJournal, log::Level::kError, "reload refused", now) == "<3>reload refused\n");
+  CHECK(log::format_line(log::Style::kJournal, log::Level::kWarn, "w", now) == "<4>w\n");
+  CHECK(log::format_line(log::Style::kJournal, log::Level::kInfo, "listening", now) == "<6>listening\n");
+}
+
+TEST_CASE("log lines are in the journal's style only when JOURNAL_STREAM names stderr's own file", "[log]") {
+  FILE* file = tmpfile();
+  REQUIRE(file);
+  struct stat st;
+  REQUIRE(fstat(fileno(file), &st) == 0);
+  std::string same = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino);
+  std::string other = std::to_string(st.st_dev) + ":" + std::to_string(st.st_ino + 1);
+  CHECK(log::style_of(same.c_str(), fileno(file)) == log::Style::kJournal);
+  // A variable inherited by a process whose stderr was redirected elsewhere: not the journal.
+  CHECK(log::style_of(other.c_str(), fileno(file)) == log::Style::kTimestamped);
+  CHECK(log::style_of(nullptr, fileno(file)) == log::Style::kTimestamped);
+  CHECK(log::style_of("", fileno(file)) == log::Style::kTimestamped);
+  CHECK(log::style_of((same + "x").c_str(), fileno(file)) == log::Style::kTimestamped);
+  fclose(file);
 }

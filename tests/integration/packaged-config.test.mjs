@@ -1,0 +1,35 @@
+// The configuration the Debian package ships (packaging/raptor.rb as /etc/raptor/raptor.rb) with
+// the /etc/default/raptor its postinst writes: `raptor check` accepts it, and the service serves
+// the installation's own app, never the development app's public credentials.
+import assert from 'node:assert/strict';
+import { fileURLToPath } from 'node:url';
+import { describe, it } from 'node:test';
+import { Raptor, runRaptor } from './lib/raptor.mjs';
+import { RawClient } from './lib/ws-client.mjs';
+
+const SHIPPED = fileURLToPath(new URL('../../packaging/raptor.rb', import.meta.url));
+// As postinst makes them: RAPTOR_APP_ID, RAPTOR_APP_KEY and RAPTOR_APP_SECRET.
+const INSTALLED = { id: 'app-5f0c2a9e', key: '4be07d51c3a9e8f21d06', secret: '9c2f4e6a81d03b5f7e90a2c4d6e8f1a3b5c7d9e0f2a4b6c8' };
+
+describe('the packaged raptor.rb', () => {
+  it('passes raptor check: loopback port 6001, no app of its own', async () => {
+    const { code, stdout, stderr } = await runRaptor(['check', SHIPPED]);
+    assert.equal(code, 0, stderr);
+    assert.match(stdout, /: OK: listens on ws:\/\/127\.0\.0\.1:6001; 0 apps: none\n$/);
+  });
+
+  it('serves the app of /etc/default/raptor and refuses the development app', async () => {
+    // 'env': the app (and the test's port) come as RAPTOR_* variables, as systemd passes them.
+    const server = new Raptor({ apps: [INSTALLED], configVia: 'env', args: ['--config', SHIPPED] });
+    await server.start();
+    try {
+      const client = await RawClient.connect(server, { app: INSTALLED });
+      await client.subscribe('orders');
+      const refused = await RawClient.open(server, '/app/app-key?protocol=7');
+      assert.equal((await refused.closed).code, 4001, 'no development app on an installed server');
+    } finally {
+      await server.closeClients();
+      assert.deepEqual(server.problems(await server.stop()), []);
+    }
+  });
+});
