@@ -6,7 +6,7 @@ import { it } from 'node:test';
 import { configFile } from './lib/config-files.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { RawClient } from './lib/ws-client.mjs';
-import { assertSubscribeRefused } from './lib/refusals.mjs';
+import { POLICY_REFUSED, assertSubscribeRefused } from './lib/refusals.mjs';
 
 const policy = configFile('misbehaving.rb', `hook_time_budget 50
 authorize do |subscription|
@@ -23,7 +23,6 @@ authorize do |subscription|
 end
 `);
 
-const POLICY_ERROR = { code: 4304, type: 'AuthError', status: 403 };
 
 // One worker: the bystander shares it with the misbehaving hooks.
 serverSuite('misbehaving hooks', { args: ['--config', policy, '--workers', '1'] }, (server, { stillServing }) => {
@@ -43,7 +42,7 @@ serverSuite('misbehaving hooks', { args: ['--config', policy, '--workers', '1'] 
   for (const [channel, what, logged] of cases) {
     it(`refuses the subscription when the hook ${what}, logs where, and keeps serving`, async () => {
       const client = await RawClient.connect(server);
-      await assertSubscribeRefused(client, channel, {}, POLICY_ERROR);
+      await assertSubscribeRefused(client, channel, {}, POLICY_REFUSED);
       await server.logged(logged);
       await stillServing();
       await client.subscribe('fine-afterwards'); // the VM still works

@@ -14,6 +14,8 @@ export async function assertClosedWith(client, code) {
 // pusher:subscription_error that pusher-js and Echo hand to the app.
 
 export const AUTH_ERROR = { code: 4304, type: 'AuthError', status: 401 };
+// A subscription raptor.rb's policy refused (docs/protocol.md, 4304).
+export const POLICY_REFUSED = { code: 4304, type: 'AuthError', status: 403 };
 export const INVALID_CHANNEL = { code: 4303, type: 'InvalidChannel', status: 400 };
 export const LIMIT_REACHED = { code: 4305, type: 'LimitReached', status: 403 };
 
