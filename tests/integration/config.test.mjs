@@ -7,6 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { configFile } from './lib/config-files.mjs';
 import { Raptor, runRaptor, withEtcRaptor } from './lib/raptor.mjs';
+import { assertServesOnly } from './lib/refusals.mjs';
 import { WebhookReceiver } from './lib/webhook-receiver.mjs';
 import { RawClient } from './lib/ws-client.mjs';
 
@@ -88,10 +89,7 @@ app "${FILED.id}", key: "${FILED.key}", secret: env("RAPTOR_FILED_SECRET"), clie
                                 env: { RAPTOR_FILED_SECRET: FILED.secret } });
     await server.start();
     try {
-      const client = await RawClient.connect(server, { app: FILED });
-      await client.subscribe('news');
-      const refused = await RawClient.open(server, '/app/app-key?protocol=7');
-      assert.equal((await refused.closed).code, 4001, 'no development app when the file has apps');
+      await assertServesOnly(server, FILED, 'no development app when the file has apps');
     } finally {
       await server.closeClients();
       assert.deepEqual(server.problems(await server.stop()), []);
@@ -140,10 +138,7 @@ end
                                 env: { RAPTOR_FILED_SECRET: FILED.secret } });
     try {
       await server.start();
-      const client = await RawClient.connect(server, { app: FILED });
-      await client.subscribe('from-etc');
-      const refused = await RawClient.open(server, '/app/app-key?protocol=7');
-      assert.equal((await refused.closed).code, 4001, 'the file\'s app, not the development one');
+      await assertServesOnly(server, FILED, 'the file\'s app, not the development one');
     } finally {
       await server.closeClients();
       assert.deepEqual(server.problems(await server.stop()), []);

@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
 import { Raptor, runRaptor } from './lib/raptor.mjs';
-import { RawClient } from './lib/ws-client.mjs';
+import { assertServesOnly } from './lib/refusals.mjs';
 
 const SHIPPED = fileURLToPath(new URL('../../packaging/raptor.rb', import.meta.url));
 // As postinst makes them: RAPTOR_APP_ID, RAPTOR_APP_KEY and RAPTOR_APP_SECRET.
@@ -23,10 +23,7 @@ describe('the packaged raptor.rb', () => {
     const server = new Raptor({ apps: [INSTALLED], configVia: 'env', args: ['--config', SHIPPED] });
     await server.start();
     try {
-      const client = await RawClient.connect(server, { app: INSTALLED });
-      await client.subscribe('orders');
-      const refused = await RawClient.open(server, '/app/app-key?protocol=7');
-      assert.equal((await refused.closed).code, 4001, 'no development app on an installed server');
+      await assertServesOnly(server, INSTALLED, 'no development app on an installed server');
     } finally {
       await server.closeClients();
       assert.deepEqual(server.problems(await server.stop()), []);

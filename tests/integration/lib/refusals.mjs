@@ -1,5 +1,7 @@
 // What refusals must look like on the wire.
 import assert from 'node:assert/strict';
+import { DEFAULT_APP } from './raptor.mjs';
+import { RawClient } from './ws-client.mjs';
 
 // A fatal refusal: the close code, preceded by a pusher:error with the same code (the server can
 // still send one in these cases, and clients of protocol < 6 only understand that).
@@ -27,4 +29,12 @@ export async function assertSubscribeRefused(client, channel, options, expected)
   assert.equal(typeof text, 'string');
   await client.sync();
   assert.ok(client.isOpen, 'a refused subscribe leaves the connection open');
+}
+
+// `server` serves `app` (a client subscribes) and refuses the development app's key with 4001.
+export async function assertServesOnly(server, app, why) {
+  const client = await RawClient.connect(server, { app });
+  await client.subscribe('served');
+  const refused = await RawClient.open(server, `/app/${DEFAULT_APP.key}?protocol=7`);
+  assert.equal((await refused.closed).code, 4001, why);
 }
