@@ -473,6 +473,8 @@ Response health(const Engine& engine, const Request& req, int64_t now_s) {
   const App* app = engine.app_by_key(*key);
   if (!app) return error(401, "Unknown auth_key");
   if (auto why = verify_request(*app, req, now_s)) return error(401, *why);
+  // Signed like the API, so held to the API's one query form (an auth endpoint must not sign it).
+  if (auto refusal = refuse_query(req, {})) return *refusal;
   if (const WebhookSink* webhooks = engine.webhooks()) {
     WebhookStats s = webhooks->stats();
     body += ",\"webhooks\":{" + field("queued", s.queued) + "," + field("sent", s.sent) + "," +

@@ -63,6 +63,13 @@ serverSuite('HTTP API forgery through an auth endpoint (issue 21, finding 1)', {
     assert.equal(info.json.parameter, 'info');
   });
 
+  it('refuses forged /health details, signed the same way', async () => {
+    const res = await forged(server, { method: 'GET', path: '/health', params: { z: '' } });
+    assertApiError(res, 400);
+    assert.equal(res.json.parameter, 'z');
+    assert.equal(res.json.webhooks, undefined);
+  });
+
   it('refuses a forged publish through the deprecated endpoint\'s name parameter', async () => {
     const admin = await RawClient.connect(server);
     await admin.subscribe('private-admin');
