@@ -30,7 +30,5 @@ constexpr const char* kTruncatedHeader = "X-Raptor-Truncated";
 using Respond = std::function<void(Response)>;
 void handle(Engine& engine, const Request& req, int64_t now_s, const Respond& respond);
 
-// {"error":message} with `status`.
-Response error(int status, std::string_view message);
 
 }  // namespace raptor::http

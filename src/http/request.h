@@ -1,6 +1,7 @@
 // An HTTP request and response as the API sees them, independent of the server library.
 #pragma once
 #include <string>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -24,5 +25,8 @@ struct Response {
   std::string body = "{}";  // always JSON
   std::vector<std::pair<std::string, std::string>> headers{};  // beyond the usual ones
 };
+
+// {"error":message} with `status` (api.cpp).
+Response error(int status, std::string_view message);
 
 }  // namespace raptor::http
