@@ -123,6 +123,13 @@ std::vector<Option> options(std::string& why) {
       return parse_int(v, min, max, n) ? (c.webhooks.*member = n * scale, true) : false;
     };
   };
+  // An HTTP timeout in milliseconds, from 100 ms to an hour.
+  auto http_ms = [](int Config::HttpTimeouts::*member) {
+    return [=](Config& c, App&, const std::string& v) {
+      long n;
+      return parse_int(v, 100, 3600000, n) ? (c.http_timeouts.*member = int(n), true) : false;
+    };
+  };
   return {
       // Read before everything else (see config_file_of); flags and variables override the file.
       {"--config", "RAPTOR_CONFIG", true, "Ruby configuration file raptor.rb (default: " RAPTOR_DEFAULT_CONFIG " if present)",
@@ -187,6 +194,15 @@ std::vector<Option> options(std::string& why) {
          if (v == "poll") return c.event_loop = Config::EventLoop::Poll, true;
          return false;
        }},
+      {"--http-head-timeout-ms", "RAPTOR_HTTP_HEAD_TIMEOUT_MS", true,
+       "ms an HTTP request's line and header fields may take to arrive, else 408 (default 10000)",
+       http_ms(&Config::HttpTimeouts::head_ms)},
+      {"--http-body-timeout-ms", "RAPTOR_HTTP_BODY_TIMEOUT_MS", true,
+       "ms an HTTP request's body may take to arrive after its fields, else 408 (default 30000)",
+       http_ms(&Config::HttpTimeouts::body_ms)},
+      {"--http-idle-timeout-ms", "RAPTOR_HTTP_IDLE_TIMEOUT_MS", true,
+       "ms a kept-alive HTTP connection may wait for its next request (default 60000)",
+       http_ms(&Config::HttpTimeouts::idle_ms)},
       {"--compression", "RAPTOR_COMPRESSION", true,
        "on or off (default): offer permessage-deflate to WebSocket clients (costs CPU, see docs)",
        [](Config& c, App&, const std::string& v) { return parse_bool(v, c.compression); }},

@@ -20,9 +20,16 @@ struct Config {
   std::string tls_cert;
   std::string tls_key;
   size_t workers = 1;  // event-loop threads; the command line defaults it to the number of cores
-  // How each worker waits for its sockets: epoll (through libev) costs the same per wake-up at any
-  // number of connections; poll() walks them all, but is libwebsockets' own loop.
+  // How each worker's loop (libev) waits for its sockets: epoll costs the same per wake-up at any
+  // number of connections; poll() walks them all.
   enum class EventLoop { Epoll, Poll } event_loop = EventLoop::Epoll;
+  // HTTP connections (docs/protocol.md#http): a request's line and fields must arrive within
+  // head, its body within body of them, and a kept-alive connection is closed after idle.
+  struct HttpTimeouts {
+    int head_ms = 10000;
+    int body_ms = 30000;
+    int idle_ms = 60000;
+  } http_timeouts;
   // permessage-deflate for clients that ask: off by default, since every subscriber then
   // compresses every frame on its own (docs/performance.md has the cost).
   bool compression = false;
