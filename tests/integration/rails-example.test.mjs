@@ -16,7 +16,7 @@ import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { headlessChromium } from './lib/browser.mjs';
-import { Raptor, freePort } from './lib/raptor.mjs';
+import { Raptor, freePort, inherited } from './lib/raptor.mjs';
 import { hmacHex } from './lib/signature.mjs';
 import { waitFor, withTimeout } from './lib/wait.mjs';
 
@@ -58,7 +58,7 @@ class RailsServer {
     this.output = '';
     this.child = spawn('bash', ['-c', line.replace(/ &$/, '')], {
       cwd: ROOT, detached: true, stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env, PIDFILE: join(this.pidDir, 'server.pid') },
+      env: { ...inherited(), ...env, PIDFILE: join(this.pidDir, 'server.pid') },
     });
     for (const stream of [this.child.stdout, this.child.stderr]) stream.on('data', (d) => { this.output += d; });
     this.exited = once(this.child, 'close');
@@ -97,10 +97,11 @@ describe('examples/rails: docs/rails.md\'s Rails app with raptor and two browser
   before(async () => {
     const railsPort = await freePort();
     railsUrl = `http://127.0.0.1:${railsPort}`;
-    // Flags after the doc's: --port (the Raptor class adds it) wins over the file's listen.
+    // The doc's flags, and --port (the Raptor class adds it), which wins over the file's listen.
     const args = raptorArgs.map((arg) => (arg.startsWith('examples/') ? join(ROOT, arg) : withPorts(arg, { rails: railsPort })));
     raptor = new Raptor({ apps: [GALLERY], configVia: 'defaults', args, env: { RAPTOR_GALLERY_SECRET: GALLERY.secret } });
     const launched = Promise.all([headlessChromium(), headlessChromium()]).then((pair) => { browsers = pair; });
+    launched.catch(() => {}); // awaited below; a failure then fails the hook
     await raptor.start();
     rails = new RailsServer(withPorts(railsLine, { raptor: raptor.port, rails: railsPort }), {
       RAPTOR_GALLERY_SECRET: GALLERY.secret, RAPTOR_URL: `http://127.0.0.1:${raptor.port}`,
@@ -167,7 +168,7 @@ describe('examples/rails: docs/rails.md\'s Rails app with raptor and two browser
 
   it('delivers a comment published with the doc\'s publish.rb command', async () => {
     const { stdout } = await promisify(execFile)('bash', ['-c', publishLine], {
-      cwd: ROOT, env: { ...process.env, RAPTOR_GALLERY_SECRET: GALLERY.secret, RAPTOR_PORT: String(raptor.port) },
+      cwd: ROOT, env: { ...inherited(), RAPTOR_GALLERY_SECRET: GALLERY.secret, RAPTOR_PORT: String(raptor.port) },
     });
     assert.equal(stdout, '200 {}\n');
     const both = ['Bob: Lovely light', 'Ops: Nice shot'];
