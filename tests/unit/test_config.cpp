@@ -862,7 +862,7 @@ TEST_CASE("flag errors name the expected form and range", "[config]") {
   CHECK(env.output.find("broken") == std::string::npos);  // may be a secret: not echoed
 }
 
-TEST_CASE("--log-level and RAPTOR_LOG_LEVEL", "[config]") {
+TEST_CASE("the log level from --log-level and RAPTOR_LOG_LEVEL", "[config]") {
   CHECK(parse({}).config.log_level == log::Level::kInfo);
   CHECK(parse({"--log-level", "warn"}).config.log_level == log::Level::kWarn);
   CHECK(parse({}, {{"RAPTOR_LOG_LEVEL", "debug"}}).config.log_level == log::Level::kDebug);
