@@ -125,10 +125,12 @@ module Raptor
       HOOKS.select { |name| hook(name, app_id) } + (channel_rules(app_id).empty? ? [] : [:channels])
     end
 
-    # The names raptor.rb calls: the directives and the methods of an app block, for "did you
-    # mean" after a typo.
+    # The names raptor.rb calls: the directives and the methods of an app or channel block, for
+    # "did you mean" after a typo.
     def directives
-      (Object.instance_methods(false) + AppDefinition.instance_methods(false)).map(&:to_s).uniq.sort
+      names = Object.instance_methods(false) + AppDefinition.instance_methods(false) +
+              ChannelRule.instance_methods(false)
+      names.map(&:to_s).uniq.sort
     end
 
     # Called by the server for each decision: the hook's answer as [kind, detail, detail].

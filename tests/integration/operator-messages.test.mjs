@@ -160,6 +160,7 @@ describe('a mistyped directive', () => {
     ['at the top level', 'listen port: 6001\nlissten "0.0.0.0"\n', 2, /undefined method 'lissten'.*; did you mean listen\?$/],
     ['two letters swapped', 'wrokers 2\n', 1, /did you mean workers\?$/],
     ['in an app block', 'app "a", key: "k", secret: "s" do |a|\n  a.webhok "http://127.0.0.1/x"\nend\n', 2, /did you mean webhook\?$/],
+    ['in a channel block', 'channel "news.*" do |c|\n  c.subscirbe { true }\nend\n', 2, /did you mean subscribe\?$/],
   ]) {
     it(`${what}: file:line and "did you mean"`, async () => {
       const file = configFile(`typo-${what.replace(/\W+/g, '-')}.rb`, ruby);
