@@ -157,6 +157,9 @@ bool read_config_file(const std::string& path, Config& config, std::string& mess
   }
   if (!vm->load_file(path, message)) {
     suggest_directive(*vm, message);
+    // An unset secret, as in CI: say how to check the file without it.
+    if (message.find(" is not set (KeyError)") != std::string::npos)
+      message += "; set it, or check the file without it: raptor check --no-env " + path;
     return false;
   }
   Vm::Result r = vm->call_raptor("configuration", {});

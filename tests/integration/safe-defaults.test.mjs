@@ -97,6 +97,14 @@ describe('raptor check --no-env', () => {
     assert.equal((await runRaptor(['check', file], { RAPTOR_A_SECRET: 'a-real-secret-4242' })).code, 0);
   });
 
+  it('is what raptor check suggests for an unset variable', async () => {
+    const file = configFile('env-unset.rb', 'app "a", key: "k", secret: env("RAPTOR_UNSET_IN_CI")\n');
+    const run = await runRaptor(['check', file]);
+    assert.equal(run.code, 2);
+    assert.match(run.stderr, /RAPTOR_UNSET_IN_CI is not set \(KeyError\); set it, or check the file without it: raptor check --no-env \S+env-unset\.rb\n$/);
+    assert.equal((await runRaptor(['check', '--no-env', file])).code, 0);
+  });
+
   it('still refuses a variable outside RAPTOR_*', async () => {
     const file = configFile('env-home.rb', 'app "a", key: "k", secret: env("HOME")\n');
     const run = await runRaptor(['check', '--no-env', file]);
