@@ -4,7 +4,7 @@
 // placeholder secret. `raptor check` also checks the TLS files, and checks every example
 // configuration without its secrets set (--no-env).
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, it } from 'node:test';
@@ -13,8 +13,11 @@ import { configFile } from './lib/config-files.mjs';
 import { runRaptor } from './lib/raptor.mjs';
 
 const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
-// Scripts of the examples that are not raptor.rb configurations (clients, signers).
-const NOT_CONFIGS = new Set(['auth_signer.rb', 'publish.rb', 'token.rb']);
+// The examples that are raptor.rb configurations: the Ruby files of examples/ that require
+// nothing (a configuration runs in raptor's sandbox, which has no require; the client scripts
+// and signers require the standard library).
+const CLIENT_SCRIPTS = ['auth_signer.rb', 'publish.rb', 'token.rb'];
+const isConfig = (f) => f.endsWith('.rb') && !/^require /m.test(readFileSync(path.join(EXAMPLES, f), 'utf8'));
 
 // Refused as the issue asks: exit 2, nothing on stdout (no banner, no credentials), one line.
 function assertRefused({ code, stdout, stderr }, pattern) {
@@ -74,10 +77,11 @@ describe('a raptor.rb that would serve known credentials', () => {
 });
 
 describe('raptor check --no-env', () => {
-  const configs = readdirSync(EXAMPLES).filter((f) => f.endsWith('.rb') && !NOT_CONFIGS.has(f));
+  const configs = readdirSync(EXAMPLES).filter(isConfig);
 
-  it('finds the example configurations', () => {
+  it('finds the example configurations, and not the client scripts', () => {
     assert.ok(configs.includes('raptor.rb') && configs.length >= 6, configs.join(' '));
+    assert.deepEqual(configs.filter((f) => CLIENT_SCRIPTS.includes(f)), []);
   });
 
   for (const name of configs) {
