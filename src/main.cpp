@@ -77,10 +77,11 @@ int main(int argc, char** argv) {
       error = again.output;
       return false;
     }
-    raptor::log::set_threshold(again.config.log_level);
     next = std::move(again.config);
     kept = raptor::keep_restart_only(running, next);  // one policy per running worker, below
-    return next.config_file.empty() || raptor::script::load_policies(next, error);
+    if (!next.config_file.empty() && !raptor::script::load_policies(next, error)) return false;
+    raptor::log::set_threshold(next.log_level);  // the new level logs the reload's outcome
+    return true;
   };
   raptor::net::Server server(std::move(parsed.config), reread);
   return server.run();
