@@ -125,6 +125,14 @@ module Raptor
       HOOKS.select { |name| hook(name, app_id) } + (channel_rules(app_id).empty? ? [] : [:channels])
     end
 
+    # The names raptor.rb calls: the directives and the methods of an app or channel block, for
+    # "did you mean" after a typo.
+    def directives
+      names = Object.instance_methods(false) + AppDefinition.instance_methods(false) +
+              ChannelRule.instance_methods(false)
+      names.map(&:to_s).uniq.sort
+    end
+
     # Called by the server for each decision: the hook's answer as [kind, detail, detail].
     def run_hook(name, app_id, fields)
       hook = hook(name, app_id)
@@ -190,6 +198,15 @@ def redis(url, prefix: nil, node_id: nil, node_timeout: nil)
   Raptor.settings[:redis_prefix] = prefix if prefix
   Raptor.settings[:node_id] = node_id if node_id
   Raptor.settings[:node_timeout] = node_timeout if node_timeout
+end
+
+# log_level :warn   (:error, :warn, :info (the default) or :debug): the least severe log lines
+# written; --log-level and RAPTOR_LOG_LEVEL override it.
+def log_level(level)
+  unless %i[error warn info debug].include?(level)
+    raise ArgumentError, "log_level must be :error, :warn, :info or :debug, not #{level.inspect}"
+  end
+  Raptor.settings[:log_level] = level.to_s
 end
 
 # compression true

@@ -48,7 +48,11 @@ module Raptor
         end
         return ["rewrite", JSON.generate(event)]
       end
-      verdict.to_wire
+      begin
+        verdict.to_wire
+      rescue TypeError => e # raised here, after the hook returned: name the hook's line
+        raise TypeError, "#{where(hook)}#{hook_name} hook: #{e.message}"
+      end
     end
 
     def self.from(hook_name, answer)

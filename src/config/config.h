@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log.h"
 #include "config/cluster_settings.h"
 #include "core/app.h"
 #include "core/engine.h"
@@ -42,9 +43,13 @@ struct Config {
   WebhookSettings webhooks;  // batching, retries and bounds of every app's webhooks
   bool default_credentials = true;  // the embedded development app is in use
   ClusterSettings cluster;          // Redis, key prefix, node id (docs/cluster.md)
+  log::Level log_level = log::Level::kInfo;  // the least severe lines written
 
   // --- the Ruby configuration file and its hooks ---
   std::string config_file;       // empty: none
+  // `raptor check --no-env`: env() in the file sees no RAPTOR_* variable, and one it needs
+  // without a default reads as a stand-in value instead of an error.
+  bool environment_stand_ins = false;
   int hook_time_budget_ms = 50;  // per hook call
   size_t script_memory_mb = 64;  // per worker's Ruby VM
   // One per worker when the file defines hooks (worker i uses policies[i]), else empty.

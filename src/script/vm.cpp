@@ -74,7 +74,11 @@ mrb_value run_and_describe(mrb_state* mrb, void* p) {
   }
   mrb_value message = mrb_funcall(mrb, result, "message", 0);
   std::string text = mrb_string_p(message) ? std::string(RSTRING_PTR(message), size_t(RSTRING_LEN(message))) : "";
-  std::string where = user_location(mrb, result, d->files);
+  // A message that names its file:line already (Verdict.normalize names the hook's) keeps only
+  // that one: a backtrace taken after the hook returned points at no line of it.
+  bool located = false;
+  for (const auto& file : d->files) located = located || text.rfind(file + ":", 0) == 0;
+  std::string where = located ? "" : user_location(mrb, result, d->files);
   *d->error = (where.empty() ? "" : where + ": ") + text + " (" + mrb_obj_classname(mrb, result) + ")";
   return result;
 }
