@@ -21,18 +21,8 @@ module Raptor
   end
 
   # authorize { |subscription| … }, and a channel rule's subscribe { … } and roster { … }
+  # presence?, private? (private- and private-encrypted-), public?: the channel's kind.
   class Subscription
-    def presence?
-      channel.start_with?("presence-")
-    end
-
-    def private?
-      channel.start_with?("private-")
-    end
-
-    def public?
-      !presence? && !private?
-    end
   end
 
   # filter_client_events { |event| … }

@@ -38,7 +38,7 @@ struct HookSpec {
 inline constexpr std::string_view kConnectionFields = "app_id origin remote_address path params headers";
 inline constexpr std::string_view kSubscriptionFields =
     "app_id origin remote_address path params headers socket_id channel channel_data signed? user_id user_info "
-    "privileged?";
+    "privileged? presence? private? public?";
 inline constexpr std::string_view kClientEventFields =
     "app_id origin remote_address path params headers socket_id channel event data user_id user_info privileged?";
 inline constexpr std::string_view kWebhookEventFields = "app_id name channel user_id event data socket_id subscription_count";

@@ -15,6 +15,7 @@
 
 #include "common/text.h"
 #include "core/policy_hooks.h"
+#include "protocol/channel_kind.h"
 #include "script/ruby_json.h"
 
 namespace raptor::script {
@@ -87,6 +88,18 @@ constexpr Reader kReaders[] = {
        if (r.has_member) return mrb_bool_value(r.privileged);
        mrb_value privileged = signed_member(mrb, self, r, "privileged");
        return mrb_bool_value(mrb_type(privileged) == MRB_TT_TRUE);
+     }},
+    // The channel's kind (protocol/channel_kind.h): private? covers private-encrypted- too.
+    {"presence?", "@presence",
+     [](mrb_state*, mrb_value, const HookRequest& r) { return mrb_bool_value(channel_kind(r.channel).presence); }},
+    {"private?", "@private",
+     [](mrb_state*, mrb_value, const HookRequest& r) {
+       ChannelType type = channel_type(r.channel);
+       return mrb_bool_value(type == ChannelType::Private || type == ChannelType::Encrypted);
+     }},
+    {"public?", "@public",
+     [](mrb_state*, mrb_value, const HookRequest& r) {
+       return mrb_bool_value(channel_kind(r.channel).auth != ChannelAuth::Signature);  // no signature needed
      }},
     {"event", "@event", [](mrb_state* mrb, mrb_value, const HookRequest& r) { return ruby_string(mrb, r.event); }},
     {"data", "@data", [](mrb_state* mrb, mrb_value, const HookRequest& r) { return ruby_parse_json(mrb, r.data); }},

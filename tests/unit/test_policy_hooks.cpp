@@ -115,6 +115,7 @@ ROWS = Raptor::HOOK_TABLE.map { |row| [row[0], row[3]] }.to_h
 admit { |c| missing(c, ROWS[:admit]) }
 authorize do |s|
   next deny("read: #{s.origin} #{s.params["plan"]} #{s.channel_data.inspect}") if s.channel == "show"
+  next deny([s.presence?, s.private?, s.public?].join(" ")) if s.channel.include?("kind")
   missing(s, ROWS[:authorize])
 end
 filter_client_events { |e| missing(e, ROWS[:filter_client_events]) }
@@ -127,6 +128,11 @@ filter_client_events { |e| missing(e, ROWS[:filter_client_events]) }
   CHECK(p->filter_client_event({app, socket, h.get(), "private-a", "client-x", "{}", ""}).kind == Kind::Pass);
   PolicyVerdict shown = p->authorize({app, socket, h.get(), "show", true, R"({"user_id":"u"})"});
   CHECK(shown.reason == R"(read: https://example.com pro {"user_id"=>"u"})");
+  auto kind = [&](std::string_view channel) { return p->authorize({app, socket, nullptr, channel, false, {}}).reason; };
+  CHECK(kind("kind") == "false false true");
+  CHECK(kind("private-kind") == "false true false");
+  CHECK(kind("private-encrypted-kind") == "false true false");
+  CHECK(kind("presence-privileged-kind") == "true false false");
   for (const HookSpec& row : kHooks)
     for (std::string_view field : split_at(row.fields, ' ')) CHECK_FALSE(field.empty());
 }
