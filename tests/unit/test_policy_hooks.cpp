@@ -137,7 +137,7 @@ filter_client_events { |e| missing(e, ROWS[:filter_client_events]) }
     for (std::string_view field : split_at(row.fields, ' ')) CHECK_FALSE(field.empty());
 }
 
-TEST_CASE("authorize's member comes from the signed channel_data; a request kept past its call raises",
+TEST_CASE("authorize's member comes from the signed channel_data, and a request kept past its call raises",
           "[policy_hooks][script]") {
   auto p = policy_of(R"(
 KEPT = []
