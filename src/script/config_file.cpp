@@ -2,10 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <algorithm>
+
 #include "common/nearest_name.h"
-
 #include "config/webhook_spec.h"
-
+#include "core/policy_hooks.h"
 #include "script/ruby_json.h"
 #include "script/ruby_policy.h"
 #include "script/vm.h"
@@ -178,9 +179,16 @@ bool read_config_file(const std::string& path, Config& config, std::string& mess
   RubyPolicy policy(std::move(vm));
   message.clear();
   for (const App& app : config.apps) {
-    auto hooks = policy.hook_names(app.id);
+    // The hooks by name, and channel rules as one entry ("channels") whatever they state.
+    std::vector<std::string> shown;
+    for (const auto& name : policy.hook_names(app.id)) {
+      bool rule = false;
+      for (const HookSpec& h : kHooks) rule = rule || (h.name == name && h.permission);
+      std::string entry = rule ? "channels" : name;
+      if (std::find(shown.begin(), shown.end(), entry) == shown.end()) shown.push_back(entry);
+    }
     std::string list;
-    for (const auto& h : hooks) list += (list.empty() ? "" : ", ") + h;
+    for (const auto& h : shown) list += (list.empty() ? "" : ", ") + h;
     message += (message.empty() ? "" : "; ") + app.id + " (" + (list.empty() ? "no hooks" : "hooks: " + list) + ")";
   }
   return true;
@@ -194,9 +202,7 @@ bool load_policies(Config& config, std::string& error) {
     if (i == 0) {
       bool any = false;
       for (const App& app : config.apps)
-        for (auto hook : {Policy::Hook::Admit, Policy::Hook::Authorize, Policy::Hook::FilterClientEvents,
-                          Policy::Hook::ChannelRules, Policy::Hook::ShapeWebhook})
-          any = any || policy->has(app, hook);
+        for (const HookSpec& h : kHooks) any = any || policy->has(app, h.hook);
       if (!any) return true;  // nothing to ask: no VM per worker
     }
     config.policies.push_back(std::move(policy));

@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "script/helpers.h"
+#include "script/hook_request.h"
 #include "script/runaway_guard.h"
 #include "script/vm_memory.h"
 
@@ -93,6 +94,7 @@ void Vm::open() {
   if (!mrb_) throw std::runtime_error("cannot create a Ruby interpreter");
   guard_ = std::make_unique<RunawayGuard>(mrb_, kCodeRegionBytes);
   define_helpers(mrb_);
+  define_hook_requests(mrb_);
   mrb_load_irep(mrb_, raptor_mrblib);
   if (mrb_->exc) throw std::runtime_error("mrblib failed to load");  // a build defect
   if (!guard_->adopt_loaded_code()) throw std::runtime_error("mruby's library does not fit the script region");
