@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log.h"
 #include "config/cluster_settings.h"
 #include "core/app.h"
 #include "core/engine.h"
@@ -35,6 +36,7 @@ struct Config {
   WebhookSettings webhooks;  // batching, retries and bounds of every app's webhooks
   bool default_credentials = true;  // the embedded development app is in use
   ClusterSettings cluster;          // Redis, key prefix, node id (docs/cluster.md)
+  log::Format log_format = log::Format::kText;  // --log-format: journal-style text or JSON lines
 
   // --- the Ruby configuration file and its hooks ---
   std::string config_file;       // empty: none
@@ -53,6 +55,7 @@ struct ParseResult {
   bool run = false;
   int exit_code = 0;
   std::string output;  // text for stdout (help, version) or stderr (errors)
+  bool help = false;   // output is usage(), to which the caller may add its own sections
   Config config;
 };
 
@@ -66,5 +69,8 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env,
 extern const char* const kDefaultConfigFile;
 
 std::string usage();
+
+// "ID:KEY:SECRET", the form of --app and RAPTOR_APPS (and of `raptor keygen`), into `out`.
+bool parse_app(const std::string& spec, App& out);
 
 }  // namespace raptor
