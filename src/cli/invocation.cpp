@@ -11,21 +11,21 @@ constexpr long kMaxTimeoutSeconds = 3600;
 
 struct SharedFlag {
   const char* flag;
-  bool takes_value;
+  const char* value;  // its value's name; null for a switch
   const char* help;
 };
 constexpr SharedFlag kSharedFlags[] = {
-    {"--config", true, "FILE: the server's raptor.rb, for its address and apps (default: as the server)"},
-    {"--url", true, "URL: the server, e.g. https://rt.example.com (env RAPTOR_URL; default: from the config)"},
-    {"--app-id", true, "ID: the configured app to sign with (default: the server's default app)"},
-    {"--app", true, "ID:KEY:SECRET: sign as this app instead (visible in ps: prefer RAPTOR_APP_*)"},
-    {"--timeout", true, "SECONDS: for connecting and the answer together (default 10)"},
-    {"--json", false, "print the server's JSON answer as it came (errors stay on stderr)"},
+    {"--config", "FILE", "the server's raptor.rb, for its address and apps (default: as the server reads it)"},
+    {"--url", "URL", "the server, e.g. https://rt.example.com (env RAPTOR_URL; default: from the configuration)"},
+    {"--app-id", "ID", "sign as this configured app (default: the server's default app)"},
+    {"--app", "ID:KEY:SECRET", "sign as this app (seen in ps: prefer RAPTOR_APP_ID/KEY/SECRET)"},
+    {"--timeout", "SECONDS", "for connecting and the answer together (default 10)"},
+    {"--json", nullptr, "print the server's JSON answer as it came (errors stay on stderr)"},
 };
 
 bool takes_value(const Syntax& syntax, const std::string& flag) {
   for (const auto& f : kSharedFlags)
-    if (flag == f.flag) return f.takes_value;
+    if (flag == f.flag) return f.value != nullptr;
   return std::find(syntax.value_flags.begin(), syntax.value_flags.end(), flag) != syntax.value_flags.end();
 }
 
@@ -40,8 +40,8 @@ bool known(const Syntax& syntax, const std::string& flag) {
 std::string shared_flags_help() {
   std::string out;
   for (const auto& f : kSharedFlags) {
-    std::string lhs = std::string("  ") + f.flag;
-    out += lhs + std::string(lhs.size() < 14 ? 14 - lhs.size() : 1, ' ') + f.help + "\n";
+    std::string lhs = std::string("  ") + f.flag + (f.value ? std::string(" ") + f.value : "");
+    out += lhs + std::string(lhs.size() < 26 ? 26 - lhs.size() : 1, ' ') + f.help + "\n";
   }
   return out;
 }
