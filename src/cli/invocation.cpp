@@ -20,6 +20,7 @@ constexpr SharedFlag kSharedFlags[] = {
     {"--app-id", "ID", "sign as this configured app (default: the server's default app)"},
     {"--app", "ID:KEY:SECRET", "sign as this app (seen in ps: prefer RAPTOR_APP_ID/KEY/SECRET)"},
     {"--timeout", "SECONDS", "for connecting and the answer together (default 10)"},
+    {"--cacert", "FILE", "trust these PEM CA certificates for https, not the system's (env RAPTOR_CA_FILE)"},
     {"--json", nullptr, "print the server's JSON answer as it came (errors stay on stderr)"},
 };
 
@@ -131,6 +132,12 @@ ParsedInvocation parse_invocation(int argc, const char* const* argv, const Synta
     inv.target.app = *it;
   } else {
     inv.target.app = server.config.apps.front();
+  }
+
+  if (shared.count("--cacert")) {
+    inv.target.ca_file = shared["--cacert"];
+  } else if (const char* ca = env("RAPTOR_CA_FILE")) {
+    inv.target.ca_file = ca;
   }
 
   if (shared.count("--url")) {

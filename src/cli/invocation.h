@@ -26,6 +26,7 @@ struct Target {
   std::string base_url;  // scheme://host:port, no trailing slash
   App app;
   long timeout_s = 10;  // connecting and answering together
+  std::string ca_file;  // PEM CA certificates to trust for https instead of the system's
 };
 
 struct Invocation {

@@ -5,6 +5,7 @@
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { describe, it } from 'node:test';
+import { selfSignedCertificate } from './lib/certificates.mjs';
 import { inboxOf, presenceMember, pusherClient, subscribed } from './lib/clients.mjs';
 import { configFile } from './lib/config-files.mjs';
 import { Raptor, freePort, runRaptor } from './lib/raptor.mjs';
@@ -127,6 +128,19 @@ app "${OTHER.id}", key: "${OTHER.key}", secret: "${OTHER.secret}"
       const { stderr } = await run(args, envFor(server), 2);
       assert.match(stderr, new RegExp(`^raptor ${args[0]}: .+\\n`), args.join(' '));
     }
+  });
+});
+
+serverSuite('raptor stats against TLS', { apps: [APP], tls: selfSignedCertificate() }, (server) => {
+  it('reaches https:// from the configuration, checks the certificate, and trusts --cacert or RAPTOR_CA_FILE', async () => {
+    const file = configFile('cli-tls.rb', `listen "127.0.0.1", port: ${server.port}
+tls cert: "${server.tls.certFile}", key: "${server.tls.keyFile}"
+app "${APP.id}", key: "${APP.key}", secret: "${APP.secret}"
+`);
+    const { stderr } = await run(['stats', '--config', file], {}, 1);
+    assert.match(stderr, new RegExp(`^raptor stats: cannot reach https://127\\.0\\.0\\.1:${server.port}: .*certificate`, 'i'));
+    assert.equal((await run(['stats', '--config', file, '--cacert', server.tls.certFile], {})).stdout, 'status: ok\n');
+    assert.equal((await run(['stats', '--config', file], { RAPTOR_CA_FILE: server.tls.certFile })).stdout, 'status: ok\n');
   });
 });
 

@@ -81,9 +81,16 @@ TEST_CASE("the server's variables, RAPTOR_URL and --url, --app and --timeout", "
   CHECK(p.invocation->target.base_url == "https://rt.example.com");
   CHECK(p.invocation->target.app.secret == "c:d");
   CHECK(p.invocation->target.timeout_s == 3);
+  CHECK(p.invocation->target.ca_file.empty());
   p = parse(kChannels, {"--url", "http://[::1]:6001"}, {{"RAPTOR_URL", "https://ignored"}});
   REQUIRE(p.invocation);
   CHECK(p.invocation->target.base_url == "http://[::1]:6001");
+  p = parse(kChannels, {"--cacert", "ca.pem"}, {{"RAPTOR_CA_FILE", "ignored.pem"}});
+  REQUIRE(p.invocation);
+  CHECK(p.invocation->target.ca_file == "ca.pem");
+  p = parse(kChannels, {}, {{"RAPTOR_CA_FILE", "env.pem"}});
+  REQUIRE(p.invocation);
+  CHECK(p.invocation->target.ca_file == "env.pem");
 }
 
 TEST_CASE("a DATA that starts with two dashes comes after --", "[cli]") {
