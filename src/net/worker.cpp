@@ -257,6 +257,7 @@ bool Worker::listen() {
 }
 
 void Worker::tick() {
+  if (heartbeats_) heartbeats_->beat(index_, service::monotonic_ms());
   engine_.flush_counts();
   if (cluster_) cluster_->tick(engine_.now_ms());
   if (webhook_stream_) webhook_stream_->tick(engine_.now_ms());
