@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include "common/text.h"
 #include "protocol/channel_pattern.h"
 #include "protocol/channel_resource.h"
 #include "protocol/errors.h"
@@ -15,13 +16,6 @@ int64_t steady_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
-}
-
-int code(ErrorCode c) { return static_cast<int>(c); }
-int code(CloseCode c) { return static_cast<int>(c); }
 
 // Parses a protocol query value as a whole decimal number.
 std::optional<int> parse_version(std::string_view v) {

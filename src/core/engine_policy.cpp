@@ -18,8 +18,6 @@ std::string refusal(std::string_view what, const PolicyVerdict& v) {
   return std::string(what) + " refused by policy" + (v.reason.empty() ? "" : ": " + v.reason);
 }
 
-int code(ErrorCode c) { return static_cast<int>(c); }
-
 // Whether the subscription carries a valid signature, as the usual rules would check it.
 bool signature_valid(const Connection& c, const std::string& channel, ChannelType type, const cJSON* data) {
   if (!requires_auth(type)) return false;

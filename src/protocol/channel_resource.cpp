@@ -23,8 +23,6 @@ constexpr ResourceType kTypes[] = {
     {"public", "", ""},
 };
 
-bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
-
 bool is_segment_char(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
          c == '-' || c == '=' || c == '@' || c == ',' || c == ';';
