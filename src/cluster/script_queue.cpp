@@ -1,19 +1,13 @@
-// RedisBus's Lua scripts (presence, occupancy, the departures' sweep, the channel reads and
-// subscription counts, and NodeLease's lease and clean-up): how a call travels. Each runs by
-// EVALSHA once SCRIPT LOAD (sent on every new command connection) has answered, and by EVAL
-// before that or when Redis has forgotten it (NOSCRIPT, after SCRIPT FLUSH or a restart). Calls
-// of scripts that change state are counted until answered: a drain waits for them
-// (changes_outstanding); the read-only ones are not (RedisScript::changes_state).
-// All go on the worker's one command connection, pipelined: Redis runs a worker's calls in the
-// order it made them, and nothing waits for an answer.
+#include "cluster/script_queue.h"
+
 #include <hiredis/async.h>
-#include <hiredis/hiredis.h>
 
 #include <memory>
 #include <utility>
 
-#include "cluster/redis_bus.h"
+#include "cluster/redis_reply.h"
 #include "common/log.h"
+#include "common/text.h"
 
 namespace raptor::cluster {
 namespace {
@@ -22,9 +16,9 @@ constexpr size_t kMostUnsentLeaves = 100000;  // per worker; beyond, leaves of a
 
 }  // namespace
 
-struct RedisBus::ScriptCall {
-  RedisBus* bus;
-  Script* script;
+struct ScriptQueue::Call {
+  ScriptQueue* queue;
+  RedisScript* script;
   int keys;
   std::vector<std::string> args;  // the keys, then ARGV
   ScriptAnswered answered;
@@ -32,24 +26,42 @@ struct RedisBus::ScriptCall {
   bool retried = false;         // sent again by EVAL after NOSCRIPT
 };
 
-RedisBus::ScriptCall* RedisBus::script_call(Script& script, int keys, std::vector<std::string> args,
-                                            ScriptAnswered answered, bool keep_while_unreachable) {
-  return new ScriptCall{this, &script, keys, std::move(args), std::move(answered), keep_while_unreachable};
+ScriptQueue::ScriptQueue(RedisConnection& commands, size_t worker, AwaitsSubscribe awaits_subscribe)
+    : commands_(commands), worker_(worker), awaits_subscribe_(std::move(awaits_subscribe)) {}
+
+ScriptQueue::~ScriptQueue() { forget(); }
+
+void ScriptQueue::add(RedisScript& script) { scripts_.push_back(&script); }
+
+void ScriptQueue::run(RedisScript& script, int keys, std::vector<std::string> args, ScriptAnswered answered,
+                      ScriptTiming timing) {
+  auto* call = new Call{this, &script, keys, std::move(args), std::move(answered), timing.keep_while_unreachable};
+  const std::string& key = timing.after_subscribe_of;
+  if (!key.empty()) {
+    auto it = waiting_.find(key);
+    if (timing.newest_only) {
+      if (awaits_subscribe_(key)) {
+        delete std::exchange(waiting_[key].newest, call);
+        return;
+      }
+    } else if (awaits_subscribe_(key) || (it != waiting_.end() && !it->second.in_order.empty())) {
+      // Later changes of the channel queue behind, in order.
+      waiting_[key].in_order.push_back(call);
+      return;
+    }
+  }
+  send(call);
 }
 
-void RedisBus::run(RedisScript& script, int keys, std::vector<std::string> args, ScriptAnswered answered) {
-  run_script(script_call(script, keys, std::move(args), std::move(answered)));
-}
-
-void RedisBus::run_script(ScriptCall* call) {
+void ScriptQueue::send(Call* call) {
   redisAsyncContext* ac = commands_.context();
   if (!ac) {
-    if (call->keep_while_unreachable && !destroying_ && unsent_leaves_.size() < kMostUnsentLeaves) {
+    if (call->keep_while_unreachable && !forgotten_ && unsent_leaves_.size() < kMostUnsentLeaves) {
       unsent_leaves_.push_back(call);
       return;
     }
-    std::unique_ptr<ScriptCall> gone(call);
-    if (gone->answered && !destroying_) gone->answered(nullptr);
+    std::unique_ptr<Call> gone(call);
+    if (gone->answered && !forgotten_) gone->answered(nullptr);
     return;
   }
   std::string keys = std::to_string(call->keys);
@@ -61,7 +73,7 @@ void RedisBus::run_script(ScriptCall* call) {
     argv.push_back(a.data());
     lengths.push_back(a.size());
   };
-  const Script& script = *call->script;
+  const RedisScript& script = *call->script;
   if (script.sha.empty()) {
     add("EVAL");
     add(script.source);
@@ -71,76 +83,75 @@ void RedisBus::run_script(ScriptCall* call) {
   }
   add(keys);
   for (const std::string& a : call->args) add(a);
-  if (redisAsyncCommandArgv(ac, on_script_reply, call, int(argv.size()), argv.data(), lengths.data()) == REDIS_OK &&
+  if (redisAsyncCommandArgv(ac, on_reply, call, int(argv.size()), argv.data(), lengths.data()) == REDIS_OK &&
       script.changes_state)
-    ++scripts_sent_;
+    ++sent_;
 }
 
-void RedisBus::on_script_reply(redisAsyncContext*, void* r, void* privdata) {
-  std::unique_ptr<ScriptCall> call(static_cast<ScriptCall*>(privdata));
-  RedisBus& bus = *call->bus;
+void ScriptQueue::on_reply(redisAsyncContext*, void* r, void* privdata) {
+  std::unique_ptr<Call> call(static_cast<Call*>(privdata));
+  ScriptQueue& queue = *call->queue;
   auto* reply = static_cast<redisReply*>(r);
-  if (bus.destroying_) return;
-  if (call->script->changes_state) --bus.scripts_sent_;
-  if (!reply && call->keep_while_unreachable && bus.draining_ &&
-      bus.unsent_leaves_.size() < kMostUnsentLeaves) {  // see ClusterBus::begin_drain
-    bus.unsent_leaves_.push_back(call.release());
+  if (queue.forgotten_) return;
+  if (call->script->changes_state) --queue.sent_;
+  if (!reply && call->keep_while_unreachable && queue.draining_ &&
+      queue.unsent_leaves_.size() < kMostUnsentLeaves) {  // see ClusterBus::begin_drain
+    queue.unsent_leaves_.push_back(call.release());
     return;
   }
-  if (reply && reply->type == REDIS_REPLY_ERROR && std::string_view(reply->str).rfind("NOSCRIPT", 0) == 0 &&
-      !call->retried) {
+  if (reply && reply->type == REDIS_REPLY_ERROR && starts_with(text_of(reply), "NOSCRIPT") && !call->retried) {
     call->retried = true;
     call->script->sha.clear();
-    bus.run_script(call.release());
+    queue.send(call.release());
     return;
   }
   if (reply && reply->type == REDIS_REPLY_ERROR)
     log::warn("cluster: worker %zu: Redis refused a script (%s); what it decides falls back to this node",
-              bus.worker_, reply->str);
+              queue.worker_, reply->str);
   if (call->answered) call->answered(reply && reply->type != REDIS_REPLY_ERROR ? reply : nullptr);
 }
 
-size_t RedisBus::changes_outstanding() const {
-  size_t n = scripts_sent_ + unsent_leaves_.size() + unsent_occupancy_.size();
-  for (const auto& [key, interest] : interests_) n += interest.waiting_scripts.size();
+size_t ScriptQueue::outstanding() const {
+  size_t n = sent_ + unsent_leaves_.size();
+  for (const auto& [key, waiting] : waiting_) n += waiting.in_order.size();
   return n;
 }
 
-void RedisBus::send_unsent_leaves() {
-  std::vector<ScriptCall*> leaves = std::move(unsent_leaves_);
+void ScriptQueue::send_unsent_leaves() {
+  std::vector<Call*> leaves = std::move(unsent_leaves_);
   unsent_leaves_.clear();
-  for (ScriptCall* call : leaves) run_script(call);
+  for (Call* call : leaves) send(call);
 }
 
-void RedisBus::run_waiting_scripts(Interest& interest) {
-  std::vector<ScriptCall*> waiting = std::move(interest.waiting_scripts);
-  interest.waiting_scripts.clear();
-  for (ScriptCall* call : waiting) run_script(call);
-  if (interest.waiting_count) send_count(std::exchange(interest.waiting_count, nullptr));
+void ScriptQueue::subscribe_settled(const std::string& key) {
+  auto it = waiting_.find(key);
+  if (it == waiting_.end()) return;
+  Waiting waiting = std::move(it->second);
+  waiting_.erase(it);
+  for (Call* call : waiting.in_order) send(call);
+  if (waiting.newest) send(waiting.newest);
 }
 
-void RedisBus::forget_scripts() {
-  for (auto& [key, interest] : interests_) {
-    for (ScriptCall* call : interest.waiting_scripts) delete call;
-    delete interest.waiting_count;
+void ScriptQueue::forget() {
+  forgotten_ = true;
+  for (auto& [key, waiting] : waiting_) {
+    for (Call* call : waiting.in_order) delete call;
+    delete waiting.newest;
   }
-  for (ScriptCall* call : unsent_leaves_) delete call;
-  interests_.clear();
+  for (Call* call : unsent_leaves_) delete call;
+  waiting_.clear();
   unsent_leaves_.clear();
 }
 
-void RedisBus::load_scripts(RedisConnection& c) {
-  std::vector<Script*> scripts{&presence_script_, &occupancy_script_, &sweep_script_, &channel_state_script_,
-                               &count_script_};
-  if (lease_) lease_->add_scripts(scripts);
-  for (Script* script : scripts) {
+void ScriptQueue::load_all() {
+  for (RedisScript* script : scripts_) {
     script->sha.clear();  // a new connection may reach a Redis that never saw it
-    redisAsyncCommand(c.context(), on_script_loaded, script, "SCRIPT LOAD %s", script->source);
+    redisAsyncCommand(commands_.context(), on_loaded, script, "SCRIPT LOAD %s", script->source);
   }
 }
 
-void RedisBus::on_script_loaded(redisAsyncContext*, void* r, void* privdata) {
-  auto* script = static_cast<Script*>(privdata);
+void ScriptQueue::on_loaded(redisAsyncContext*, void* r, void* privdata) {
+  auto* script = static_cast<RedisScript*>(privdata);
   auto* reply = static_cast<redisReply*>(r);
   if (reply && reply->type == REDIS_REPLY_STRING) script->sha.assign(reply->str, reply->len);
 }
