@@ -37,11 +37,10 @@ struct QueueHarness {
     queue.run(script, 0, {}, [this, name](const redisReply* r) { answered.push_back(name + (r ? ":reply" : ":null")); },
               std::move(timing));
   }
-  static ScriptTiming after(std::string key, bool newest_only = false, bool keep = false) {
+  static ScriptTiming after(std::string key, bool newest_only = false) {
     ScriptTiming t;
     t.after_subscribe_of = std::move(key);
     t.newest_only = newest_only;
-    t.keep_while_unreachable = keep;
     return t;
   }
 };
