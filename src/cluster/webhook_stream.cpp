@@ -55,7 +55,7 @@ struct WebhookStream::Ack {
 };
 
 WebhookStream::WebhookStream(const ClusterSettings& cluster, const WebhookSettings& webhooks, EventPort& port,
-                             WebhookQueue& queue, std::function<void()> poke)
+                             StreamLink& queue, std::function<void()> poke)
     : cluster_(cluster), settings_(webhooks), queue_(queue), poke_(std::move(poke)),
       key_(webhook_stream_key(cluster.prefix)), commands_(*cluster.redis, port, *this),
       reader_(*cluster.redis, port, *this) {

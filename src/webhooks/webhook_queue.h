@@ -33,12 +33,13 @@
 #include "webhooks/outbox.h"
 #include "webhooks/shaping_queue.h"
 #include "webhooks/stream_ledger.h"
+#include "webhooks/stream_link.h"
 #include "webhooks/webhook_settings.h"
 #include "webhooks/webhook_stream_entry.h"
 
 namespace raptor {
 
-class WebhookQueue : public WebhookSink {
+class WebhookQueue : public WebhookSink, public StreamLink {
  public:
   using Clock = std::function<int64_t()>;  // milliseconds
   using Request = WebhookRequest;
@@ -82,24 +83,17 @@ class WebhookQueue : public WebhookSink {
   // Shutting down: counts everything still waiting as dropped and logs it; returns how many.
   uint64_t abandon();
 
-  // --- the cluster's stream; the sender's thread (use_stream() before workers run) ---
-  void use_stream();
-  void set_stream_up(bool up);
-  // The events to append to the stream, in the order they became ready.
-  std::vector<StreamedWebhook> take_for_stream();
-  // Events the stream could not append (Redis went away): this node delivers them.
-  void deliver_here(std::vector<StreamedWebhook> events);
-  void count_appended(size_t n);
-  // Entry `id`, read (`claimed`: taken over from another consumer) from the stream: into the
-  // outboxes here that want it. An entry held here already is not taken twice.
-  void deliver_streamed(const std::string& id, const StreamedWebhook& w, bool claimed);
-  // An entry that is no webhook event (the caller logs why): settled and counted as dropped.
-  void discard_streamed(const std::string& id);
-  // Entries whose every receiver's outcome here is final: to acknowledge.
-  std::vector<std::string> take_settled();
-  void count_acked(size_t n);
-  // Entries held here still, being delivered.
-  std::vector<std::string> held_entries() const;
+  // --- the cluster's stream (stream_link.h) ---
+  void use_stream() override;
+  void set_stream_up(bool up) override;
+  std::vector<StreamedWebhook> take_for_stream() override;
+  void deliver_here(std::vector<StreamedWebhook> events) override;
+  void count_appended(size_t n) override;
+  void deliver_streamed(const std::string& id, const StreamedWebhook& w, bool claimed) override;
+  void discard_streamed(const std::string& id) override;
+  std::vector<std::string> take_settled() override;
+  void count_acked(size_t n) override;
+  std::vector<std::string> held_entries() const override;
 
  private:
   // Puts a due event (past the departure delay and the cache_miss filter) on its way: to the
