@@ -273,7 +273,7 @@ void list_channels(const Engine& engine, const App& app, const Request& req, con
   const std::string* prefix = req.param("filter_by_prefix");
   const std::string* info_param = req.param("info");
   InfoRequest info = info_param ? parse_info(*info_param) : InfoRequest{};
-  if (info.user_count && (!prefix || prefix->compare(0, 9, "presence-") != 0))
+  if (info.user_count && (!prefix || channel_type(*prefix) != ChannelType::Presence))
     return respond(error(400, "info=user_count requires filter_by_prefix=presence-"));
   ChannelQuery query{ChannelQuery::Kind::List, prefix ? *prefix : "", info.subscription_count, info.user_count};
   answer_read(engine, app, {ChannelRead::Shape::List, std::move(query), info}, respond);

@@ -167,7 +167,7 @@ async function assertModeratorsOnly(server, app, room) {
 }
 
 serverSuite('docs/rails.md: comments through the app', docServer('rails-md',
-  codeBlock('docs/rails.md', /^# \/etc\/raptor\/raptor\.rb/), [GALLERY]), (server) => {
+  codeBlock('docs/rails.md', /^app "gallery", key: "gallery-key"/), [GALLERY]), (server) => {
   it('refuses client events on a gallery\'s comments', async () => {
     const client = await RawClient.connect(server, { app: GALLERY });
     await client.subscribe('private-galleries.1.comments');
@@ -186,7 +186,7 @@ const RUN = [
   ['docs/configuration.md', /visits\.subscribe/],
   ['docs/channels.md', /no public wildcards/],
   ['docs/channels.md', /A broadcast channel where only moderators may publish/],
-  ['docs/rails.md', /^# \/etc\/raptor\/raptor\.rb/],
+  ['docs/rails.md', /^app "gallery", key: "gallery-key"/],
 ];
 const ILLUSTRATIVE = [
   ['docs/configuration.md', /app\.authorize \{ \|subscription\| … \}/, 'lists the app options; the hook is elided'],

@@ -16,8 +16,8 @@ const EXAMPLES = fileURLToPath(new URL('../../examples/', import.meta.url));
 // The examples that are raptor.rb configurations: the Ruby files of examples/ that require
 // nothing (a configuration runs in raptor's sandbox, which has no require; the client scripts
 // and signers require the standard library).
-const CLIENT_SCRIPTS = ['auth_signer.rb', 'publish.rb', 'token.rb'];
-const isConfig = (f) => f.endsWith('.rb') && !/^require /m.test(readFileSync(path.join(EXAMPLES, f), 'utf8'));
+const CLIENT_SCRIPTS = ['auth_signer.rb', 'publish.rb', 'raptor_api.rb', 'token.rb'];
+const isConfig = (f) => f.endsWith('.rb') && !/^require(_relative)? /m.test(readFileSync(path.join(EXAMPLES, f), 'utf8'));
 
 // Refused as the issue asks: exit 2, nothing on stdout (no banner, no credentials), one line.
 function assertRefused({ code, stdout, stderr }, pattern) {
