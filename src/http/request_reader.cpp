@@ -3,6 +3,7 @@
 #include <http_parser.h>
 #include <strings.h>
 
+#include <algorithm>
 #include <climits>
 #include <cstring>
 
@@ -129,10 +130,11 @@ struct ReaderCallbacks {
     RequestReader& r = of(p);
     if (r.headers_done_) return 0;  // a chunked body's trailer: nothing in it is read
     if (r.in_value_) end_field(r);
-    if (r.field_.empty() && ++r.fields_ > r.limits_.max_fields)
-      return r.overflow(431, "Too many request header fields");
+    bool first_piece = r.field_.empty();  // a name may come in several pieces: count it once
+    if (first_piece && ++r.fields_ > r.limits_.max_fields) return r.overflow(431, "Too many request header fields");
     r.field_.append(at, n);
-    return grow_head(r, n + 4) ? 0 : r.overflow(431, "Request header fields are larger than the limit");
+    // 4: the ": " and CRLF around the value, so that the limit is on what was sent.
+    return grow_head(r, n + (first_piece ? 4 : 0)) ? 0 : r.overflow(431, "Request header fields are larger than the limit");
   }
   static int header_value(http_parser* p, const char* at, size_t n) {
     RequestReader& r = of(p);
@@ -255,7 +257,14 @@ std::optional<RequestReader::Event> RequestReader::decide_on_head() {
   };
   if (!expectation_.empty() && !continues) return refuse_head(417, "Only Expect: 100-continue is understood");
   if (!split_target(target_, request_)) return refuse_head(400, "Malformed request target");
-  if (websocket_ && p->upgrade && request_.method == "GET") return Event::Upgrade;
+  if (websocket_ && p->upgrade && request_.method == "GET") {
+    // Blank lines before a request are allowed and skipped; libwebsockets is handed the request
+    // from its method on.
+    size_t blank = std::min(buffer_.find_first_not_of("\r\n"), parsed_);
+    buffer_.erase(0, blank);
+    parsed_ -= blank;
+    return Event::Upgrade;
+  }
   if (!(p->flags & F_CHUNKED) && p->content_length != ULLONG_MAX && p->content_length > limits_.max_body)
     return refuse_head(413, "Request body is larger than the limit");
   if (continues && has_body) return Event::SendContinue;

@@ -120,6 +120,18 @@ TEST_CASE("the request target, the fields and their count have limits", "[reques
   CHECK(events("GET / HTTP/1.1\r\nX: " + std::string(300, 'v') + "\r\n\r\n", limits) == Events{"431 close"});
   CHECK(events("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n\r\n", limits) == Events{"431 close"});
   CHECK(events("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n\r\n", limits) == Events{"GET / []"});
+  // A field name that arrives in pieces counts as much as one that arrives whole (found by fuzzing).
+  http::ReaderLimits tight;
+  tight.max_head = 40;
+  std::string request = "GET / HTTP/1.1\r\nX-" + std::string(20, 'a') + ": 1\r\n\r\n";
+  http::RequestReader whole(tight), bytewise(tight);
+  Events at_once = events(whole, request), byte_by_byte;
+  for (char c : request) {
+    Events more = events(bytewise, std::string(1, c));
+    byte_by_byte.insert(byte_by_byte.end(), more.begin(), more.end());
+  }
+  CHECK(at_once == Events{"GET / []"});
+  CHECK(byte_by_byte == at_once);
 }
 
 TEST_CASE("HTTP/1.0 and Connection: close end the connection after the answer", "[request_reader]") {
@@ -148,6 +160,10 @@ TEST_CASE("a WebSocket upgrade is handed on with every byte from its first", "[r
   CHECK(events(r, "GET /health HTTP/1.1\r\n\r\n" + head) == Events{"GET /health []", "upgrade"});
   CHECK(r.upgrade_bytes() == head);
   CHECK(r.request().path == "/app/key");
+  // Blank lines before it are skipped: lws gets the request from its method on (found by fuzzing).
+  http::RequestReader blank;
+  CHECK(events(blank, "GET /health HTTP/1.1\r\n\r\n\r\n\r\n" + head) == Events{"GET /health []", "upgrade"});
+  CHECK(blank.upgrade_bytes() == head);
   // Another protocol's upgrade is answered as a plain request, then the connection closes.
   http::RequestReader h2c;
   CHECK(events(h2c, "GET / HTTP/1.1\r\nConnection: Upgrade\r\nUpgrade: h2c\r\n\r\n") == Events{"GET / []"});
