@@ -8,7 +8,7 @@ import { serverSdk } from './lib/clients.mjs';
 import { signedTarget } from './lib/http-api.mjs';
 import { Raptor } from './lib/raptor.mjs';
 import { serverSuite } from './lib/suite.mjs';
-import { RawHttp } from './lib/tcp.mjs';
+import { parseResponses, RawHttp } from './lib/tcp.mjs';
 import { RawClient } from './lib/ws-client.mjs';
 
 const KiB = 1024;
@@ -45,6 +45,7 @@ async function stillKeptAlive(raw, answered) {
   raw.send(get('/health'));
   const responses = await raw.responses(answered + 1);
   assert.equal(responses[answered].status, 200, 'the next request on the same connection is answered');
+  assert.equal(JSON.parse(responses[answered].body).status, 'ok', 'and the answer is its own');
 }
 
 // No event named `name` reached `subscriber` on `channel`: a marker published after it arrives,
@@ -167,6 +168,7 @@ serverSuite('HTTP/1.1 conformance on raw sockets (RFC 9112)', {}, (server, { sti
     assert.deepEqual((await subscriber.next('p', 'pipelined')).payload, { n: 2 });
     await stillKeptAlive(raw, 3); // and no fourth answer came before this one's
     await assertNothingPublished(server, subscriber, 'pipelined', 'p');
+    assert.equal(parseResponses(raw.received()).responses.length, 4, 'no request was answered twice');
     raw.close();
   });
 
