@@ -10,8 +10,10 @@
 # matches the channel, an app's own rules first, then the top-level ones, each in the order
 # declared: the first answer that is not `pass` decides.
 module Raptor
-  PERMISSIONS = %i[subscribe client_events roster].freeze
-  PERMISSION_REQUESTS = { subscribe: Subscription, roster: Subscription, client_events: ClientEvent }.freeze
+  # subscribe { |subscription| … }: may this subscription (already signed or authorized) go ahead?
+  # client_events { |event| … }: may this member send this client event?
+  # roster { |member| … }: does this presence member see the roster (is it privileged)?
+  PERMISSIONS = HOOK_TABLE.select { |row| row[1] }.map(&:first).freeze
 
   class ChannelRule
     attr_reader :pattern
@@ -25,19 +27,8 @@ module Raptor
       @blocks = {}
     end
 
-    # subscribe { |subscription| … }: may this subscription (already signed or authorized) go ahead?
-    def subscribe(&block)
-      define(:subscribe, block)
-    end
-
-    # client_events { |event| … }: may this member send this client event?
-    def client_events(&block)
-      define(:client_events, block)
-    end
-
-    # roster { |member| … }: does this presence member see the roster (is it privileged)?
-    def roster(&block)
-      define(:roster, block)
+    PERMISSIONS.each do |permission|
+      define_method(permission) { |&block| define(permission, block) }
     end
 
     def [](permission)
@@ -97,9 +88,8 @@ module Raptor
 
     # Called by the server with the positions (in channel_rules order) of the rules that match
     # the channel and state `permission`: the first answer that is not pass, as [kind, detail].
-    def run_channel_rules(permission, app_id, positions, fields)
+    def run_channel_rules(permission, app_id, positions, request)
       rules = channel_rules(app_id)
-      request = PERMISSION_REQUESTS[permission].new(fields)
       positions.each do |i|
         block = rules[i][permission]
         answer = Verdict.normalize(permission, block.call(request), block)

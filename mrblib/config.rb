@@ -1,10 +1,10 @@
 # The directives of raptor.rb. Each checks its arguments where it is called, so a mistake is
 # reported at the line that made it ("raptor.rb:7: listen: port must be ..."). The server reads
-# the result through Raptor.settings and asks for hooks through Raptor.run_hook.
+# the result through Raptor.settings, looks each hook up once through Raptor.hook, calls it and
+# checks its answer with Raptor::Verdict.normalize (script/ruby_policy.cpp).
 module Raptor
-  HOOKS = %i[admit authorize filter_client_events shape_webhook].freeze
-  REQUESTS = { admit: Connection, authorize: Subscription, filter_client_events: ClientEvent,
-               shape_webhook: WebhookEvent }.freeze
+  # The hooks of an app block or the top level (the others are channel rules' permissions).
+  HOOKS = HOOK_TABLE.reject { |row| row[1] }.map(&:first).freeze
   APP_OPTIONS = %i[client_events client_events_per_second max_presence_members
                    user_authentication_timeout cache_ttl subscription_count].freeze
 
@@ -61,20 +61,9 @@ module Raptor
       @hooks = HookSet.new("app #{settings[:id]}")
     end
 
-    def admit(&block)
-      @hooks.define(:admit, block)
-    end
-
-    def authorize(&block)
-      @hooks.define(:authorize, block)
-    end
-
-    def filter_client_events(&block)
-      @hooks.define(:filter_client_events, block)
-    end
-
-    def shape_webhook(&block)
-      @hooks.define(:shape_webhook, block)
+    # app.admit { … }, app.authorize { … }, …: one method per hook.
+    HOOKS.each do |name|
+      define_method(name) { |&block| @hooks.define(name, block) }
     end
 
     # app.webhook "http://127.0.0.1:3000/pusher/webhooks", events: %i[channel_occupied channel_vacated],
@@ -121,15 +110,18 @@ module Raptor
       (definition && definition.hooks[name]) || global_hooks[name]
     end
 
+    # The hooks and channel-rule permissions that apply to `app_id`, by name.
     def hooks_for(app_id)
-      HOOKS.select { |name| hook(name, app_id) } + (channel_rules(app_id).empty? ? [] : [:channels])
+      rules = channel_rules(app_id)
+      HOOKS.select { |name| hook(name, app_id) } + PERMISSIONS.select { |name| rules.any? { |rule| rule[name] } }
     end
 
-    # Called by the server for each decision: the hook's answer as [kind, detail, detail].
-    def run_hook(name, app_id, fields)
-      hook = hook(name, app_id)
-      return ["pass"] unless hook
-      Verdict.normalize(name, hook.call(REQUESTS[name].new(fields)), hook)
+    # The names raptor.rb calls: the directives and the methods of an app or channel block, for
+    # "did you mean" after a typo.
+    def directives
+      names = Object.instance_methods(false) + AppDefinition.instance_methods(false) +
+              ChannelRule.instance_methods(false)
+      names.map(&:to_s).uniq.sort
     end
   end
 end
@@ -192,6 +184,15 @@ def redis(url, prefix: nil, node_id: nil, node_timeout: nil)
   Raptor.settings[:node_timeout] = node_timeout if node_timeout
 end
 
+# log_level :warn   (:error, :warn, :info (the default) or :debug): the least severe log lines
+# written; --log-level and RAPTOR_LOG_LEVEL override it.
+def log_level(level)
+  unless %i[error warn info debug].include?(level)
+    raise ArgumentError, "log_level must be :error, :warn, :info or :debug, not #{level.inspect}"
+  end
+  Raptor.settings[:log_level] = level.to_s
+end
+
 # compression true
 def compression(enabled)
   Raptor.settings[:compression] = Raptor::Check.boolean("compression", enabled)
@@ -230,22 +231,11 @@ def app(id, key:, secret:, **options, &block)
   definition
 end
 
-# Top-level hooks apply to every app that does not define its own.
-def admit(&block)
-  Raptor.global_hooks.define(:admit, block)
-end
-
-def authorize(&block)
-  Raptor.global_hooks.define(:authorize, block)
-end
-
-def filter_client_events(&block)
-  Raptor.global_hooks.define(:filter_client_events, block)
-end
-
-# Each webhook event of the apps that have receivers, before it is signed and sent.
-def shape_webhook(&block)
-  Raptor.global_hooks.define(:shape_webhook, block)
+# Top-level hooks (admit { … }, authorize { … }, …) apply to every app that does not define its
+# own. shape_webhook sees each webhook event of the apps that have receivers, before it is
+# signed and sent.
+Raptor::HOOKS.each do |name|
+  Object.send(:define_method, name) { |&block| Raptor.global_hooks.define(name, block) }
 end
 
 # env("RAPTOR_MY_APP_SECRET") or env("RAPTOR_X", "default"): only RAPTOR_* variables.

@@ -23,13 +23,9 @@ module Raptor
       @data = data
     end
 
-    ALLOWED = {
-      admit: %i[allow deny pass],
-      authorize: %i[allow deny pass],
-      filter_client_events: %i[allow deny pass drop rewrite],
-      subscribe: %i[allow deny pass], client_events: %i[allow deny pass], roster: %i[allow deny pass],
-      shape_webhook: %i[allow deny pass drop rewrite],
-    }.freeze
+    PASS = new(:pass).freeze  # one for all: the server reads it without a call into Ruby
+
+    ALLOWED = HOOK_TABLE.map { |row| [row[0], row[4]] }.to_h.freeze
 
     # The answer of `hook` as the server reads it: [kind, detail, detail] of Strings or nil.
     def self.normalize(hook_name, answer, hook)
@@ -48,7 +44,11 @@ module Raptor
         end
         return ["rewrite", JSON.generate(event)]
       end
-      verdict.to_wire
+      begin
+        verdict.to_wire
+      rescue TypeError => e # raised here, after the hook returned: name the hook's line
+        raise TypeError, "#{where(hook)}#{hook_name} hook: #{e.message}"
+      end
     end
 
     def self.from(hook_name, answer)
@@ -110,7 +110,7 @@ def deny(reason = nil)
 end
 
 def pass
-  Raptor::Verdict.new(:pass)
+  Raptor::Verdict::PASS
 end
 
 def drop

@@ -1,5 +1,7 @@
 # /etc/raptor/raptor.rb: the configuration of the raptor service, in Ruby.
-#   raptor check /etc/raptor/raptor.rb    validate it (exit 2 with file:line: message on errors)
+#   raptor check --no-env /etc/raptor/raptor.rb
+#                                         validate it (exit 2 with file:line: message on errors);
+#                                         --no-env: the app and secrets are /etc/default/raptor's
 #   systemctl reload raptor               apply it without dropping connections
 # Every directive: /usr/share/doc/raptor/docs/configuration.md. A fuller example with hooks:
 # /usr/share/doc/raptor/examples/raptor.rb.

@@ -8,6 +8,8 @@
 #include "common/log.h"
 #include "config/config.h"
 #include "config/reload.h"
+#include "config/tls_files.h"
+#include "net/listener.h"
 #include "net/server.h"
 #include "script/config_file.h"
 
@@ -47,10 +49,23 @@ int main(int argc, char** argv) {
     fputs(parsed.output.c_str(), parsed.exit_code ? stderr : stdout);
     return parsed.exit_code;
   }
+  raptor::log::set_threshold(parsed.config.log_level);
   std::string error;
   if (!parsed.config.config_file.empty() && !raptor::script::load_policies(parsed.config, error)) {
     fprintf(stderr, "%s\n", error.c_str());
     return 2;
+  }
+  // Start-up failures as one line before the banner, not after it and its credentials: TLS
+  // files that cannot serve (2, as `raptor check` finds them) and a port in use (1).
+  const raptor::Config& c = parsed.config;
+  if (!c.tls_cert.empty())
+    if (auto why = raptor::tls_files_problem(c.tls_cert, c.tls_key)) {
+      fprintf(stderr, "raptor: %s\n", why->c_str());
+      return 2;
+    }
+  if (!raptor::net::claim_port(c.host, c.port, error)) {
+    fprintf(stderr, "raptor: %s\n", error.c_str());
+    return 1;
   }
   print_banner(parsed.config);
   // SIGHUP: the same command line and environment, the file read again.
@@ -64,7 +79,9 @@ int main(int argc, char** argv) {
     }
     next = std::move(again.config);
     kept = raptor::keep_restart_only(running, next);  // one policy per running worker, below
-    return next.config_file.empty() || raptor::script::load_policies(next, error);
+    if (!next.config_file.empty() && !raptor::script::load_policies(next, error)) return false;
+    raptor::log::set_threshold(next.log_level);  // the new level logs the reload's outcome
+    return true;
   };
   raptor::net::Server server(std::move(parsed.config), reread);
   return server.run();

@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cstdarg>
 #include <cstdio>
 #include <cstdlib>
@@ -16,11 +17,15 @@ const char* level_name(Level level) {
     case Level::kError: return "error";
     case Level::kWarn: return "warn";
     case Level::kInfo: return "info";
+    case Level::kDebug: return "debug";
   }
   return "info";
 }
 
+std::atomic<int> threshold{int(Level::kInfo)};
+
 void write(Level level, const char* fmt, va_list args) {
+  if (int(level) > threshold.load(std::memory_order_relaxed)) return;
   // Decided once: stderr does not change while raptor runs.
   static const Style style = style_of(getenv("JOURNAL_STREAM"), STDERR_FILENO);
   char message[kMaxLineBytes + 1];
@@ -36,6 +41,14 @@ void write(Level level, const char* fmt, va_list args) {
 }
 
 }  // namespace
+
+void set_threshold(Level level) { threshold.store(int(level), std::memory_order_relaxed); }
+
+std::optional<Level> level_named(std::string_view name) {
+  for (Level level : {Level::kError, Level::kWarn, Level::kInfo, Level::kDebug})
+    if (name == level_name(level)) return level;
+  return std::nullopt;
+}
 
 Style style_of(const char* journal_stream, int fd) {
   struct stat st;
@@ -104,6 +117,7 @@ std::string for_log(std::string_view text, size_t max) {
 RAPTOR_LOG_AT(info, Level::kInfo)
 RAPTOR_LOG_AT(warn, Level::kWarn)
 RAPTOR_LOG_AT(error, Level::kError)
+RAPTOR_LOG_AT(debug, Level::kDebug)
 #undef RAPTOR_LOG_AT
 
 }  // namespace raptor::log

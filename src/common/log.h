@@ -8,6 +8,7 @@
 #pragma once
 #include <cstddef>
 #include <ctime>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -16,12 +17,18 @@ namespace raptor::log {
 constexpr size_t kMaxLineBytes = 4096;
 constexpr size_t kMaxFieldBytes = 200;
 
-enum class Level { kError = 3, kWarn = 4, kInfo = 6 };  // the syslog priorities
+enum class Level { kError = 3, kWarn = 4, kInfo = 6, kDebug = 7 };  // the syslog priorities
 enum class Style { kTimestamped, kJournal };
 
 void info(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void warn(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
 void error(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+void debug(const char* fmt, ...) __attribute__((format(printf, 1, 2)));
+
+// --log-level: lines less severe than `level` are not written (default kInfo). Any thread.
+void set_threshold(Level level);
+// "error", "warn", "info" or "debug"; nothing for another name.
+std::optional<Level> level_named(std::string_view name);
 
 // `text` as it may appear in a log line: C0 and C1 control characters and DEL escaped (\n, \r,
 // \t, \xNN, \u0085), at most `max` bytes of the input kept and "...(N bytes)" added when cut.

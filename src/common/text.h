@@ -5,6 +5,8 @@
 
 namespace raptor {
 
+inline bool starts_with(std::string_view s, std::string_view prefix) { return s.substr(0, prefix.size()) == prefix; }
+
 // The parts of `s` between `sep`s ("a..b" has an empty middle part); views into `s`.
 inline std::vector<std::string_view> split_at(std::string_view s, char sep) {
   std::vector<std::string_view> out;

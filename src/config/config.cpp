@@ -13,6 +13,8 @@
 #include <thread>
 #include <algorithm>
 
+#include "config/safe_defaults.h"
+#include "config/tls_files.h"
 #include "config/webhook_spec.h"
 
 namespace raptor {
@@ -27,9 +29,17 @@ namespace {
 constexpr const char* kDefaultAppId = "app-id";
 constexpr const char* kDefaultAppKey = "app-key";
 constexpr const char* kDefaultAppSecret = "app-secret";
+// Why a configuration file without apps is refused: raptor would serve the development app.
+constexpr const char* kNoAppInFile =
+    "defines no app: add one, e.g. app \"my-app\", key: \"my-key\", secret: env(\"RAPTOR_MY_APP_SECRET\")";
 constexpr size_t kMaxSecretFileBytes = 64 * 1024;  // a secret is a line; a larger file is a wrong path
 
+// What the option being applied expects, set by the parsers below when they refuse a value, so
+// that the error names the form and range ("a whole number from 1 to 65535").
+thread_local std::string expected;
+
 bool parse_int(const std::string& s, long min, long max, long& out) {
+  expected = "a whole number from " + std::to_string(min) + " to " + std::to_string(max);
   if (s.empty()) return false;
   char* end = nullptr;
   long v = std::strtol(s.c_str(), &end, 10);
@@ -39,6 +49,7 @@ bool parse_int(const std::string& s, long min, long max, long& out) {
 }
 
 bool parse_bool(const std::string& s, bool& out) {
+  expected = "on or off (also true/false, yes/no, 1/0)";
   if (s == "1" || s == "true" || s == "yes" || s == "on") return out = true, true;
   if (s == "0" || s == "false" || s == "no" || s == "off") return out = false, true;
   return false;
@@ -46,6 +57,7 @@ bool parse_bool(const std::string& s, bool& out) {
 
 // "ID:KEY:SECRET" -> App.
 bool parse_app(const std::string& spec, App& out) {
+  expected = "ID:KEY:SECRET, three non-empty parts separated by ':'";
   size_t a = spec.find(':'), b = spec.find(':', a == std::string::npos ? a : a + 1);
   if (a == std::string::npos || b == std::string::npos) return false;
   out.id = spec.substr(0, a);
@@ -123,6 +135,13 @@ std::vector<Option> options(std::string& why) {
       return parse_int(v, min, max, n) ? (c.webhooks.*member = n * scale, true) : false;
     };
   };
+  // An HTTP timeout in milliseconds, from 100 ms to an hour.
+  auto http_ms = [](int Config::HttpTimeouts::*member) {
+    return [=](Config& c, App&, const std::string& v) {
+      long n;
+      return parse_int(v, 100, 3600000, n) ? (c.http_timeouts.*member = int(n), true) : false;
+    };
+  };
   return {
       // Read before everything else (see config_file_of); flags and variables override the file.
       {"--config", "RAPTOR_CONFIG", true, "Ruby configuration file raptor.rb (default: " RAPTOR_DEFAULT_CONFIG " if present)",
@@ -183,10 +202,20 @@ std::vector<Option> options(std::string& why) {
        }},
       {"--event-loop", "RAPTOR_EVENT_LOOP", true, "epoll (default) or poll: how workers wait for sockets",
        [](Config& c, App&, const std::string& v) {
+         expected = "epoll or poll";
          if (v == "epoll") return c.event_loop = Config::EventLoop::Epoll, true;
          if (v == "poll") return c.event_loop = Config::EventLoop::Poll, true;
          return false;
        }},
+      {"--http-head-timeout-ms", "RAPTOR_HTTP_HEAD_TIMEOUT_MS", true,
+       "ms an HTTP request's line and header fields may take to arrive, else 408 (default 10000)",
+       http_ms(&Config::HttpTimeouts::head_ms)},
+      {"--http-body-timeout-ms", "RAPTOR_HTTP_BODY_TIMEOUT_MS", true,
+       "ms an HTTP request's body may take to arrive after its fields, else 408 (default 30000)",
+       http_ms(&Config::HttpTimeouts::body_ms)},
+      {"--http-idle-timeout-ms", "RAPTOR_HTTP_IDLE_TIMEOUT_MS", true,
+       "ms a kept-alive HTTP connection may wait for its next request (default 60000)",
+       http_ms(&Config::HttpTimeouts::idle_ms)},
       {"--compression", "RAPTOR_COMPRESSION", true,
        "on or off (default): offer permessage-deflate to WebSocket clients (costs CPU, see docs)",
        [](Config& c, App&, const std::string& v) { return parse_bool(v, c.compression); }},
@@ -256,6 +285,13 @@ std::vector<Option> options(std::string& why) {
          if (auto error = parse_node_timeout(v, c.cluster.node_timeout_s)) return why = *error, false;
          return true;
        }},
+      {"--log-level", "RAPTOR_LOG_LEVEL", true,
+       "error, warn, info (default) or debug: the least severe log lines written",
+       [](Config& c, App&, const std::string& v) {
+         expected = "error, warn, info or debug";
+         auto level = log::level_named(v);
+         return level && (c.log_level = *level, true);
+       }},
       {"--max-send-queue", "RAPTOR_MAX_SEND_QUEUE", true,
        "bytes a client may have waiting before it is closed with 4100 (default 1048576)",
        [](Config& c, App&, const std::string& v) {
@@ -298,7 +334,8 @@ unsigned credential_part(const char* flag) {
 
 // Values of options that carry credentials (webhook specs may hold tokens in their URL or
 // headers) are not echoed: error output may end up in logs.
-std::string flag_error(const std::string& flag, const std::string& value, const std::string& why = {}) {
+std::string flag_error(const std::string& flag, const std::string& value, std::string why = {}) {
+  if (why.empty()) why = expected.empty() ? "expected a non-empty value" : "expected " + expected;
   // --app-secret-file and RAPTOR_APP_SECRET_FILE name a file: the path is no secret.
   std::string_view tail = std::string_view(flag).substr(flag.size() < 5 ? 0 : flag.size() - 5);
   bool names_file = tail == "-file" || tail == "_FILE";
@@ -322,26 +359,53 @@ std::string config_file_of(int argc, const char* const* argv, EnvLookup env) {
   return access(kDefaultConfigFile, F_OK) == 0 ? kDefaultConfigFile : "";
 }
 
-// `raptor check FILE`: 0 and a summary when the file is a valid configuration, else 2 and
-// "file:line: message".
-ParseResult check_file(int argc, const char* const* argv, const ConfigFileReader& read_file) {
+// Whether the environment gives the default app (as /etc/default/raptor does for the packaged
+// raptor.rb, which defines no app of its own).
+bool app_in_environment(EnvLookup env) {
+  return (env("RAPTOR_APP_ID") && env("RAPTOR_APP_KEY") && (env("RAPTOR_APP_SECRET") || env("RAPTOR_APP_SECRET_FILE"))) ||
+         env("RAPTOR_APPS");
+}
+
+// `raptor check [--no-env] FILE`: 0 and a summary when the file is a valid configuration that is
+// safe to serve, else 2 and one line, "file:line: message" or "file: message". With --no-env the
+// file's env() sees no variable (a required one reads as a stand-in), and an app it does not
+// define is taken to come from the environment.
+ParseResult check_file(int argc, const char* const* argv, EnvLookup env, const ConfigFileReader& read_file) {
   ParseResult r;
-  if (argc != 3 || !read_file) {
+  bool no_env = argc >= 3 && std::string(argv[2]) == "--no-env";
+  if (argc != 3 + int(no_env) || !read_file) {
     r.exit_code = 2;
-    r.output = "usage: raptor check FILE\n";
+    r.output = "usage: raptor check [--no-env] FILE\n";
     return r;
   }
+  const std::string file = argv[argc - 1];
   Config c;
+  c.environment_stand_ins = no_env;
   std::string message;
-  if (!read_file(argv[2], c, message)) {
+  auto fail = [&r](std::string line) {
     r.exit_code = 2;
-    r.output = message + "\n";
+    r.output = std::move(line) + "\n";
     return r;
+  };
+  if (!read_file(file, c, message)) return fail(message);
+  bool app_from_env = c.apps.empty();
+  if (app_from_env) {
+    if (!no_env && !app_in_environment(env))
+      return fail(file + ": " + kNoAppInFile +
+                  " (or set RAPTOR_APP_ID, RAPTOR_APP_KEY and RAPTOR_APP_SECRET[_FILE]; check with --no-env to assume "
+                  "them)");
+    c.default_credentials = false;
   }
+  if (auto why = unsafe_credentials(c, file)) return fail(*why);
+  if (!c.tls_cert.empty())
+    if (auto why = tls_files_problem(c.tls_cert, c.tls_key)) return fail(file + ": " + *why);
   std::ostringstream out;
-  out << argv[2] << ": OK: listens on " << (c.tls_cert.empty() ? "ws://" : "wss://") << c.host << ":" << c.port
-      << "; " << c.apps.size() << (c.apps.size() == 1 ? " app: " : " apps: ") << (c.apps.empty() ? "none" : message)
-      << "\n";
+  out << file << ": OK: listens on " << (c.tls_cert.empty() ? "ws://" : "wss://") << c.host << ":" << c.port << "; ";
+  if (app_from_env)
+    out << "0 apps: the default app comes from RAPTOR_APP_ID, RAPTOR_APP_KEY and RAPTOR_APP_SECRET[_FILE]";
+  else
+    out << c.apps.size() << (c.apps.size() == 1 ? " app: " : " apps: ") << message;
+  out << "\n";
   r.output = out.str();
   return r;
 }
@@ -351,10 +415,13 @@ ParseResult check_file(int argc, const char* const* argv, const ConfigFileReader
 std::string usage() {
   std::ostringstream out;
   out << "Usage: raptor [options]\n"
-         "       raptor check FILE        validate a configuration file, then exit (2 on errors)\n\n"
+         "       raptor check [--no-env] FILE\n"
+         "                                validate a configuration file, then exit (2 on errors);\n"
+         "                                --no-env: as if no RAPTOR_* variable were set\n\n"
          "Raptor: a self-hosted realtime server speaking the Pusher Channels protocol.\n"
          "With no options it serves ws://127.0.0.1:6001 with the development app\n"
-         "app-id / app-key / app-secret, which is not served once any app is configured.\n\n"
+         "app-id / app-key / app-secret, which is not served once any app is configured,\n"
+         "and never on an address other than loopback.\n\n"
          "Options (each also read from the environment variable shown):\n";
   std::string why;
   for (const auto& o : options(why)) {
@@ -368,7 +435,7 @@ std::string usage() {
 }
 
 ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env, const ConfigFileReader& read_file) {
-  if (argc >= 2 && std::string(argv[1]) == "check") return check_file(argc, argv, read_file);
+  if (argc >= 2 && std::string(argv[1]) == "check") return check_file(argc, argv, env, read_file);
   ParseResult r;
   Config& c = r.config;
   App default_app{kDefaultAppId, kDefaultAppKey, kDefaultAppSecret};
@@ -401,6 +468,7 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env,
   for (const auto& o : opts) {
     if (!o.env) continue;
     if (const char* v = env(o.env)) {
+      expected.clear();
       if (!o.apply(c, default_app, v)) return fail(flag_error(o.env, v, why));
       credentials_given |= credential_part(o.flag);
     }
@@ -441,9 +509,10 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env,
     if (!opt) return fail("raptor: unknown option '" + arg + "' (see raptor --help)\n");
     if (!opt->takes_value && eq != std::string::npos) return fail("raptor: " + arg + " takes no value\n");
     if (opt->takes_value && eq == std::string::npos) {
-      if (i + 1 >= argc) return fail("raptor: " + arg + " needs a value\n");
+      if (i + 1 >= argc) return fail("raptor: " + arg + " needs a value (see raptor --help)\n");
       value = argv[++i];
     }
+    expected.clear();
     if (!opt->apply(c, default_app, value)) return fail(flag_error(arg, value, why));
     credentials_given |= credential_part(opt->flag);
   }
@@ -456,6 +525,9 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env,
         "RAPTOR_APP_ID, RAPTOR_APP_KEY, RAPTOR_APP_SECRET[_FILE]): with only some, the development app's public "
         "credentials would stay in use\n");
   c.default_credentials = !file_app && credentials_given == 0 && c.apps.empty();
+  if (!file.empty() && c.default_credentials)
+    return fail(file + ": " + kNoAppInFile + " (or give the app with --app-id, --app-key and --app-secret-file, or "
+                "RAPTOR_APP_ID, RAPTOR_APP_KEY and RAPTOR_APP_SECRET[_FILE])\n");
   if (!file_app && credentials_given == 0 && !c.apps.empty()) {
     // The development app is never served beside real apps: the first of them takes its place
     // as the default app, with the default app's settings.
@@ -469,6 +541,8 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env,
     for (size_t j = 0; j < i; ++j)
       if (c.apps[i].id == c.apps[j].id || c.apps[i].key == c.apps[j].key)
         return fail("raptor: two apps share the id or key '" + c.apps[i].id + "'\n");
+  if (auto why = unsafe_credentials(c, file_app ? file : "the command line"))
+    return fail("raptor: " + *why + "\n");
   r.run = true;
   return r;
 }

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/log.h"
 #include "config/cluster_settings.h"
 #include "core/app.h"
 #include "core/engine.h"
@@ -20,9 +21,16 @@ struct Config {
   std::string tls_cert;
   std::string tls_key;
   size_t workers = 1;  // event-loop threads; the command line defaults it to the number of cores
-  // How each worker waits for its sockets: epoll (through libev) costs the same per wake-up at any
-  // number of connections; poll() walks them all, but is libwebsockets' own loop.
+  // How each worker's loop (libev) waits for its sockets: epoll costs the same per wake-up at any
+  // number of connections; poll() walks them all.
   enum class EventLoop { Epoll, Poll } event_loop = EventLoop::Epoll;
+  // HTTP connections (docs/protocol.md#http): a request's line and fields must arrive within
+  // head, its body within body of them, and a kept-alive connection is closed after idle.
+  struct HttpTimeouts {
+    int head_ms = 10000;
+    int body_ms = 30000;
+    int idle_ms = 60000;
+  } http_timeouts;
   // permessage-deflate for clients that ask: off by default, since every subscriber then
   // compresses every frame on its own (docs/performance.md has the cost).
   bool compression = false;
@@ -35,9 +43,13 @@ struct Config {
   WebhookSettings webhooks;  // batching, retries and bounds of every app's webhooks
   bool default_credentials = true;  // the embedded development app is in use
   ClusterSettings cluster;          // Redis, key prefix, node id (docs/cluster.md)
+  log::Level log_level = log::Level::kInfo;  // the least severe lines written
 
   // --- the Ruby configuration file and its hooks ---
   std::string config_file;       // empty: none
+  // `raptor check --no-env`: env() in the file sees no RAPTOR_* variable, and one it needs
+  // without a default reads as a stand-in value instead of an error.
+  bool environment_stand_ins = false;
   int hook_time_budget_ms = 50;  // per hook call
   size_t script_memory_mb = 64;  // per worker's Ruby VM
   // One per worker when the file defines hooks (worker i uses policies[i]), else empty.

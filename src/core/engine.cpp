@@ -2,6 +2,9 @@
 
 #include <chrono>
 
+#include "common/text.h"
+#include "core/policy_hooks.h"
+#include "protocol/channel_data.h"
 #include "protocol/channel_pattern.h"
 #include "protocol/channel_resource.h"
 #include "protocol/errors.h"
@@ -14,10 +17,6 @@ namespace {
 int64_t steady_ms() {
   using namespace std::chrono;
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
-bool starts_with(std::string_view s, std::string_view prefix) {
-  return s.substr(0, prefix.size()) == prefix;
 }
 
 int code(ErrorCode c) { return static_cast<int>(c); }
@@ -103,9 +102,7 @@ Connection* Engine::open_refused(void* handle, const Admission& refusal) {
 
 Connection* Engine::open(const App& app, void* handle, std::unique_ptr<Handshake> handshake) {
   Connection* c = add_connection(app, handle);
-  if (handshake && (policy_->has(app, Policy::Hook::Authorize) || policy_->has(app, Policy::Hook::FilterClientEvents) ||
-                    policy_->has(app, Policy::Hook::ChannelRules)))
-    c->keep_handshake(std::move(handshake));
+  if (handshake && handshake_use(policy_, app) == HandshakeUse::Kept) c->keep_handshake(std::move(handshake));
   send(*c, messages::connection_established(c->socket_id(), limits_.activity_timeout_s));
   return c;
 }
@@ -154,7 +151,7 @@ void Engine::on_message(Connection& c, std::string_view text) {
   } else if (m.event == "pusher:signin") {
     signin(c, m);
   } else if (m.event == "pusher:unsubscribe") {
-    auto channel = json::string_member(m.data, "channel");
+    auto channel = m.data_channel;
     if (!channel) {
       send_error(c, code(ErrorCode::InvalidMessage), "pusher:unsubscribe needs data.channel");
       return;
@@ -182,8 +179,8 @@ void Engine::refuse_subscription(Connection& c, std::string_view channel, std::s
 }
 
 void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
-  auto channel_name = json::string_member(m.data, "channel");
-  if (!cJSON_IsObject(m.data) || !channel_name) {
+  auto channel_name = m.data_channel;
+  if (!m.data_is_object || !channel_name) {
     send_error(c, code(ErrorCode::InvalidMessage), "pusher:subscribe needs data.channel");
     return;
   }
@@ -207,13 +204,14 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     }
     name = std::move(address.name);
   }
-  ChannelType type = channel_type(name);
-  if (type == ChannelType::ServerToUser) {
+  const ChannelKind& kind = channel_kind(name);
+  ChannelType type = kind.type;
+  if (kind.auth == ChannelAuth::SignedInUser) {
     subscribe_user_channel(c, name);
     return;
   }
   bool wildcard = names_pattern(name);
-  if (wildcard && !pattern_admissible(c, spelled, name, type, !c.subscribed(name))) return;
+  if (wildcard && !pattern_admissible(c, spelled, name, !c.subscribed(name))) return;
   if (!wildcard && !is_valid_channel_name(name)) {
     refuse_subscription(c, name, "InvalidChannel", 400, code(ErrorCode::InvalidChannel),
                         "Invalid channel name: use up to 200 of A-Z a-z 0-9 _ - = @ , . ;");
@@ -249,7 +247,7 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
 
   std::string user_id, user_info = "null";
   std::optional<bool> signed_privilege;  // channel_data's "privileged", when signed
-  PolicyVerdict verdict = authorize_by_policy(c, name, spelled, type, m.data);
+  PolicyVerdict verdict = authorize_by_policy(c, name, spelled, m);
   if (verdict.kind == PolicyVerdict::Kind::Deny) {
     refuse_subscription(c, spelled, "AuthError", 403, code(ErrorCode::Unauthorized), verdict.reason);
     return;
@@ -259,59 +257,37 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     user_id = *verdict.user_id;
     user_info = verdict.user_info.value_or("null");
   }
-  if (requires_auth(type) && !allowed) {
-    std::string_view auth = json::string_member(m.data, "auth").value_or("");
-    std::string to_sign = c.socket_id() + ":" + spelled;  // what the app's auth endpoint was given
-    std::optional<std::string_view> channel_data;
-    if (type == ChannelType::Presence) {
-      channel_data = json::string_member(m.data, "channel_data");
-      if (!channel_data) {
-        refuse_subscription(c, spelled, "AuthError", 401, code(ErrorCode::Unauthorized),
-                            "Presence subscription needs channel_data");
-        return;
-      }
-      to_sign += ":";
-      to_sign += *channel_data;
+  if (kind.auth == ChannelAuth::Signature && !allowed) {
+    if (kind.presence && !m.channel_data) {
+      refuse_subscription(c, spelled, "AuthError", 401, code(ErrorCode::Unauthorized),
+                          "Presence subscription needs channel_data");
+      return;
     }
-    if (!signature::verify_auth(auth, app.key, app.secret, to_sign)) {
+    // What the app's auth endpoint was given: the channel as the client spelled it.
+    std::optional<std::string_view> channel_data = kind.presence ? m.channel_data : std::nullopt;
+    std::string to_sign = signature::subscription_string_to_sign(c.socket_id(), spelled, channel_data);
+    if (!signature::verify_auth(m.auth.value_or(""), app.key, app.secret, to_sign)) {
       refuse_subscription(c, spelled, "AuthError", 401, code(ErrorCode::Unauthorized),
                           "Invalid signature: expected HMAC-SHA256 of \"" + to_sign + "\" as key:hex");
       return;
     }
     if (channel_data) {
-      auto parsed = json::parse(*channel_data);
-      if (!cJSON_IsObject(parsed.get())) {
-        refuse_subscription(c, spelled, "AuthError", 401, code(ErrorCode::Unauthorized),
-                            "channel_data must be a JSON object with a user_id");
+      ChannelData member;
+      if (auto why = parse_channel_data(*channel_data, {app.max_user_id_length, app.max_user_info_bytes}, member)) {
+        if (why->over_limit)
+          refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::LimitReached), why->message);
+        else
+          refuse_subscription(c, spelled, "AuthError", 401, code(ErrorCode::Unauthorized), why->message);
         return;
       }
-      const cJSON* id = cJSON_GetObjectItemCaseSensitive(parsed.get(), "user_id");
-      if (cJSON_IsString(id)) {
-        user_id = id->valuestring;
-      } else if (cJSON_IsNumber(id) && id->valuedouble == double(int64_t(id->valuedouble)) &&
-                 id->valuedouble < 9007199254740992.0 && id->valuedouble > -9007199254740992.0) {
-        user_id = std::to_string(int64_t(id->valuedouble));  // only integers a double holds exactly
-      }
-      if (user_id.empty() || user_id.size() > app.max_user_id_length) {
-        refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::LimitReached),
-                            "channel_data.user_id must be a string of 1 to 128 characters or an integer");
-        return;
-      }
-      if (auto info = json::raw_member(*channel_data, "user_info")) {
-        user_info = std::string(*info);
-        if (user_info.size() > app.max_user_info_bytes) {
-          refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::LimitReached),
-                              "channel_data.user_info is larger than 1024 bytes");
-          return;
-        }
-      }
-      const cJSON* privileged = cJSON_GetObjectItemCaseSensitive(parsed.get(), "privileged");
-      if (cJSON_IsBool(privileged)) signed_privilege = cJSON_IsTrue(privileged);
+      user_id = std::move(member.user_id);
+      user_info = std::move(member.user_info);
+      signed_privilege = member.privileged;
     }
   }
-  bool privileged = type == ChannelType::Presence && member_privileged(name, verdict.privileged, signed_privilege);
+  bool privileged = kind.presence && member_privileged(name, verdict.privileged, signed_privilege);
   if (policy_ && policy_->has(app, Policy::Hook::ChannelRules) &&
-      !subscription_permitted(c, name, spelled, type, m.data, user_id, user_info, privileged))
+      !subscription_permitted(c, name, spelled, m, user_id, user_info, privileged))
     return;
 
   Subscription subscription{user_id, 0, by_address};
@@ -346,7 +322,7 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   slot->add(&c, by_address);
   subscription.in_cluster = in_cluster;
   c.subscriptions().add(name, std::move(subscription));
-  if (requires_auth(type)) c.set_authorized();
+  if (kind.auth == ChannelAuth::Signature) c.set_authorized();
   if (in_cluster) {
     ask_cluster_roster(c, name, 1, user_info, true);
     return;
@@ -496,8 +472,8 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
                "Client events cannot be sent to a wildcard pattern: trigger them on a concrete channel");
     return;
   }
-  ChannelType type = channel_type(name);
-  if (type != ChannelType::Private && type != ChannelType::Presence) {
+  const ChannelKind& kind = channel_kind(name);
+  if (kind.client_events == ClientEvents::Nobody) {
     send_error(c, code(ErrorCode::ClientEventRefused), "Client events are only allowed on private and presence channels");
     return;
   }
@@ -506,7 +482,7 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
     send_error(c, code(ErrorCode::ClientEventRefused), "Client event refused: not subscribed to " + name);
     return;
   }
-  if (type == ChannelType::Presence && !sub->privileged) {
+  if (kind.client_events == ClientEvents::PrivilegedMembers && !sub->privileged) {
     send_error(c, code(ErrorCode::NotPrivileged),
                "Client event refused: only privileged members may send client events on " + name);
     return;

@@ -23,8 +23,6 @@
 #include "core/local_users.h"
 #include "core/policy.h"
 
-struct cJSON;
-
 namespace raptor {
 
 namespace messages {
@@ -77,8 +75,7 @@ class Engine {
   // Connections opened before it keep the handshake only if the old policy wanted it.
   void set_policy(Policy* policy);
   Policy* policy() const { return policy_; }
-  // Whether the policy has a hook that looks at connections (admit, authorize or
-  // filter_client_events) for some app.
+  // Whether the policy has a hook that reads handshakes for some app (core/policy_hooks.h).
   bool wants_handshake() const { return wants_handshake_; }
   // New limits from a reload: new connections are told the new activity timeout, and every
   // connection is pinged, timed out and bounded by the new values from now on.
@@ -199,8 +196,7 @@ class Engine {
   // False, after refusing it, when a subscription to `pattern` (spelled `spelled`) may not be
   // made: an invalid pattern, a type that has none, or the connection's limit reached (checked
   // when `new_one`, not for a subscription it already holds).
-  bool pattern_admissible(Connection& c, const std::string& spelled, const std::string& pattern, ChannelType type,
-                          bool new_one);
+  bool pattern_admissible(Connection& c, const std::string& spelled, const std::string& pattern, bool new_one);
   // Completes an authorized wildcard subscription.
   void subscribe_pattern(Connection& c, const std::string& pattern, const std::string& spelled, Subscription s);
   // Sends an event published to `channel` to this worker's subscribers of `patterns`.
@@ -214,15 +210,15 @@ class Engine {
   // client; an Allow on a presence channel carries a valid member; Pass when there is no hook.
   // `spelled`: the channel's name or address as the client subscribed (and the app signed) it.
   PolicyVerdict authorize_by_policy(Connection& c, const std::string& channel, const std::string& spelled,
-                                    ChannelType type, const cJSON* data);
+                                    const messages::ClientMessage& m);
   // Runs the client-event filter: false when the event is not to be sent (the sender has been
   // told, unless it was dropped silently); `data` may be pointed at `rewritten`.
   bool filtered_by_policy(Connection& c, const messages::ClientMessage& m, const std::string& user_id,
                           std::string_view& data, std::string& rewritten);
   // The channel rules on a subscription that passed the usual rules (or authorize): false, the
   // client told, when its subscribe rule refuses; a roster rule sets `privileged`.
-  bool subscription_permitted(Connection& c, const std::string& channel, const std::string& spelled, ChannelType type,
-                              const cJSON* data, const std::string& user_id, const std::string& user_info,
+  bool subscription_permitted(Connection& c, const std::string& channel, const std::string& spelled,
+                              const messages::ClientMessage& m, const std::string& user_id, const std::string& user_info,
                               bool& privileged);
   // The channel rules on a client event: false, the sender told, when its client_events rule refuses.
   bool client_event_permitted(Connection& c, const messages::ClientMessage& m, const std::string& channel,

@@ -2,6 +2,8 @@
 // its verdict is checked before the engine acts on it. The engine works the same without one.
 #include "core/engine.h"
 
+#include "core/policy_hooks.h"
+#include "protocol/channel_kind.h"
 #include "protocol/errors.h"
 #include "protocol/messages.h"
 #include "protocol/signature.h"
@@ -20,18 +22,19 @@ std::string refusal(std::string_view what, const PolicyVerdict& v) {
 
 int code(ErrorCode c) { return static_cast<int>(c); }
 
-// Whether the subscription carries a valid signature, as the usual rules would check it.
-bool signature_valid(const Connection& c, const std::string& channel, ChannelType type, const cJSON* data) {
-  if (!requires_auth(type)) return false;
-  std::string to_sign = c.socket_id() + ":" + channel;
-  if (type == ChannelType::Presence) {
-    auto channel_data = json::string_member(data, "channel_data");
-    if (!channel_data) return false;
-    to_sign += ":";
-    to_sign += *channel_data;
-  }
-  return signature::verify_auth(json::string_member(data, "auth").value_or(""), c.app().key, c.app().secret,
-                                to_sign);
+// Whether the subscription carries a valid signature for `spelled` (the channel as the client
+// spelled it), as the usual rules would check it.
+bool signature_valid(const Connection& c, const std::string& spelled, const ChannelKind& kind,
+                     const messages::ClientMessage& m) {
+  if (kind.auth != ChannelAuth::Signature || (kind.presence && !m.channel_data)) return false;
+  std::optional<std::string_view> channel_data = kind.presence ? m.channel_data : std::nullopt;
+  return signature::verify_auth(m.auth.value_or(""), c.app().key, c.app().secret,
+                                signature::subscription_string_to_sign(c.socket_id(), spelled, channel_data));
+}
+
+// The channel_data JSON text a presence subscription carries, else empty.
+std::string_view channel_data_of(const ChannelKind& kind, const messages::ClientMessage& m) {
+  return kind.presence ? m.channel_data.value_or("") : std::string_view();
 }
 
 PolicyVerdict denial(std::string reason) {
@@ -46,9 +49,7 @@ PolicyVerdict denial(std::string reason) {
 void Engine::set_policy(Policy* policy) {
   policy_ = policy;
   wants_handshake_ = false;
-  for (const App& app : apps_)
-    for (auto hook : {Policy::Hook::Admit, Policy::Hook::Authorize, Policy::Hook::FilterClientEvents})
-      wants_handshake_ = wants_handshake_ || (policy_ && !app.retired && policy_->has(app, hook));
+  for (const App& app : apps_) wants_handshake_ = wants_handshake_ || handshake_use(policy_, app) != HandshakeUse::None;
 }
 
 bool Engine::admitted_by_policy(const App& app, const Handshake& handshake, Admission& refused) const {
@@ -61,14 +62,13 @@ bool Engine::admitted_by_policy(const App& app, const Handshake& handshake, Admi
 }
 
 PolicyVerdict Engine::authorize_by_policy(Connection& c, const std::string& channel, const std::string& spelled,
-                                          ChannelType type, const cJSON* data) {
+                                          const messages::ClientMessage& m) {
   if (!policy_ || !policy_->has(c.app(), Policy::Hook::Authorize)) return {};
-  bool signed_ok = signature_valid(c, spelled, type, data);  // signed as the client spelled it
-  std::string_view channel_data;
-  if (type == ChannelType::Presence) channel_data = json::string_member(data, "channel_data").value_or("");
-  PolicyVerdict v = policy_->authorize({c.app(), c.socket_id(), c.handshake(), channel, signed_ok, channel_data});
+  const ChannelKind& kind = channel_kind(channel);
+  bool signed_ok = signature_valid(c, spelled, kind, m);
+  PolicyVerdict v = policy_->authorize({c.app(), c.socket_id(), c.handshake(), channel, signed_ok, channel_data_of(kind, m)});
   if (v.kind == Kind::Deny) return denial(refusal("Subscription", v));
-  if (v.kind != Kind::Allow || type != ChannelType::Presence) return v;
+  if (v.kind != Kind::Allow || !kind.presence) return v;
   // A presence member comes from the hook, or else from the signed channel_data (the usual path).
   if (!v.user_id) {
     if (signed_ok) {
@@ -108,13 +108,12 @@ bool Engine::filtered_by_policy(Connection& c, const messages::ClientMessage& m,
 }
 
 bool Engine::subscription_permitted(Connection& c, const std::string& channel, const std::string& spelled,
-                                    ChannelType type, const cJSON* data, const std::string& user_id,
+                                    const messages::ClientMessage& m, const std::string& user_id,
                                     const std::string& user_info, bool& privileged) {
-  std::string_view channel_data;
-  if (type == ChannelType::Presence) channel_data = json::string_member(data, "channel_data").value_or("");
+  const ChannelKind& kind = channel_kind(channel);
   PermissionRequest request{Permission::Subscribe, c.app(), c.socket_id(), c.handshake(), channel};
-  request.signed_ok = signature_valid(c, spelled, type, data);  // signed as the client spelled it
-  request.channel_data = channel_data;
+  request.signed_ok = signature_valid(c, spelled, kind, m);
+  request.channel_data = channel_data_of(kind, m);
   request.user_id = user_id;
   if (!user_id.empty()) request.user_info = user_info;
   request.privileged = privileged;
@@ -123,7 +122,7 @@ bool Engine::subscription_permitted(Connection& c, const std::string& channel, c
     refuse_subscription(c, spelled, "AuthError", 403, code(ErrorCode::Unauthorized), refusal("Subscription", v));
     return false;
   }
-  if (type != ChannelType::Presence) return true;
+  if (!kind.presence) return true;
   request.permission = Permission::Roster;
   v = policy_->permit(request);
   if (v.kind != Kind::Pass) privileged = v.kind == Kind::Allow;  // a failed rule does not grant it

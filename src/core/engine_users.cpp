@@ -20,14 +20,14 @@ constexpr int kUnauthorizedClose = static_cast<int>(CloseCode::Unauthorized);
 }  // namespace
 
 void Engine::signin(Connection& c, const messages::ClientMessage& m) {
-  auto auth = json::string_member(m.data, "auth");
-  auto user_data = json::string_member(m.data, "user_data");
-  if (!cJSON_IsObject(m.data) || !auth || !user_data) {
+  auto auth = m.auth;
+  auto user_data = m.user_data;
+  if (!m.data_is_object || !auth || !user_data) {
     send_error(c, code(ErrorCode::InvalidMessage), "pusher:signin needs data.auth and data.user_data (a JSON string)");
     return;
   }
   const App& app = c.app();
-  std::string to_sign = c.socket_id() + "::user::" + std::string(*user_data);
+  std::string to_sign = signature::signin_string_to_sign(c.socket_id(), *user_data);
   if (!signature::verify_auth(*auth, app.key, app.secret, to_sign)) {
     send_error(c, code(ErrorCode::Unauthorized),
                "Invalid signature: expected HMAC-SHA256 of \"" + to_sign + "\" as key:hex");

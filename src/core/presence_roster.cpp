@@ -1,6 +1,6 @@
 #include "core/presence_roster.h"
 
-#include "protocol/channel_name.h"
+#include "protocol/channel_kind.h"
 #include "protocol/json.h"
 
 namespace raptor {
@@ -9,7 +9,7 @@ bool member_privileged(std::string_view channel, std::optional<bool> from_policy
                        std::optional<bool> from_channel_data) {
   if (from_policy) return *from_policy;
   if (from_channel_data) return *from_channel_data;
-  return !is_privileged_channel(channel);
+  return channel_kind(channel).members_privileged;
 }
 
 bool PresenceRoster::add(const std::string& user_id, std::string user_info_json) {

@@ -335,6 +335,20 @@ std::string_view take_suffix(std::string& path, std::initializer_list<std::strin
   return {};
 }
 
+// Whether a request with `method` may go where `allowed` is asked for: HEAD goes where GET does
+// (net/ sends its answer without the body).
+bool allows(std::string_view allowed, const std::string& method) {
+  return method == allowed || (allowed == "GET" && method == "HEAD");
+}
+
+// 405 with the Allow field RFC 9110 asks for; `methods` as "GET" or "GET, POST".
+Response not_allowed(std::string methods) {
+  if (methods.compare(0, 3, "GET") == 0) methods.insert(3, ", HEAD");
+  Response r = error(405, "Use " + methods);
+  r.headers.emplace_back("Allow", methods);
+  return r;
+}
+
 // The endpoints under /apps/{id}.
 enum class Endpoint { Events, BatchEvents, Channels, Channel, ChannelUsers, ChannelEvents, TerminateUser };
 
@@ -402,7 +416,7 @@ void route_app(Engine& engine, const App& app, const Request& req, const std::st
   auto target = target_of(rest);
   if (!target) return respond(error(404, "Unknown path"));
   const EndpointRule& rule = rule_of(target->endpoint);
-  if (req.method != rule.method) return respond(error(405, std::string("Use ") + rule.method));
+  if (!allows(rule.method, req.method)) return respond(not_allowed(rule.method));
   if (auto refusal = refuse_query(req, rule.query)) return respond(*refusal);
   const std::string& name = target->name;
   switch (target->endpoint) {
@@ -439,8 +453,8 @@ void route_resource(Engine& engine, const Request& req, int64_t now_s, const Res
   const App* app = key ? engine.app_by_key(*key) : nullptr;
   if (!app) return respond(error(401, key ? "Unknown auth_key" : "auth_key is required: sign the request as for the HTTP API"));
   if (auto why = verify_request(*app, req, now_s)) return respond(error(401, *why));
-  bool get = req.method == "GET";
-  if (!get && req.method != "POST") return respond(error(405, "Use GET or POST"));
+  bool get = allows("GET", req.method);
+  if (!get && req.method != "POST") return respond(not_allowed("GET, POST"));
   if (auto refusal = refuse_query(req, {})) return respond(*refusal);
   std::string path = req.path;
   bool members = get && take_suffix(path, {"/members"}) == "/members";
@@ -505,7 +519,10 @@ Response health(const Engine& engine, const Request& req, int64_t now_s) {
 }
 
 void handle(Engine& engine, const Request& req, int64_t now_s, const Respond& respond) {
-  if (req.path == "/health") return respond(health(engine, req, now_s));
+  // No CORS: the API is for servers, which sign with the app's secret; browsers never call it.
+  if (req.method == "OPTIONS") return respond(Response{204, "", {{"Allow", "GET, HEAD, POST, OPTIONS"}}});
+  if (req.path == "/health")
+    return respond(allows("GET", req.method) ? health(engine, req, now_s) : not_allowed("GET"));
   if (req.path.compare(0, kChannelResourceRoot.size(), kChannelResourceRoot) == 0)
     return route_resource(engine, req, now_s, respond);
   auto route = parse_app_path(req.path);

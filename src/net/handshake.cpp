@@ -17,13 +17,13 @@ std::string header(lws* wsi, enum lws_token_indexes token) {
 
 }  // namespace
 
-std::unique_ptr<Handshake> read_handshake(lws* wsi) {
+std::unique_ptr<Handshake> read_handshake(lws* wsi, const std::optional<std::string>& bridged_peer) {
   auto h = std::make_unique<Handshake>();
   h->path = header(wsi, WSI_TOKEN_GET_URI);
   h->origin = header(wsi, WSI_TOKEN_ORIGIN);
   char address[64] = "";
-  lws_get_peer_simple(wsi, address, sizeof address);
-  h->remote_address = address;
+  if (!bridged_peer) lws_get_peer_simple(wsi, address, sizeof address);
+  h->remote_address = bridged_peer ? *bridged_peer : address;
   // Query arguments arrive url-decoded, one fragment each: "name=value".
   char arg[1024];
   for (int i = 0; lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i) > 0; ++i) {

@@ -2,6 +2,8 @@
 // hooks; only called when the engine has a policy.
 #pragma once
 #include <memory>
+#include <optional>
+#include <string>
 
 #include "core/policy.h"
 
@@ -9,6 +11,7 @@ struct lws;
 
 namespace raptor::net {
 
-std::unique_ptr<Handshake> read_handshake(lws* wsi);
+// `bridged_peer`: the client's address when it reached lws through a bridge (http_connection.h).
+std::unique_ptr<Handshake> read_handshake(lws* wsi, const std::optional<std::string>& bridged_peer);
 
 }  // namespace raptor::net

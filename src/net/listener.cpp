@@ -11,6 +11,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "net/server.h"
 
 namespace raptor::net {
 namespace {
@@ -115,10 +116,7 @@ int listener_callback(lws* wsi, int reason) {
     // Small frames must leave at once: Nagle plus the peer's delayed ACK would add ~40 ms.
     int one = 1;
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
-    // Adopted like a connection lws accepted itself: HTTP first, TLS when the vhost has it.
-    lws_adopt_descriptor_vhost(lws_get_vhost(wsi),
-                               static_cast<lws_adoption_type>(LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP | LWS_ADOPT_ALLOW_SSL),
-                               lws_sock_file_fd_type{.sockfd = fd}, nullptr, nullptr);
+    static_cast<Worker*>(lws_context_user(lws_get_context(wsi)))->accept(fd);
   }
   return 0;
 }

@@ -18,7 +18,7 @@ bool claim_port(const std::string& host, int port, std::string& error);
 // A bound, listening, non-blocking socket; -1 with `error` set when that fails.
 int open_listen_socket(const std::string& host, int port, std::string& error);
 
-// Watches `fd` on `vhost`'s loop and adopts what it accepts as HTTP/WebSocket connections.
+// Watches `fd` on `vhost`'s loop and hands what it accepts to the worker (Worker::accept).
 // The listening wsi uses protocol `protocol_name`, whose callback is listener_callback.
 lws* watch_listen_socket(lws_vhost* vhost, int fd, const char* protocol_name);
 int listener_callback(lws* wsi, int reason);

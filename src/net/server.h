@@ -26,22 +26,24 @@
 
 struct lws;
 struct lws_context;
+struct lws_vhost;
 struct ssl_ctx_st;
 struct ev_loop;
 
 namespace raptor::net {
 
-// Per-socket state that libwebsockets allocates for us (zeroed).
+// Per-WebSocket state that libwebsockets allocates for us (zeroed).
 struct Session {
   Connection* conn;           // WebSocket: the engine's connection
   std::string* rx;            // WebSocket: a message arriving in pieces (allocated when one does)
-  struct HttpExchange* http;  // HTTP: the request being read
   uint32_t flush_slot;        // WebSocket: 1 + its index in the worker's flush list, 0 when not on it
   bool compressed;            // WebSocket: permessage-deflate was agreed; lws frames every write
 };
 
 class LwsEventPort;
 class IntervalTimer;
+class HttpConnection;
+class Arrival;
 
 // How a worker's part of a graceful drain goes: written by the worker at each drain step, read by
 // the main thread, which decides when the node may exit (Server::drain).
@@ -78,18 +80,28 @@ class Worker : public Transport, public Mailbox {
   // A reload's part on the worker's thread: the new policy (the old one is destroyed here, by the
   // thread that used it) and limits; closes the connections of retired apps. Returns how many.
   size_t apply_reload(std::shared_ptr<Policy> policy, EngineLimits limits);
-  // An HTTP answer waits for its socket to be writable: see end_of_pass().
-  void http_answer_waiting() { http_answer_waiting_ = true; }
-  // An HTTP answer being computed for `wsi` (http_session.cpp): await_answer() numbers it,
-  // answered() hands it to the socket if the socket is still open, forget_answer() says the
-  // socket closed. An answer may come after its socket has gone (a cluster read that waited for
-  // Redis), so the number is all it keeps, never the socket.
-  uint64_t await_answer(lws* wsi);
+  // An HTTP answer being computed for `c` (http_connection.h): await_answer() numbers it,
+  // answered() hands it to the connection if it is still open, forget_answer() says it closed.
+  // An answer may come after its connection has gone (a cluster read that waited for Redis), so
+  // the number is all it keeps, never the connection.
+  uint64_t await_answer(HttpConnection* c);
   void answered(uint64_t id, http::Response response);
   void forget_answer(uint64_t id);
-  // Called when the loop has handled this pass's events and is about to wait for more. Returns
-  // false when it must not block (writes were put off to the next pass).
-  bool end_of_pass();
+  // A connection the listener accepted (listener.h): plain ones wait as an Arrival for their
+  // first request, TLS ones are HTTP connections from the start.
+  void accept(int fd);
+  // Where an Arrival hands its connection: to libwebsockets' WebSocket side, or to HTTP.
+  void adopt_websocket(int fd);
+  void adopt_http(int fd);
+  // Arrivals still waiting, closed if the worker stops first.
+  void arrived(Arrival* a) { arrivals_.push_back(a); }
+  void departed(Arrival* a);
+  // The plain vhost a bridged WebSocket is served on (http_connection.h), and the address of the
+  // client behind each bridge, taken once by its handshake.
+  lws_vhost* bridge_vhost() const { return bridge_vhost_; }
+  void note_bridged_peer(int fd, std::string address) { bridged_peers_[fd] = std::move(address); }
+  std::optional<std::string> take_bridged_peer(int fd);
+  struct ev_loop* loop() const { return loop_; }
   // Writes every connection woken since the last flush.
   void flush();
   // A connection on the flush list is closing; on the worker's thread.
@@ -135,10 +147,13 @@ class Worker : public Transport, public Mailbox {
   // With a cluster: the link to the other nodes.
   std::unique_ptr<cluster::RedisBus> cluster_;
   std::unique_ptr<cluster::WebhookStream> webhook_stream_;
-  struct ev_loop* loop_ = nullptr;  // with --event-loop epoll; else lws polls by itself
+  struct ev_loop* loop_ = nullptr;  // libev, on epoll or poll (--event-loop)
+  lws_vhost* bridge_vhost_ = nullptr;
+  std::vector<Arrival*> arrivals_;
+  std::unordered_map<int, std::string> bridged_peers_;
   ssl_ctx_st* idle_client_tls_ = nullptr;  // with TLS: the server vhost's unused client context
   const std::atomic<bool>* stop_ = nullptr;
-  struct LoopHooks* hooks_ = nullptr;  // libev watchers that call end_of_pass() and flush()
+  struct LoopHooks* hooks_ = nullptr;  // the libev watcher that calls flush() before the loop waits
   // WebSockets with frames to write, written together at the end of the loop pass (so that the
   // frames of several events queued in one pass leave in one send). Null where one closed.
   std::vector<lws*> to_flush_;
@@ -146,10 +161,8 @@ class Worker : public Transport, public Mailbox {
   std::optional<DrainPacing> drain_pacing_;  // while draining
   std::unique_ptr<IntervalTimer> drain_timer_;
   DrainProgress drain_;
-  bool http_answer_waiting_ = false;
-  std::unordered_map<uint64_t, lws*> awaiting_answers_;  // by number, while being computed
+  std::unordered_map<uint64_t, HttpConnection*> awaiting_answers_;  // by number, while being computed
   uint64_t answers_begun_ = 0;
-  bool flush_put_off_ = false;
   std::mutex mailbox_mutex_;  // guards the two below, and context_ against a wake-up during teardown
   std::vector<Delivery> mailbox_;
   std::vector<std::function<void()>> tasks_;
@@ -190,10 +203,9 @@ class Server {
   std::vector<std::unique_ptr<Worker>> workers_;
 };
 
-// Callback halves, by role (websocket_session.cpp, http_session.cpp).
+// The WebSocket callbacks (websocket_session.cpp).
 int on_websocket(Worker& worker, lws* wsi, int reason, Session* session, void* in, size_t len);
 // Writes a woken connection's queue, or leaves it to lws's writable callback when it cannot.
 void flush_websocket(lws* wsi, Session& s);
-int on_http(Worker& worker, lws* wsi, int reason, Session* session, void* in, size_t len);
 
 }  // namespace raptor::net

@@ -4,10 +4,13 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 
 #include "common/log.h"
+#include "net/arrival.h"
 #include "net/event_port.h"
+#include "net/http_connection.h"
 #include "net/interval_timer.h"
 #include "net/listener.h"
 #include "net/server.h"
@@ -75,12 +78,29 @@ const lws_extension kCompression[] = {
 }  // namespace
 
 struct LoopHooks {
-  ev_prepare before_wait;  // before the loop waits: end_of_pass()
-  ev_idle when_idle;       // once the loop has nothing else to do: flush() what was put off
+  ev_prepare before_wait;  // before the loop waits: flush()
   Worker* worker;
 };
 
 namespace {
+
+// A request libwebsockets read as plain HTTP on a connection handed to it as a WebSocket upgrade
+// (the upgrade was not one it takes): refused, and the connection closed.
+int refuse_upgrade(lws* wsi) {
+  static const char kBody[] = "{\"error\":\"Not a WebSocket upgrade this server takes\"}";
+  static const char kClose[] = "close";
+  unsigned char buf[LWS_PRE + 512];
+  unsigned char *start = buf + LWS_PRE, *p = start, *end = buf + sizeof buf;
+  if (lws_add_http_common_headers(wsi, HTTP_STATUS_BAD_REQUEST, "application/json", sizeof kBody - 1, &p, end) ||
+      lws_add_http_header_by_token(wsi, WSI_TOKEN_CONNECTION, reinterpret_cast<const unsigned char*>(kClose),
+                                   int(sizeof kClose - 1), &p, end) ||
+      lws_finalize_http_header(wsi, &p, end) || size_t(end - p) < sizeof kBody)
+    return -1;
+  memcpy(p, kBody, sizeof kBody - 1);
+  p += sizeof kBody - 1;
+  lws_write(wsi, start, size_t(p - start), LWS_WRITE_HTTP_FINAL);
+  return -1;
+}
 
 bool is_websocket_reason(int reason) {
   switch (reason) {
@@ -110,11 +130,8 @@ int callback(lws* wsi, enum lws_callback_reasons reason, void* user, void* in, s
     if (session) session->compressed = true;
     return 0;
   }
-  if (worker && session) {
-    if (is_websocket_reason(reason)) return on_websocket(*worker, wsi, reason, session, in, len);
-    int r = on_http(*worker, wsi, reason, session, in, len);
-    if (r != 1) return r;  // 1: not an HTTP reason it handles
-  }
+  if (worker && session && is_websocket_reason(reason)) return on_websocket(*worker, wsi, reason, session, in, len);
+  if (reason == LWS_CALLBACK_HTTP) return refuse_upgrade(wsi);
   return lws_callback_http_dummy(wsi, reason, user, in, len);
 }
 
@@ -122,11 +139,21 @@ int on_adopted_socket(lws* wsi, enum lws_callback_reasons reason, void* user, vo
   return on_raw_socket(wsi, reason, user, in, len);
 }
 
+int on_http_client(lws* wsi, enum lws_callback_reasons reason, void*, void* in, size_t len) {
+  return on_http_socket(wsi, reason, in, len);
+}
+
+int on_bridge_end(lws* wsi, enum lws_callback_reasons reason, void*, void* in, size_t len) {
+  return on_bridge_socket(wsi, reason, in, len);
+}
+
 // protocols[0] also gets subprotocol-less WebSockets, which is what pusher-js opens.
 const lws_protocols kProtocols[] = {
     {"pusher", callback, sizeof(Session), kReceiveBufferBytes, 0, nullptr, kLargestSend},
     {"raptor-listen", on_listen_socket, 0, 0, 0, nullptr, 0},
     {kRawSocketProtocol, on_adopted_socket, 0, 0, 0, nullptr, 0},
+    {kHttpProtocol, on_http_client, 0, 4096, 0, nullptr, kLargestSend},
+    {kBridgeProtocol, on_bridge_end, 0, kLargestSend, 0, nullptr, kLargestSend},
     {nullptr, nullptr, 0, 0, 0, nullptr, 0},
 };
 
@@ -141,6 +168,7 @@ Worker::Worker(const Config& config, const AppList& apps, Hub& hub, size_t index
 }
 
 Worker::~Worker() {
+  while (!arrivals_.empty()) arrivals_.back()->abandon();
   drain_timer_.reset();  // it lets go of its descriptor in the context
   // The bus goes first: closing the clients below must not reach it.
   engine_.set_cluster(nullptr);
@@ -169,20 +197,19 @@ bool Worker::listen() {
   info.retry_and_idle_policy = &kNoValidityTimer;
   if (config_.compression) info.extensions = kCompression;
   info.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
-  // libev on epoll: a wake-up costs the same at 10 connections or 10,000, where lws's own poll()
-  // loop walks every socket each time (docs/performance.md has both measured).
-  void* foreign_loops[1] = {nullptr};
-  if (config_.event_loop == Config::EventLoop::Epoll) {
-    loop_ = ev_loop_new(EVBACKEND_EPOLL);
-    if (!loop_) {
-      log::error("cannot create an epoll event loop (try --event-loop poll)");
-      close(fd);
-      return false;
-    }
-    foreign_loops[0] = loop_;
-    info.foreign_loops = foreign_loops;
-    info.options |= LWS_SERVER_OPTION_LIBEV;
+  // libev on epoll: a wake-up costs the same at 10 connections or 10,000, where poll() walks
+  // every socket each time (docs/performance.md has both measured). One loop library either way,
+  // so that our own watchers (net/arrival.h, net/http_connection.h) sit on the same loop as lws.
+  bool epoll = config_.event_loop == Config::EventLoop::Epoll;
+  loop_ = ev_loop_new(epoll ? EVBACKEND_EPOLL : EVBACKEND_POLL);
+  if (!loop_) {
+    log::error("cannot create an %s event loop%s", epoll ? "epoll" : "poll", epoll ? " (try --event-loop poll)" : "");
+    close(fd);
+    return false;
   }
+  void* foreign_loops[1] = {loop_};
+  info.foreign_loops = foreign_loops;
+  info.options |= LWS_SERVER_OPTION_LIBEV;
   if (!config_.tls_cert.empty()) {
     info.options |= LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;
     // lws would also give the server's vhost a TLS *client* context, loading every system CA
@@ -195,12 +222,25 @@ bool Worker::listen() {
   }
   context_ = lws_create_context(&info);
   if (context_) listener_ = watch_listen_socket(lws_get_vhost_by_name(context_, "default"), fd, "raptor-listen");
-  if (!listener_) {
+  bridge_vhost_ = context_ ? lws_get_vhost_by_name(context_, "default") : nullptr;
+  if (listener_ && !config_.tls_cert.empty()) {
+    // A WebSocket upgrade on a TLS connection is served through a socket pair, in plain text.
+    lws_context_creation_info plain;
+    memset(&plain, 0, sizeof plain);
+    plain.port = CONTEXT_PORT_NO_LISTEN_SERVER;
+    plain.protocols = kProtocols;
+    plain.vhost_name = "bridge";
+    plain.max_http_header_data = info.max_http_header_data;
+    plain.timeout_secs = info.timeout_secs;
+    plain.retry_and_idle_policy = info.retry_and_idle_policy;
+    plain.extensions = info.extensions;
+    plain.options = LWS_SERVER_OPTION_VALIDATE_UTF8;
+    bridge_vhost_ = lws_create_vhost(context_, &plain);
+  }
+  if (!listener_ || !bridge_vhost_) {
     log::error("cannot serve on %s:%d%s%s", config_.host.c_str(), config_.port,
                config_.tls_cert.empty() ? "" : " (is the TLS certificate/key readable and valid?)",
-               loop_ ? " (is libwebsockets' libev plugin, Debian package libwebsockets-evlib-ev, installed? "
-                       "--event-loop poll does without it)"
-                     : "");
+               " (is libwebsockets' libev plugin, Debian package libwebsockets-evlib-ev, installed?)");
     close(fd);
     return false;
   }
@@ -282,27 +322,15 @@ void Worker::serve(const std::atomic<bool>& stop) {
   sweeper.context = context_;
   if (cluster_ && index_ == 0) lws_sul_schedule(context_, 0, &sweeper.sul, on_sweep, kSweepEvery);
   stop_ = &stop;
-  if (loop_) {
-    hooks_ = new LoopHooks;
-    ev_prepare_init(&hooks_->before_wait, [](struct ev_loop* loop, ev_prepare* w, int) {
-      auto* h = static_cast<LoopHooks*>(w->data);
-      if (!h->worker->end_of_pass()) ev_idle_start(loop, &h->when_idle);  // poll without blocking
-    });
-    ev_idle_init(&hooks_->when_idle, [](struct ev_loop* loop, ev_idle* w, int) {
-      ev_idle_stop(loop, w);
-      static_cast<LoopHooks*>(w->data)->worker->flush();
-    });
-    hooks_->worker = this;
-    hooks_->before_wait.data = hooks_->when_idle.data = hooks_;
-    ev_prepare_start(loop_, &hooks_->before_wait);
-    ev_run(loop_, 0);  // until drain_mailbox() sees `stop`
-    ev_prepare_stop(loop_, &hooks_->before_wait);
-    ev_idle_stop(loop_, &hooks_->when_idle);
-  } else {
-    int timeout = 0;  // lws: 0 waits for the next event or timer, -1 does not wait
-    while (!stop.load(std::memory_order_relaxed) && lws_service(context_, timeout) >= 0)
-      timeout = end_of_pass() ? 0 : -1;
-  }
+  hooks_ = new LoopHooks;
+  ev_prepare_init(&hooks_->before_wait, [](struct ev_loop*, ev_prepare* w, int) {
+    static_cast<LoopHooks*>(w->data)->worker->flush();
+  });
+  hooks_->worker = this;
+  hooks_->before_wait.data = hooks_;
+  ev_prepare_start(loop_, &hooks_->before_wait);
+  ev_run(loop_, 0);  // until drain_mailbox() sees `stop`
+  ev_prepare_stop(loop_, &hooks_->before_wait);
   lws_sul_cancel(&ticker.sul);
   lws_sul_cancel(&sweeper.sul);
   std::lock_guard<std::mutex> lock(mailbox_mutex_);
@@ -333,26 +361,7 @@ void Worker::forget(Session& s) {
   s.flush_slot = 0;
 }
 
-// Fan-out writes are put off by one pass when an HTTP answer is waiting: the publisher gets its
-// answer first (and can send its next event) instead of after a thousand subscribers' writes, and
-// events that arrive meanwhile leave in the same writes. Never twice in a row, so heavy HTTP
-// traffic cannot starve the subscribers.
-bool Worker::end_of_pass() {
-  if (to_flush_.empty()) {
-    http_answer_waiting_ = false;
-    return true;
-  }
-  if (http_answer_waiting_ && !flush_put_off_) {
-    http_answer_waiting_ = false;
-    flush_put_off_ = true;
-    return false;
-  }
-  flush();
-  return true;
-}
-
 void Worker::flush() {
-  flush_put_off_ = false;
   // By index: a connection woken meanwhile is appended and written in this same pass.
   for (size_t i = 0; i < to_flush_.size(); ++i) {
     lws* wsi = to_flush_[i];
@@ -400,7 +409,57 @@ void Worker::drain_mailbox() {
   for (const Delivery& d : batch) engine_.deliver(d);
   for (auto& task : tasks) task();
   tasks.clear();  // what the tasks hold goes here, on this thread
-  if (loop_ && stop_ && stop_->load(std::memory_order_relaxed)) ev_break(loop_, EVBREAK_ALL);
+  if (stop_ && stop_->load(std::memory_order_relaxed)) ev_break(loop_, EVBREAK_ALL);
 }
+
+void Worker::accept(int fd) {
+  if (config_.tls_cert.empty()) return Arrival::watch(*this, fd, config_.http_timeouts.head_ms);
+  lws_adopt_descriptor_vhost(lws_get_vhost_by_name(context_, "default"),
+                             static_cast<lws_adoption_type>(LWS_ADOPT_SOCKET | LWS_ADOPT_ALLOW_SSL),
+                             lws_sock_file_fd_type{.sockfd = fd}, kHttpProtocol, nullptr);
+}
+
+void Worker::adopt_websocket(int fd) {
+  lws_adopt_descriptor_vhost(lws_get_vhost_by_name(context_, "default"),
+                             static_cast<lws_adoption_type>(LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP),
+                             lws_sock_file_fd_type{.sockfd = fd}, nullptr, nullptr);
+}
+
+void Worker::adopt_http(int fd) {
+  lws_adopt_descriptor_vhost(lws_get_vhost_by_name(context_, "default"), LWS_ADOPT_SOCKET,
+                             lws_sock_file_fd_type{.sockfd = fd}, kHttpProtocol, nullptr);
+}
+
+void Worker::departed(Arrival* a) {
+  auto it = std::find(arrivals_.begin(), arrivals_.end(), a);
+  if (it == arrivals_.end()) return;
+  *it = arrivals_.back();
+  arrivals_.pop_back();
+}
+
+std::optional<std::string> Worker::take_bridged_peer(int fd) {
+  if (bridged_peers_.empty()) return std::nullopt;
+  auto it = bridged_peers_.find(fd);
+  if (it == bridged_peers_.end()) return std::nullopt;
+  std::string address = std::move(it->second);
+  bridged_peers_.erase(it);
+  return address;
+}
+
+uint64_t Worker::await_answer(HttpConnection* c) {
+  uint64_t id = ++answers_begun_;
+  awaiting_answers_.emplace(id, c);
+  return id;
+}
+
+void Worker::answered(uint64_t id, http::Response response) {
+  auto it = awaiting_answers_.find(id);
+  if (it == awaiting_answers_.end()) return;  // the client has gone
+  HttpConnection* c = it->second;
+  awaiting_answers_.erase(it);
+  c->answered(std::move(response));
+}
+
+void Worker::forget_answer(uint64_t id) { awaiting_answers_.erase(id); }
 
 }  // namespace raptor::net

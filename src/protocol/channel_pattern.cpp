@@ -3,6 +3,7 @@
 #include <vector>
 
 #include "common/text.h"
+#include "protocol/channel_kind.h"
 #include "protocol/channel_name.h"
 
 namespace raptor {
@@ -10,8 +11,9 @@ namespace raptor {
 std::optional<std::string> wildcard_pattern_error(std::string_view pattern) {
   if (pattern.size() > kMaxChannelNameLength)
     return "A wildcard pattern may not exceed " + std::to_string(kMaxChannelNameLength) + " characters";
-  std::string_view prefix = channel_type_prefix(pattern);
-  if (prefix == kServerToUserPrefix) return std::string("#server-to-user- channels cannot be subscribed by pattern");
+  const ChannelKind& kind = channel_kind(pattern);
+  if (kind.patterns == Patterns::None) return std::string(kind.no_patterns);
+  std::string_view prefix = kind.pattern_prefix;
   std::vector<std::string_view> segs = split_at(pattern.substr(prefix.size()), '.');
   if (segs.size() > kMaxPatternSegments)
     return "A wildcard pattern may have at most " + std::to_string(kMaxPatternSegments) + " segments";

@@ -31,14 +31,21 @@ std::string replace_channel_field(std::string_view frame, std::string_view from,
 }  // namespace
 
 bool parse_client_message(std::string_view text, ClientMessage& out) {
+  out = ClientMessage();
   out.root = json::parse(text);
   if (!cJSON_IsObject(out.root.get())) return false;
   auto event = json::string_member(out.root.get(), "event");
   if (!event) return false;
   out.event = *event;
   out.channel = json::string_member(out.root.get(), "channel").value_or(std::string_view());
-  out.data = cJSON_GetObjectItemCaseSensitive(out.root.get(), "data");
-  if (out.data) out.data_text = json::raw_member(text, "data").value_or(std::string_view());
+  const cJSON* data = cJSON_GetObjectItemCaseSensitive(out.root.get(), "data");
+  if (!data) return true;
+  out.data_text = json::raw_member(text, "data").value_or(std::string_view());
+  out.data_is_object = cJSON_IsObject(data);
+  out.data_channel = json::string_member(data, "channel");
+  out.auth = json::string_member(data, "auth");
+  out.channel_data = json::string_member(data, "channel_data");
+  out.user_data = json::string_member(data, "user_data");
   return true;
 }
 

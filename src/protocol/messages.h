@@ -18,11 +18,14 @@ namespace raptor::messages {
 
 // A client frame: a JSON object with a string `event`, optional `channel` and `data`.
 struct ClientMessage {
-  json::Ptr root;
+  json::Ptr root;  // owns what the views below see
   std::string_view event;
-  std::string_view channel;  // empty when absent
-  const cJSON* data = nullptr;
+  std::string_view channel;    // empty when absent
   std::string_view data_text;  // `data` exactly as sent; empty when absent
+  bool data_is_object = false;
+  // The string members of `data` that pusher:subscribe, pusher:unsubscribe and pusher:signin
+  // read (nullopt: absent, or not a string). Auth strings are checked against these as sent.
+  std::optional<std::string_view> data_channel, auth, channel_data, user_data;
 };
 
 // False when `text` is not a JSON object with a string `event`.

@@ -142,4 +142,17 @@ bool verify_auth(std::string_view auth, std::string_view app_key, std::string_vi
   return key_ok & sig_ok;
 }
 
+std::string subscription_string_to_sign(std::string_view socket_id, std::string_view channel,
+                                        std::optional<std::string_view> channel_data) {
+  std::string out;
+  out.reserve(socket_id.size() + channel.size() + 1 + (channel_data ? channel_data->size() + 1 : 0));
+  out.append(socket_id).append(":").append(channel);
+  if (channel_data) out.append(":").append(*channel_data);
+  return out;
+}
+
+std::string signin_string_to_sign(std::string_view socket_id, std::string_view user_data) {
+  return std::string(socket_id) + "::user::" + std::string(user_data);
+}
+
 }  // namespace raptor::signature

@@ -1,13 +1,48 @@
 #include "script/config_file.h"
 
-#include "config/webhook_spec.h"
+#include <sys/stat.h>
 
+#include <algorithm>
+
+#include "common/nearest_name.h"
+#include "config/webhook_spec.h"
+#include "core/policy_hooks.h"
 #include "script/ruby_json.h"
 #include "script/ruby_policy.h"
 #include "script/vm.h"
 
 namespace raptor::script {
 namespace {
+
+// env() for `raptor check --no-env`: no variable is set; one read without a default gives a
+// stand-in, so that a file whose secrets come from the environment can be checked without them.
+constexpr const char* kEnvironmentStandIns = R"ruby(
+module Raptor
+  def self.env(name, *default)
+    raise ArgumentError, "env(#{name}): only RAPTOR_* variables can be read" unless name.to_s.start_with?("RAPTOR_")
+    default.empty? ? "stand-in-for-#{name}" : default.first
+  end
+end
+)ruby";
+
+// "file:line: undefined method 'lissten' (NoMethodError)" gets "; did you mean listen?" when a
+// directive of raptor.rb is that close to the name.
+void suggest_directive(Vm& vm, std::string& message) {
+  const std::string kUndefined = "undefined method '";
+  size_t start = message.find(kUndefined);
+  if (start == std::string::npos || message.find("(NoMethodError)") == std::string::npos) return;
+  start += kUndefined.size();
+  size_t end = message.find('\'', start);
+  if (end == std::string::npos) return;
+  Vm::Result r = vm.call_raptor("directives", {});
+  std::string error;
+  json::Ptr names = r.ok ? json_from_ruby(vm.mrb(), r.value, error) : nullptr;
+  std::vector<std::string> candidates;
+  for (const cJSON* n = names ? names->child : nullptr; n; n = n->next)
+    if (cJSON_IsString(n)) candidates.emplace_back(n->valuestring);
+  if (auto nearest = nearest_name(message.substr(start, end - start), candidates))
+    message += "; did you mean " + *nearest + "?";
+}
 
 // Reading a tree the DSL has already checked: a member of the expected JSON type, or nothing.
 const cJSON* member(const cJSON* obj, const char* key) { return cJSON_GetObjectItemCaseSensitive(obj, key); }
@@ -59,6 +94,9 @@ std::optional<std::string> apply(const cJSON* s, Config& c) {
   if (loop == "poll") c.event_loop = Config::EventLoop::Poll;
   if (loop == "epoll") c.event_loop = Config::EventLoop::Epoll;
   boolean(s, "compression", c.compression);
+  std::string level;
+  string(s, "log_level", level);
+  if (auto named = log::level_named(level)) c.log_level = *named;
   number(s, "drain_seconds", c.drain_seconds);
   number(s, "activity_timeout", c.limits.activity_timeout_s);
   number(s, "pong_timeout", c.limits.pong_timeout_s);
@@ -106,8 +144,25 @@ VmLimits limits_of(const Config& c) {
 }  // namespace
 
 bool read_config_file(const std::string& path, Config& config, std::string& message) {
+  struct stat st;
+  if (stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    message = path + ": is a directory, not a configuration file (e.g. " + path + (path.back() == '/' ? "" : "/") +
+              "raptor.rb)";
+    return false;
+  }
   auto vm = std::make_unique<Vm>();
-  if (!vm->load_file(path, message)) return false;
+  std::string ignored;
+  if (config.environment_stand_ins && !vm->load_source(kEnvironmentStandIns, "(raptor check --no-env)", ignored)) {
+    message = "raptor check --no-env: " + ignored;  // a defect of the stand-ins below, not of the file
+    return false;
+  }
+  if (!vm->load_file(path, message)) {
+    suggest_directive(*vm, message);
+    // An unset secret, as in CI: say how to check the file without it.
+    if (message.find(" is not set (KeyError)") != std::string::npos)
+      message += "; set it, or check the file without it: raptor check --no-env " + path;
+    return false;
+  }
   Vm::Result r = vm->call_raptor("configuration", {});
   std::string error;
   json::Ptr settings = r.ok ? json_from_ruby(vm->mrb(), r.value, error) : nullptr;
@@ -124,9 +179,16 @@ bool read_config_file(const std::string& path, Config& config, std::string& mess
   RubyPolicy policy(std::move(vm));
   message.clear();
   for (const App& app : config.apps) {
-    auto hooks = policy.hook_names(app.id);
+    // The hooks by name, and channel rules as one entry ("channels") whatever they state.
+    std::vector<std::string> shown;
+    for (const auto& name : policy.hook_names(app.id)) {
+      bool rule = false;
+      for (const HookSpec& h : kHooks) rule = rule || (h.name == name && h.permission);
+      std::string entry = rule ? "channels" : name;
+      if (std::find(shown.begin(), shown.end(), entry) == shown.end()) shown.push_back(entry);
+    }
     std::string list;
-    for (const auto& h : hooks) list += (list.empty() ? "" : ", ") + h;
+    for (const auto& h : shown) list += (list.empty() ? "" : ", ") + h;
     message += (message.empty() ? "" : "; ") + app.id + " (" + (list.empty() ? "no hooks" : "hooks: " + list) + ")";
   }
   return true;
@@ -140,9 +202,7 @@ bool load_policies(Config& config, std::string& error) {
     if (i == 0) {
       bool any = false;
       for (const App& app : config.apps)
-        for (auto hook : {Policy::Hook::Admit, Policy::Hook::Authorize, Policy::Hook::FilterClientEvents,
-                          Policy::Hook::ChannelRules, Policy::Hook::ShapeWebhook})
-          any = any || policy->has(app, hook);
+        for (const HookSpec& h : kHooks) any = any || policy->has(app, h.hook);
       if (!any) return true;  // nothing to ask: no VM per worker
     }
     config.policies.push_back(std::move(policy));

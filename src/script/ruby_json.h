@@ -2,6 +2,7 @@
 // and answers cross between C++ and Ruby.
 #pragma once
 #include <mruby.h>
+#include <mruby/string.h>
 
 #include <string>
 #include <string_view>
@@ -9,6 +10,11 @@
 #include "protocol/json.h"
 
 namespace raptor::script {
+
+// A Ruby String holding `s`'s bytes. May raise (memory).
+inline mrb_value ruby_string(mrb_state* mrb, std::string_view s) {
+  return mrb_str_new(mrb, s.data(), static_cast<mrb_int>(s.size()));
+}
 
 // A Ruby value for a JSON node: objects become Hashes with String keys. May raise (memory).
 mrb_value ruby_from_json(mrb_state* mrb, const cJSON* node);

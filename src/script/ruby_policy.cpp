@@ -6,79 +6,15 @@
 #include <mruby/array.h>
 #include <mruby/hash.h>
 #include <mruby/string.h>
+#include <mruby/variable.h>
 
 #include "common/log.h"
+#include "core/policy_hooks.h"
+#include "script/hook_request.h"
 #include "script/ruby_json.h"
 
 namespace raptor::script {
 namespace {
-
-const char* hook_name(Policy::Hook hook) {
-  switch (hook) {
-    case Policy::Hook::Admit:
-      return "admit";
-    case Policy::Hook::Authorize:
-      return "authorize";
-    case Policy::Hook::FilterClientEvents:
-      return "filter_client_events";
-    case Policy::Hook::ChannelRules:
-      return "channels";
-    case Policy::Hook::ShapeWebhook:
-      return "shape_webhook";
-  }
-  return "";
-}
-
-const char* permission_name(Permission permission) {
-  switch (permission) {
-    case Permission::Subscribe:
-      return "subscribe";
-    case Permission::ClientEvents:
-      return "client_events";
-    case Permission::Roster:
-      return "roster";
-  }
-  return "";
-}
-
-mrb_value ruby_string(mrb_state* mrb, std::string_view s) {
-  return mrb_str_new(mrb, s.data(), static_cast<mrb_int>(s.size()));
-}
-
-void put(mrb_state* mrb, mrb_value hash, const char* key, mrb_value value) {
-  mrb_hash_set(mrb, hash, mrb_str_new_cstr(mrb, key), value);
-}
-
-mrb_value pairs(mrb_state* mrb, const std::vector<std::pair<std::string, std::string>>& list) {
-  mrb_value hash = mrb_hash_new_capa(mrb, static_cast<mrb_int>(list.size()));
-  for (const auto& [k, v] : list) mrb_hash_set(mrb, hash, ruby_string(mrb, k), ruby_string(mrb, v));
-  return hash;
-}
-
-// What every request has: the handshake, and for subscriptions and events the socket and channel.
-void put_handshake(mrb_state* mrb, mrb_value fields, const Handshake* h) {
-  static const Handshake kNone{};
-  if (!h) h = &kNone;
-  put(mrb, fields, "origin", ruby_string(mrb, h->origin));
-  put(mrb, fields, "remote_address", ruby_string(mrb, h->remote_address));
-  put(mrb, fields, "path", ruby_string(mrb, h->path));
-  put(mrb, fields, "params", pairs(mrb, h->params));
-  put(mrb, fields, "headers", pairs(mrb, h->headers));
-}
-
-void put_connection(mrb_state* mrb, mrb_value fields, const Handshake* h, std::string_view socket_id,
-                    std::string_view channel) {
-  put_handshake(mrb, fields, h);
-  put(mrb, fields, "socket_id", ruby_string(mrb, socket_id));
-  put(mrb, fields, "channel", ruby_string(mrb, channel));
-}
-
-// JSON text as Ruby values, or nil when it is empty or malformed. (The check's cJSON tree is
-// freed before anything that may raise.)
-mrb_value ruby_json_or_nil(mrb_state* mrb, std::string_view text) {
-  if (text.empty() || !json::parse(text)) return mrb_nil_value();
-  return ruby_parse_json(mrb, text);
-}
 
 std::optional<std::string> string_at(mrb_value array, mrb_int i) {
   if (RARRAY_LEN(array) <= i) return std::nullopt;
@@ -88,15 +24,19 @@ std::optional<std::string> string_at(mrb_value array, mrb_int i) {
 }
 
 // One hook call: which hook (or channel rules: which permission, and the positions of the rules
-// to ask), for which app, and how to fill in its request's fields. The fields are built inside
-// the guarded call, since building may raise at the memory cap.
+// to ask), for which app, and what its request reads. The request object is made inside the
+// guarded call, since making it may raise at the memory cap.
 struct Call {
-  const char* name;  // the hook, or the permission
+  const HookSpec& hook;
   const App& app;
-  void (*fill)(mrb_state*, mrb_value fields, const void* request);
-  const void* request;
-  std::string context;                       // for the log: which channel or event
-  const std::vector<int>* rules = nullptr;   // channel rules: Raptor.run_channel_rules
+  const HookRequest* request;             // a window's request, or
+  std::string_view event;                 // the webhook event (JSON) a WebhookEvent copies
+  std::string (*context)(const Call&);    // for the log: which channel or event
+  const std::vector<int>* rules;          // channel rules: Raptor.run_channel_rules
+  HookHandles* handles = nullptr;
+  // The answer, when it was one that reads the same for every hook (true, false, nil, pass):
+  // read without a call into Ruby's checks.
+  std::optional<PolicyVerdict::Kind> quick = std::nullopt;
 };
 
 }  // namespace
@@ -137,13 +77,39 @@ std::vector<std::string> RubyPolicy::hook_names(const std::string& app_id) const
   return names;
 }
 
+// Per interpreter: the classes and constants every call uses, and per app id the block of each
+// hook of core/policy_hooks.h (nil: none; undef: not looked up yet). The blocks stay reachable
+// from Raptor's own state, so they need no GC root here.
+struct HookHandles {
+  mrb_state* mrb = nullptr;
+  RClass* raptor = nullptr;
+  mrb_value pass;                 // Raptor::Verdict::PASS, what `pass` answers
+  std::vector<RClass*> requests;  // by row of kHooks; null for a Copy, made in Ruby
+  std::unordered_map<std::string, std::vector<mrb_value>> blocks;
+
+  explicit HookHandles(mrb_state* m) : mrb(m), raptor(mrb_module_get(m, "Raptor")) {
+    mrb_value verdict = mrb_obj_value(mrb_class_get_under(m, raptor, "Verdict"));
+    pass = mrb_const_get(m, verdict, mrb_intern_lit(m, "PASS"));
+    for (const HookSpec& h : kHooks)
+      requests.push_back(h.form == RequestForm::Window ? mrb_class_get_under(m, raptor, h.request.data()) : nullptr);
+  }
+};
+
+RubyPolicy::RubyPolicy(std::unique_ptr<Vm> vm) : vm_(std::move(vm)) {}
+RubyPolicy::~RubyPolicy() = default;
+
+HookHandles& RubyPolicy::handles() {
+  if (!handles_ || handles_->mrb != vm_->mrb()) handles_ = std::make_unique<HookHandles>(vm_->mrb());
+  return *handles_;
+}
+
 bool RubyPolicy::has(const App& app, Hook hook) const {
   auto it = hooks_.find(app.id);
   if (it == hooks_.end()) {
     unsigned bits = 0;
     for (const auto& name : hook_names(app.id))
-      for (Hook h : {Hook::Admit, Hook::Authorize, Hook::FilterClientEvents, Hook::ChannelRules, Hook::ShapeWebhook})
-        if (name == hook_name(h)) bits |= 1u << unsigned(h);
+      for (const HookSpec& h : kHooks)
+        if (name == h.name) bits |= 1u << unsigned(h.hook);
     it = hooks_.emplace(app.id, bits).first;
   }
   return it->second & (1u << unsigned(hook));
@@ -151,38 +117,82 @@ bool RubyPolicy::has(const App& app, Hook hook) const {
 
 namespace {
 
+// true, false, nil and pass read the same for every hook (core/policy_hooks.h: each row answers
+// allow, deny and pass; shape_webhook reads deny as "do not send").
+std::optional<PolicyVerdict::Kind> quick_answer(mrb_state* mrb, mrb_value answer, mrb_value pass) {
+  if (mrb_true_p(answer)) return PolicyVerdict::Kind::Allow;
+  if (mrb_false_p(answer) || mrb_nil_p(answer)) return PolicyVerdict::Kind::Deny;
+  if (mrb_obj_eq(mrb, answer, pass)) return PolicyVerdict::Kind::Pass;
+  return std::nullopt;
+}
+
 mrb_value call_hook(mrb_state* mrb, void* p) {
   auto* call = static_cast<Call*>(p);
-  mrb_value fields = mrb_hash_new(mrb);
-  put(mrb, fields, "app_id", ruby_string(mrb, call->app.id));
-  call->fill(mrb, fields, call->request);
-  mrb_value name = mrb_symbol_value(mrb_intern_cstr(mrb, call->name));
-  mrb_value raptor = mrb_obj_value(mrb_module_get(mrb, "Raptor"));
+  HookHandles& handles = *call->handles;
+  size_t row = size_t(&call->hook - kHooks);
+  mrb_value app_id = ruby_string(mrb, call->app.id);
+  mrb_value raptor = mrb_obj_value(handles.raptor);
+  mrb_value name = mrb_symbol_value(mrb_intern(mrb, call->hook.name.data(), call->hook.name.size()));
+  mrb_value block = mrb_nil_value();
+  if (!call->rules) {
+    std::vector<mrb_value>& blocks = handles.blocks[call->app.id];
+    if (blocks.empty()) blocks.assign(std::size(kHooks), mrb_undef_value());
+    if (mrb_undef_p(blocks[row])) {
+      mrb_value args[2] = {name, app_id};
+      blocks[row] = mrb_funcall_argv(mrb, raptor, mrb_intern_lit(mrb, "hook"), 2, args);
+    }
+    block = blocks[row];
+    if (mrb_nil_p(block)) {
+      call->quick = PolicyVerdict::Kind::Pass;
+      return mrb_nil_value();
+    }
+  }
+  mrb_value request;
+  if (call->request) {
+    request = open_request(mrb, handles.requests[row], *call->request);
+  } else {
+    mrb_value args[2] = {app_id, ruby_parse_json(mrb, call->event)};
+    request = mrb_obj_new(mrb, mrb_class_get_under(mrb, handles.raptor, "WebhookEvent"), 2, args);
+  }
   if (call->rules) {
     mrb_value positions = mrb_ary_new_capa(mrb, static_cast<mrb_int>(call->rules->size()));
     for (int i : *call->rules) mrb_ary_push(mrb, positions, mrb_fixnum_value(i));
-    mrb_value args[4] = {name, ruby_string(mrb, call->app.id), positions, fields};
-    return mrb_funcall_argv(mrb, raptor, mrb_intern_lit(mrb, "run_channel_rules"), 4, args);
+    mrb_value args[4] = {name, app_id, positions, request};
+    mrb_value answer = mrb_funcall_argv(mrb, raptor, mrb_intern_lit(mrb, "run_channel_rules"), 4, args);
+    if (call->request) close_request(request);
+    return answer;
   }
-  mrb_value args[3] = {name, ruby_string(mrb, call->app.id), fields};
-  return mrb_funcall_argv(mrb, raptor, mrb_intern_lit(mrb, "run_hook"), 3, args);
+  mrb_value answer = mrb_funcall_argv(mrb, block, mrb_intern_lit(mrb, "call"), 1, &request);
+  if (call->request) close_request(request);
+  if ((call->quick = quick_answer(mrb, answer, handles.pass))) return mrb_nil_value();
+  // Anything else is checked, and turned into [kind, detail, …], by Ruby.
+  mrb_value verdict = mrb_obj_value(mrb_class_get_under(mrb, handles.raptor, "Verdict"));
+  mrb_value args[3] = {name, answer, block};
+  return mrb_funcall_argv(mrb, verdict, mrb_intern_lit(mrb, "normalize"), 3, args);
 }
 
-// Runs a hook and reads its answer, which Raptor.run_hook has already checked.
-PolicyVerdict run(Vm& vm, Call& call) {
+// Runs a hook and reads its answer.
+PolicyVerdict run(Vm& vm, HookHandles& handles, Call& call) {
+  call.handles = &handles;
   mrb_state* mrb = vm.mrb();
   int arena = mrb_gc_arena_save(mrb);
   Vm::Result r = vm.call(call_hook, &call, vm.limits().hook_budget_ms);
   PolicyVerdict v;
+  if (r.ok && call.quick) {
+    v.kind = *call.quick;
+    mrb_gc_arena_restore(mrb, arena);
+    return v;
+  }
   std::optional<std::string> kind;
   if (r.ok && mrb_array_p(r.value)) kind = string_at(r.value, 0);
   if (!r.ok || !kind) {
-    // Not the operator's file:line when the answer was malformed: run_hook always returns one.
+    // Not the operator's file:line when the answer was malformed: Verdict.normalize always returns one.
     // A webhook event goes out as it was; everything else is refused.
-    bool webhook = std::strcmp(call.name, hook_name(Policy::Hook::ShapeWebhook)) == 0;
-    log::warn("policy: %s %s of app %s%s %s: %s", call.name, call.rules ? "rule" : "hook", call.app.id.c_str(),
-              call.context.c_str(), webhook ? "failed, the event is sent unchanged" : "refused",
-              r.ok ? "unexpected answer from run_hook" : r.error.c_str());
+    bool webhook = call.hook.hook == Policy::Hook::ShapeWebhook;
+    log::warn("policy: %s %s of app %s%s %s: %s", std::string(call.hook.name).c_str(),
+              call.rules ? "rule" : "hook", call.app.id.c_str(), call.context(call).c_str(),
+              webhook ? "failed, the event is sent unchanged" : "refused",
+              r.ok ? "unexpected answer from Raptor::Verdict" : r.error.c_str());
     v.kind = webhook ? PolicyVerdict::Kind::Pass : PolicyVerdict::Kind::Deny;
     v.failed = true;
   } else if (*kind == "allow") {
@@ -203,40 +213,35 @@ PolicyVerdict run(Vm& vm, Call& call) {
   return v;
 }
 
+std::string on_channel(const Call& call) { return ", channel " + std::string(call.request->channel); }
+
 }  // namespace
 
 PolicyVerdict RubyPolicy::admit(const App& app, const Handshake& handshake) {
-  Call call{hook_name(Hook::Admit), app,
-            [](mrb_state* mrb, mrb_value fields, const void* request) {
-              put_handshake(mrb, fields, static_cast<const Handshake*>(request));
-            },
-            &handshake, {}};
-  return run(*vm_, call);
+  HookRequest request(app, &handshake);
+  Call call{hook_spec(Hook::Admit), app, &request, {}, [](const Call&) { return std::string(); }, nullptr};
+  return run(*vm_, handles(), call);
 }
 
-PolicyVerdict RubyPolicy::authorize(const SubscriptionRequest& request) {
-  Call call{hook_name(Hook::Authorize), request.app,
-            [](mrb_state* mrb, mrb_value fields, const void* p) {
-              const auto& r = *static_cast<const SubscriptionRequest*>(p);
-              put_connection(mrb, fields, r.handshake, r.socket_id, r.channel);
-              put(mrb, fields, "signed", mrb_bool_value(r.signed_ok));
-              put(mrb, fields, "channel_data", ruby_json_or_nil(mrb, r.channel_data));
-            },
-            &request, ", channel " + std::string(request.channel)};
-  return run(*vm_, call);
+PolicyVerdict RubyPolicy::authorize(const SubscriptionRequest& r) {
+  HookRequest request(r.app, r.handshake, r.socket_id, r.channel);
+  request.signed_ok = r.signed_ok;
+  request.channel_data = r.channel_data;
+  Call call{hook_spec(Hook::Authorize), r.app, &request, {}, on_channel, nullptr};
+  return run(*vm_, handles(), call);
 }
 
-PolicyVerdict RubyPolicy::filter_client_event(const ClientEventRequest& request) {
-  Call call{hook_name(Hook::FilterClientEvents), request.app,
-            [](mrb_state* mrb, mrb_value fields, const void* p) {
-              const auto& r = *static_cast<const ClientEventRequest*>(p);
-              put_connection(mrb, fields, r.handshake, r.socket_id, r.channel);
-              put(mrb, fields, "event", ruby_string(mrb, r.event));
-              put(mrb, fields, "data", ruby_parse_json(mrb, r.data));
-              put(mrb, fields, "user_id", r.user_id.empty() ? mrb_nil_value() : ruby_string(mrb, r.user_id));
-            },
-            &request, ", event " + std::string(request.event) + " on " + std::string(request.channel)};
-  return run(*vm_, call);
+PolicyVerdict RubyPolicy::filter_client_event(const ClientEventRequest& r) {
+  HookRequest request(r.app, r.handshake, r.socket_id, r.channel);
+  request.has_member = true;
+  request.user_id = r.user_id;
+  request.event = r.event;
+  request.data = r.data;
+  auto context = [](const Call& c) {
+    return ", event " + std::string(c.request->event) + " on " + std::string(c.request->channel);
+  };
+  Call call{hook_spec(Hook::FilterClientEvents), r.app, &request, {}, context, nullptr};
+  return run(*vm_, handles(), call);
 }
 
 namespace {
@@ -249,12 +254,6 @@ mrb_value call_channel_patterns(mrb_state* mrb, void* p) {
   auto* h = static_cast<PatternsFor*>(p);
   return mrb_funcall(mrb, mrb_obj_value(mrb_module_get(mrb, "Raptor")), "channel_patterns", 1,
                      ruby_string(mrb, h->app_id));
-}
-
-void put_member(mrb_state* mrb, mrb_value fields, const PermissionRequest& r) {
-  put(mrb, fields, "user_id", r.user_id.empty() ? mrb_nil_value() : ruby_string(mrb, r.user_id));
-  put(mrb, fields, "user_info", ruby_json_or_nil(mrb, r.user_info));
-  put(mrb, fields, "privileged", mrb_bool_value(r.privileged));
 }
 
 }  // namespace
@@ -276,7 +275,7 @@ const RubyPolicy::ChannelRules& RubyPolicy::channel_rules(const App& app) {
       unsigned bits = 0;
       for (mrb_int n = 0; n < RARRAY_LEN(names); ++n)
         for (Permission p : {Permission::Subscribe, Permission::ClientEvents, Permission::Roster})
-          if (string_at(names, n) == std::optional<std::string>(permission_name(p))) bits |= 1u << unsigned(p);
+          if (string_at(names, n) == std::optional<std::string>(hook_spec(p).name)) bits |= 1u << unsigned(p);
       if (is_wildcard_pattern(*pattern)) rules.wildcards.add(*pattern);
       rules.by_pattern[*pattern].emplace_back(int(i), bits);
     }
@@ -302,40 +301,33 @@ std::vector<int> RubyPolicy::rules_for(const App& app, std::string_view channel,
   return positions;
 }
 
-PolicyVerdict RubyPolicy::permit(const PermissionRequest& request) {
-  std::vector<int> rules = rules_for(request.app, request.channel, request.permission);
+PolicyVerdict RubyPolicy::permit(const PermissionRequest& r) {
+  std::vector<int> rules = rules_for(r.app, r.channel, r.permission);
   if (rules.empty()) return {};
-  Call call{permission_name(request.permission), request.app,
-            [](mrb_state* mrb, mrb_value fields, const void* p) {
-              const auto& r = *static_cast<const PermissionRequest*>(p);
-              put_connection(mrb, fields, r.handshake, r.socket_id, r.channel);
-              put_member(mrb, fields, r);
-              if (r.permission == Permission::ClientEvents) {
-                put(mrb, fields, "event", ruby_string(mrb, r.event));
-                put(mrb, fields, "data", ruby_parse_json(mrb, r.data));
-              } else {
-                put(mrb, fields, "signed", mrb_bool_value(r.signed_ok));
-                put(mrb, fields, "channel_data", ruby_json_or_nil(mrb, r.channel_data));
-              }
-            },
-            &request, ", channel " + std::string(request.channel), &rules};
-  return run(*vm_, call);
+  HookRequest request(r.app, r.handshake, r.socket_id, r.channel);
+  request.signed_ok = r.signed_ok;
+  request.channel_data = r.channel_data;
+  request.has_member = true;
+  request.user_id = r.user_id;
+  request.user_info = r.user_info;
+  request.privileged = r.privileged;
+  request.event = r.event;
+  request.data = r.data;
+  Call call{hook_spec(r.permission), r.app, &request, {}, on_channel, &rules};
+  return run(*vm_, handles(), call);
 }
 
 PolicyVerdict RubyPolicy::shape_webhook(const WebhookShapeRequest& request) {
-  // The log names the event by its type and channel, read from the JSON without Ruby.
-  std::string context;
-  if (json::Ptr parsed = json::parse(request.event)) {
-    context = ", " + std::string(json::string_member(parsed.get(), "name").value_or("event"));
-    if (auto channel = json::string_member(parsed.get(), "channel")) context += " on " + std::string(*channel);
-  }
-  Call call{hook_name(Hook::ShapeWebhook), request.app,
-            [](mrb_state* mrb, mrb_value fields, const void* p) {
-              const auto& r = *static_cast<const WebhookShapeRequest*>(p);
-              put(mrb, fields, "event", ruby_parse_json(mrb, r.event));
-            },
-            &request, std::move(context)};
-  return run(*vm_, call);
+  auto context = [](const Call& c) {  // the event's type and channel, read from the JSON without Ruby
+    std::string context;
+    if (json::Ptr parsed = json::parse(c.event)) {
+      context = ", " + std::string(json::string_member(parsed.get(), "name").value_or("event"));
+      if (auto channel = json::string_member(parsed.get(), "channel")) context += " on " + std::string(*channel);
+    }
+    return context;
+  };
+  Call call{hook_spec(Hook::ShapeWebhook), request.app, nullptr, request.event, context, nullptr};
+  return run(*vm_, handles(), call);
 }
 
 }  // namespace raptor::script

@@ -15,12 +15,15 @@
 
 namespace raptor::script {
 
+struct HookHandles;
+
 class RubyPolicy : public Policy {
  public:
   // Loads `path` into a new VM; null with "file:line: message" in `error` when it fails.
   static std::unique_ptr<RubyPolicy> load(const std::string& path, VmLimits limits, std::string& error);
   // The hooks of a file `vm` has loaded.
-  explicit RubyPolicy(std::unique_ptr<Vm> vm) : vm_(std::move(vm)) {}
+  explicit RubyPolicy(std::unique_ptr<Vm> vm);
+  ~RubyPolicy() override;
 
   bool has(const App& app, Hook hook) const override;
   PolicyVerdict admit(const App& app, const Handshake& handshake) override;
@@ -43,7 +46,11 @@ class RubyPolicy : public Policy {
   // The positions of the rules that match `channel` and state `permission`, in order.
   std::vector<int> rules_for(const App& app, std::string_view channel, Permission permission);
 
+  // What every call uses, looked up once per interpreter (a replaced one starts afresh).
+  HookHandles& handles();
+
   std::unique_ptr<Vm> vm_;
+  std::unique_ptr<HookHandles> handles_;
   // Bit per Hook, asked once per app id (not per App*: a policy may be asked about the apps of a
   // configuration that is then freed, before it serves the live ones).
   mutable std::unordered_map<std::string, unsigned> hooks_;

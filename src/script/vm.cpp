@@ -14,6 +14,7 @@
 #include <stdexcept>
 
 #include "script/helpers.h"
+#include "script/hook_request.h"
 #include "script/runaway_guard.h"
 #include "script/vm_memory.h"
 
@@ -74,7 +75,11 @@ mrb_value run_and_describe(mrb_state* mrb, void* p) {
   }
   mrb_value message = mrb_funcall(mrb, result, "message", 0);
   std::string text = mrb_string_p(message) ? std::string(RSTRING_PTR(message), size_t(RSTRING_LEN(message))) : "";
-  std::string where = user_location(mrb, result, d->files);
+  // A message that names its file:line already (Verdict.normalize names the hook's) keeps only
+  // that one: a backtrace taken after the hook returned points at no line of it.
+  bool located = false;
+  for (const auto& file : d->files) located = located || text.rfind(file + ":", 0) == 0;
+  std::string where = located ? "" : user_location(mrb, result, d->files);
   *d->error = (where.empty() ? "" : where + ": ") + text + " (" + mrb_obj_classname(mrb, result) + ")";
   return result;
 }
@@ -89,6 +94,7 @@ void Vm::open() {
   if (!mrb_) throw std::runtime_error("cannot create a Ruby interpreter");
   guard_ = std::make_unique<RunawayGuard>(mrb_, kCodeRegionBytes);
   define_helpers(mrb_);
+  define_hook_requests(mrb_);
   mrb_load_irep(mrb_, raptor_mrblib);
   if (mrb_->exc) throw std::runtime_error("mrblib failed to load");  // a build defect
   if (!guard_->adopt_loaded_code()) throw std::runtime_error("mruby's library does not fit the script region");

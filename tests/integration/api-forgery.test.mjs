@@ -136,16 +136,12 @@ serverSuite('HTTP API query canonicalisation (issue 21, finding 2)', {}, (server
   });
 
   it('refuses control characters in a value (400)', async () => {
-    for (const name of ['a\tb', 'a\u0001b', 'a\u001fb', 'a\u007fb']) {
+    // %-encoded CR, LF and NUL too: the query is decoded whole, then held to its form.
+    for (const name of ['a\tb', 'a\u0001b', 'a\u001fb', 'a\u007fb', 'a\nb', 'a\rb', 'a\u0000b']) {
       const res = await signedRequest(server, { method: 'POST', path, params: { name }, body: 'd' });
       assertApiError(res, 400);
       assert.equal(res.json.parameter, 'name', JSON.stringify(name));
     }
-    // libwebsockets itself ends the query at a decoded CR or LF (the parameters after it are lost,
-    // so the signature fails) and closes the connection on a decoded NUL.
-    for (const name of ['a\nb', 'a\rb'])
-      assertApiError(await signedRequest(server, { method: 'POST', path, params: { name }, body: 'd' }), 401);
-    await assert.rejects(signedRequest(server, { method: 'POST', path, params: { name: 'a\u0000b' }, body: 'd' }), { code: 'ECONNRESET' });
     await stillServing();
   });
 });

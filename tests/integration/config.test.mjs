@@ -12,7 +12,8 @@ import { WebhookReceiver } from './lib/webhook-receiver.mjs';
 import { RawClient } from './lib/ws-client.mjs';
 
 const example = (name) => fileURLToPath(new URL(`../../examples/${name}`, import.meta.url));
-const SECRETS = { RAPTOR_TOKEN_SECRET: 't', RAPTOR_CHAT_SECRET: 'c', RAPTOR_GALLERY_SECRET: 'g', RAPTOR_AUCTION_SECRET: 'a', RAPTOR_SHOP_SECRET: 's' };
+const SECRETS = { RAPTOR_TOKEN_SECRET: 't', RAPTOR_CHAT_SECRET: 'c', RAPTOR_GALLERY_SECRET: 'g', RAPTOR_AUCTION_SECRET: 'a', RAPTOR_SHOP_SECRET: 's',
+                  RAPTOR_MY_APP_SECRET: 'm', RAPTOR_DASHBOARD_SECRET: 'd' };
 
 describe('raptor check', () => {
   for (const [name, summary] of [

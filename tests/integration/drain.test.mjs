@@ -193,7 +193,7 @@ describe('drain: the setting', () => {
   });
 
   it('takes drain_seconds in raptor.rb, checked at its line', async () => {
-    const good = await runRaptor(['check', configFile('drain-good.rb', 'drain_seconds 30\n')]);
+    const good = await runRaptor(['check', '--no-env', configFile('drain-good.rb', 'drain_seconds 30\n')]);
     assert.equal(good.code, 0, good.stderr);
     const file = configFile('drain-bad.rb', 'workers 2\ndrain_seconds 3601\n');
     const bad = await runRaptor(['check', file]);

@@ -1,8 +1,17 @@
-// Laravel Echo 2 (on pusher-js) against raptor: what a Laravel front end does.
+// Laravel Echo 2 (on pusher-js) against raptor: what a Laravel front end does, and README.md's
+// Echo snippet as written.
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
-import { echoClient, inboxOf, serverSdk } from './lib/clients.mjs';
+import { fileURLToPath } from 'node:url';
+import Echo from 'laravel-echo';
+import Pusher from 'pusher-js';
+import { apiGet, echoClient, inboxOf, serverSdk } from './lib/clients.mjs';
 import { serverSuite } from './lib/suite.mjs';
+
+const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
+const readmeEcho = readme.match(/Laravel Echo:\n\n```js\n([^]*?)```/)?.[1];
+assert.ok(readmeEcho, 'README.md has a js block after "Laravel Echo:"');
 
 // Echo callbacks registered through `register(channel, cb)`, waited for until subscribed.
 async function subscribedInbox(channel, register) {
@@ -70,5 +79,32 @@ serverSuite('Laravel Echo', {}, (server, { stillServing }) => {
     assert.equal(data.type, 'AuthError');
     assert.equal(data.status, 401);
     await stillServing();
+  });
+
+  // The snippet runs as a page runs it (window.Pusher, then new Echo), on the test's port, with
+  // the authorization a Laravel app's /broadcasting/auth would give (the snippet has no app).
+  it('README.md\'s Echo snippet joins presence-room', async () => {
+    const user = { user_id: '1', user_info: { id: 1, name: 'Ann' } };
+    const sdk = serverSdk(server);
+    class PagePusher extends Pusher {
+      constructor(key, options) {
+        super(key, { ...options, channelAuthorization: {
+          customHandler: ({ socketId, channelName }, callback) => callback(null, sdk.authorizeChannel(socketId, channelName, user)),
+        } });
+        server.track(async () => this.disconnect());
+      }
+    }
+    const logged = inboxOf((cb) => {
+      const page = { window: {}, console: { log: cb } };
+      globalThis.window = page.window; // Echo finds window.Pusher on the global window, as in a page
+      try {
+        new Function('window', 'console', 'Pusher', 'Echo', readmeEcho.replace('wsPort: 6001', `wsPort: ${server.port}`))(
+          page.window, page.console, PagePusher, Echo);
+      } finally {
+        delete globalThis.window;
+      }
+    });
+    assert.deepEqual((await logged.take(undefined, 'here() to log the members')).data, [user.user_info]);
+    assert.deepEqual(await apiGet(server, '/channels/presence-room/users'), { users: [{ id: '1' }] });
   });
 });

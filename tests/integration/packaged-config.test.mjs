@@ -12,10 +12,19 @@ const SHIPPED = fileURLToPath(new URL('../../packaging/raptor.rb', import.meta.u
 const INSTALLED = { id: 'app-5f0c2a9e', key: '4be07d51c3a9e8f21d06', secret: '9c2f4e6a81d03b5f7e90a2c4d6e8f1a3b5c7d9e0f2a4b6c8' };
 
 describe('the packaged raptor.rb', () => {
-  it('passes raptor check: loopback port 6001, no app of its own', async () => {
-    const { code, stdout, stderr } = await runRaptor(['check', SHIPPED]);
-    assert.equal(code, 0, stderr);
-    assert.match(stdout, /: OK: listens on ws:\/\/127\.0\.0\.1:6001; 0 apps: none\n$/);
+  it('passes raptor check with /etc/default/raptor\'s variables, or --no-env: loopback port 6001, no app of its own', async () => {
+    const installed = { RAPTOR_APP_ID: INSTALLED.id, RAPTOR_APP_KEY: INSTALLED.key, RAPTOR_APP_SECRET: INSTALLED.secret };
+    for (const [args, env] of [[['check', SHIPPED], installed], [['check', '--no-env', SHIPPED], {}]]) {
+      const { code, stdout, stderr } = await runRaptor(args, env);
+      assert.equal(code, 0, stderr);
+      assert.match(stdout, /: OK: listens on ws:\/\/127\.0\.0\.1:6001; 0 apps: the default app comes from RAPTOR_APP_ID, RAPTOR_APP_KEY and RAPTOR_APP_SECRET\[_FILE\]\n$/);
+    }
+  });
+
+  it('is refused by raptor check without them: it would serve no app of the installation', async () => {
+    const { code, stderr } = await runRaptor(['check', SHIPPED]);
+    assert.equal(code, 2);
+    assert.match(stderr, /raptor\.rb: defines no app: .*check with --no-env/);
   });
 
   it('serves the app of /etc/default/raptor and refuses the development app', async () => {

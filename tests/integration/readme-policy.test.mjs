@@ -1,17 +1,13 @@
 // The raptor.rb that README.md shows first, run as written (extracted from README.md): a client
 // that names itself admin in the URL gets no private-admin- channel without the app's signature.
-import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { configFile } from './lib/config-files.mjs';
+import { codeBlock } from './lib/doc-blocks.mjs';
 import { AUTH_ERROR, POLICY_REFUSED, assertSubscribeRefused } from './lib/refusals.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { PUSHER_QUERY, RawClient } from './lib/ws-client.mjs';
 
-const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
-const ruby = readme.match(/```ruby\n(listen [^]*?)```/)?.[1];
-assert.ok(ruby, 'README.md has a raptor.rb block starting with listen');
+const ruby = codeBlock('README.md', /^listen /);
 const CHAT = { id: 'chat', key: 'chat-key', secret: 'readme-chat-secret-7f1d' };
 const asAdmin = `${PUSHER_QUERY}&role=admin`;
 

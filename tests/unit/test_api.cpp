@@ -28,7 +28,13 @@ struct Api : EngineHarness {
     });
     REQUIRE(answer.has_value());  // alone, every answer comes at once
     http::Response r = std::move(*answer);
-    CHECK(r.headers.empty());
+    // 405 names what is allowed (RFC 9110); a single node's answers have no other field.
+    if (r.status == 405) {
+      REQUIRE(r.headers.size() == 1);
+      CHECK(r.headers[0].first == "Allow");
+    } else {
+      CHECK(r.headers.empty());
+    }
     INFO(req.method << " " << req.path << " -> " << r.status << " " << r.body);
     auto root = strict_parse(r.body);
     REQUIRE(cJSON_IsObject(root.get()));
@@ -258,9 +264,26 @@ TEST_CASE("events and batch_events want POST: 405", "[api]") {
   Api api;
   for (const char* method : {"GET", "PUT", "DELETE"}) {
     INFO(method);
-    CHECK(api.call(method, "/apps/3/events").status == 405);
+    http::Response r = api.call(method, "/apps/3/events");
+    CHECK(r.status == 405);
+    CHECK(r.headers == std::vector<std::pair<std::string, std::string>>{{"Allow", "POST"}});
     CHECK(api.call(method, "/apps/3/batch_events").status == 405);
   }
+  http::Response get_only = api.call("POST", "/apps/3/channels");
+  CHECK(get_only.headers == std::vector<std::pair<std::string, std::string>>{{"Allow", "GET, HEAD"}});
+}
+
+TEST_CASE("HEAD is answered where GET is, OPTIONS names the methods", "[api]") {
+  Api api;
+  CHECK(api.call("HEAD", "/apps/3/channels").status == 200);
+  http::Request options;
+  options.method = "OPTIONS";
+  options.path = "*";
+  std::optional<http::Response> answer;
+  http::handle(api.engine, options, kNow, [&answer](http::Response r) { answer = std::move(r); });
+  REQUIRE(answer);
+  CHECK(answer->status == 204);
+  CHECK(answer->headers == std::vector<std::pair<std::string, std::string>>{{"Allow", "GET, HEAD, POST, OPTIONS"}});
 }
 
 TEST_CASE("POST batch_events publishes each item to its channel", "[api][batch]") {

@@ -1,4 +1,4 @@
-// protocol/channel_name: allowed characters, the 200-character limit, and the type of a prefix.
+// protocol/channel_name: allowed characters and the 200-character limit (kinds: test_channel_kind.cpp).
 #include "protocol/channel_name.h"
 
 #include <string>
@@ -6,30 +6,6 @@
 #include "support.h"
 
 using namespace raptor;
-
-TEST_CASE("channel_type is decided by prefix, encrypted before private", "[channel_name]") {
-  CHECK(channel_type("my-channel") == ChannelType::Public);
-  CHECK(channel_type("") == ChannelType::Public);
-  CHECK(channel_type("private-chat") == ChannelType::Private);
-  CHECK(channel_type("private-") == ChannelType::Private);
-  CHECK(channel_type("private-encrypted-chat") == ChannelType::Encrypted);
-  CHECK(channel_type("presence-room") == ChannelType::Presence);
-  CHECK(channel_type("#server-to-user-42") == ChannelType::ServerToUser);
-  // A prefix counts only at the start and in lower case.
-  CHECK(channel_type("Private-chat") == ChannelType::Public);
-  CHECK(channel_type("my-private-chat") == ChannelType::Public);
-  CHECK(channel_type("privatechat") == ChannelType::Public);
-  CHECK(channel_type("presence") == ChannelType::Public);
-  CHECK(channel_type("private-encryptedx") == ChannelType::Private);
-}
-
-TEST_CASE("requires_auth for private, encrypted and presence only", "[channel_name]") {
-  CHECK_FALSE(requires_auth(ChannelType::Public));
-  CHECK(requires_auth(ChannelType::Private));
-  CHECK(requires_auth(ChannelType::Encrypted));
-  CHECK(requires_auth(ChannelType::Presence));
-  CHECK_FALSE(requires_auth(ChannelType::ServerToUser));
-}
 
 TEST_CASE("is_valid_channel_name accepts exactly the Pusher name characters", "[channel_name]") {
   CHECK(is_valid_channel_name("abcXYZ019_-=@,.;"));

@@ -439,6 +439,14 @@ namespace {
 // Stands in for script::read_config_file: a file "port 7000, app filed" or a broken one.
 bool fake_file(const std::string& path, Config& c, std::string& message) {
   if (path == "broken.rb") return message = "broken.rb:3: listen: port must be an Integer (ArgumentError)", false;
+  if (path == "no-apps.rb") return c.host = "0.0.0.0", message.clear(), true;
+  if (path == "placeholder.rb" || path == "local-placeholder.rb") {
+    c.host = path == "placeholder.rb" ? "0.0.0.0" : "127.0.0.1";
+    c.apps = {App{"shop", "shop-key", "change-me"}};
+    c.default_credentials = false;
+    message = "shop (no hooks)";
+    return true;
+  }
   c.port = 7000;
   c.host = "0.0.0.0";
   c.apps = {App{"filed", "filed-key", "filed-secret"}, App{"other", "other-key", "other-secret"}};
@@ -772,3 +780,91 @@ TEST_CASE("bad cluster settings exit 2 with the reason, and never echo the URL",
   }
 }
 
+
+// ------------------------------------------------------------------ safe defaults (docs/security.md)
+
+TEST_CASE("the development app is served on loopback only", "[config][safe-defaults]") {
+  for (const char* host : {"127.0.0.1", "127.1.2.3", "localhost", "::1"}) {
+    INFO(host);
+    ParseResult r = parse({"--host", host});
+    REQUIRE(r.run);
+    CHECK(r.config.default_credentials);
+  }
+  for (const char* host : {"0.0.0.0", "::", "192.168.1.10", "example.com", "128.0.0.1"}) {
+    INFO(host);
+    ParseResult r = parse({"--host", host});
+    require_error(r);
+    CHECK(r.output.find("loopback only") != std::string::npos);
+    CHECK(r.output.find("--app-secret-file") != std::string::npos);
+    CHECK(r.output.find('\n') == r.output.size() - 1);  // one line
+  }
+  // Real credentials may be served anywhere.
+  CHECK(parse({"--host", "0.0.0.0", "--app-id", "i", "--app-key", "k", "--app-secret", "a-real-secret"}).run);
+  CHECK(parse({"--host", "0.0.0.0", "--app", "i:k:a-real-secret"}).run);
+}
+
+TEST_CASE("placeholder secrets are refused off loopback, by the flags and by the file", "[config][safe-defaults]") {
+  for (const char* secret : {"app-secret", "change-me", "change-me-too", "my-secret"}) {
+    INFO(secret);
+    require_error(parse({"--host", "0.0.0.0", "--app-id", "i", "--app-key", "k", "--app-secret", secret}));
+    CHECK(parse({"--app-id", "i", "--app-key", "k", "--app-secret", secret}).run);  // loopback: development
+  }
+  ParseResult filed = parse_with_file({"--config", "placeholder.rb"});
+  require_error(filed);
+  CHECK(filed.output.find("placeholder.rb: app shop has the placeholder secret 'change-me'") != std::string::npos);
+  CHECK(parse_with_file({"--config", "local-placeholder.rb"}).run);
+  ParseResult check = parse_with_file({"check", "placeholder.rb"});
+  CHECK(check.exit_code == 2);
+  CHECK(check.output.rfind("placeholder.rb: app shop has the placeholder secret", 0) == 0);
+  CHECK(parse_with_file({"check", "local-placeholder.rb"}).exit_code == 0);
+}
+
+TEST_CASE("a config file without apps is refused unless the app comes from flags or environment",
+          "[config][safe-defaults]") {
+  ParseResult start = parse_with_file({"--config", "no-apps.rb"});
+  CHECK_FALSE(start.run);
+  CHECK(start.exit_code == 2);
+  CHECK(start.output.rfind("no-apps.rb: defines no app", 0) == 0);
+  const std::map<std::string, std::string> installed = {
+      {"RAPTOR_APP_ID", "i"}, {"RAPTOR_APP_KEY", "k"}, {"RAPTOR_APP_SECRET", "a-real-secret"}};
+  CHECK(parse_with_file({"--config", "no-apps.rb"}, installed).run);
+  CHECK(parse_with_file({"--config", "no-apps.rb", "--app", "i:k:a-real-secret"}).run);
+
+  ParseResult check = parse_with_file({"check", "no-apps.rb"});
+  CHECK(check.exit_code == 2);
+  CHECK(check.output.rfind("no-apps.rb: defines no app", 0) == 0);
+  CHECK(check.output.find("--no-env") != std::string::npos);
+  ParseResult with_env = parse_with_file({"check", "no-apps.rb"}, installed);
+  CHECK(with_env.exit_code == 0);
+  CHECK(with_env.output.find("the default app comes from RAPTOR_APP_ID") != std::string::npos);
+  CHECK(parse_with_file({"check", "--no-env", "no-apps.rb"}).exit_code == 0);
+  CHECK(parse_with_file({"check", "--no-env"}).exit_code == 2);
+}
+
+TEST_CASE("flag errors name the expected form and range", "[config]") {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--app", "foo"}, "expected ID:KEY:SECRET"},
+      {{"--port", "0"}, "expected a whole number from 1 to 65535"},
+      {{"--workers", "100"}, "expected a whole number from 1 to 64"},
+      {{"--event-loop", "kqueue"}, "expected epoll or poll"},
+      {{"--compression", "gzip"}, "expected on or off"},
+      {{"--log-level", "loud"}, "expected error, warn, info or debug"},
+      {{"--host="}, "expected a non-empty value"},
+  };
+  for (const auto& [args, expected] : cases) {
+    INFO(args[0]);
+    ParseResult r = parse(args);
+    require_error(r);
+    CHECK(r.output.find(expected) != std::string::npos);
+  }
+  ParseResult env = parse({}, {{"RAPTOR_APPS", "broken"}});
+  CHECK(env.output.find("expected ID:KEY:SECRET") != std::string::npos);
+  CHECK(env.output.find("broken") == std::string::npos);  // may be a secret: not echoed
+}
+
+TEST_CASE("the log level from --log-level and RAPTOR_LOG_LEVEL", "[config]") {
+  CHECK(parse({}).config.log_level == log::Level::kInfo);
+  CHECK(parse({"--log-level", "warn"}).config.log_level == log::Level::kWarn);
+  CHECK(parse({}, {{"RAPTOR_LOG_LEVEL", "debug"}}).config.log_level == log::Level::kDebug);
+  CHECK(parse({"--log-level=error"}, {{"RAPTOR_LOG_LEVEL", "debug"}}).config.log_level == log::Level::kError);
+}

@@ -82,3 +82,13 @@ TEST_CASE("log lines are in the journal's style only when JOURNAL_STREAM names s
   CHECK(log::style_of((same + "x").c_str(), fileno(file)) == log::Style::kTimestamped);
   fclose(file);
 }
+
+TEST_CASE("log levels by name, for --log-level", "[log]") {
+  CHECK(log::level_named("error") == log::Level::kError);
+  CHECK(log::level_named("warn") == log::Level::kWarn);
+  CHECK(log::level_named("info") == log::Level::kInfo);
+  CHECK(log::level_named("debug") == log::Level::kDebug);
+  CHECK_FALSE(log::level_named("warning"));
+  CHECK_FALSE(log::level_named("INFO"));
+  CHECK(log::format_line(log::Style::kJournal, log::Level::kDebug, "m", 0) == "<7>m\n");
+}

@@ -177,23 +177,42 @@ TEST_CASE("parse_client_message accepts objects with a string event", "[messages
       "{\"event\":\"client-x\",\"channel\":\"private-a\",\"data\":{\"k\":1}}", m));
   CHECK(m.event == "client-x");
   CHECK(m.channel == "private-a");
-  REQUIRE(cJSON_IsObject(m.data));
-  CHECK(json::print(m.data) == "{\"k\":1}");
+  CHECK(m.data_is_object);
+  CHECK(m.data_text == "{\"k\":1}");
 
   REQUIRE(messages::parse_client_message("{\"event\":\"pusher:ping\"}", m));
   CHECK(m.event == "pusher:ping");
   CHECK(m.channel.empty());
-  CHECK(m.data == nullptr);
+  CHECK(m.data_text.empty());
+  CHECK_FALSE(m.data_is_object);
 
   REQUIRE(messages::parse_client_message("  {\"data\":\"s\",\"event\":\"e\",\"channel\":5}  ", m));
   CHECK(m.event == "e");
   CHECK(m.channel.empty());  // a non-string channel counts as absent
-  CHECK(cJSON_IsString(m.data));
+  CHECK(m.data_text == "\"s\"");
+  CHECK_FALSE(m.data_is_object);
 
   // A previous parse is replaced, not merged.
+  REQUIRE(messages::parse_client_message(
+      "{\"event\":\"pusher:subscribe\",\"data\":{\"channel\":\"presence-a\",\"auth\":\"k:s\",\"channel_data\":\"{}\"}}", m));
+  CHECK(m.data_channel == std::optional<std::string_view>("presence-a"));
+  CHECK(m.auth == std::optional<std::string_view>("k:s"));
+  CHECK(m.channel_data == std::optional<std::string_view>("{}"));
   REQUIRE(messages::parse_client_message("{\"event\":\"second\"}", m));
   CHECK(m.event == "second");
-  CHECK(m.data == nullptr);
+  CHECK(m.data_text.empty());
+  CHECK_FALSE(m.data_channel);
+  CHECK_FALSE(m.auth);
+  CHECK_FALSE(m.channel_data);
+}
+
+TEST_CASE("parse_client_message reads the string members pusher: events use, as sent", "[messages]") {
+  messages::ClientMessage m;
+  REQUIRE(messages::parse_client_message(
+      "{\"event\":\"pusher:signin\",\"data\":{\"auth\":5,\"user_data\":\"{\\\"id\\\":\\\"1\\\"}\"}}", m));
+  CHECK_FALSE(m.auth);  // not a string: absent
+  CHECK(m.user_data == std::optional<std::string_view>("{\"id\":\"1\"}"));
+  CHECK_FALSE(m.data_channel);
 }
 
 TEST_CASE("parse_client_message rejects everything else", "[messages]") {

@@ -146,3 +146,10 @@ TEST_CASE("verify_auth checks presence and sign-in strings from the reference", 
       std::string(kRefKey) + ":4708d583dada6a56435fb8bc611c77c359a31eebde13337c16ab43aa6de336ba", kRefKey,
       kRefSecret, "1234.1234::user::{\"id\":\"12345\"}"));
 }
+
+TEST_CASE("the strings an auth endpoint signs: subscription, presence subscription, sign-in", "[signature]") {
+  CHECK(signature::subscription_string_to_sign("1234.1234", "private-foobar", std::nullopt) == "1234.1234:private-foobar");
+  CHECK(signature::subscription_string_to_sign("1234.1234", "presence-foobar", R"({"user_id":10})") ==
+        R"(1234.1234:presence-foobar:{"user_id":10})");
+  CHECK(signature::signin_string_to_sign("1234.1234", R"({"id":"12345"})") == R"(1234.1234::user::{"id":"12345"})");
+}

@@ -20,7 +20,7 @@ const EVENT_LOOP_ARGS = process.env.TEST_EVENT_LOOP ? ['--event-loop', process.e
 const SANITIZER_REPORT = /ERROR: (AddressSanitizer|LeakSanitizer)|runtime error:|SUMMARY: \w+Sanitizer/;
 
 // The test's own environment minus RAPTOR_* settings a developer's shell may carry.
-const inherited = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('RAPTOR_')));
+export const inherited = () => Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('RAPTOR_')));
 
 // Every raptor this test file started, and every run of runRaptor. After the file's last test
 // the guard stops whatever still runs and fails the file on any process that ended otherwise than

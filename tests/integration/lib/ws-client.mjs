@@ -23,25 +23,26 @@ export class RawClient {
   #opened; // settles when the socket opened or was refused
 
   // Opens the socket; resolves once it is open (or closed/refused, see `closed`).
-  // `perMessageDeflate` is ws's option (offered by default, for messages over 1 KB).
-  static async open(server, path, { autoPong = true, app = server.app, perMessageDeflate } = {}) {
-    const client = new RawClient(server, path, { autoPong, app, perMessageDeflate });
+  // `perMessageDeflate` is ws's option (offered by default, for messages over 1 KB); `origin`
+  // the Origin header a browser would send (none by default).
+  static async open(server, path, { autoPong = true, app = server.app, perMessageDeflate, origin } = {}) {
+    const client = new RawClient(server, path, { autoPong, app, perMessageDeflate, origin });
     await withTimeout(client.#opened, `WebSocket ${path} to open`);
     return client;
   }
 
   // Opens /app/{key} and waits for pusher:connection_established.
-  static async connect(server, { app = server.app, query = PUSHER_QUERY, autoPong, perMessageDeflate } = {}) {
-    const client = await RawClient.open(server, `/app/${app.key}${query}`, { autoPong, app, perMessageDeflate });
+  static async connect(server, { app = server.app, query = PUSHER_QUERY, autoPong, perMessageDeflate, origin } = {}) {
+    const client = await RawClient.open(server, `/app/${app.key}${query}`, { autoPong, app, perMessageDeflate, origin });
     client.established = await client.next('pusher:connection_established');
     client.socketId = client.established.payload.socket_id;
     return client;
   }
 
-  constructor(server, path, { autoPong, app, perMessageDeflate = true }) {
+  constructor(server, path, { autoPong, app, perMessageDeflate = true, origin }) {
     this.app = app;
     this.frames = new Inbox();
-    this.ws = new WebSocket(server.wsUrl(path), { ...server.tlsOptions, maxPayload: 0, perMessageDeflate });
+    this.ws = new WebSocket(server.wsUrl(path), { ...server.tlsOptions, maxPayload: 0, perMessageDeflate, origin });
     this.untrack = server.track(() => this.close());
     this.closed = new Promise((resolve) => {
       this.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));

@@ -1,0 +1,6 @@
+Rails.application.configure do
+  config.cache_classes = false
+  config.eager_load = false
+  config.consider_all_requests_local = true
+  config.cache_store = :memory_store
+end

@@ -1,0 +1,16 @@
+// WebSocket connections refused before they are served (an unknown app key, 4001; the admit
+// hook's deny, 4009; a bad path or protocol version) go to the log with their close code and
+// reason, at info level and at most kLinesPerSecond a second per worker, as refused HTTP
+// requests do (docs/security.md#logs): a client cannot flood the log with them.
+#pragma once
+#include <cstdint>
+#include <string_view>
+
+namespace raptor::log {
+
+constexpr uint32_t kWebSocketRefusalsPerSecond = 10;
+
+// Called on the worker's thread that refused the connection.
+void websocket_refused(int close_code, std::string_view reason);
+
+}  // namespace raptor::log
