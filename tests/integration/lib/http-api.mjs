@@ -12,15 +12,16 @@ const queryString = (query) => Object.entries(query)
 
 // The suite's requests take turns at the framings and connections real clients use (issue 14):
 // a body with Content-Length or chunked (Node sends chunked when written before end()), on a
-// connection of its own or one kept alive between requests. A test that passes an agent or a
-// Content-Length keeps its own.
+// connection of its own or one kept alive between requests. A test that passes an agent keeps
+// its own; one that passes `framing` ('length' or 'chunked') or a Content-Length gets that framing.
 let turn = 0;
 const keptAlive = { http: new http.Agent({ keepAlive: true }), https: new https.Agent({ keepAlive: true }) };
 
 // One request; resolves {status, text, json, reusedSocket}.
-export function request(server, { method = 'GET', path, query = {}, body = '', headers = {}, agent }) {
+export function request(server, { method = 'GET', path, query = {}, body = '', headers = {}, agent, framing }) {
   const style = turn++;
-  const chunked = style % 2 === 1 && body !== '' && !Object.keys(headers).some((h) => /^content-length$/i.test(h));
+  const lengthGiven = Object.keys(headers).some((h) => /^content-length$/i.test(h));
+  const chunked = body !== '' && !lengthGiven && (framing ? framing === 'chunked' : style % 2 === 1);
   const reuse = agent === undefined && style % 4 >= 2;
   return withTimeout(send(server, { method, path, query, body, headers, agent: reuse ? keptAlive[server.scheme] : agent ?? false, chunked })
     .catch((err) => {
