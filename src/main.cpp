@@ -1,10 +1,12 @@
-// raptor: the daemon's entry point. Reads the configuration, prints how to connect, serves.
+// raptor: the daemon's entry point. Runs a subcommand (cli/commands.h), or reads the
+// configuration, prints how to connect and serves.
 #include <sys/prctl.h>
 
 #include <cstdio>
 #include <cstdlib>
 #include <string>
 
+#include "cli/commands.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "config/reload.h"
@@ -43,13 +45,16 @@ int main(int argc, char** argv) {
   // Not dumpable: no core file, no ptrace and no /proc/PID/{mem,environ} for other processes of
   // the same user, since the memory and environment hold the apps' secrets.
   if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) != 0) perror("raptor: prctl(PR_SET_DUMPABLE)");
-  raptor::ParseResult parsed = raptor::parse_command_line(
-      argc, argv, [](const char* name) -> const char* { return getenv(name); }, raptor::script::read_config_file);
+  auto env = [](const char* name) -> const char* { return getenv(name); };
+  if (auto code = raptor::cli::run_command(argc, argv, env, raptor::script::read_config_file)) return *code;
+  raptor::ParseResult parsed = raptor::parse_command_line(argc, argv, env, raptor::script::read_config_file);
   if (!parsed.run) {
+    if (parsed.help) parsed.output += "\n" + raptor::cli::commands_help();
     fputs(parsed.output.c_str(), parsed.exit_code ? stderr : stdout);
     return parsed.exit_code;
   }
   raptor::log::set_threshold(parsed.config.log_level);
+  raptor::log::set_format(parsed.config.log_format);
   std::string error;
   if (!parsed.config.config_file.empty() && !raptor::script::load_policies(parsed.config, error)) {
     fprintf(stderr, "%s\n", error.c_str());

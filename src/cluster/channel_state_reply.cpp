@@ -1,15 +1,14 @@
 #include "cluster/channel_state_reply.h"
 
-#include <hiredis/hiredis.h>
-
 #include <algorithm>
+
+#include "cluster/redis_reply.h"
 
 namespace raptor::cluster {
 namespace {
 
 bool is_count(const redisReply* r) { return r->type == REDIS_REPLY_INTEGER && r->integer >= 0; }
 bool is_text(const redisReply* r) { return r->type == REDIS_REPLY_STRING; }
-std::string text_of(const redisReply* r) { return std::string(r->str, size_t(r->len)); }
 
 }  // namespace
 
@@ -24,7 +23,7 @@ std::optional<ChannelState> channel_state_of(const ChannelQuery& query, const re
     case ChannelQuery::Kind::Users:
       for (size_t i = 0; i < reply.elements; ++i) {
         if (!is_text(reply.element[i])) return std::nullopt;
-        state.users.push_back(text_of(reply.element[i]));
+        state.users.emplace_back(text_of(reply.element[i]));
       }
       std::sort(state.users.begin(), state.users.end());
       return state;
@@ -34,7 +33,7 @@ std::optional<ChannelState> channel_state_of(const ChannelQuery& query, const re
       for (size_t i = 1; i < reply.elements; i += 3) {
         const redisReply* const* e = reply.element + i;
         if (!is_text(e[0]) || !is_count(e[1]) || !is_count(e[2])) return std::nullopt;
-        state.channels.push_back({text_of(e[0]), uint64_t(e[1]->integer), uint64_t(e[2]->integer)});
+        state.channels.push_back({std::string(text_of(e[0])), uint64_t(e[1]->integer), uint64_t(e[2]->integer)});
       }
       std::sort(state.channels.begin(), state.channels.end(),
                 [](const ChannelCounts& a, const ChannelCounts& b) { return a.name < b.name; });

@@ -1,4 +1,4 @@
-// The channel-state script's reply (redis_channel_state.cpp) as the HTTP API's ChannelState:
+// The channel-state script's reply (channel_state_reader.h) as the HTTP API's ChannelState:
 // checked element by element, since a reply of another shape (a script of another version, an
 // error) must not be taken for an answer. Used on the worker's thread; unit-tested.
 #pragma once

@@ -1,38 +1,49 @@
 #include "cluster/redis_bus.h"
 
 #include <hiredis/async.h>
-#include <hiredis/hiredis.h>
 
+#include <algorithm>
+#include <utility>
+#include <vector>
+
+#include "cluster/cluster_message.h"
 #include "common/log.h"
-#include "protocol/channel_pattern.h"
 
 namespace raptor::cluster {
 namespace {
 
 constexpr int64_t kPingDeadlineMs = 5000;  // a Redis that answers no PING for this long is dropped
 
-std::string_view text_of(const redisReply* r) { return {r->str, size_t(r->len)}; }
-
 }  // namespace
 
 RedisBus::RedisBus(const ClusterSettings& settings, EventPort& port, ClusterStatus& status, size_t worker,
-                   int64_t departure_delay_ms)
-    : settings_(settings), status_(status), worker_(worker), node_key_(node_key(settings.prefix, settings.node_id)),
-      departure_delay_ms_(departure_delay_ms),
-      lease_(worker == 0 ? std::make_unique<NodeLease>(settings, status, static_cast<ScriptRunner&>(*this), departure_delay_ms)
-                       : nullptr),
-      commands_(*settings.redis, port, *this), subscriber_(*settings.redis, port, *this) {}
+                   int64_t departure_delay_ms, ClusterInbox& inbox, Clock clock)
+    : settings_(settings), status_(status), worker_(worker), inbox_(inbox), departure_delay_ms_(departure_delay_ms),
+      subscriber_(settings, subscriber_connection_, status, inbox,
+                  {[this] { connection_changed({}); },
+                   [this](const std::string& key) { scripts_.subscribe_settled(key); }}),
+      scripts_(commands_, worker, [this](const std::string& key) { return subscriber_.awaits_subscribe(key); }),
+      presence_(settings, scripts_, inbox, worker),
+      occupancy_(settings, scripts_, inbox),
+      sweeper_(settings, scripts_, inbox, [this] { return connected_; }),
+      reader_(settings, scripts_, std::move(clock), worker),
+      lease_(worker == 0 ? std::make_unique<NodeLease>(settings, status, scripts_, departure_delay_ms) : nullptr),
+      commands_(*settings.redis, port, *this), subscriber_connection_(*settings.redis, port, *this) {
+  std::vector<RedisScript*> scripts{&presence_.script(), &occupancy_.script(), &sweeper_.script(),
+                                    &reader_.state_script(), &reader_.count_script()};
+  if (lease_) lease_->add_scripts(scripts);
+  for (RedisScript* script : scripts) scripts_.add(*script);
+}
 
 RedisBus::~RedisBus() {
-  destroying_ = true;
-  forget_scripts();
+  scripts_.forget();
   if (connected_) status_.workers_connected.fetch_sub(1, std::memory_order_relaxed);
 }
 
 void RedisBus::tick(int64_t now_ms) {
-  expire_reads(now_ms);
+  reader_.expire(now_ms);
   commands_.tick(now_ms);
-  subscriber_.tick(now_ms);
+  subscriber_connection_.tick(now_ms);
   if (!commands_.up()) return;
   if (lease_) lease_->tick();
   connection_changed("this node holds no lease in Redis");  // the lease may have come or gone
@@ -40,166 +51,20 @@ void RedisBus::tick(int64_t now_ms) {
   // node's lease had to be made anew (node_lease.h).
   uint64_t renewals = status_.lease_renewals.load(std::memory_order_relaxed);
   if (renewals != seen_lease_renewals_) reassert_due_ = true;
-  if (reassert_due_ && connected_ && engine_) {
+  if (reassert_due_ && connected_) {
     seen_lease_renewals_ = renewals;
     reassert_due_ = false;
-    engine_->reassert_cluster_state();
+    inbox_.reassert_cluster_state();
   }
-  commands_.check_alive(now_ms, kPingDeadlineMs, subscriber_);
+  commands_.check_alive(now_ms, kPingDeadlineMs, subscriber_connection_);
 }
 
-// --- subscriptions ---
-
-void RedisBus::watch_channel(const App& app, const std::string& channel) {
-  watch(channel_key(settings_.prefix, app.id, channel), app, channel, Interest::Kind::Channel);
+void RedisBus::release_lease(std::function<void()> done) {
+  if (lease_ && commands_.up())
+    lease_->release(std::move(done));
+  else
+    done();
 }
-
-void RedisBus::unwatch_channel(const App& app, const std::string& channel) {
-  unwatch(channel_key(settings_.prefix, app.id, channel), Interest::Kind::Channel);
-}
-
-void RedisBus::watch_user(const App& app, const std::string& user_id) {
-  watch(user_key(settings_.prefix, app.id, user_id), app, user_id, Interest::Kind::User);
-}
-
-void RedisBus::unwatch_user(const App& app, const std::string& user_id) {
-  unwatch(user_key(settings_.prefix, app.id, user_id), Interest::Kind::User);
-}
-
-void RedisBus::watch_pattern(const App& app, const std::string& pattern) {
-  watch(pattern_glob(settings_.prefix, app.id, pattern), app, pattern, Interest::Kind::Pattern);
-}
-
-void RedisBus::unwatch_pattern(const App& app, const std::string& pattern) {
-  unwatch(pattern_glob(settings_.prefix, app.id, pattern), Interest::Kind::Pattern);
-}
-
-void RedisBus::watch(std::string key, const App& app, const std::string& target, Interest::Kind kind) {
-  auto [it, added] = interests_of(kind).try_emplace(std::move(key), Interest{&app, target, kind, true});
-  Interest& interest = it->second;
-  interest.wanted = true;
-  if (interest.state == Interest::State::None && subscriber_.up()) {
-    subscribe(it->first, interest);
-    // On its way before the client hears subscription_succeeded: what the client does next
-    // reaches Redis after this SUBSCRIBE.
-    subscriber_.write_now();
-  }
-}
-
-void RedisBus::unwatch(const std::string& key, Interest::Kind kind) {
-  Interests& interests = interests_of(kind);
-  auto it = interests.find(key);
-  if (it == interests.end()) return;
-  Interest& interest = it->second;
-  interest.wanted = false;
-  if (interest.state == Interest::State::None)
-    interests.erase(it);
-  else if (interest.state == Interest::State::Subscribed)
-    unsubscribe(it->first, interest);
-  // Subscribing: unsubscribed once confirmed; Unsubscribing: already on its way.
-}
-
-void RedisBus::subscribe(const std::string& key, Interest& interest) {
-  interest.state = Interest::State::Subscribing;
-  const char* command = interest.kind == Interest::Kind::Pattern ? "PSUBSCRIBE %b" : "SUBSCRIBE %b";
-  redisAsyncCommand(subscriber_.context(), on_subscription_reply, this, command, key.data(), key.size());
-}
-
-void RedisBus::unsubscribe(const std::string& key, Interest& interest) {
-  interest.state = Interest::State::Unsubscribing;
-  const char* command = interest.kind == Interest::Kind::Pattern ? "PUNSUBSCRIBE %b" : "UNSUBSCRIBE %b";
-  redisAsyncCommand(subscriber_.context(), on_subscription_reply, this, command, key.data(), key.size());
-}
-
-void RedisBus::on_subscription_reply(redisAsyncContext*, void* reply, void* privdata) {
-  if (reply) static_cast<RedisBus*>(privdata)->on_reply(*static_cast<redisReply*>(reply));
-}
-
-// ["message", channel, payload], ["pmessage", glob, channel, payload], or a confirmation:
-// ["subscribe" | "unsubscribe" | "psubscribe" | "punsubscribe", channel or glob, count].
-void RedisBus::on_reply(const redisReply& reply) {
-  if (reply.type != REDIS_REPLY_ARRAY || reply.elements < 3 || reply.elements > 4) return;
-  for (size_t i = 0; i < 2; ++i)
-    if (reply.element[i]->type != REDIS_REPLY_STRING) return;
-  std::string_view kind = text_of(reply.element[0]), key = text_of(reply.element[1]);
-  auto text = [&](size_t i) { return reply.element[i]->type == REDIS_REPLY_STRING; };
-  if (kind == "message") {
-    if (reply.elements == 3 && text(2)) on_message(key, text_of(reply.element[2]));
-  } else if (kind == "pmessage") {
-    if (reply.elements == 4 && text(2) && text(3))
-      on_pattern_message(key, text_of(reply.element[2]), text_of(reply.element[3]));
-  } else if (reply.elements == 3) {
-    on_confirmed(kind, key);
-  }
-}
-
-void RedisBus::on_confirmed(std::string_view kind, std::string_view key) {
-  bool pattern = kind.substr(0, 1) == "p";
-  if (pattern) kind.remove_prefix(1);
-  if (!pattern && key == node_key_) {
-    if (kind == "subscribe") {
-      resubscribed_ = true;
-      connection_changed({});
-    }
-    return;
-  }
-  Interests& interests = pattern ? patterns_ : interests_;
-  auto it = interests.find(std::string(key));
-  if (it == interests.end()) return;
-  Interest& interest = it->second;
-  if (kind == "subscribe") {
-    interest.state = Interest::State::Subscribed;
-    run_waiting_scripts(interest);
-    if (!interest.wanted) unsubscribe(it->first, interest);
-  } else if (kind == "unsubscribe") {
-    interest.state = Interest::State::None;
-    if (interest.wanted) {
-      subscribe(it->first, interest);
-    } else {
-      run_waiting_scripts(interest);
-      interests.erase(it);
-    }
-  }
-}
-
-std::optional<ClusterMessage> RedisBus::foreign(std::string_view payload) const {
-  if (!engine_) return std::nullopt;
-  auto m = decode(payload);
-  // Ours: delivered on this node already; but what scripts publish comes from Redis to every node.
-  if (!m || (m->origin == settings_.node_id && !m->from_redis)) return std::nullopt;
-  return m;
-}
-
-// A `message`: for the channel's (or user's) own recipients only; its patterns' subscribers get
-// the event from their own pmessage (see the header).
-void RedisBus::on_message(std::string_view key, std::string_view payload) {
-  auto it = interests_.find(std::string(key));
-  if (it == interests_.end() || !it->second.wanted) return;
-  auto m = foreign(payload);
-  if (!m) return;
-  const Interest& interest = it->second;
-  bool user = interest.kind == Interest::Kind::User;
-  if (user == (m->kind == Delivery::Kind::ChannelEvent)) return;  // a kind that does not go there
-  status_.received.fetch_add(1, std::memory_order_relaxed);
-  engine_->deliver_from_cluster(m->kind, *interest.app, interest.target, m->text, m->except_socket_id, m->version);
-}
-
-// A `pmessage`: for the one pattern its glob stands for, if the pattern really matches.
-void RedisBus::on_pattern_message(std::string_view glob, std::string_view key, std::string_view payload) {
-  auto it = patterns_.find(std::string(glob));
-  if (it == patterns_.end() || !it->second.wanted) return;
-  auto m = foreign(payload);
-  // What scripts publish (member events, counts) is the channel's own business, as on one node.
-  if (!m || m->kind != Delivery::Kind::ChannelEvent || m->from_redis) return;
-  const Interest& interest = it->second;
-  auto channel = channel_of_key(settings_.prefix, interest.app->id, key);
-  if (!channel || !pattern_matches(interest.target, *channel)) return;  // the glob over-matched
-  status_.received.fetch_add(1, std::memory_order_relaxed);
-  engine_->deliver_from_cluster_to_pattern(*interest.app, std::string(*channel), interest.target, m->text,
-                                           m->except_socket_id);
-}
-
-// --- publishing ---
 
 void RedisBus::publish(Delivery::Kind kind, const App& app, std::string_view target, std::string_view text,
                        std::string_view except_socket_id) {
@@ -215,36 +80,63 @@ void RedisBus::publish(Delivery::Kind kind, const App& app, std::string_view tar
   status_.published.fetch_add(1, std::memory_order_relaxed);
 }
 
+int64_t RedisBus::decision_delay(const App& app) const {
+  return app.webhooks.empty() ? 0 : std::max<int64_t>(departure_delay_ms_, 1);
+}
+
+void RedisBus::presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
+                               std::string_view user_info, std::string_view member_event,
+                               std::string_view except_socket_id, uint64_t lease, bool decides_webhooks,
+                               PresenceDone done) {
+  // Changes made while Redis is unreachable (leaves sent later) were reported by this node.
+  int64_t delay = connected_ && decides_webhooks ? decision_delay(app) : 0;
+  if (done) {
+    // A join refused for want of a lease that was made meanwhile: the re-assert it triggered may
+    // have passed this subscription by while this was on its way, so another one follows.
+    uint64_t renewals = status_.lease_renewals.load(std::memory_order_relaxed);
+    done = [this, delta, renewals, done = std::move(done)](const PresenceAnswer* answer) {
+      if (answer && !answer->refused && answer->lease == kNoLease && delta > 0 &&
+          renewals != status_.lease_renewals.load(std::memory_order_relaxed))
+        reassert_due_ = true;
+      done(answer);
+    };
+  }
+  presence_.change(app, channel, user_id, delta, user_info, member_event, except_socket_id, lease, delay,
+                   std::move(done));
+}
+
+void RedisBus::read_channel_state(const App& app, const ChannelQuery& query, ChannelStateDone done) {
+  if (!commands_.up()) {
+    done(nullptr);
+    return;
+  }
+  reader_.read(app, query, std::move(done));
+}
+
+bool RedisBus::announce_subscription_count(const App& app, const std::string& channel, size_t local_count,
+                                           bool to_subscribers, CountDone done) {
+  if (!connected_) return false;  // this worker would not hear the event it asks Redis to publish
+  reader_.announce_count(app, channel, local_count, to_subscribers, std::move(done));
+  return true;
+}
+
 // --- connections ---
 
 void RedisBus::on_up(RedisConnection& c) {
-  if (&c == &subscriber_) {
-    // A new connection knows nothing: every channel, user and pattern with local recipients,
-    // then the node's own channel, whose confirmation comes after theirs (see the header).
-    for (Interests* interests : {&interests_, &patterns_})
-      for (auto& [key, interest] : *interests)
-        if (interest.wanted) subscribe(key, interest);
-    redisAsyncCommand(c.context(), on_subscription_reply, this, "SUBSCRIBE %b", node_key_.data(), node_key_.size());
+  if (&c == &subscriber_connection_) {
+    subscriber_.connection_up();
   } else {
-    load_scripts(c);
+    scripts_.load_all();
     if (lease_) lease_->tick();  // the lease at once: this node counts as connected once it has it
   }
   connection_changed({});
 }
 
 void RedisBus::on_down(RedisConnection& c, const std::string& why, bool was_up) {
-  if (&c == &subscriber_) {
-    resubscribed_ = false;
-    for (Interests* interests : {&interests_, &patterns_}) {
-      for (auto it = interests->begin(); it != interests->end();) {
-        it->second.state = Interest::State::None;
-        run_waiting_scripts(it->second);
-        it = it->second.wanted ? std::next(it) : interests->erase(it);
-      }
-    }
-  } else {
-    if (lease_) lease_->connection_lost();
-  }
+  if (&c == &subscriber_connection_)
+    subscriber_.connection_down();
+  else if (lease_)
+    lease_->connection_lost();
   if (!was_up && !connected_ && !reported_unreachable_) {
     reported_unreachable_ = true;
     const RedisAddress& a = *settings_.redis;
@@ -256,17 +148,17 @@ void RedisBus::on_down(RedisConnection& c, const std::string& why, bool was_up) 
 }
 
 void RedisBus::connection_changed(const std::string& why) {
-  bool connected =
-      commands_.up() && subscriber_.up() && resubscribed_ && status_.lease_held.load(std::memory_order_relaxed);
+  bool connected = commands_.up() && subscriber_connection_.up() && subscriber_.listening() &&
+                   status_.lease_held.load(std::memory_order_relaxed);
   if (connected == connected_) return;
   connected_ = connected;
   const RedisAddress& a = *settings_.redis;
   if (connected) {
     reported_unreachable_ = false;
     status_.workers_connected.fetch_add(1, std::memory_order_relaxed);
-    send_unsent_occupancy();
-    send_unsent_leaves();  // now that this worker hears member events again
-    reassert_due_ = true;  // after those leaves: Redis may have come back empty
+    occupancy_.send_unsent();
+    scripts_.send_unsent_leaves();  // now that this worker hears member events again
+    reassert_due_ = true;           // after those leaves: Redis may have come back empty
     log::info("cluster: worker %zu connected to Redis at %s:%d as node %s", worker_, a.host.c_str(), a.port,
               settings_.node_id.c_str());
   } else {

@@ -1,22 +1,12 @@
-// Presence decided in Redis (docs/cluster.md#presence): RedisBus's side of it. One Lua script,
-// run atomically by Redis, counts a user's connections per node, decides whether a join is the
-// user's first in the cluster or a leave its last, and then publishes the numbered member event
-// itself, so that the decision, the number and the publication cannot be split or reordered.
-// The same script decides the member webhooks once for the cluster: member_added on a first
-// join (unless it cancels a departure held in {prefix}departures: a rejoin within the delay),
-// and a last leave holds member_removed there for the sweeper (departure.h). It also enforces
-// max_presence_members across the cluster: a join of a user new to the channel is refused, with
-// nothing changed, when the channel has that many members. A change counts only while the node
-// holds its lease and names the lease it was counted under, so that a re-assert after Redis lost
-// the node's state counts each member once (node_lease.h, docs/cluster.md#node-leases).
-#include <hiredis/async.h>
+#include "cluster/redis_presence.h"
+
 #include <hiredis/hiredis.h>
 
 #include <cstdlib>
+#include <utility>
 
 #include "cluster/cluster_message.h"
 #include "cluster/departure.h"
-#include "cluster/redis_bus.h"
 #include "common/log.h"
 
 namespace raptor::cluster {
@@ -37,7 +27,7 @@ namespace raptor::cluster {
 // {p}:version (restarted empty): it starts again from Redis's clock in microseconds, above any
 // number handed out before.
 // replicate_commands: Redis 3.2/4 then replicate the writes that follow TIME (5+ always do).
-const char* const RedisBus::kPresenceScript = R"lua(
+const char* const RedisPresence::kScript = R"lua(
 redis.replicate_commands()
 local user, delta, delay = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[7])
 local lease = redis.call('GET', KEYS[8])
@@ -94,16 +84,17 @@ constexpr int kPresenceKeys = 8;
 
 }  // namespace
 
-void RedisBus::presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
-                               std::string_view user_info, std::string_view member_event,
-                               std::string_view except_socket_id, uint64_t lease, bool decides_webhooks,
-                               PresenceDone done) {
+RedisPresence::RedisPresence(const ClusterSettings& settings, ScriptRunner& scripts, ClusterInbox& inbox,
+                             size_t worker)
+    : settings_(settings), scripts_(scripts), inbox_(inbox), worker_(worker) {}
+
+void RedisPresence::change(const App& app, const std::string& channel, const std::string& user_id, int delta,
+                           std::string_view user_info, std::string_view member_event,
+                           std::string_view except_socket_id, uint64_t lease, int64_t delay,
+                           ClusterBus::PresenceDone done) {
   std::string p = presence_key(settings_.prefix, app.id, channel);
-  std::string channel_key_ = channel_key(settings_.prefix, app.id, channel);
-  // Changes made while Redis is unreachable (leaves sent later) were reported by this node.
-  int64_t delay = connected_ && decides_webhooks ? decision_delay(app) : 0;
-  uint64_t renewals = status_.lease_renewals.load(std::memory_order_relaxed);
-  auto answered = [this, &app, channel, user_id, delta, renewals, done = std::move(done)](const redisReply* reply) {
+  std::string pubsub = channel_key(settings_.prefix, app.id, channel);
+  auto answered = [this, &app, channel, user_id, delta, done = std::move(done)](const redisReply* reply) {
     bool valid = reply && reply->type == REDIS_REPLY_ARRAY && reply->elements >= 2 &&
                  reply->element[0]->type == REDIS_REPLY_INTEGER && reply->element[1]->type == REDIS_REPLY_STRING;
     if (reply && !valid)
@@ -111,13 +102,13 @@ void RedisBus::presence_change(const App& app, const std::string& channel, const
                 worker_);
     if (valid && delta > 0 && reply->elements >= 4 && reply->element[3]->type == REDIS_REPLY_INTEGER &&
         reply->element[3]->integer == 1)
-      send_decided(app, WebhookType::MemberAdded, channel, user_id);
+      inbox_.emit_cluster_webhook(app, {WebhookType::MemberAdded, channel, user_id});
     if (!done) return;
     if (!valid) {
       done(nullptr);
       return;
     }
-    PresenceAnswer answer;
+    ClusterBus::PresenceAnswer answer;
     answer.lease = std::strtoull(reply->element[1]->str, nullptr, 10);
     if (reply->element[0]->integer < 0) {
       answer.refused = true;
@@ -125,10 +116,6 @@ void RedisBus::presence_change(const App& app, const std::string& channel, const
       return;
     }
     answer.version = uint64_t(reply->element[0]->integer);
-    // Refused for want of a lease that was made meanwhile: the re-assert it triggered may have
-    // passed this subscription by while this was on its way, so another one follows.
-    if (answer.lease == kNoLease && delta > 0 && renewals != status_.lease_renewals.load(std::memory_order_relaxed))
-      reassert_due_ = true;
     if (reply->elements >= 3 && reply->element[2]->type == REDIS_REPLY_ARRAY) {
       const redisReply* members = reply->element[2];
       for (size_t i = 0; i + 1 < members->elements; i += 2)
@@ -137,27 +124,20 @@ void RedisBus::presence_change(const App& app, const std::string& channel, const
     }
     done(&answer);
   };
-  ScriptCall* call = script_call(
-      presence_script_, kPresenceKeys,
-      {p, p + ":info", p + ":version", p + ":node:" + settings_.node_id, channel_key_,
-       departures_key(settings_.prefix), held_key(settings_.prefix, settings_.node_id),
-       lease_key(settings_.prefix, settings_.node_id), user_id, std::to_string(delta), std::string(user_info),
-       member_message_head(settings_.node_id, except_socket_id), std::string(member_event),
-       member_removed_member(app.id, channel, user_id), std::to_string(delay),
-       std::to_string(app.max_presence_members), lease == kAnyLease ? "*" : std::to_string(lease)},
-      std::move(answered), delta < 0);
   // A worker's first subscriber of the channel: its SUBSCRIBE is on its way on the other
   // connection, and Redis may read this script first. Once Redis has confirmed it, every member
   // event the script decides reaches this worker. Later changes queue behind, in order.
-  auto it = interests_.find(channel_key_);
-  if (it != interests_.end()) {
-    Interest& interest = it->second;
-    if (interest.awaits_subscribe() || !interest.waiting_scripts.empty()) {
-      interest.waiting_scripts.push_back(call);
-      return;
-    }
-  }
-  run_script(call);
+  ScriptTiming timing;
+  timing.keep_while_unreachable = delta < 0;
+  timing.after_subscribe_of = pubsub;
+  scripts_.run(script_, kPresenceKeys,
+               {p, p + ":info", p + ":version", p + ":node:" + settings_.node_id, pubsub,
+                departures_key(settings_.prefix), held_key(settings_.prefix, settings_.node_id),
+                lease_key(settings_.prefix, settings_.node_id), user_id, std::to_string(delta), std::string(user_info),
+                member_message_head(settings_.node_id, except_socket_id), std::string(member_event),
+                member_removed_member(app.id, channel, user_id), std::to_string(delay),
+                std::to_string(app.max_presence_members), lease == ClusterBus::kAnyLease ? "*" : std::to_string(lease)},
+               std::move(answered), std::move(timing));
 }
 
 }  // namespace raptor::cluster

@@ -1,11 +1,12 @@
 #include "cluster/webhook_stream.h"
 
 #include <hiredis/async.h>
-#include <hiredis/hiredis.h>
 
 #include <memory>
 
+#include "cluster/redis_reply.h"
 #include "common/log.h"
+#include "common/text.h"
 
 namespace raptor::cluster {
 namespace {
@@ -15,7 +16,6 @@ constexpr int64_t kStallMs = 5000;           // a Redis that answers nothing for
 constexpr const char* kReadCount = "100";    // entries per XREADGROUP / XAUTOCLAIM
 constexpr size_t kIdsPerCommand = 500;       // ids per XACK / XCLAIM
 
-std::string_view text_of(const redisReply* r) { return {r->str, size_t(r->len)}; }
 bool is_error(const redisReply* r) { return r && r->type == REDIS_REPLY_ERROR; }
 
 int send(redisAsyncContext* ac, redisCallbackFn* done, void* privdata, const std::vector<std::string>& args) {
@@ -55,7 +55,7 @@ struct WebhookStream::Ack {
 };
 
 WebhookStream::WebhookStream(const ClusterSettings& cluster, const WebhookSettings& webhooks, EventPort& port,
-                             WebhookQueue& queue, std::function<void()> poke)
+                             StreamLink& queue, std::function<void()> poke)
     : cluster_(cluster), settings_(webhooks), queue_(queue), poke_(std::move(poke)),
       key_(webhook_stream_key(cluster.prefix)), commands_(*cluster.redis, port, *this),
       reader_(*cluster.redis, port, *this) {
@@ -101,7 +101,7 @@ void WebhookStream::on_group(redisAsyncContext*, void* r, void* privdata) {
   auto* reply = static_cast<redisReply*>(r);
   self->group_asked_ = false;
   if (!reply || self->destroying_) return;
-  if (is_error(reply) && text_of(reply).substr(0, 9) != "BUSYGROUP") {  // BUSYGROUP: made already
+  if (is_error(reply) && !starts_with(text_of(reply), "BUSYGROUP")) {  // BUSYGROUP: made already
     if (!self->group_error_logged_)
       log::error("webhooks: cannot make the consumer group of the Redis stream %s (%s); retrying each second, and "
                  "meanwhile this node delivers its own webhooks",
@@ -186,7 +186,7 @@ void WebhookStream::on_acked(redisAsyncContext*, void* r, void* privdata) {
   }
   if (reply->type == REDIS_REPLY_INTEGER)
     self.queue_.count_acked(size_t(reply->integer));
-  else if (is_error(reply) && text_of(reply).substr(0, 7) != "NOGROUP")  // NOGROUP: Redis came back empty
+  else if (is_error(reply) && !starts_with(text_of(reply), "NOGROUP"))  // NOGROUP: Redis came back empty
     log::error("webhooks: Redis refused XACK on %s: %s", self.key_.c_str(), reply->str);
 }
 
@@ -208,7 +208,7 @@ void WebhookStream::on_read(redisAsyncContext*, void* r, void* privdata) {
   self->read_sent_ms_ = 0;
   if (!reply || self->destroying_) return;  // the connection went: on_down follows
   if (is_error(reply)) {
-    if (text_of(reply).substr(0, 7) != "NOGROUP")
+    if (!starts_with(text_of(reply), "NOGROUP"))
       log::error("webhooks: Redis refused XREADGROUP on %s: %s", self->key_.c_str(), reply->str);
     self->group_ready_ = false;  // Redis restarted empty, or the group was deleted: made again
     self->update_state("the stream's consumer group is gone");
@@ -271,7 +271,7 @@ void WebhookStream::on_claimed(redisAsyncContext*, void* r, void* privdata) {
   self->claim_running_ = false;
   if (!reply || self->destroying_) return;
   if (is_error(reply)) {
-    if (text_of(reply).substr(0, 7) == "NOGROUP") return;  // the reader notices and makes it again
+    if (starts_with(text_of(reply), "NOGROUP")) return;  // the reader notices and makes it again
     self->claiming_ = false;
     log::error("webhooks: Redis refused XAUTOCLAIM (%s): entries of a node that dies are not delivered by another "
                "node; this needs Redis 6.2 or later",

@@ -20,7 +20,8 @@
 
 #include "cluster/redis_connection.h"
 #include "config/cluster_settings.h"
-#include "webhooks/webhook_queue.h"
+#include "webhooks/stream_link.h"
+#include "webhooks/webhook_settings.h"
 
 struct redisAsyncContext;
 struct redisReply;
@@ -34,7 +35,7 @@ constexpr const char* kWebhookGroup = "raptor";
 class WebhookStream : private RedisConnection::Owner {
  public:
   // `poke`: the sender should look at the queue again (entries arrived, or came back to it).
-  WebhookStream(const ClusterSettings& cluster, const WebhookSettings& webhooks, EventPort& port, WebhookQueue& queue,
+  WebhookStream(const ClusterSettings& cluster, const WebhookSettings& webhooks, EventPort& port, StreamLink& queue,
                 std::function<void()> poke);
   ~WebhookStream() override;
   WebhookStream(const WebhookStream&) = delete;
@@ -68,7 +69,7 @@ class WebhookStream : private RedisConnection::Owner {
 
   const ClusterSettings& cluster_;
   const WebhookSettings& settings_;
-  WebhookQueue& queue_;
+  StreamLink& queue_;
   std::function<void()> poke_;
   const std::string key_;
   bool group_ready_ = false;

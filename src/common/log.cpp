@@ -9,8 +9,12 @@
 #include <cstdlib>
 #include <ctime>
 
+#include "protocol/json.h"
+
 namespace raptor::log {
 namespace {
+
+std::atomic<Format> g_format{Format::kText};
 
 const char* level_name(Level level) {
   switch (level) {
@@ -35,7 +39,7 @@ void write(Level level, const char* fmt, va_list args) {
   while (!text.empty() && text.back() == '\n') text.remove_suffix(1);  // callers passing a whole error text
   std::string body = for_log(text, kMaxLineBytes);
   if (size_t(n) >= sizeof message) body += "...(" + std::to_string(n) + " bytes)";
-  std::string line = format_line(style, level, body, time(nullptr));
+  std::string line = format_line(style, level, body, time(nullptr), g_format.load(std::memory_order_relaxed));
   // One write per line, so that the lines of several workers do not interleave.
   fwrite(line.data(), 1, line.size(), stderr);
 }
@@ -59,18 +63,23 @@ Style style_of(const char* journal_stream, int fd) {
   return device == st.st_dev && inode == st.st_ino ? Style::kJournal : Style::kTimestamped;
 }
 
-std::string format_line(Style style, Level level, std::string_view message, time_t now) {
+void set_format(Format format) { g_format.store(format, std::memory_order_relaxed); }
+
+std::string format_line(Style style, Level level, std::string_view message, time_t now, Format format) {
+  char stamp[32];
+  struct tm tm;
+  gmtime_r(&now, &tm);
+  strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
   std::string line;
-  if (style == Style::kJournal) {
-    line = "<" + std::to_string(int(level)) + ">";
+  if (style == Style::kJournal) line = "<" + std::to_string(int(level)) + ">";
+  if (format == Format::kJson) {
+    line += std::string("{\"time\":\"") + stamp + "\",\"level\":\"" + level_name(level) + "\",\"message\":";
+    json::append_quoted(line, message);
+    line += "}";
   } else {
-    char stamp[32];
-    struct tm tm;
-    gmtime_r(&now, &tm);
-    strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    line = std::string(stamp) + " " + level_name(level) + " ";
+    if (style != Style::kJournal) line = std::string(stamp) + " " + level_name(level) + " ";
+    line.append(message);
   }
-  line.append(message);
   line += '\n';
   return line;
 }

@@ -1,4 +1,4 @@
-// Small text helpers shared by the parsers.
+// Small text helpers shared by the parsers and the engine.
 #pragma once
 #include <string_view>
 #include <vector>

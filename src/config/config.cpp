@@ -55,17 +55,6 @@ bool parse_bool(const std::string& s, bool& out) {
   return false;
 }
 
-// "ID:KEY:SECRET" -> App.
-bool parse_app(const std::string& spec, App& out) {
-  expected = "ID:KEY:SECRET, three non-empty parts separated by ':'";
-  size_t a = spec.find(':'), b = spec.find(':', a == std::string::npos ? a : a + 1);
-  if (a == std::string::npos || b == std::string::npos) return false;
-  out.id = spec.substr(0, a);
-  out.key = spec.substr(a + 1, b - a - 1);
-  out.secret = spec.substr(b + 1);
-  return !out.id.empty() && !out.key.empty() && !out.secret.empty();
-}
-
 // The secret in the file at `path`: its content without the line break(s) that end it. The
 // error names the file, never what it holds.
 std::optional<std::string> read_secret_file(const std::string& path, std::string& secret) {
@@ -304,6 +293,13 @@ std::vector<Option> options(std::string& why) {
          long n;
          return parse_int(v, 1, 1000000, n) ? (c.limits.max_subscriptions = size_t(n), true) : false;
        }},
+      {"--log-format", "RAPTOR_LOG_FORMAT", true,
+       "text (default; journal-style under systemd) or json: one {time, level, message} object a line",
+       [](Config& c, App&, const std::string& v) {
+         if (v == "text") return c.log_format = log::Format::kText, true;
+         if (v == "json") return c.log_format = log::Format::kJson, true;
+         return false;
+       }},
       {"--subscriptions-per-second", "RAPTOR_SUBSCRIPTIONS_PER_SECOND", true,
        "pusher:subscribe messages a connection may send a second; more are refused with 4301 (default 100)",
        [](Config& c, App&, const std::string& v) {
@@ -412,12 +408,23 @@ ParseResult check_file(int argc, const char* const* argv, EnvLookup env, const C
 
 }  // namespace
 
+bool parse_app(const std::string& spec, App& out) {
+  expected = "ID:KEY:SECRET, three non-empty parts separated by ':'";
+  size_t a = spec.find(':'), b = spec.find(':', a == std::string::npos ? a : a + 1);
+  if (a == std::string::npos || b == std::string::npos) return false;
+  out.id = spec.substr(0, a);
+  out.key = spec.substr(a + 1, b - a - 1);
+  out.secret = spec.substr(b + 1);
+  return !out.id.empty() && !out.key.empty() && !out.secret.empty();
+}
+
 std::string usage() {
   std::ostringstream out;
   out << "Usage: raptor [options]\n"
          "       raptor check [--no-env] FILE\n"
          "                                validate a configuration file, then exit (2 on errors);\n"
-         "                                --no-env: as if no RAPTOR_* variable were set\n\n"
+         "                                --no-env: as if no RAPTOR_* variable were set\n"
+         "       raptor COMMAND ...       talk to a running server, make credentials (Commands, below)\n\n"
          "Raptor: a self-hosted realtime server speaking the Pusher Channels protocol.\n"
          "With no options it serves ws://127.0.0.1:6001 with the development app\n"
          "app-id / app-key / app-secret, which is not served once any app is configured,\n"
@@ -495,7 +502,7 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env,
 
   for (int i = 1; i < argc; ++i) {
     std::string arg = argv[i];
-    if (arg == "--help" || arg == "-h") return r.output = usage(), r;
+    if (arg == "--help" || arg == "-h") return r.help = true, r.output = usage(), r;
     if (arg == "--version") return r.output = std::string("raptor ") + RAPTOR_VERSION + "\n", r;
     std::string value;
     size_t eq = arg.find('=');

@@ -44,6 +44,7 @@ struct Config {
   bool default_credentials = true;  // the embedded development app is in use
   ClusterSettings cluster;          // Redis, key prefix, node id (docs/cluster.md)
   log::Level log_level = log::Level::kInfo;  // the least severe lines written
+  log::Format log_format = log::Format::kText;  // --log-format: journal-style text or JSON lines
 
   // --- the Ruby configuration file and its hooks ---
   std::string config_file;       // empty: none
@@ -65,6 +66,7 @@ struct ParseResult {
   bool run = false;
   int exit_code = 0;
   std::string output;  // text for stdout (help, version) or stderr (errors)
+  bool help = false;   // output is usage(), to which the caller may add its own sections
   Config config;
 };
 
@@ -78,5 +80,8 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env,
 extern const char* const kDefaultConfigFile;
 
 std::string usage();
+
+// "ID:KEY:SECRET", the form of --app and RAPTOR_APPS (and of `raptor keygen`), into `out`.
+bool parse_app(const std::string& spec, App& out);
 
 }  // namespace raptor

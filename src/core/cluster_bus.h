@@ -5,10 +5,9 @@
 // Interest-based: the engine watches a channel while this worker has local subscribers to it, a
 // wildcard pattern while it has local subscribers to the pattern, and a user while connections
 // signed in as that user are here; only watched traffic reaches this worker from other nodes,
-// through Engine::deliver_from_cluster (and deliver_from_cluster_to_pattern). What the engine
-// sends to the cluster it has already delivered on this node (to its own and the other workers'
-// connections, its patterns' subscribers included), so the cluster hands it to the other nodes
-// only.
+// through its ClusterInbox (core/cluster_inbox.h). What the engine sends to the cluster it has
+// already delivered on this node (to its own and the other workers' connections, its patterns'
+// subscribers included), so the cluster hands it to the other nodes only.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -131,7 +130,7 @@ class ClusterBus {
   // `done` (may be empty) gets the roster. A join of a user new to the channel when it has
   // app.max_presence_members users is refused (nothing changes). Redis decides member_added /
   // member_removed webhooks once for the cluster (the bus sends them through
-  // Engine::emit_cluster_webhook) while presence_ready(), unless `decides_webhooks` is false (a
+  // ClusterInbox::emit_cluster_webhook) while presence_ready(), unless `decides_webhooks` is false (a
   // re-assert of a join this node reported itself, made while Redis was unreachable).
   virtual void presence_change(const App& app, const std::string& channel, const std::string& user_id, int delta,
                                std::string_view user_info, std::string_view member_event,

@@ -19,9 +19,6 @@ int64_t steady_ms() {
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
-int code(ErrorCode c) { return static_cast<int>(c); }
-int code(CloseCode c) { return static_cast<int>(c); }
-
 // Parses a protocol query value as a whole decimal number.
 std::optional<int> parse_version(std::string_view v) {
   if (v.empty() || v.size() > 6) return std::nullopt;

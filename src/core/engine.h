@@ -18,6 +18,7 @@
 #include "core/app.h"
 #include "core/channel.h"
 #include "core/cluster_bus.h"
+#include "core/cluster_inbox.h"
 #include "core/connection.h"
 #include "core/hub.h"
 #include "core/local_users.h"
@@ -56,7 +57,7 @@ struct Admission {
   std::string reason;
 };
 
-class Engine {
+class Engine : public ClusterInbox {
  public:
   using Clock = std::function<int64_t()>;  // milliseconds, monotonic
 
@@ -67,7 +68,7 @@ class Engine {
   ~Engine();
 
   const App* app_by_key(std::string_view key) const;
-  const App* app_by_id(std::string_view id) const;
+  const App* app_by_id(std::string_view id) const override;
 
   // The operator's policy (the hooks of raptor.rb), or null. Not owned; set before the first
   // connection, and only then does the transport need to read handshakes.
@@ -132,15 +133,15 @@ class Engine {
   // a user event or the termination of a user's connections; `version` numbers a presence member
   // event decided in Redis (from any node, this one included).
   void deliver_from_cluster(Delivery::Kind kind, const App& app, const std::string& target, std::string_view text,
-                            std::string_view except_socket_id, uint64_t version = 0);
+                            std::string_view except_socket_id, uint64_t version = 0) override;
   // An event published on another node to `channel`, for this worker's subscribers of the
   // wildcard `pattern` (which the bus has checked matches it); the channel's own subscribers get
   // it from deliver_from_cluster.
   void deliver_from_cluster_to_pattern(const App& app, const std::string& channel, const std::string& pattern,
-                                       std::string_view text, std::string_view except_socket_id);
+                                       std::string_view text, std::string_view except_socket_id) override;
   // A webhook the cluster decided (channel_occupied / vacated, member_added / removed; see
   // ClusterBus), sent through this node's sink as it is: any delay was waited in Redis.
-  void emit_cluster_webhook(const App& app, WebhookEvent e);
+  void emit_cluster_webhook(const App& app, WebhookEvent e) override;
 
   // --- server side (HTTP API) ---
   // Sends an API event to a channel's subscribers, on every worker, except `except_socket_id`.
@@ -161,7 +162,7 @@ class Engine {
   size_t connection_count() const { return connections_.size(); }
   // Counts this worker's state in Redis again where Redis lost it (docs/cluster.md#node-leases):
   // called by the cluster bus after it reconnects and when the node's lease had to be made anew.
-  void reassert_cluster_state();
+  void reassert_cluster_state() override;
   // The engine's clock (milliseconds, monotonic).
   int64_t now_ms() const { return clock_(); }
 

@@ -20,8 +20,6 @@ std::string refusal(std::string_view what, const PolicyVerdict& v) {
   return std::string(what) + " refused by policy" + (v.reason.empty() ? "" : ": " + v.reason);
 }
 
-int code(ErrorCode c) { return static_cast<int>(c); }
-
 // Whether the subscription carries a valid signature for `spelled` (the channel as the client
 // spelled it), as the usual rules would check it.
 bool signature_valid(const Connection& c, const std::string& spelled, const ChannelKind& kind,

@@ -14,7 +14,6 @@
 namespace raptor {
 namespace {
 
-int code(ErrorCode c) { return static_cast<int>(c); }
 constexpr int kUnauthorizedClose = static_cast<int>(CloseCode::Unauthorized);
 
 }  // namespace

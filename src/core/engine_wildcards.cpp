@@ -16,11 +16,6 @@
 #include "protocol/messages.h"
 
 namespace raptor {
-namespace {
-
-int code(ErrorCode c) { return static_cast<int>(c); }
-
-}  // namespace
 
 bool Engine::pattern_admissible(Connection& c, const std::string& spelled, const std::string& pattern,
                                 bool new_one) {

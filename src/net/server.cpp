@@ -2,10 +2,13 @@
 
 #include <libwebsockets.h>
 #include <pthread.h>
+#include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
+#include <cstdlib>
 #include <cstring>
 #include <thread>
 
@@ -52,7 +55,8 @@ void tell_service_manager(const char* state) {
 
 Server::Server(Config config, Reread reread)
     : config_(std::move(config)), apps_(config_.apps.begin(), config_.apps.end()), reread_(std::move(reread)),
-      hub_(config_.workers), webhooks_(apps_, config_.webhooks), webhook_client_(webhooks_, config_.webhooks) {
+      hub_(config_.workers), webhooks_(apps_, config_.webhooks), webhook_client_(webhooks_, config_.webhooks),
+      heartbeats_(config_.workers) {
   if (has_webhooks(apps_)) hub_.set_webhooks(&webhooks_);
   if (!config_.policies.empty()) webhooks_.shape_events_of(shaped_apps(config_.policies.front().get()));
   ClusterStatus* cluster = nullptr;
@@ -109,6 +113,8 @@ int Server::run() {
 
   std::atomic<bool> stop{false};
   std::vector<std::thread> threads;
+  watchdog_usec_ = service::watchdog_usec(getenv("WATCHDOG_USEC"), getenv("WATCHDOG_PID"), getpid());
+  for (auto& w : workers_) w->beat_into(watchdog_usec_ ? &heartbeats_ : nullptr);
   for (auto& w : workers_) threads.emplace_back([&w, &stop] { w->serve(stop); });
   log::info("listening on %s:%d (%s) with %zu worker%s on %s", config_.host.c_str(), config_.port,
             config_.tls_cert.empty() ? "ws, http" : "wss, https", workers_.size(), workers_.size() == 1 ? "" : "s",
@@ -119,8 +125,10 @@ int Server::run() {
 
   tell_service_manager("READY=1");
 
+  if (watchdog_usec_)
+    log::info("systemd watchdog: WATCHDOG=1 every %.1f s while every worker ticks", double(watchdog_usec_) / 2e6);
   int sig = 0;
-  while (sigwait(&signals, &sig) == 0 && sig == SIGHUP) {
+  while ((sig = next_signal(signals)) == SIGHUP) {
     tell_service_manager("RELOADING=1");
     reload();
     tell_service_manager("READY=1");  // serving, with the new configuration or the old one
@@ -152,6 +160,29 @@ void Server::release_lease() {
   if (!worker.run_on_thread([&worker, released] { worker.release_lease([released] { released->store(true); }); }))
     return;
   for (int i = 0; i < 20 && !released->load(); ++i) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+}
+
+int Server::next_signal(const sigset_t& signals) {
+  int sig = 0;
+  if (watchdog_usec_ == 0) return sigwait(&signals, &sig) == 0 ? sig : -1;
+  for (;;) {
+    int64_t wait_ms = feed_watchdog();
+    timespec wait{time_t(wait_ms / 1000), long(wait_ms % 1000) * 1000000};
+    sig = sigtimedwait(&signals, nullptr, &wait);
+    if (sig > 0) return sig;
+    if (errno != EAGAIN && errno != EINTR) return -1;
+  }
+}
+
+int64_t Server::feed_watchdog() {
+  int64_t half_ms = std::max<int64_t>(int64_t(watchdog_usec_ / 2000), 10), now = service::monotonic_ms();
+  if (watchdog_usec_ == 0) return 0;
+  if (watchdog_fed_ms_ && now - watchdog_fed_ms_ < half_ms) return half_ms - (now - watchdog_fed_ms_);
+  // A worker that has not ticked lately: no ping, and a look again soon, should it tick again.
+  if (!heartbeats_.all_fresh(now, service::heartbeat_max_age_ms(watchdog_usec_))) return std::min<int64_t>(half_ms, 250);
+  tell_service_manager("WATCHDOG=1");
+  watchdog_fed_ms_ = now;
+  return half_ms;
 }
 
 void Server::drain(const sigset_t& signals) {
@@ -205,6 +236,7 @@ void Server::drain(const sigset_t& signals) {
                 seconds(), connections, http, cluster_changes, static_cast<unsigned long long>(webhooks));
       return;
     }
+    feed_watchdog();  // systemd keeps watching while the service stops
     timespec step{0, 100 * 1000 * 1000};
     int sig = sigtimedwait(&signals, nullptr, &step);
     if (sig == SIGTERM || sig == SIGINT) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "cluster/redis_bus.h"
+#include "common/watchdog.h"
 #include "config/config.h"
 #include "config/reload.h"
 #include "core/engine.h"
@@ -106,8 +107,10 @@ class Worker : public Transport, public Mailbox {
   void flush();
   // A connection on the flush list is closing; on the worker's thread.
   void forget(Session& s);
-  // Once a second: subscription counts and the cluster's connections.
+  // Once a second: subscription counts and the cluster's connections; a heartbeat for the
+  // watchdog (common/watchdog.h) when there is one.
   void tick();
+  void beat_into(service::Heartbeats* heartbeats) { heartbeats_ = heartbeats; }
   // Ten times a second, a tenth of the connections each time: pings and time-outs.
   void check_liveness(size_t part, size_t parts) { engine_.check_liveness(part, parts); }
   // Worker 0 of a cluster node, every 300 ms: the departure webhooks due in Redis.
@@ -158,6 +161,7 @@ class Worker : public Transport, public Mailbox {
   // frames of several events queued in one pass leave in one send). Null where one closed.
   std::vector<lws*> to_flush_;
   size_t http_exchanges_ = 0;  // HTTP requests being answered
+  service::Heartbeats* heartbeats_ = nullptr;
   std::optional<DrainPacing> drain_pacing_;  // while draining
   std::unique_ptr<IntervalTimer> drain_timer_;
   DrainProgress drain_;
@@ -185,6 +189,12 @@ class Server {
   // waits (bounded) until what they leave behind is settled; returns early on a second SIGTERM
   // or a SIGINT. docs/cluster.md#graceful-shutdown.
   void drain(const sigset_t& signals);
+  // The next of `signals`, or -1 when waiting fails; with systemd's watchdog on (WatchdogSec),
+  // wakes every half interval meanwhile to feed it.
+  int next_signal(const sigset_t& signals);
+  // WATCHDOG=1 when half an interval has passed since the last and every worker's loop still
+  // ticks (common/watchdog.h); returns the ms until it is worth calling again (0: no watchdog).
+  int64_t feed_watchdog();
   // The end of a drain in a cluster: worker 0 gives the node's lease back once Redis holds
   // nothing of the node, so that no other node takes it for dead and cleans up after it. Waits
   // a second at most for Redis.
@@ -201,6 +211,9 @@ class Server {
   WebhookClient webhook_client_;   // on worker 0
   bool webhook_client_started_ = false;
   std::vector<std::unique_ptr<Worker>> workers_;
+  service::Heartbeats heartbeats_;  // the workers' ticks, for systemd's watchdog
+  uint64_t watchdog_usec_ = 0;      // WATCHDOG_USEC; 0: no watchdog
+  int64_t watchdog_fed_ms_ = 0;     // when WATCHDOG=1 last went (monotonic_ms)
 };
 
 // The WebSocket callbacks (websocket_session.cpp).

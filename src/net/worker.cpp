@@ -247,8 +247,8 @@ bool Worker::listen() {
   event_port_ = std::make_unique<LwsEventPort>(lws_get_vhost_by_name(context_, "default"));
   if (cluster_status_) {
     cluster_ = std::make_unique<cluster::RedisBus>(config_.cluster, *event_port_, *cluster_status_, index_,
-                                                  config_.webhooks.departure_delay_ms);
-    cluster_->set_engine(engine_);
+                                                  config_.webhooks.departure_delay_ms, engine_,
+                                                  [this] { return engine_.now_ms(); });
     engine_.set_cluster(cluster_.get());
   }
   std::lock_guard<std::mutex> lock(mailbox_mutex_);
@@ -257,6 +257,7 @@ bool Worker::listen() {
 }
 
 void Worker::tick() {
+  if (heartbeats_) heartbeats_->beat(index_, service::monotonic_ms());
   engine_.flush_counts();
   if (cluster_) cluster_->tick(engine_.now_ms());
   if (webhook_stream_) webhook_stream_->tick(engine_.now_ms());

@@ -40,4 +40,8 @@ enum class ErrorCode : int {
   NotPrivileged = 4310,    // a client event from a member who is not privileged on the channel
 };
 
+// The number a frame carries.
+constexpr int code(ErrorCode c) { return static_cast<int>(c); }
+constexpr int code(CloseCode c) { return static_cast<int>(c); }
+
 }  // namespace raptor

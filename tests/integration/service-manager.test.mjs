@@ -65,12 +65,12 @@ describe('systemd Type=notify', () => {
 describe('logging to the journal', () => {
   // systemd sets JOURNAL_STREAM to "device:inode" of the stream it connects to stderr; a file
   // stands in for that stream here.
-  async function runWithStderr(journalStream) {
+  async function runWithStderr(journalStream, args = []) {
     const file = join(scratch, `stderr-${Math.random().toString(16).slice(2)}`);
     const fd = openSync(file, 'w');
     const { dev, ino } = fstatSync(fd, { bigint: true });
     const port = await freePort();
-    const child = spawn(BIN, ['--host', '127.0.0.1', '--port', String(port)], {
+    const child = spawn(BIN, ['--host', '127.0.0.1', '--port', String(port), ...args], {
       env: { ...process.env, JOURNAL_STREAM: journalStream(`${dev}:${ino}`) }, stdio: ['ignore', 'ignore', fd] });
     closeSync(fd);
     const exited = once(child, 'exit');
@@ -89,5 +89,33 @@ describe('logging to the journal', () => {
   it('keeps timestamps when JOURNAL_STREAM names another stream (inherited, stderr redirected)', async () => {
     const lines = await runWithStderr((own) => `${own}1`);
     for (const line of lines) assert.match(line, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ (info|warn|error) /);
+  });
+
+  it('--log-format json: one {time, level, message} object a line, after the priority for the journal', async () => {
+    for (const [journalStream, prefix] of [[(own) => own, /^<[346]>/], [(own) => `${own}1`, /^/]]) {
+      const lines = await runWithStderr(journalStream, ['--log-format', 'json']);
+      assert.ok(lines.length > 0);
+      for (const line of lines) {
+        assert.match(line, prefix);
+        const entry = JSON.parse(line.replace(/^<\d>/, ''));
+        assert.deepEqual(Object.keys(entry), ['time', 'level', 'message']);
+        assert.match(entry.time, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$/);
+        assert.match(entry.level, /^(info|warn|error)$/);
+      }
+      assert.ok(lines.some((l) => JSON.parse(l.replace(/^<\d>/, '')).message.startsWith('listening on 127.0.0.1:')));
+    }
+  });
+});
+
+describe('systemd watchdog', () => {
+  it('sends WATCHDOG=1 while its workers tick when the unit sets WatchdogSec (WATCHDOG_USEC)', async () => {
+    const { path, states } = await notifySocket('notify-watchdog');
+    const raptor = new Raptor({ env: { NOTIFY_SOCKET: path, WATCHDOG_USEC: '2000000' }, args: ['--workers', '2', '--drain-seconds', '0'] });
+    await raptor.start();
+    assert.equal(await states.take(), 'READY=1');
+    assert.equal(await states.take(), 'WATCHDOG=1');
+    assert.equal(await states.take(), 'WATCHDOG=1');
+    assert.match(raptor.stderr, /systemd watchdog: WATCHDOG=1 every 1\.0 s while every worker ticks/);
+    assert.deepEqual(raptor.problems(await raptor.stop()), []);
   });
 });

@@ -1,5 +1,6 @@
 // common/service_notify: the datagram systemd's Type=notify waits for, sent without libsystemd.
 #include "common/service_notify.h"
+#include "common/watchdog.h"
 
 #include <sys/socket.h>
 #include <sys/un.h>
@@ -74,4 +75,28 @@ TEST_CASE("service notify does nothing without NOTIFY_SOCKET and fails on a sock
   setenv("NOTIFY_SOCKET", "relative/path", 1);
   CHECK_FALSE(service::notify("READY=1"));
   unsetenv("NOTIFY_SOCKET");
+}
+
+TEST_CASE("the watchdog interval comes from WATCHDOG_USEC, for this process only", "[service][watchdog]") {
+  CHECK(service::watchdog_usec("30000000", nullptr, 42) == 30000000);
+  CHECK(service::watchdog_usec("30000000", "42", 42) == 30000000);
+  CHECK(service::watchdog_usec("30000000", "41", 42) == 0);  // set for another process
+  CHECK(service::watchdog_usec(nullptr, nullptr, 42) == 0);
+  CHECK(service::watchdog_usec("0", nullptr, 42) == 0);
+  CHECK(service::watchdog_usec("-5", nullptr, 42) == 0);
+  CHECK(service::watchdog_usec("30s", nullptr, 42) == 0);
+}
+
+TEST_CASE("WATCHDOG=1 goes only while every worker has beaten lately", "[service][watchdog]") {
+  service::Heartbeats beats(2);
+  CHECK_FALSE(beats.all_fresh(1000, 2000));  // no worker has beaten yet
+  beats.beat(0, 1000);
+  CHECK_FALSE(beats.all_fresh(1000, 2000));
+  beats.beat(1, 1500);
+  CHECK(beats.all_fresh(3000, 2000));
+  CHECK_FALSE(beats.all_fresh(3001, 2000));  // worker 0 is stuck
+  beats.beat(0, 3001);
+  CHECK(beats.all_fresh(3001, 2000));
+  CHECK(service::heartbeat_max_age_ms(30000000) == 15000);
+  CHECK(service::heartbeat_max_age_ms(1000000) == 2000);  // never below two ticks
 }

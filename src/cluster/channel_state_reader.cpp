@@ -1,24 +1,12 @@
-// Channel state for the HTTP API and subscription counts (docs/cluster.md#http-api-answers):
-// RedisBus's side. Every node keeps its share of each channel's subscriptions in the occupancy
-// keys (the occupancy script) and its presence members in the presence keys; these scripts only
-// read them, each request in one script call (one round trip, atomic, so a list and its counts
-// are one moment's). They travel like every other script (redis_scripts.cpp: SCRIPT LOAD,
-// EVALSHA, EVAL again after NOSCRIPT) but change nothing Redis keeps, so a drain does not wait
-// for them (RedisScript::changes_state).
-//
-// No answer within kReadDeadlineMs (a stalled Redis) is no answer: the caller falls back to this
-// node's view and a reply that comes later is dropped. hiredis 0.14 has no timeout of its own,
-// so tick() checks the reads on their way.
-#include <hiredis/async.h>
+#include "cluster/channel_state_reader.h"
+
 #include <hiredis/hiredis.h>
 
 #include <algorithm>
-#include <memory>
 #include <utility>
 
 #include "cluster/channel_state_reply.h"
 #include "cluster/cluster_message.h"
-#include "cluster/redis_bus.h"
 #include "common/log.h"
 #include "protocol/messages.h"
 
@@ -47,7 +35,7 @@ std::string wanted_counts(const ChannelQuery& q) {
 //             prefix, ARGV[4] name prefix, ARGV[5] the counts wanted ('s' subscriptions, 'u'
 //             members, or both), ARGV[6] the most channels
 //             -> {truncated, name, subscriptions, members, name, ...} (0 for a count not wanted)
-const char* const RedisBus::kChannelStateScript = R"lua(
+const char* const ChannelStateReader::kStateScript = R"lua(
 local function sum(key)
   local n = 0
   for _, v in ipairs(redis.call('HVALS', key)) do n = n + tonumber(v) end
@@ -79,7 +67,7 @@ return out
 // publish. Returns the sum, never below this node's own count (Redis may have come back empty).
 // Summed and published in one script: Redis publishes the counts in the order it summed them,
 // so the last count every subscriber sees is the newest.
-const char* const RedisBus::kCountScript = R"lua(
+const char* const ChannelStateReader::kCountScript = R"lua(
 local n = 0
 for _, v in ipairs(redis.call('HVALS', KEYS[1])) do n = n + tonumber(v) end
 n = math.max(n, tonumber(ARGV[3]))
@@ -87,17 +75,17 @@ if n > 0 and ARGV[4] == '1' then redis.call('PUBLISH', KEYS[2], ARGV[1] .. n .. 
 return n
 )lua";
 
-struct RedisBus::StateRead {
+struct ChannelStateReader::Read {
   ChannelQuery query;
-  ChannelStateDone done;  // empty once answered by the deadline
+  ClusterBus::ChannelStateDone done;  // empty once answered by the deadline
   int64_t deadline_ms;
 };
 
-void RedisBus::read_channel_state(const App& app, const ChannelQuery& query, ChannelStateDone done) {
-  if (!commands_.up() || !engine_) {
-    done(nullptr);
-    return;
-  }
+ChannelStateReader::ChannelStateReader(const ClusterSettings& settings, ScriptRunner& scripts, Clock clock,
+                                       size_t worker)
+    : settings_(settings), scripts_(scripts), clock_(std::move(clock)), worker_(worker) {}
+
+void ChannelStateReader::read(const App& app, const ChannelQuery& query, ClusterBus::ChannelStateDone done) {
   const std::string& prefix = settings_.prefix;
   std::vector<std::string> args;
   int keys = 0;
@@ -117,65 +105,57 @@ void RedisBus::read_channel_state(const App& app, const ChannelQuery& query, Cha
       keys = 1;
       break;
   }
-  auto read = std::make_shared<StateRead>(StateRead{query, std::move(done), engine_->now_ms() + kReadDeadlineMs});
-  state_reads_.push_back(read);
-  run(channel_state_script_, keys, std::move(args),
-      [this, read](const redisReply* reply) { answer_read(*read, reply); });
+  auto read = std::make_shared<Read>(Read{query, std::move(done), clock_() + kReadDeadlineMs});
+  reads_.push_back(read);
+  scripts_.run(state_script_, keys, std::move(args), [this, read](const redisReply* reply) { answer(*read, reply); });
 }
 
-void RedisBus::answer_read(StateRead& read, const redisReply* reply) {
-  state_reads_.erase(std::remove_if(state_reads_.begin(), state_reads_.end(),
-                                    [&](const std::shared_ptr<StateRead>& r) { return r.get() == &read; }),
-                     state_reads_.end());
+void ChannelStateReader::answer(Read& read, const redisReply* reply) {
+  reads_.erase(std::remove_if(reads_.begin(), reads_.end(),
+                              [&](const std::shared_ptr<Read>& r) { return r.get() == &read; }),
+               reads_.end());
   if (!read.done) return;  // answered by the deadline already
   std::optional<ChannelState> state = reply ? channel_state_of(read.query, *reply) : std::nullopt;
-  // A refusal (an error reply) is logged by on_script_reply and comes here as null.
+  // A refusal (an error reply) is logged by the script queue and comes here as null.
   if (reply && !state)
     log::warn("cluster: worker %zu: unexpected reply to the channel-state script; answering from this node", worker_);
   read.done(state ? &*state : nullptr);
 }
 
-void RedisBus::expire_reads(int64_t now_ms) {
-  std::vector<ChannelStateDone> expired;
-  for (const auto& read : state_reads_)
+void ChannelStateReader::expire(int64_t now_ms) {
+  std::vector<ClusterBus::ChannelStateDone> expired;
+  for (const auto& read : reads_)
     if (read->done && now_ms >= read->deadline_ms) expired.push_back(std::move(read->done)), read->done = nullptr;
   // The reads stay on their way until their reply or the connection's end answers them.
   for (auto& done : expired) done(nullptr);
 }
 
-bool RedisBus::announce_subscription_count(const App& app, const std::string& channel, size_t local_count,
-                                           bool to_subscribers, CountDone done) {
-  if (!connected_) return false;  // this worker would not hear the event it asks Redis to publish
+void ChannelStateReader::announce_count(const App& app, const std::string& channel, size_t local_count,
+                                        bool to_subscribers, ClusterBus::CountDone done) {
   const std::string& prefix = settings_.prefix;
   std::string key = channel_key(prefix, app.id, channel);
-  auto* call = new CountCall{{occupancy_key(prefix, app.id, channel), key,
-                              count_message_head(settings_.node_id, channel),
-                              std::string(messages::kSubscriptionCountTail), std::to_string(local_count),
-                              to_subscribers ? "1" : "0"},
-                             std::move(done)};
+  std::vector<std::string> args{occupancy_key(prefix, app.id, channel), key,
+                                count_message_head(settings_.node_id, channel),
+                                std::string(messages::kSubscriptionCountTail), std::to_string(local_count),
+                                to_subscribers ? "1" : "0"};
   // A worker's first subscriber: Redis may read the script before the SUBSCRIBE on the other
   // connection and publish before this worker listens; the count waits for the confirmation.
   // Only the newest waiting count matters.
-  auto it = interests_.find(key);
-  if (it != interests_.end() && it->second.awaits_subscribe()) {
-    delete std::exchange(it->second.waiting_count, call);
-    return true;
-  }
-  send_count(call);
-  return true;
-}
-
-void RedisBus::send_count(CountCall* waiting) {
-  std::unique_ptr<CountCall> call(waiting);
-  // Without a connection, or refused (logged by on_script_reply): no count is announced.
-  run(count_script_, 2, std::move(call->args), [this, done = std::move(call->done)](const redisReply* reply) {
-    if (!reply) return;
-    if (reply->type != REDIS_REPLY_INTEGER) {
-      log::warn("cluster: worker %zu: unexpected reply to the subscription count script", worker_);
-      return;
-    }
-    if (done && reply->integer > 0) done(uint64_t(reply->integer));
-  });
+  ScriptTiming timing;
+  timing.after_subscribe_of = std::move(key);
+  timing.newest_only = true;
+  // Without a connection, or refused (logged by the script queue): no count is announced.
+  scripts_.run(
+      count_script_, 2, std::move(args),
+      [this, done = std::move(done)](const redisReply* reply) {
+        if (!reply) return;
+        if (reply->type != REDIS_REPLY_INTEGER) {
+          log::warn("cluster: worker %zu: unexpected reply to the subscription count script", worker_);
+          return;
+        }
+        if (done && reply->integer > 0) done(uint64_t(reply->integer));
+      },
+      std::move(timing));
 }
 
 }  // namespace raptor::cluster

@@ -12,42 +12,13 @@
 #include "cluster/cluster_message.h"
 #include "http/api.h"
 #include "protocol/messages.h"
+#include "redis_fakes.h"
 #include "support.h"
 
 using namespace raptor;
 using namespace raptor::test;
 
 namespace {
-
-// Replies as hiredis builds them; they live as long as the builder.
-struct Replies {
-  std::deque<redisReply> replies;
-  std::deque<std::string> texts;
-  std::deque<std::vector<redisReply*>> arrays;
-
-  redisReply* integer(long long n) {
-    redisReply& r = replies.emplace_back();
-    r.type = REDIS_REPLY_INTEGER;
-    r.integer = n;
-    return &r;
-  }
-  redisReply* text(const std::string& s, int type = REDIS_REPLY_STRING) {
-    std::string& t = texts.emplace_back(s);
-    redisReply& r = replies.emplace_back();
-    r.type = type;
-    r.str = t.data();
-    r.len = t.size();
-    return &r;
-  }
-  redisReply* array(std::vector<redisReply*> elements) {
-    std::vector<redisReply*>& e = arrays.emplace_back(std::move(elements));
-    redisReply& r = replies.emplace_back();
-    r.type = REDIS_REPLY_ARRAY;
-    r.elements = e.size();
-    r.element = e.data();
-    return &r;
-  }
-};
 
 ChannelQuery query(ChannelQuery::Kind kind, std::string name = "room") { return {kind, std::move(name)}; }
 
