@@ -51,7 +51,8 @@ serverSuite('hostile HTTP clients', {}, (server, { stillServing }) => {
       // some round, so the body is read and dropped by Raptor instead.
       for (let round = 0; round < 8; round++) {
         const body = JSON.stringify({ name: 'e', channels: ['a'], data: 'x'.repeat(2 * 1024 * 1024) });
-        assertApiError(await postEvents(server, body, { agent }), 413);
+        // With a length the body can be skipped; a chunked one over the limit ends the connection.
+        assertApiError(await postEvents(server, body, { agent, framing: 'length' }), 413);
         const next = await postEvents(server, { name: 'e', channel: 'a', data: '{}' }, { agent });
         assert.equal(next.status, 200, next.text);
         assert.ok(next.reusedSocket, 'the refused body was read and dropped, the connection kept');
