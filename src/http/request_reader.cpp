@@ -255,6 +255,8 @@ std::optional<RequestReader::Event> RequestReader::decide_on_head() {
     refused_ = true;
     return refuse(status, std::move(message), has_body && !skip);
   };
+  // "GET /health" with no version is HTTP/0.9, which has no status line to answer with.
+  if (p->http_major == 0) return refuse(400, "The request line has no HTTP version", true);
   if (!expectation_.empty() && !continues) return refuse_head(417, "Only Expect: 100-continue is understood");
   if (!split_target(target_, request_)) return refuse_head(400, "Malformed request target");
   if (websocket_ && p->upgrade && request_.method == "GET") {

@@ -150,6 +150,7 @@ TEST_CASE("HTTP/1.0 and Connection: close end the connection after the answer", 
 TEST_CASE("an unknown method is 501 and garbage is 400", "[request_reader]") {
   CHECK(events("BREW /pot HTTP/1.1\r\n\r\n") == Events{"501 close"});
   CHECK(events("GET / HTTP/9.x\r\n\r\n") == Events{"400 close"});
+  CHECK(events("GET /health\r\n\r\n") == Events{"400 close"});  // HTTP/0.9: no version
   CHECK(events("\x16\x03\x01\x02\x00") == Events{"501 close"});  // a TLS hello on the plain port
 }
 
