@@ -93,9 +93,11 @@ void HttpConnection::set_timer() {
         ms = t.body_ms;
         break;
     }
-    // The head and the body each run on their own clock, from their start, not from the last byte.
-    if (reader_.phase() == phase_ && ev_is_active(&timer_)) return;
+    // A request's head and its body each run on their own clock, from their start, not from the
+    // last byte; the next request (another answer sent meanwhile) starts a new one.
+    if (reader_.phase() == phase_ && served_ == timed_answers_ && ev_is_active(&timer_)) return;
     phase_ = reader_.phase();
+    timed_answers_ = served_;
   }
   ev_timer_stop(worker_.loop(), &timer_);
   if (!ms) return;

@@ -59,6 +59,7 @@ class HttpConnection {
   bool exchange_open_ = false;  // counted in the worker's HTTP exchanges (drain)
   size_t served_ = 0;           // answers sent
   http::RequestReader::Phase phase_ = http::RequestReader::Phase::Idle;  // what the timer times
+  size_t timed_answers_ = 0;  // served_ when the timer started: which request it times
   ev_timer timer_;
 };
 

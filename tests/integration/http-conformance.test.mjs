@@ -260,6 +260,24 @@ describe('HTTP read timeouts', () => {
     assertError(responses[0], 408);
   });
 
+  it('times each request of a busy kept-alive connection on its own clock', async () => {
+    // Each write ends one request and begins the next, so the connection is always reading a
+    // head, for three times the head timeout in all: none of them may be answered 408.
+    const raw = await RawHttp.open(server);
+    const request = 'GET /health HTTP/1.1\r\nHost: x\r\n\r\n';
+    const rounds = 9;
+    raw.send(request.slice(0, 20));
+    for (let i = 1; i < rounds; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      raw.send(request.slice(20) + request.slice(0, 20));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+    raw.send(request.slice(20));
+    const responses = await raw.responses(rounds);
+    assert.deepEqual(responses.map((r) => r.status), Array(rounds).fill(200));
+    raw.socket.destroy();
+  });
+
   it('keeps serving after the timeouts', async () => {
     const responses = await answersThenClose(server, get('/health', 'Connection: close\r\n'));
     assert.deepEqual(responses.map((r) => r.status), [200]);
