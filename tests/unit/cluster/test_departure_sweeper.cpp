@@ -23,7 +23,7 @@ struct SweepHarness {
 
 }  // namespace
 
-TEST_CASE("sweep: due departures become this node's webhooks; one sweep at a time", "[cluster][departures]") {
+TEST_CASE("sweep: due departures become this node's webhooks, one sweep at a time", "[cluster][departures]") {
   SweepHarness h;
   h.sweeper.sweep();
   h.sweeper.sweep();  // one is on its way

@@ -60,7 +60,7 @@ TEST_CASE("shaping queue: beyond its limit new events are refused until it drain
   CHECK(q.hold(event(a, "4")));
 }
 
-TEST_CASE("shaping queue: the hook drops, rewrites or passes each; a failure or no hook passes", "[webhooks][shaping]") {
+TEST_CASE("shaping queue: the hook drops, rewrites or passes each, and a failure or no hook passes", "[webhooks][shaping]") {
   App a = reference_app("a"), b = reference_app("b");
   AnsweringPolicy policy;
   policy.without_hook = &b;
