@@ -67,7 +67,7 @@ TEST_CASE("log lines carry a timestamp and the level, or only the syslog priorit
   CHECK(log::format_line(log::Style::kJournal, log::Level::kInfo, "listening", now) == "<6>listening\n");
 }
 
-TEST_CASE("--log-format json: one JSON object a line, after the priority for the journal", "[log]") {
+TEST_CASE("log format json: one JSON object a line, after the priority for the journal", "[log]") {
   time_t now = 1798761600;
   CHECK(log::format_line(log::Style::kTimestamped, log::Level::kWarn, "say \"hi\" \\n", now, log::Format::kJson) ==
         "{\"time\":\"2027-01-01T00:00:00Z\",\"level\":\"warn\",\"message\":\"say \\\"hi\\\" \\\\n\"}\n");
