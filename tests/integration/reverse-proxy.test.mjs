@@ -1,0 +1,57 @@
+// docs/reverse-proxy.md's nginx and Caddy configs, run by the real servers in front of raptor,
+// terminating TLS: pusher-js connects over wss:// and the `pusher` SDK publishes over https://
+// through the proxy, and an idle WebSocket outlives the proxy's read timeout because raptor's
+// pings (--activity-timeout) cross it.
+import assert from 'node:assert/strict';
+import { after, afterEach, before, describe, it } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { selfSignedCertificate } from './lib/certificates.mjs';
+import { inboxOf, pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
+import { Raptor } from './lib/raptor.mjs';
+import { ReverseProxy } from './lib/reverse-proxy.mjs';
+import { RawClient } from './lib/ws-client.mjs';
+
+// pusher-js's Node transport takes no CA option; trust the self-signed certificate in this
+// test process only (node --test runs every file in its own process).
+process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+const tls = selfSignedCertificate();
+
+// Short on purpose: nginx cuts a proxied WebSocket that is silent for this long.
+const READ_TIMEOUT_S = 3;
+
+for (const kind of ['nginx', 'caddy']) {
+  describe(`behind ${kind}`, () => {
+    // --activity-timeout 1: raptor pings a silent client every second, below the read timeout.
+    const raptor = new Raptor({ args: ['--activity-timeout', '1'] });
+    const proxy = new ReverseProxy(kind, raptor, { readTimeout: `${READ_TIMEOUT_S}s`, tls });
+
+    before(async () => {
+      await raptor.start();
+      await proxy.start();
+    });
+    afterEach(() => raptor.closeClients());
+    after(async () => {
+      await proxy.stop();
+      await raptor.stop();
+    });
+
+    it('connects pusher-js and delivers an event the SDK publishes, both through the proxy', async () => {
+      const pusher = await pusherClient(proxy);
+      const [channel] = await subscribed(pusher, 'private-proxied');
+      const inbox = inboxOf((cb) => channel.bind('hello', cb));
+      await serverSdk(proxy).trigger('private-proxied', 'hello', { via: kind });
+      assert.deepEqual((await inbox.take()).data, { via: kind });
+      const res = await serverSdk(proxy).get({ path: '/channels', params: {} });
+      assert.ok('private-proxied' in (await res.json()).channels);
+    });
+
+    it(`keeps an idle WebSocket open past a ${READ_TIMEOUT_S} s proxy read timeout`, async () => {
+      const client = await RawClient.connect(proxy);
+      await client.subscribe('idle');
+      await sleep((READ_TIMEOUT_S + 2) * 1000);
+      assert.ok(client.isOpen, 'still connected after the read timeout');
+      await serverSdk(proxy).trigger('idle', 'later', { n: 1 });
+      assert.deepEqual((await client.next('later', 'idle')).payload, { n: 1 });
+    });
+  });
+}
