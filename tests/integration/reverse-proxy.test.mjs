@@ -6,10 +6,11 @@ import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { selfSignedCertificate } from './lib/certificates.mjs';
+import { configFile } from './lib/config-files.mjs';
 import { inboxOf, pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
 import { Raptor } from './lib/raptor.mjs';
 import { ReverseProxy } from './lib/reverse-proxy.mjs';
-import { RawClient } from './lib/ws-client.mjs';
+import { PUSHER_QUERY, RawClient } from './lib/ws-client.mjs';
 
 // pusher-js's Node transport takes no CA option; trust the self-signed certificate in this
 // test process only (node --test runs every file in its own process).
@@ -55,3 +56,43 @@ for (const kind of ['nginx', 'caddy']) {
     });
   });
 }
+
+// --trusted-proxy: the admit hook's remote_address is the client nginx saw (127.0.0.2 here) only
+// when raptor trusts nginx (127.0.0.1); an X-Forwarded-For a client writes itself is not believed.
+describe('trusted proxies', () => {
+  const policy = configFile('remote-address.rb', `admit { |connection| deny "from #{connection.remote_address}" }\n`);
+  const trusting = new Raptor({ args: ['--config', policy, '--trusted-proxy', '127.0.0.1/32'] });
+  const untrusting = new Raptor({ args: ['--config', policy] });
+  const [viaTrusting, viaUntrusting] = [trusting, untrusting].map((raptor) => new ReverseProxy('nginx', raptor));
+
+  before(async () => {
+    await Promise.all([trusting.start(), untrusting.start()]);
+    await Promise.all([viaTrusting.start(), viaUntrusting.start()]);
+  });
+  after(async () => {
+    await Promise.all([viaTrusting.stop(), viaUntrusting.stop()]);
+    await Promise.all([trusting.stop(), untrusting.stop()]);
+  });
+
+  // The address the admit hook saw for a client on 127.0.0.2 (it names it in its deny reason).
+  async function remoteAddress(server, headers = {}) {
+    const client = await RawClient.open(server, `/app/${server.app.key}${PUSHER_QUERY}`, { headers, localAddress: '127.0.0.2' });
+    const { code, reason } = await client.closed;
+    assert.equal(code, 4009);
+    return reason.replace('Connection refused by policy: from ', '');
+  }
+
+  it('takes the client address from X-Forwarded-For when the proxy is trusted', async () => {
+    assert.equal(await remoteAddress(viaTrusting), '127.0.0.2');
+  });
+
+  it('sees the proxy when it is not trusted', async () => {
+    assert.equal(await remoteAddress(viaUntrusting), '127.0.0.1');
+  });
+
+  it('does not believe an X-Forwarded-For the client sends itself', async () => {
+    const spoofed = { 'X-Forwarded-For': '198.51.100.7' };
+    assert.equal(await remoteAddress(viaTrusting, spoofed), '127.0.0.2'); // nginx appends 127.0.0.2
+    assert.equal(await remoteAddress(trusting, spoofed), '127.0.0.2'); // straight to raptor
+  });
+});
