@@ -8,7 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { selfSignedCertificate } from './lib/certificates.mjs';
 import { configFile } from './lib/config-files.mjs';
 import { inboxOf, pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
-import { Raptor } from './lib/raptor.mjs';
+import { Raptor, runRaptor } from './lib/raptor.mjs';
 import { ReverseProxy } from './lib/reverse-proxy.mjs';
 import { PUSHER_QUERY, RawClient } from './lib/ws-client.mjs';
 
@@ -57,21 +57,27 @@ for (const kind of ['nginx', 'caddy']) {
   });
 }
 
-// --trusted-proxy: the admit hook's remote_address is the client nginx saw (127.0.0.2 here) only
-// when raptor trusts nginx (127.0.0.1); an X-Forwarded-For a client writes itself is not believed.
+// --trusted-proxy / trusted_proxies: the admit hook's remote_address is the client nginx saw
+// (127.0.0.2 here) only when raptor trusts nginx (127.0.0.1); an X-Forwarded-For a client writes
+// itself is not believed.
 describe('trusted proxies', () => {
-  const policy = configFile('remote-address.rb', `admit { |connection| deny "from #{connection.remote_address}" }\n`);
-  const trusting = new Raptor({ args: ['--config', policy, '--trusted-proxy', '127.0.0.1/32'] });
+  const hook = `admit { |connection| deny "from #{connection.remote_address}" }\n`;
+  const policy = configFile('remote-address.rb', hook);
+  const trustingPolicy = configFile('trusting.rb', `trusted_proxies "::1", "127.0.0.1/32"\n${hook}`);
+  const byFlag = new Raptor({ args: ['--config', policy, '--trusted-proxy', '127.0.0.1/32'] });
+  const byFile = new Raptor({ args: ['--config', trustingPolicy] });
   const untrusting = new Raptor({ args: ['--config', policy] });
-  const [viaTrusting, viaUntrusting] = [trusting, untrusting].map((raptor) => new ReverseProxy('nginx', raptor));
+  const raptors = [byFlag, byFile, untrusting];
+  const [viaByFlag, viaByFile, viaUntrusting] = raptors.map((raptor) => new ReverseProxy('nginx', raptor));
+  const proxies = [viaByFlag, viaByFile, viaUntrusting];
 
   before(async () => {
-    await Promise.all([trusting.start(), untrusting.start()]);
-    await Promise.all([viaTrusting.start(), viaUntrusting.start()]);
+    await Promise.all(raptors.map((r) => r.start()));
+    await Promise.all(proxies.map((p) => p.start()));
   });
   after(async () => {
-    await Promise.all([viaTrusting.stop(), viaUntrusting.stop()]);
-    await Promise.all([trusting.stop(), untrusting.stop()]);
+    await Promise.all(proxies.map((p) => p.stop()));
+    await Promise.all(raptors.map((r) => r.stop()));
   });
 
   // The address the admit hook saw for a client on 127.0.0.2 (it names it in its deny reason).
@@ -82,8 +88,9 @@ describe('trusted proxies', () => {
     return reason.replace('Connection refused by policy: from ', '');
   }
 
-  it('takes the client address from X-Forwarded-For when the proxy is trusted', async () => {
-    assert.equal(await remoteAddress(viaTrusting), '127.0.0.2');
+  it('takes the client address from X-Forwarded-For when the proxy is trusted (flag or raptor.rb)', async () => {
+    assert.equal(await remoteAddress(viaByFlag), '127.0.0.2');
+    assert.equal(await remoteAddress(viaByFile), '127.0.0.2');
   });
 
   it('sees the proxy when it is not trusted', async () => {
@@ -92,7 +99,16 @@ describe('trusted proxies', () => {
 
   it('does not believe an X-Forwarded-For the client sends itself', async () => {
     const spoofed = { 'X-Forwarded-For': '198.51.100.7' };
-    assert.equal(await remoteAddress(viaTrusting, spoofed), '127.0.0.2'); // nginx appends 127.0.0.2
-    assert.equal(await remoteAddress(trusting, spoofed), '127.0.0.2'); // straight to raptor
+    assert.equal(await remoteAddress(viaByFlag, spoofed), '127.0.0.2'); // nginx appends 127.0.0.2
+    assert.equal(await remoteAddress(byFlag, spoofed), '127.0.0.2'); // straight to raptor
+  });
+
+  it('refuses an entry that is no address or network, naming the expected form', async () => {
+    const flag = await runRaptor(['--trusted-proxy', '10.0.0.0/33']);
+    assert.equal(flag.code, 2);
+    assert.match(flag.stderr, /invalid value '10\.0\.0\.0\/33' for --trusted-proxy: expected an IPv4 or IPv6 address or network/);
+    const file = await runRaptor(['check', configFile('bad-proxies.rb', 'trusted_proxies "proxy.example"\n')]);
+    assert.equal(file.code, 2);
+    assert.match(file.stdout + file.stderr, /trusted_proxies: 'proxy\.example' is not an IPv4 or IPv6 address or network/);
   });
 });
