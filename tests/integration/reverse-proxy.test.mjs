@@ -57,8 +57,8 @@ for (const kind of ['nginx', 'caddy']) {
   });
 }
 
-// --trusted-proxy / trusted_proxies: the admit hook's remote_address is the client nginx saw
-// (127.0.0.2 here) only when raptor trusts nginx (127.0.0.1); an X-Forwarded-For a client writes
+// --trusted-proxy / trusted_proxies: the admit hook's remote_address is the client nginx (or
+// Caddy) saw (127.0.0.2 here) only when raptor trusts nginx (127.0.0.1); an X-Forwarded-For a client writes
 // itself is not believed.
 describe('trusted proxies', () => {
   const hook = `admit { |connection| deny "from #{connection.remote_address}" }\n`;
@@ -69,7 +69,8 @@ describe('trusted proxies', () => {
   const untrusting = new Raptor({ args: ['--config', policy] });
   const raptors = [byFlag, byFile, untrusting];
   const [viaByFlag, viaByFile, viaUntrusting] = raptors.map((raptor) => new ReverseProxy('nginx', raptor));
-  const proxies = [viaByFlag, viaByFile, viaUntrusting];
+  const caddy = new ReverseProxy('caddy', byFlag);
+  const proxies = [viaByFlag, viaByFile, viaUntrusting, caddy];
 
   before(async () => {
     await Promise.all(raptors.map((r) => r.start()));
@@ -91,6 +92,7 @@ describe('trusted proxies', () => {
   it('takes the client address from X-Forwarded-For when the proxy is trusted (flag or raptor.rb)', async () => {
     assert.equal(await remoteAddress(viaByFlag), '127.0.0.2');
     assert.equal(await remoteAddress(viaByFile), '127.0.0.2');
+    assert.equal(await remoteAddress(caddy), '127.0.0.2');
   });
 
   it('sees the proxy when it is not trusted', async () => {
@@ -100,6 +102,7 @@ describe('trusted proxies', () => {
   it('does not believe an X-Forwarded-For the client sends itself', async () => {
     const spoofed = { 'X-Forwarded-For': '198.51.100.7' };
     assert.equal(await remoteAddress(viaByFlag, spoofed), '127.0.0.2'); // nginx appends 127.0.0.2
+    assert.equal(await remoteAddress(caddy, spoofed), '127.0.0.2'); // Caddy replaces it
     assert.equal(await remoteAddress(byFlag, spoofed), '127.0.0.2'); // straight to raptor
   });
 
