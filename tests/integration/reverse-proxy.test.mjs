@@ -4,6 +4,7 @@
 // pings (--activity-timeout) cross it.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
+import { readFileSync } from 'node:fs';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { selfSignedCertificate } from './lib/certificates.mjs';
 import { configFile } from './lib/config-files.mjs';
@@ -19,6 +20,17 @@ const tls = selfSignedCertificate();
 
 // Short on purpose: nginx cuts a proxied WebSocket that is silent for this long.
 const READ_TIMEOUT_S = 3;
+
+// The local ports of the established TCP connections to `port` on this host (/proc/net/tcp,
+// IPv4): the upstream connections a proxy holds open to raptor.
+function connectionsTo(port) {
+  const ports = new Set();
+  for (const line of readFileSync('/proc/net/tcp', 'utf8').split('\n').slice(1)) {
+    const [, local, remote, state] = line.trim().split(/\s+/);
+    if (state === '01' && remote && parseInt(remote.split(':')[1], 16) === port) ports.add(local.split(':')[1]);
+  }
+  return ports;
+}
 
 for (const kind of ['nginx', 'caddy']) {
   describe(`behind ${kind}`, () => {
@@ -45,6 +57,21 @@ for (const kind of ['nginx', 'caddy']) {
       const res = await serverSdk(proxy).get({ path: '/channels', params: {} });
       assert.ok('private-proxied' in (await res.json()).channels);
     });
+
+    if (kind === 'nginx') {
+      // nginx's `keepalive` hands a WebSocket upgrade an upstream connection that carried API
+      // requests before; raptor's HTTP side passes it on to the WebSocket server.
+      it('upgrades to a WebSocket on an upstream connection that served API requests', async () => {
+        await serverSdk(proxy).get({ path: '/channels', params: {} });
+        const idle = connectionsTo(raptor.port);
+        assert.ok(idle.size > 0, 'nginx keeps its upstream connection open');
+        const client = await RawClient.connect(proxy);
+        await client.subscribe('reused');
+        assert.deepEqual(connectionsTo(raptor.port), idle, 'no new upstream connection');
+        await serverSdk(proxy).trigger('reused', 'over', { reused: true });
+        assert.deepEqual((await client.next('over', 'reused')).payload, { reused: true });
+      });
+    }
 
     it(`keeps an idle WebSocket open past a ${READ_TIMEOUT_S} s proxy read timeout`, async () => {
       const client = await RawClient.connect(proxy);
