@@ -133,6 +133,12 @@ describe('trusted proxies', () => {
     assert.equal(await remoteAddress(byFlag, spoofed), '127.0.0.2'); // straight to raptor
   });
 
+  it('applies a changed trusted_proxies at a reload (SIGHUP)', async () => {
+    configFile('trusting.rb', hook); // the same file, now trusting no proxy
+    assert.match(await byFile.reload(), /reload: done/);
+    assert.equal(await remoteAddress(viaByFile), '127.0.0.1');
+  });
+
   it('refuses an entry that is no address or network, naming the expected form', async () => {
     const flag = await runRaptor(['--trusted-proxy', '10.0.0.0/33']);
     assert.equal(flag.code, 2);
