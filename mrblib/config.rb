@@ -193,6 +193,14 @@ def log_level(level)
   Raptor.settings[:log_level] = level.to_s
 end
 
+# trusted_proxies "127.0.0.1/32", "10.0.0.0/8"
+# Reverse proxies (addresses or networks) whose X-Forwarded-For gives the client's address that
+# hooks see as remote_address (docs/reverse-proxy.md); --trusted-proxy adds more.
+def trusted_proxies(*ranges)
+  ranges.each { |range| Raptor::Check.string("trusted_proxies", range) }
+  Raptor.settings[:trusted_proxies] = ranges
+end
+
 # compression true
 def compression(enabled)
   Raptor.settings[:compression] = Raptor::Check.boolean("compression", enabled)

@@ -208,6 +208,14 @@ std::vector<Option> options(std::string& why) {
       {"--compression", "RAPTOR_COMPRESSION", true,
        "on or off (default): offer permessage-deflate to WebSocket clients (costs CPU, see docs)",
        [](Config& c, App&, const std::string& v) { return parse_bool(v, c.compression); }},
+      {"--trusted-proxy", nullptr, true,
+       "ADDRESS[/BITS] of a reverse proxy whose X-Forwarded-For gives the client's address (repeatable; "
+       "docs/reverse-proxy.md)",
+       [](Config& c, App&, const std::string& v) {
+         expected = "an IPv4 or IPv6 address or network, e.g. 127.0.0.1/32 or fd00::/8";
+         auto range = parse_address_range(v);
+         return range && (c.trusted_proxies.push_back(*range), true);
+       }},
       {"--webhook", nullptr, true,
        "URL[;events=T,T][;prefix=P][;suffix=S][;header=N:V]: a webhook receiver of the default app "
        "(repeatable; env RAPTOR_WEBHOOKS, |-separated; docs/webhooks.md)",

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "common/client_address.h"
 #include "common/log.h"
 #include "config/cluster_settings.h"
 #include "core/app.h"
@@ -34,6 +35,9 @@ struct Config {
   // permessage-deflate for clients that ask: off by default, since every subscriber then
   // compresses every frame on its own (docs/performance.md has the cost).
   bool compression = false;
+  // Reverse proxies whose X-Forwarded-For names the client (--trusted-proxy; docs/reverse-proxy.md):
+  // the address hooks see as remote_address. Empty: the TCP peer, whatever the header says.
+  std::vector<AddressRange> trusted_proxies;
   // SIGTERM: seconds over which the WebSocket clients are closed with 4200, in batches, before
   // the process exits (0: all at once). Read when the signal comes, so a reload changes it.
   int drain_seconds = 10;

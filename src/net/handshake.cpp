@@ -17,13 +17,17 @@ std::string header(lws* wsi, enum lws_token_indexes token) {
 
 }  // namespace
 
-std::unique_ptr<Handshake> read_handshake(lws* wsi, const std::optional<std::string>& bridged_peer) {
+std::unique_ptr<Handshake> read_handshake(lws* wsi, const std::optional<std::string>& bridged_peer,
+                                          const std::vector<AddressRange>& trusted_proxies) {
   auto h = std::make_unique<Handshake>();
   h->path = header(wsi, WSI_TOKEN_GET_URI);
   h->origin = header(wsi, WSI_TOKEN_ORIGIN);
   char address[64] = "";
   if (!bridged_peer) lws_get_peer_simple(wsi, address, sizeof address);
-  h->remote_address = bridged_peer ? *bridged_peer : address;
+  std::string peer = bridged_peer ? *bridged_peer : address;
+  h->remote_address = trusted_proxies.empty()
+                          ? peer
+                          : client_address(peer, header(wsi, WSI_TOKEN_X_FORWARDED_FOR), trusted_proxies);
   // Query arguments arrive url-decoded, one fragment each: "name=value".
   char arg[1024];
   for (int i = 0; lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i) > 0; ++i) {

@@ -4,7 +4,9 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
+#include "common/client_address.h"
 #include "core/policy.h"
 
 struct lws;
@@ -12,6 +14,8 @@ struct lws;
 namespace raptor::net {
 
 // `bridged_peer`: the client's address when it reached lws through a bridge (http_connection.h).
-std::unique_ptr<Handshake> read_handshake(lws* wsi, const std::optional<std::string>& bridged_peer);
+// `trusted_proxies`: peers whose X-Forwarded-For names the client (common/client_address.h).
+std::unique_ptr<Handshake> read_handshake(lws* wsi, const std::optional<std::string>& bridged_peer,
+                                          const std::vector<AddressRange>& trusted_proxies);
 
 }  // namespace raptor::net

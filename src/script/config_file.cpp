@@ -94,6 +94,11 @@ std::optional<std::string> apply(const cJSON* s, Config& c) {
   if (loop == "poll") c.event_loop = Config::EventLoop::Poll;
   if (loop == "epoll") c.event_loop = Config::EventLoop::Epoll;
   boolean(s, "compression", c.compression);
+  for (const std::string& text : strings(member(s, "trusted_proxies"))) {
+    auto range = parse_address_range(text);
+    if (!range) return "trusted_proxies: '" + text + "' is not an IPv4 or IPv6 address or network (e.g. 10.0.0.0/8)";
+    c.trusted_proxies.push_back(*range);
+  }
   std::string level;
   string(s, "log_level", level);
   if (auto named = log::level_named(level)) c.log_level = *named;

@@ -24,9 +24,10 @@ export class RawClient {
 
   // Opens the socket; resolves once it is open (or closed/refused, see `closed`).
   // `perMessageDeflate` is ws's option (offered by default, for messages over 1 KB); `origin`
-  // the Origin header a browser would send (none by default).
-  static async open(server, path, { autoPong = true, app = server.app, perMessageDeflate, origin } = {}) {
-    const client = new RawClient(server, path, { autoPong, app, perMessageDeflate, origin });
+  // the Origin header a browser would send (none by default); `headers` more request headers;
+  // `localAddress` the loopback address to connect from (127.0.0.2: a client that is not the proxy).
+  static async open(server, path, { autoPong = true, app = server.app, perMessageDeflate, origin, headers, localAddress } = {}) {
+    const client = new RawClient(server, path, { autoPong, app, perMessageDeflate, origin, headers, localAddress });
     await withTimeout(client.#opened, `WebSocket ${path} to open`);
     return client;
   }
@@ -39,10 +40,10 @@ export class RawClient {
     return client;
   }
 
-  constructor(server, path, { autoPong, app, perMessageDeflate = true, origin }) {
+  constructor(server, path, { autoPong, app, perMessageDeflate = true, origin, headers, localAddress }) {
     this.app = app;
     this.frames = new Inbox();
-    this.ws = new WebSocket(server.wsUrl(path), { ...server.tlsOptions, maxPayload: 0, perMessageDeflate, origin });
+    this.ws = new WebSocket(server.wsUrl(path), { ...server.tlsOptions, maxPayload: 0, perMessageDeflate, origin, headers, localAddress });
     this.untrack = server.track(() => this.close());
     this.closed = new Promise((resolve) => {
       this.ws.once('close', (code, reason) => resolve({ code, reason: reason.toString() }));
