@@ -243,7 +243,9 @@ serverSuite('HTTP/1.1 conformance on raw sockets (RFC 9112)', {}, (server, { sti
 
 // The read timeouts, shortened by flags so the test does not wait the real 10 s and 30 s.
 describe('HTTP read timeouts', () => {
-  const server = new Raptor({ args: ['--http-head-timeout-ms', '300', '--http-body-timeout-ms', '300'] });
+  const server = new Raptor({
+    args: ['--http-head-timeout-ms', '300', '--http-body-timeout-ms', '300', '--http-idle-timeout-ms', '400'],
+  });
   before(() => server.start());
   after(() => server.stop().catch(() => {}));
 
@@ -276,6 +278,12 @@ describe('HTTP read timeouts', () => {
     const responses = await raw.responses(rounds);
     assert.deepEqual(responses.map((r) => r.status), Array(rounds).fill(200));
     raw.socket.destroy();
+  });
+
+  it('closes a kept-alive connection that stays idle, quietly', async () => {
+    // --http-idle-timeout-ms 400: no 408 or anything else after the answer, only the close.
+    const responses = await answersThenClose(server, get('/health'));
+    assert.deepEqual(responses.map((r) => r.status), [200], 'one answer, then the close, nothing else');
   });
 
   it('keeps serving after the timeouts', async () => {
