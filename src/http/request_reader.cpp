@@ -34,21 +34,27 @@ int hex_digit(char c) {
   return -1;
 }
 
-// %xx-decodes `in`; '+' becomes a space where `plus_is_space` (the query's form encoding).
+// %xx-decodes `in`; '+' becomes a space where `plus_is_space` (the query's form encoding). Runs
+// without escapes are copied whole: a signed API query is mostly such runs.
 bool decode(std::string_view in, bool plus_is_space, std::string& out) {
   out.clear();
   out.reserve(in.size());
-  for (size_t i = 0; i < in.size(); ++i) {
-    char c = in[i];
-    if (c == '%') {
-      int hi = i + 2 < in.size() ? hex_digit(in[i + 1]) : -1;
-      int lo = hi >= 0 ? hex_digit(in[i + 2]) : -1;
-      if (lo < 0) return false;
-      out += char(hi << 4 | lo);
-      i += 2;
-    } else {
-      out += plus_is_space && c == '+' ? ' ' : c;
+  size_t i = 0;
+  while (i < in.size()) {
+    size_t run = i;
+    while (run < in.size() && in[run] != '%' && !(plus_is_space && in[run] == '+')) ++run;
+    out.append(in.data() + i, run - i);
+    if (run == in.size()) break;
+    if (in[run] == '+') {
+      out += ' ';
+      i = run + 1;
+      continue;
     }
+    int hi = run + 2 < in.size() ? hex_digit(in[run + 1]) : -1;
+    int lo = hi >= 0 ? hex_digit(in[run + 2]) : -1;
+    if (lo < 0) return false;
+    out += char(hi << 4 | lo);
+    i = run + 3;
   }
   return true;
 }
@@ -62,17 +68,27 @@ bool split_target(const std::string& target, Request& out) {
     out.path = target;
     return true;
   }
-  http_parser_url url;
-  http_parser_url_init(&url);
-  if (http_parser_parse_url(target.data(), target.size(), 0, &url)) return false;
-  auto field = [&](int f) {
-    return url.field_set & (1 << f) ? std::string_view(target).substr(url.field_data[f].off, url.field_data[f].len)
-                                    : std::string_view();
-  };
-  std::string_view path = field(UF_PATH);
+  std::string_view path, query;
+  if (target.compare(0, 1, "/") == 0) {
+    // Origin form, what every client sends: the parser has checked its characters already, so
+    // it only needs splitting (the library's URL parser would walk it again, char by char).
+    std::string_view rest = std::string_view(target).substr(0, target.find('#'));
+    size_t mark = rest.find('?');
+    path = rest.substr(0, mark);
+    if (mark != std::string_view::npos) query = rest.substr(mark + 1);
+  } else {  // absolute form (http://host/path?query), which proxies may send
+    http_parser_url url;
+    http_parser_url_init(&url);
+    if (http_parser_parse_url(target.data(), target.size(), 0, &url)) return false;
+    auto field = [&](int f) {
+      return url.field_set & (1 << f) ? std::string_view(target).substr(url.field_data[f].off, url.field_data[f].len)
+                                      : std::string_view();
+    };
+    path = field(UF_PATH);
+    query = field(UF_QUERY);
+  }
   if (path.empty()) path = "/";
   if (!decode(path, false, out.path) || out.path.find('\0') != std::string::npos) return false;
-  std::string_view query = field(UF_QUERY);
   while (!query.empty()) {
     size_t amp = query.find('&');
     std::string_view item = query.substr(0, amp);

@@ -97,8 +97,9 @@ class RequestReader {
   const char* overflow_message_ = "";
 };
 
-// Splits a request target into the decoded path and query (name, value pairs in order; '+' is a
-// space in the query); false when a %-escape is malformed.
+// Splits a request target whose characters the parser has accepted into the decoded path and
+// query (name, value pairs in order; '+' is a space in the query); false when a %-escape is
+// malformed.
 bool split_target(const std::string& target, Request& out);
 
 }  // namespace raptor::http

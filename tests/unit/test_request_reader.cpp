@@ -183,6 +183,24 @@ TEST_CASE("the target is split into a decoded path and query", "[request_reader]
   CHECK(http::split_target("/q?v=%00", r));  // kept: http/query_form refuses it with the parameter's name
 }
 
+TEST_CASE("origin-form targets split as the URL parser splits them", "[request_reader]") {
+  using Query = std::vector<std::pair<std::string, std::string>>;
+  http::Request r;
+  REQUIRE(http::split_target("/a+b/c%2Fd?x=1?2&y=%7e+z#frag&w=3", r));
+  CHECK(r.path == "/a+b/c/d");  // '+' is a space only in the query
+  CHECK(r.query == Query{{"x", "1?2"}, {"y", "~ z"}});
+  REQUIRE(http::split_target("/?", r));
+  CHECK(r.path == "/");
+  CHECK(r.query.empty());
+  REQUIRE(http::split_target("/p#only?not=query", r));
+  CHECK(r.path == "/p");
+  CHECK(r.query.empty());
+  REQUIRE(http::split_target("/x?a=%41%42%43&&b", r));
+  CHECK(r.query == Query{{"a", "ABC"}, {"b", ""}});
+  CHECK_FALSE(http::split_target("/x?a=%4g", r));
+  CHECK_FALSE(http::split_target("/x?a=b%", r));
+}
+
 TEST_CASE("the phase tells what the connection waits for", "[request_reader]") {
   http::RequestReader r;
   CHECK(r.phase() == http::RequestReader::Phase::Idle);
