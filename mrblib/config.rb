@@ -194,11 +194,20 @@ def log_level(level)
 end
 
 # trusted_proxies "127.0.0.1/32", "10.0.0.0/8"
-# Reverse proxies (addresses or networks) whose X-Forwarded-For gives the client's address that
-# hooks see as remote_address (docs/reverse-proxy.md); --trusted-proxy adds more.
+# Reverse proxies (addresses or networks) whose forwarded header gives the client's address that
+# hooks see as remote_address and the logs show (docs/reverse-proxy.md); --trusted-proxy adds more.
 def trusted_proxies(*ranges)
   ranges.each { |range| Raptor::Check.string("trusted_proxies", range) }
   Raptor.settings[:trusted_proxies] = ranges
+end
+
+# forwarded_header :forwarded   (:x_forwarded_for, the default, or :forwarded, RFC 7239): the
+# header the trusted proxies name the client in; --forwarded-header overrides it.
+def forwarded_header(header)
+  unless %i[x_forwarded_for forwarded].include?(header)
+    raise ArgumentError, "forwarded_header must be :x_forwarded_for or :forwarded, not #{header.inspect}"
+  end
+  Raptor.settings[:forwarded_header] = header.to_s.tr("_", "-")
 end
 
 # compression true

@@ -7,7 +7,7 @@
 
 namespace raptor::log {
 
-void websocket_refused(int close_code, std::string_view reason) {
+void websocket_refused(std::string_view client, int close_code, std::string_view reason) {
   thread_local RateLimit limit(kWebSocketRefusalsPerSecond);
   auto now = std::chrono::steady_clock::now().time_since_epoch();
   uint64_t held_back = 0;
@@ -15,7 +15,7 @@ void websocket_refused(int close_code, std::string_view reason) {
   if (held_back)
     info("websocket: %llu more refused connections were not logged (over %u a second)",
          static_cast<unsigned long long>(held_back), kWebSocketRefusalsPerSecond);
-  info("websocket refused with %d: %s", close_code, for_log(reason).c_str());
+  info("websocket %s refused with %d: %s", for_log(client, 64).c_str(), close_code, for_log(reason).c_str());
 }
 
 }  // namespace raptor::log

@@ -10,7 +10,8 @@ namespace raptor::log {
 
 constexpr uint32_t kWebSocketRefusalsPerSecond = 10;
 
-// Called on the worker's thread that refused the connection.
-void websocket_refused(int close_code, std::string_view reason);
+// "websocket 203.0.113.7 refused with 4001: Application does not exist", `client` being the
+// client's address (common/client_address.h). Called on the worker's thread that refused it.
+void websocket_refused(std::string_view client, int close_code, std::string_view reason);
 
 }  // namespace raptor::log

@@ -75,6 +75,13 @@ std::optional<std::string> read_secret_file(const std::string& path, std::string
   return std::nullopt;
 }
 
+// A --trusted-proxy range (or each of RAPTOR_TRUSTED_PROXIES).
+bool add_trusted_proxy(Config& c, App&, const std::string& text) {
+  expected = "an IPv4 or IPv6 address or network, e.g. 127.0.0.1/32 or fd00::/8";
+  auto range = parse_address_range(text);
+  return range && (c.trusted_proxies.push_back(*range), true);
+}
+
 // A --webhook spec (or each of RAPTOR_WEBHOOKS) into the default app; `why` gets the reason it
 // is refused.
 bool add_webhook(App& app, const std::string& spec, std::string& why) {
@@ -209,12 +216,15 @@ std::vector<Option> options(std::string& why) {
        "on or off (default): offer permessage-deflate to WebSocket clients (costs CPU, see docs)",
        [](Config& c, App&, const std::string& v) { return parse_bool(v, c.compression); }},
       {"--trusted-proxy", nullptr, true,
-       "ADDRESS[/BITS] of a reverse proxy whose X-Forwarded-For gives the client's address (repeatable; "
-       "docs/reverse-proxy.md)",
+       "ADDRESS[/BITS] of a reverse proxy whose forwarded header gives the client's address (repeatable; "
+       "env RAPTOR_TRUSTED_PROXIES, comma-separated; docs/reverse-proxy.md)",
+       add_trusted_proxy},
+      {"--forwarded-header", "RAPTOR_FORWARDED_HEADER", true,
+       "x-forwarded-for (default) or forwarded (RFC 7239): the header trusted proxies name the client in",
        [](Config& c, App&, const std::string& v) {
-         expected = "an IPv4 or IPv6 address or network, e.g. 127.0.0.1/32 or fd00::/8";
-         auto range = parse_address_range(v);
-         return range && (c.trusted_proxies.push_back(*range), true);
+         expected = "x-forwarded-for or forwarded";
+         auto header = forwarded_header_named(v);
+         return header && (c.forwarded_header = *header, true);
        }},
       {"--webhook", nullptr, true,
        "URL[;events=T,T][;prefix=P][;suffix=S][;header=N:V]: a webhook receiver of the default app "
@@ -497,6 +507,12 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env,
     std::string spec;
     while (std::getline(list, spec, '|'))
       if (!add_webhook(default_app, spec, why)) return fail(flag_error("RAPTOR_WEBHOOKS", spec, why));
+  }
+  if (const char* v = env("RAPTOR_TRUSTED_PROXIES")) {
+    std::stringstream list(v);
+    std::string range;
+    while (std::getline(list, range, ','))
+      if (!add_trusted_proxy(c, default_app, range)) return fail(flag_error("RAPTOR_TRUSTED_PROXIES", range));
   }
   if (const char* v = env("RAPTOR_APPS")) {
     std::stringstream list(v);

@@ -35,9 +35,11 @@ struct Config {
   // permessage-deflate for clients that ask: off by default, since every subscriber then
   // compresses every frame on its own (docs/performance.md has the cost).
   bool compression = false;
-  // Reverse proxies whose X-Forwarded-For names the client (--trusted-proxy; docs/reverse-proxy.md):
-  // the address hooks see as remote_address. Empty: the TCP peer, whatever the header says.
+  // Reverse proxies whose forwarded header names the client (--trusted-proxy; docs/reverse-proxy.md):
+  // the address hooks see as remote_address and the logs show. Empty: the TCP peer, whatever the
+  // header says.
   std::vector<AddressRange> trusted_proxies;
+  ForwardedHeader forwarded_header = ForwardedHeader::XForwardedFor;  // --forwarded-header
   // SIGTERM: seconds over which the WebSocket clients are closed with 4200, in batches, before
   // the process exits (0: all at once). Read when the signal comes, so a reload changes it.
   int drain_seconds = 10;

@@ -12,6 +12,8 @@ struct Request {
   std::string path;    // decoded, without the query
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in arrival order
   std::string body;
+  // What proxies wrote about the client (common/client_address.h), repeated fields joined by ','.
+  std::string x_forwarded_for, forwarded;
 
   const std::string* param(const std::string& key) const {
     for (const auto& kv : query)

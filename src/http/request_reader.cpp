@@ -59,6 +59,12 @@ bool decode(std::string_view in, bool plus_is_space, std::string& out) {
   return true;
 }
 
+// A field's value added to what earlier fields of the same name gave, as one list (RFC 9110 §5.3).
+void append_to_list(std::string& list, const std::string& value) {
+  if (!list.empty()) list += ',';
+  list += value;
+}
+
 }  // namespace
 
 bool split_target(const std::string& target, Request& out) {
@@ -113,6 +119,10 @@ struct ReaderCallbacks {
       r.expectation_ = r.value_;
     } else if (equals_ignoring_case(r.field_, "upgrade")) {
       r.websocket_ = has_token(r.value_, "websocket");
+    } else if (equals_ignoring_case(r.field_, "x-forwarded-for")) {
+      append_to_list(r.request_.x_forwarded_for, r.value_);
+    } else if (equals_ignoring_case(r.field_, "forwarded")) {
+      append_to_list(r.request_.forwarded, r.value_);
     }
     r.field_.clear();
     r.value_.clear();

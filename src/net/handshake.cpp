@@ -17,17 +17,29 @@ std::string header(lws* wsi, enum lws_token_indexes token) {
 
 }  // namespace
 
-std::unique_ptr<Handshake> read_handshake(lws* wsi, const std::optional<std::string>& bridged_peer,
-                                          const std::vector<AddressRange>& trusted_proxies) {
-  auto h = std::make_unique<Handshake>();
-  h->path = header(wsi, WSI_TOKEN_GET_URI);
-  h->origin = header(wsi, WSI_TOKEN_ORIGIN);
+std::string websocket_client_address(lws* wsi, const std::optional<std::string>& bridged_peer,
+                                     const std::vector<AddressRange>& trusted, ForwardedHeader kind) {
   char address[64] = "";
   if (!bridged_peer) lws_get_peer_simple(wsi, address, sizeof address);
   std::string peer = bridged_peer ? *bridged_peer : address;
-  h->remote_address = trusted_proxies.empty()
-                          ? peer
-                          : client_address(peer, header(wsi, WSI_TOKEN_X_FORWARDED_FOR), trusted_proxies);
+  if (trusted.empty()) return peer;
+  std::string hops;
+  if (kind == ForwardedHeader::XForwardedFor) {
+    hops = header(wsi, WSI_TOKEN_X_FORWARDED_FOR);
+  } else {
+    // Not one of the headers lws knows by name: kept as a custom header.
+    char value[8192];
+    int n = lws_hdr_custom_copy(wsi, value, sizeof value, "forwarded:", 10);
+    if (n > 0) hops.assign(value, size_t(n));
+  }
+  return client_address(peer, hops, trusted, kind);
+}
+
+std::unique_ptr<Handshake> read_handshake(lws* wsi, std::string remote_address) {
+  auto h = std::make_unique<Handshake>();
+  h->path = header(wsi, WSI_TOKEN_GET_URI);
+  h->origin = header(wsi, WSI_TOKEN_ORIGIN);
+  h->remote_address = std::move(remote_address);
   // Query arguments arrive url-decoded, one fragment each: "name=value".
   char arg[1024];
   for (int i = 0; lws_hdr_copy_fragment(wsi, arg, sizeof arg, WSI_TOKEN_HTTP_URI_ARGS, i) > 0; ++i) {

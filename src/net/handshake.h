@@ -13,9 +13,12 @@ struct lws;
 
 namespace raptor::net {
 
-// `bridged_peer`: the client's address when it reached lws through a bridge (http_connection.h).
-// `trusted_proxies`: peers whose X-Forwarded-For names the client (common/client_address.h).
-std::unique_ptr<Handshake> read_handshake(lws* wsi, const std::optional<std::string>& bridged_peer,
-                                          const std::vector<AddressRange>& trusted_proxies);
+// The client's address (common/client_address.h): the TCP peer, or `bridged_peer` when it reached
+// lws through a bridge (http_connection.h), or behind `trusted` proxies the one their `header` names.
+std::string websocket_client_address(lws* wsi, const std::optional<std::string>& bridged_peer,
+                                     const std::vector<AddressRange>& trusted, ForwardedHeader header);
+
+// `remote_address`: websocket_client_address's answer.
+std::unique_ptr<Handshake> read_handshake(lws* wsi, std::string remote_address);
 
 }  // namespace raptor::net

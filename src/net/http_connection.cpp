@@ -8,6 +8,7 @@
 #include <ctime>
 #include <vector>
 
+#include "common/client_address.h"
 #include "common/log.h"
 #include "common/log_rate_limit.h"
 #include "http/api.h"
@@ -29,9 +30,10 @@ constexpr double kLingerSeconds = 2.0;
 // not read until the answer has gone.
 constexpr size_t kMostReadAhead = 64 << 10;
 
-// "http GET /path -> 404", at most kRefusalLinesPerSecond a second on each worker: whoever can
-// send requests could otherwise fill the disk with them.
-void log_refusal(const http::Request& request, int status) {
+// "http 203.0.113.7 GET /path -> 404" (the client's address, common/client_address.h), at most
+// kRefusalLinesPerSecond a second on each worker: whoever can send requests could otherwise fill
+// the disk with them.
+void log_refusal(lws* wsi, const Config& config, const http::Request& request, int status) {
   thread_local log::RateLimit limit(kRefusalLinesPerSecond);
   auto now = std::chrono::steady_clock::now().time_since_epoch();
   uint64_t held_back = 0;
@@ -39,7 +41,13 @@ void log_refusal(const http::Request& request, int status) {
   if (held_back)
     log::info("http: %llu more requests answered with errors were not logged (over %u a second)",
               static_cast<unsigned long long>(held_back), kRefusalLinesPerSecond);
-  log::info("http %s %s -> %d", log::for_log(request.method.empty() ? "-" : request.method, 16).c_str(),
+  char peer[64] = "";
+  lws_get_peer_simple(wsi, peer, sizeof peer);
+  bool forwarded = config.forwarded_header == ForwardedHeader::Forwarded;
+  std::string client = client_address(peer, forwarded ? request.forwarded : request.x_forwarded_for,
+                                      config.trusted_proxies, config.forwarded_header);
+  log::info("http %s %s %s -> %d", log::for_log(client, 64).c_str(),
+            log::for_log(request.method.empty() ? "-" : request.method, 16).c_str(),
             log::for_log(request.path.empty() ? "-" : request.path).c_str(), status);
 }
 
@@ -111,7 +119,7 @@ void HttpConnection::on_timer(struct ev_loop*, ev_timer* timer, int) {
     lws_set_timeout(c->wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);  // quietly: nothing was asked
     return;
   }
-  log_refusal(c->reader_.request(), 408);
+  log_refusal(c->wsi_, c->worker_.config(), c->reader_.request(), 408);
   c->respond(http::error(408, "The request took too long to arrive"), true);
 }
 
@@ -139,7 +147,7 @@ void HttpConnection::answered(http::Response response) {
   awaiting_ = 0;
   if (exchange_open_) worker_.http_exchange_ended();
   exchange_open_ = false;
-  if (response.status >= 400) log_refusal(reader_.request(), response.status);
+  if (response.status >= 400) log_refusal(wsi_, worker_.config(), reader_.request(), response.status);
   // While the node drains, every answer closes its connection: the client's next request goes
   // through the load balancer to another node.
   respond(response, !reader_.keep_alive() || worker_.engine().draining());
@@ -169,7 +177,7 @@ void HttpConnection::read_on() {
         break;  // answered() has run unless the answer waits for Redis
       }
       case http::RequestReader::Event::Refuse:
-        log_refusal(reader_.request(), reader_.refusal().status);
+        log_refusal(wsi_, worker_.config(), reader_.request(), reader_.refusal().status);
         respond(reader_.refusal(), reader_.closes());
         break;
       case http::RequestReader::Event::Upgrade:

@@ -166,9 +166,11 @@ int on_websocket(Worker& worker, lws* wsi, int reason, Session* s, void* in, siz
       std::optional<std::string_view> version_arg;
       if (version) version_arg = std::string_view(version);
       std::optional<std::string> bridged_peer = worker.take_bridged_peer(lws_get_socket_fd(wsi));
-      std::unique_ptr<Handshake> handshake = engine.wants_handshake() ? read_handshake(wsi, bridged_peer, worker.config().trusted_proxies) : nullptr;
+      const Config& config = worker.config();
+      auto client = [&] { return websocket_client_address(wsi, bridged_peer, config.trusted_proxies, config.forwarded_header); };
+      std::unique_ptr<Handshake> handshake = engine.wants_handshake() ? read_handshake(wsi, client()) : nullptr;
       Admission a = engine.admit(header(wsi, WSI_TOKEN_GET_URI), version_arg, handshake.get());
-      if (!a.app) log::websocket_refused(a.close_code, a.reason);
+      if (!a.app) log::websocket_refused(handshake ? handshake->remote_address : client(), a.close_code, a.reason);
       s->conn = a.app ? engine.open(*a.app, wsi, std::move(handshake)) : engine.open_refused(wsi, a);
       return 0;
     }

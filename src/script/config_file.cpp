@@ -99,6 +99,9 @@ std::optional<std::string> apply(const cJSON* s, Config& c) {
     if (!range) return "trusted_proxies: '" + text + "' is not an IPv4 or IPv6 address or network (e.g. 10.0.0.0/8)";
     c.trusted_proxies.push_back(*range);
   }
+  std::string header;
+  string(s, "forwarded_header", header);
+  if (auto named = forwarded_header_named(header)) c.forwarded_header = *named;
   std::string level;
   string(s, "log_level", level);
   if (auto named = log::level_named(level)) c.log_level = *named;

@@ -3,10 +3,9 @@
 // a client writes itself (a made-up signature, URL parameters, an Origin from a script).
 // README.md's first block: readme-policy.test.mjs.
 import assert from 'node:assert/strict';
-import { readdirSync } from 'node:fs';
 import { it } from 'node:test';
 import { configFile } from './lib/config-files.mjs';
-import { codeBlock, codeBlocks } from './lib/doc-blocks.mjs';
+import { codeBlock, codeBlocks, documents } from './lib/doc-blocks.mjs';
 import { AUTH_ERROR, POLICY_REFUSED, assertSubscribeRefused } from './lib/refusals.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { PUSHER_QUERY, RawClient } from './lib/ws-client.mjs';
@@ -196,8 +195,7 @@ const ILLUSTRATIVE = [
 const POLICY = /^\s*(\w+\.)?(admit|authorize|filter_client_events|shape_webhook|subscribe|roster|client_events)\s*(do\b|\{)|\bchannel "/m;
 
 it('runs every policy example of README.md and docs/, or says why not', () => {
-  const docs = ['README.md', ...readdirSync(new URL('../../docs/', import.meta.url)).filter((f) => f.endsWith('.md')).map((f) => `docs/${f}`)];
-  for (const block of docs.flatMap((doc) => codeBlocks(doc)).filter((b) => POLICY.test(b.code))) {
+  for (const block of documents().flatMap((doc) => codeBlocks(doc)).filter((b) => POLICY.test(b.code))) {
     const known = [...RUN, ...ILLUSTRATIVE].filter(([doc, pattern]) => doc === block.doc && pattern.test(block.code));
     assert.equal(known.length, 1, `${block.doc}:${block.line}: a policy example neither run nor explained here`);
   }

@@ -10,7 +10,7 @@ import { apiGet, echoClient, inboxOf, serverSdk } from './lib/clients.mjs';
 import { serverSuite } from './lib/suite.mjs';
 
 const readme = readFileSync(fileURLToPath(new URL('../../README.md', import.meta.url)), 'utf8');
-const readmeEcho = readme.match(/Laravel Echo:\n\n```js\n([^]*?)```/)?.[1];
+const readmeEcho = readme.match(/Laravel Echo:\n\n(?:<!-- .* -->\n)?```js\n([^]*?)```/)?.[1];
 assert.ok(readmeEcho, 'README.md has a js block after "Laravel Echo:"');
 
 // Echo callbacks registered through `register(channel, cb)`, waited for until subscribed.

@@ -24,7 +24,7 @@ app "${APP.id}", key: "${APP.key}", secret: "${APP.secret}" do |ops|
   end
 end
 `);
-const refusedWith = (code) => new RegExp(`info websocket refused with ${code}: `);
+const refusedWith = (code) => new RegExp(`info websocket 127\.0\.0\.1 refused with ${code}: `);
 const unknownApp = (server, n = 0) => RawClient.open(server, `/app/no-such-key-${n}${PUSHER_QUERY}`);
 
 serverSuite('refused WebSocket connections', {
@@ -33,20 +33,20 @@ serverSuite('refused WebSocket connections', {
   it('logs an unknown app key (4001) with the reason, not the key', async () => {
     const client = await unknownApp(server);
     assert.equal((await client.closed).code, 4001);
-    await server.logged(/websocket refused with 4001: Application does not exist\n/);
+    await server.logged(/websocket 127\.0\.0\.1 refused with 4001: Application does not exist\n/);
     assert.ok(!server.stderr.includes('no-such-key'), 'the key tried is not logged');
   });
 
   it('logs an admit hook\'s deny (4009) with its reason', async () => {
     const client = await RawClient.open(server, `/app/${APP.key}${PUSHER_QUERY}&who=mallory`, { app: APP });
     assert.equal((await client.closed).code, 4009);
-    await server.logged(/websocket refused with 4009: Connection refused by policy: mallory is banned\n/);
+    await server.logged(/websocket 127\.0\.0\.1 refused with 4009: Connection refused by policy: mallory is banned\n/);
   });
 
   it('logs a bad path and a missing protocol version', async () => {
     for (const path of ['/nowhere', `/app/${APP.key}`]) (await RawClient.open(server, path, { app: APP })).close();
-    await server.logged(/websocket refused with 4\d\d\d: Path not found\n/);
-    await server.logged(/websocket refused with 4\d\d\d: No protocol version supplied\n/);
+    await server.logged(/websocket 127\.0\.0\.1 refused with 4\d\d\d: Path not found\n/);
+    await server.logged(/websocket 127\.0\.0\.1 refused with 4\d\d\d: No protocol version supplied\n/);
   });
 
   it('gives a hook error exactly one file:line, the hook\'s', async () => {

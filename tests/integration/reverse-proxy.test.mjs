@@ -5,10 +5,12 @@
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { readFileSync } from 'node:fs';
+import http from 'node:http';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { selfSignedCertificate } from './lib/certificates.mjs';
 import { configFile } from './lib/config-files.mjs';
 import { inboxOf, pusherClient, serverSdk, subscribed } from './lib/clients.mjs';
+import { request } from './lib/http-api.mjs';
 import { Raptor, runRaptor } from './lib/raptor.mjs';
 import { ReverseProxy } from './lib/reverse-proxy.mjs';
 import { PUSHER_QUERY, RawClient } from './lib/ws-client.mjs';
@@ -146,5 +148,65 @@ describe('trusted proxies', () => {
     const file = await runRaptor(['check', configFile('bad-proxies.rb', 'trusted_proxies "proxy.example"\n')]);
     assert.equal(file.code, 2);
     assert.match(file.stdout + file.stderr, /trusted_proxies: 'proxy\.example' is not an IPv4 or IPv6 address or network/);
+  });
+});
+
+// RAPTOR_TRUSTED_PROXIES and raptor.rb's forwarded_header :forwarded (RFC 7239), and the client address in
+// the log lines of refused requests and connections: the forwarded one from a trusted peer
+// (127.0.0.1, the test itself), the peer otherwise (127.0.0.2).
+describe('forwarded client addresses in hooks and logs', () => {
+  const hook = `admit { |connection| deny "from #{connection.remote_address}" }\n`;
+  const policy = configFile('forwarded-remote-address.rb', `forwarded_header :forwarded\n${hook}`);
+  const byForwarded = new Raptor({ args: ['--config', policy], env: { RAPTOR_TRUSTED_PROXIES: '10.0.0.0/8, 127.0.0.1/32' } });
+  const byXForwardedFor = new Raptor({ env: { RAPTOR_TRUSTED_PROXIES: '127.0.0.1' } });
+  const raptors = [byForwarded, byXForwardedFor];
+  const fromUntrusted = { localAddress: '127.0.0.2' };
+  const FORWARDED = 'for=198.51.100.1, for="[2001:db8:cafe::17]:4711";proto=https, for="10.1.2.3:80"';
+
+  before(() => Promise.all(raptors.map((r) => r.start())));
+  after(() => Promise.all(raptors.map((r) => r.stop())));
+
+  // The address the admit hook saw (it names it in its deny reason).
+  async function remoteAddress(server, headers, options = {}) {
+    const client = await RawClient.open(server, `/app/${server.app.key}${PUSHER_QUERY}`, { headers, ...options });
+    const { code, reason } = await client.closed;
+    assert.equal(code, 4009);
+    return reason.replace('Connection refused by policy: from ', '');
+  }
+
+  it('reads the right-most untrusted for= of Forwarded, and not X-Forwarded-For, from a trusted peer', async () => {
+    const headers = { Forwarded: FORWARDED, 'X-Forwarded-For': '203.0.113.5' };
+    assert.equal(await remoteAddress(byForwarded, headers), '2001:db8:cafe::17');
+    assert.equal(await remoteAddress(byForwarded, { Forwarded: 'for=unknown' }), '127.0.0.1');
+    assert.equal(await remoteAddress(byForwarded, headers, fromUntrusted), '127.0.0.2');
+  });
+
+  it('logs a refused HTTP request with the forwarded client from a trusted peer, else the peer', async () => {
+    await request(byXForwardedFor, { path: '/trusted-hop', headers: { 'X-Forwarded-For': '6.6.6.6, 198.51.100.7' } });
+    await byXForwardedFor.logged(/info http 198\.51\.100\.7 GET \/trusted-hop -> 404\n/);
+    const agent = new http.Agent(fromUntrusted);
+    await request(byXForwardedFor, { path: '/untrusted-hop', headers: { 'X-Forwarded-For': '198.51.100.7' }, agent });
+    agent.destroy();
+    await byXForwardedFor.logged(/info http 127\.0\.0\.2 GET \/untrusted-hop -> 404\n/);
+    await request(byForwarded, { path: '/by-forwarded', headers: { Forwarded: FORWARDED } });
+    await byForwarded.logged(/info http 2001:db8:cafe::17 GET \/by-forwarded -> 404\n/);
+  });
+
+  it('logs a refused WebSocket connection with the forwarded client', async () => {
+    const client = await RawClient.open(byXForwardedFor, `/app/no-such-key${PUSHER_QUERY}`,
+      { headers: { 'X-Forwarded-For': '198.51.100.8' } });
+    assert.equal((await client.closed).code, 4001);
+    await byXForwardedFor.logged(/info websocket 198\.51\.100\.8 refused with 4001: Application does not exist\n/);
+    await remoteAddress(byForwarded, { Forwarded: 'for=198.51.100.9' });
+    await byForwarded.logged(/info websocket 198\.51\.100\.9 refused with 4009: Connection refused by policy: from 198\.51\.100\.9\n/);
+  });
+
+  it('refuses a RAPTOR_TRUSTED_PROXIES entry or a --forwarded-header that is not one, naming the expected form', async () => {
+    const env = await runRaptor([], { RAPTOR_TRUSTED_PROXIES: '127.0.0.1,proxy.example' });
+    assert.equal(env.code, 2);
+    assert.match(env.stderr, /invalid value 'proxy\.example' for RAPTOR_TRUSTED_PROXIES: expected an IPv4 or IPv6 address or network/);
+    const header = await runRaptor(['--forwarded-header', 'x-real-ip']);
+    assert.equal(header.code, 2);
+    assert.match(header.stderr, /invalid value 'x-real-ip' for --forwarded-header: expected x-forwarded-for or forwarded/);
   });
 });

@@ -62,3 +62,34 @@ TEST_CASE("behind trusted proxies the right-most untrusted X-Forwarded-For entry
   CHECK(client_address("127.0.0.1", "198.51.100.1, garbage", trusted) == "127.0.0.1");
   CHECK(client_address("127.0.0.1", "garbage, 10.0.0.8", trusted) == "10.0.0.8");
 }
+
+TEST_CASE("with --forwarded-header forwarded the for= nodes of RFC 7239 Forwarded are the hops", "[client-address]") {
+  auto trusted = ranges({"127.0.0.1/32", "10.0.0.0/8", "fd00::/8"});
+  auto via_forwarded = [&](std::string_view peer, std::string_view header) {
+    return client_address(peer, header, trusted, ForwardedHeader::Forwarded);
+  };
+  CHECK(via_forwarded("127.0.0.1", "for=198.51.100.1") == "198.51.100.1");
+  // Names, parameters and quotes as RFC 7239 §4 and §7.1 write them.
+  CHECK(via_forwarded("127.0.0.1", "For=\"[2001:db8:cafe::17]:4711\";proto=https") == "2001:db8:cafe::17");
+  CHECK(via_forwarded("127.0.0.1", "for=\"[2001:db8::5]\"") == "2001:db8::5");
+  CHECK(via_forwarded("127.0.0.1", "proto=https;for=\"192.0.2.43:47011\";by=10.0.0.1") == "192.0.2.43");
+  // Several elements (one per proxy, or several fields joined with ','): the right-most untrusted.
+  CHECK(via_forwarded("127.0.0.1", "for=6.6.6.6, for=198.51.100.1;proto=https, for=10.1.1.1") == "198.51.100.1");
+  CHECK(via_forwarded("127.0.0.1", "for=198.51.100.1, for=\"[fd00::7]:80\"") == "198.51.100.1");
+  // A quoted comma or semicolon belongs to its value.
+  CHECK(via_forwarded("127.0.0.1", "for=198.51.100.1, for=\"_a,b;c\"") == "127.0.0.1");
+  // Not an address (unknown, obfuscated, no for=): the hop that passed it on.
+  CHECK(via_forwarded("127.0.0.1", "for=unknown") == "127.0.0.1");
+  CHECK(via_forwarded("127.0.0.1", "for=_hidden, for=10.0.0.8") == "10.0.0.8");
+  CHECK(via_forwarded("127.0.0.1", "proto=https") == "127.0.0.1");
+  CHECK(via_forwarded("127.0.0.1", "") == "127.0.0.1");
+  // From an untrusted peer, nothing in it counts.
+  CHECK(via_forwarded("203.0.113.7", "for=198.51.100.1") == "203.0.113.7");
+}
+
+TEST_CASE("the forwarded header is named x-forwarded-for or forwarded, in any case", "[client-address]") {
+  CHECK(forwarded_header_named("X-Forwarded-For") == ForwardedHeader::XForwardedFor);
+  CHECK(forwarded_header_named("forwarded") == ForwardedHeader::Forwarded);
+  CHECK_FALSE(forwarded_header_named("x-real-ip"));
+  CHECK_FALSE(forwarded_header_named(""));
+}

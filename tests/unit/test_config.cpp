@@ -868,3 +868,23 @@ TEST_CASE("the log level from --log-level and RAPTOR_LOG_LEVEL", "[config]") {
   CHECK(parse({}, {{"RAPTOR_LOG_LEVEL", "debug"}}).config.log_level == log::Level::kDebug);
   CHECK(parse({"--log-level=error"}, {{"RAPTOR_LOG_LEVEL", "debug"}}).config.log_level == log::Level::kError);
 }
+
+TEST_CASE("RAPTOR_TRUSTED_PROXIES lists proxies, --trusted-proxy adds to them, --forwarded-header picks the header",
+          "[config]") {
+  ParseResult r = parse({"--trusted-proxy", "fd00::/8"}, {{"RAPTOR_TRUSTED_PROXIES", "127.0.0.1/32, 10.0.0.0/8"}});
+  REQUIRE(r.run);
+  CHECK(r.config.trusted_proxies.size() == 3);
+  CHECK(in_ranges("10.9.8.7", r.config.trusted_proxies));
+  CHECK(in_ranges("fd00::1", r.config.trusted_proxies));
+  CHECK_FALSE(in_ranges("192.168.0.1", r.config.trusted_proxies));
+  CHECK(r.config.forwarded_header == ForwardedHeader::XForwardedFor);
+  CHECK(parse({"--forwarded-header", "forwarded"}).config.forwarded_header == ForwardedHeader::Forwarded);
+  CHECK(parse({}, {{"RAPTOR_FORWARDED_HEADER", "Forwarded"}}).config.forwarded_header == ForwardedHeader::Forwarded);
+
+  ParseResult bad = parse({}, {{"RAPTOR_TRUSTED_PROXIES", "127.0.0.1,proxy.example"}});
+  CHECK(bad.exit_code == 2);
+  CHECK(bad.output.find("'proxy.example' for RAPTOR_TRUSTED_PROXIES") != std::string::npos);
+  ParseResult header = parse({"--forwarded-header", "x-real-ip"});
+  CHECK(header.exit_code == 2);
+  CHECK(header.output.find("expected x-forwarded-for or forwarded") != std::string::npos);
+}

@@ -211,3 +211,16 @@ TEST_CASE("the phase tells what the connection waits for", "[request_reader]") {
   CHECK(events(r, "cd") == Events{"POST /e [abcd]"});
   CHECK(r.phase() == http::RequestReader::Phase::Idle);
 }
+
+TEST_CASE("what proxies wrote about the client is kept, repeated fields joined, trailers ignored", "[request_reader]") {
+  http::RequestReader r;
+  CHECK(events(r, "GET /a HTTP/1.1\r\nX-Forwarded-For: 6.6.6.6\r\nx-forwarded-for: 198.51.100.1\r\n"
+                  "Forwarded: for=\"[2001:db8::1]:80\"\r\nFORWARDED: for=10.0.0.1\r\n\r\n") == Events{"GET /a []"});
+  CHECK(r.request().x_forwarded_for == "6.6.6.6,198.51.100.1");
+  CHECK(r.request().forwarded == "for=\"[2001:db8::1]:80\",for=10.0.0.1");
+  // The next request starts without them; a chunked body's trailer adds none.
+  CHECK(events(r, "POST /b HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n0\r\nX-Forwarded-For: 1.2.3.4\r\n\r\n") ==
+        Events{"POST /b []"});
+  CHECK(r.request().x_forwarded_for.empty());
+  CHECK(r.request().forwarded.empty());
+}
