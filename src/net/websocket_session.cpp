@@ -11,7 +11,8 @@
 
 #include "common/websocket_refusal_log.h"
 #include "net/handshake.h"
-#include "net/server.h"
+#include "net/websocket_session.h"
+#include "net/worker.h"
 #include "protocol/errors.h"
 
 namespace raptor::net {
@@ -165,7 +166,7 @@ int on_websocket(Worker& worker, lws* wsi, int reason, Session* s, void* in, siz
       const char* version = lws_get_urlarg_by_name(wsi, "protocol=", protocol, sizeof protocol);
       std::optional<std::string_view> version_arg;
       if (version) version_arg = std::string_view(version);
-      std::optional<std::string> bridged_peer = worker.take_bridged_peer(lws_get_socket_fd(wsi));
+      std::optional<std::string> bridged_peer = worker.bridged_peers().take(lws_get_socket_fd(wsi));
       std::unique_ptr<Handshake> handshake = engine.wants_handshake() ? read_handshake(wsi, bridged_peer, worker.config().trusted_proxies) : nullptr;
       Admission a = engine.admit(header(wsi, WSI_TOKEN_GET_URI), version_arg, handshake.get());
       if (!a.app) log::websocket_refused(a.close_code, a.reason);
