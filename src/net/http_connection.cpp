@@ -10,6 +10,7 @@
 
 #include "common/log.h"
 #include "common/log_rate_limit.h"
+#include "config/config.h"
 #include "http/api.h"
 #include "http/response_format.h"
 #include "net/worker.h"

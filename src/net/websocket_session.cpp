@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "common/websocket_refusal_log.h"
+#include "config/config.h"
 #include "net/handshake.h"
 #include "net/websocket_session.h"
 #include "net/worker.h"

@@ -7,7 +7,10 @@
 #include <algorithm>
 #include <cstring>
 
+#include "cluster/redis_bus.h"
+#include "cluster/webhook_stream.h"
 #include "common/log.h"
+#include "config/config.h"
 #include "net/arrival.h"
 #include "net/event_port.h"
 #include "net/http_connection.h"

@@ -13,21 +13,29 @@
 #include <string>
 #include <vector>
 
-#include "cluster/redis_bus.h"
-#include "cluster/webhook_stream.h"
-#include "config/config.h"
 #include "core/engine.h"
 #include "core/hub.h"
-#include "http/request.h"
 #include "net/bridged_peers.h"
 #include "net/pending_answers.h"
-#include "webhooks/stream_link.h"
 
 struct lws;
 struct lws_context;
 struct lws_vhost;
 struct ssl_ctx_st;
 struct ev_loop;
+
+namespace raptor {
+struct Config;
+class StreamLink;
+namespace cluster {
+class EventPort;
+class RedisBus;
+class WebhookStream;
+}  // namespace cluster
+namespace http {
+struct Response;
+}  // namespace http
+}  // namespace raptor
 
 namespace raptor::net {
 

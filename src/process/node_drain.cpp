@@ -5,6 +5,7 @@
 #include <csignal>
 #include <thread>
 
+#include "cluster/redis_bus.h"
 #include "common/log.h"
 #include "common/watchdog.h"
 

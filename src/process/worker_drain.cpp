@@ -1,5 +1,6 @@
 #include "process/worker_drain.h"
 
+#include "cluster/redis_bus.h"
 #include "common/log.h"
 
 namespace raptor::process {
