@@ -417,11 +417,12 @@ TEST_CASE("an app without receivers, or another app's receivers, get nothing", "
   AppList apps{reference_app("1"), reference_app("2")};
   apps[1].key = "other";
   apps[1].webhooks = {endpoint()};
-  WebhookQueue q(apps, {}, [] { return int64_t(0); }, [] { return int64_t(0); });
-  q.emit(apps[0], event(WebhookType::ChannelOccupied, "a"));
-  CHECK(q.stats().queued == 0);
-  q.emit(apps[1], event(WebhookType::ChannelOccupied, "a"));
-  CHECK(q.stats().queued == 1);
+  WebhookQueue queue(apps, {}, [] { return int64_t(0); }, [] { return int64_t(0); });
+  WebhookSink& sink = queue;
+  sink.emit(apps[0], event(WebhookType::ChannelOccupied, "a"));
+  CHECK(sink.stats().queued == 0);
+  sink.emit(apps[1], event(WebhookType::ChannelOccupied, "a"));
+  CHECK(sink.stats().queued == 1);
 }
 
 // ---------------------------------------------------------------- reload
@@ -558,20 +559,22 @@ TEST_CASE("departures are shaped when their delay has passed, and apps without t
   apps[1].key = "other";
   apps[0].webhooks = apps[1].webhooks = {endpoint()};
   FakeClock clock;
-  WebhookQueue q(apps, {}, [&] { return clock.now_ms; }, [] { return int64_t(0); });
-  q.shape_events_of({&apps[0]});
+  WebhookQueue queue(apps, {}, [&] { return clock.now_ms; }, [] { return int64_t(0); });
+  WebhookSink& sink = queue;
+  SenderLink& sender = queue;
+  queue.shape_events_of({&apps[0]});
   ShapingPolicy policy;
   policy.answer = [](const std::string&) { return verdict(PolicyVerdict::Kind::Pass); };
-  q.emit(apps[0], event(WebhookType::ChannelVacated, "a"));
-  q.emit(apps[1], event(WebhookType::ChannelOccupied, "b"));
+  sink.emit(apps[0], event(WebhookType::ChannelVacated, "a"));
+  sink.emit(apps[1], event(WebhookType::ChannelOccupied, "b"));
   clock.advance(50);
-  auto ready = q.take_ready();  // app 2: straight to its outbox
+  auto ready = sender.take_ready();  // app 2: straight to its outbox
   REQUIRE(ready.size() == 1);
   CHECK(ready[0].app == &apps[1]);
-  q.shape(&policy);
+  sender.shape(&policy);
   CHECK(policy.seen.empty());  // the departure is still in its delay
   clock.advance(3000);
-  q.shape(&policy);
+  sender.shape(&policy);
   CHECK(policy.seen.size() == 1);
 }
 
