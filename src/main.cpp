@@ -12,7 +12,7 @@
 #include "config/reload.h"
 #include "config/tls_files.h"
 #include "net/listener.h"
-#include "net/server.h"
+#include "process/server.h"
 #include "script/config_file.h"
 
 namespace {
@@ -88,6 +88,6 @@ int main(int argc, char** argv) {
     raptor::log::set_threshold(next.log_level);  // the new level logs the reload's outcome
     return true;
   };
-  raptor::net::Server server(std::move(parsed.config), reread);
+  raptor::process::Server server(std::move(parsed.config), reread);
   return server.run();
 }

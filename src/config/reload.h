@@ -1,5 +1,5 @@
 // A configuration reload (SIGHUP): what a running server takes from a new configuration and what
-// needs a restart. The server (net/server.cpp) reads the configuration again, keeps the
+// needs a restart. The process (process/reloader.h) reads the configuration again, keeps the
 // restart-only settings as they are (keep_restart_only), pauses every worker, changes the apps in
 // place (update_apps) and the limits, and hands each worker its new policy. docs/configuration.md
 // has the list for operators.

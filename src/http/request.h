@@ -28,7 +28,7 @@ struct Response {
   std::vector<std::pair<std::string, std::string>> headers{};  // beyond the usual ones
 };
 
-// {"error":message} with `status` (api.cpp).
+// {"error":message} with `status` (validation.cpp).
 Response error(int status, std::string_view message);
 
 }  // namespace raptor::http

@@ -9,7 +9,7 @@
 
 #include "http/request_reader.h"
 #include "http/response_format.h"
-#include "net/server.h"
+#include "net/worker.h"
 
 namespace raptor::net {
 namespace {

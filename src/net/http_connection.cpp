@@ -11,9 +11,10 @@
 #include "common/client_address.h"
 #include "common/log.h"
 #include "common/log_rate_limit.h"
+#include "config/config.h"
 #include "http/api.h"
 #include "http/response_format.h"
-#include "net/server.h"
+#include "net/worker.h"
 
 namespace raptor::net {
 
@@ -245,7 +246,7 @@ int HttpConnection::on_bridge(int reason, void* in, size_t len) {
 
 // The client's bytes go to libwebsockets' WebSocket side through a socket pair. The upgrade
 // request is written into the pair first, so lws reads it as from any client, and the real
-// client's address is left with the worker for the handshake (Worker::take_bridged_peer).
+// client's address is left with the worker for the handshake (net/bridged_peers.h).
 void HttpConnection::bridge(const std::string& upgrade) {
   int ends[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, ends)) {
@@ -268,10 +269,10 @@ void HttpConnection::bridge(const std::string& upgrade) {
     return respond(http::error(503, "Out of resources: try again"), true);
   }
   lws_set_opaque_user_data(bridge_, this);
-  worker_.note_bridged_peer(ends[1], peer);
+  worker_.bridged_peers().note(ends[1], peer);
   if (!lws_adopt_descriptor_vhost(vhost, static_cast<lws_adoption_type>(LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP),
                                   lws_sock_file_fd_type{.sockfd = ends[1]}, nullptr, nullptr)) {
-    worker_.take_bridged_peer(ends[1]);
+    worker_.bridged_peers().take(ends[1]);
     unbridge();
     respond(http::error(503, "Out of resources: try again"), true);
   }

@@ -11,7 +11,7 @@
 #include <cstring>
 
 #include "common/log.h"
-#include "net/server.h"
+#include "net/worker.h"
 
 namespace raptor::net {
 namespace {

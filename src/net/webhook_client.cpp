@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "common/log.h"
-#include "net/server.h"
+#include "net/worker.h"
 
 namespace raptor::net {
 
@@ -109,7 +109,7 @@ const lws_protocols kProtocols[] = {
 
 }  // namespace
 
-WebhookClient::WebhookClient(WebhookQueue& queue, const WebhookSettings& settings)
+WebhookClient::WebhookClient(SenderLink& queue, const WebhookSettings& settings)
     : queue_(queue), settings_(settings) {}
 
 WebhookClient::~WebhookClient() = default;
@@ -188,7 +188,7 @@ void WebhookClient::pump() {
     }
   // Closing reports and forgets the exchange; nothing else runs meanwhile.
   for (lws* wsi : overdue) lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
-  for (WebhookQueue::Request& r : queue_.take_ready()) send(std::move(r));
+  for (WebhookRequest& r : queue_.take_ready()) send(std::move(r));
   int64_t due = queue_.next_due();
   for (auto& [x, owned] : exchanges_)
     if (!x->reported && x->deadline_ms < due) due = x->deadline_ms;
@@ -198,7 +198,7 @@ void WebhookClient::pump() {
     arm(due - now);
 }
 
-void WebhookClient::send(WebhookQueue::Request r) {
+void WebhookClient::send(WebhookRequest r) {
   const WebhookEndpoint& to = *r.endpoint;
   auto owned = std::make_unique<Exchange>();
   Exchange* x = owned.get();

@@ -1,11 +1,11 @@
-// Sends the WebhookQueue's POSTs with the libwebsockets HTTP client, on worker 0's event loop: a
+// Sends the webhook queue's POSTs with the libwebsockets HTTP client, on worker 0's event loop: a
 // client-only vhost in that worker's context, so requests never block and never touch the
 // Pusher vhost. One connection per POST (no keep-alive: receivers are few and POSTs are batched).
 // Its timer is a timerfd watched by that loop, not an lws_sul: under the libev loop lws 4.1 does
 // not bring its timer forward for a sooner sul, so a 50 ms sul could fire up to a second late.
 // Thread use: start() and stop() on the main thread while the worker does not serve; everything
-// else on worker 0's thread. Other workers reach it only through WebhookQueue::emit(), whose
-// wake-up interrupts worker 0's loop.
+// else on worker 0's thread. Other workers reach it only through the queue's emit()
+// (core/webhook_sink.h), whose wake-up interrupts worker 0's loop.
 #pragma once
 #include <libwebsockets.h>
 
@@ -15,7 +15,8 @@
 #include <unordered_map>
 
 #include "cluster/webhook_stream.h"
-#include "webhooks/webhook_queue.h"
+#include "webhooks/sender_link.h"
+#include "webhooks/webhook_settings.h"
 
 namespace raptor::net {
 
@@ -23,7 +24,7 @@ class Worker;
 
 class WebhookClient {
  public:
-  WebhookClient(WebhookQueue& queue, const WebhookSettings& settings);
+  WebhookClient(SenderLink& queue, const WebhookSettings& settings);
   ~WebhookClient();
   WebhookClient(const WebhookClient&) = delete;
   WebhookClient& operator=(const WebhookClient&) = delete;
@@ -51,12 +52,12 @@ class WebhookClient {
   void forget(Exchange& x);
 
  private:
-  void send(WebhookQueue::Request request);
+  void send(WebhookRequest request);
   lws_vhost* make_vhost(bool tls);
   void arm(int64_t ms);  // the timer fires in `ms` (at once when <= 0)
   void disarm();
 
-  WebhookQueue& queue_;
+  SenderLink& queue_;
   const WebhookSettings& settings_;
   Worker* worker_ = nullptr;
   cluster::WebhookStream* stream_ = nullptr;

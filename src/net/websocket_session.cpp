@@ -10,8 +10,10 @@
 #include <vector>
 
 #include "common/websocket_refusal_log.h"
+#include "config/config.h"
 #include "net/handshake.h"
-#include "net/server.h"
+#include "net/websocket_session.h"
+#include "net/worker.h"
 #include "protocol/errors.h"
 
 namespace raptor::net {
@@ -165,7 +167,7 @@ int on_websocket(Worker& worker, lws* wsi, int reason, Session* s, void* in, siz
       const char* version = lws_get_urlarg_by_name(wsi, "protocol=", protocol, sizeof protocol);
       std::optional<std::string_view> version_arg;
       if (version) version_arg = std::string_view(version);
-      std::optional<std::string> bridged_peer = worker.take_bridged_peer(lws_get_socket_fd(wsi));
+      std::optional<std::string> bridged_peer = worker.bridged_peers().take(lws_get_socket_fd(wsi));
       const Config& config = worker.config();
       auto client = [&] { return websocket_client_address(wsi, bridged_peer, config.trusted_proxies, config.forwarded_header); };
       std::unique_ptr<Handshake> handshake = engine.wants_handshake() ? read_handshake(wsi, client()) : nullptr;

@@ -7,13 +7,16 @@
 #include <algorithm>
 #include <cstring>
 
+#include "cluster/redis_bus.h"
+#include "cluster/webhook_stream.h"
 #include "common/log.h"
+#include "config/config.h"
 #include "net/arrival.h"
 #include "net/event_port.h"
 #include "net/http_connection.h"
-#include "net/interval_timer.h"
 #include "net/listener.h"
-#include "net/server.h"
+#include "net/websocket_session.h"
+#include "net/worker.h"
 #include "protocol/signature.h"
 
 namespace raptor::net {
@@ -61,8 +64,6 @@ const lws_retry_bo_t kNoValidityTimer = {};
 // holds a typical client message (subscribe with an auth signature: ~150-300 bytes) and longer
 // ones are gathered in a buffer allocated only while they arrive (websocket_session.cpp).
 constexpr size_t kReceiveBufferBytes = 384;
-// A drain closes its share of connections this often (DrainPacing).
-constexpr int64_t kDrainStepMs = 100;
 // The most lws hands the kernel in one send (TLS, compressed and HTTP writes go through lws); left
 // at 0, lws would cut every write to the receive buffer's size and send the rest pass by pass.
 constexpr size_t kLargestSend = 64 * 1024;
@@ -169,7 +170,6 @@ Worker::Worker(const Config& config, const AppList& apps, Hub& hub, size_t index
 
 Worker::~Worker() {
   while (!arrivals_.empty()) arrivals_.back()->abandon();
-  drain_timer_.reset();  // it lets go of its descriptor in the context
   // The bus goes first: closing the clients below must not reach it.
   engine_.set_cluster(nullptr);
   cluster_.reset();
@@ -257,57 +257,29 @@ bool Worker::listen() {
 }
 
 void Worker::tick() {
-  if (heartbeats_) heartbeats_->beat(index_, service::monotonic_ms());
   engine_.flush_counts();
   if (cluster_) cluster_->tick(engine_.now_ms());
   if (webhook_stream_) webhook_stream_->tick(engine_.now_ms());
+  for (auto& task : each_second_) task();
 }
 
-cluster::WebhookStream* Worker::start_webhook_stream(WebhookQueue& queue, std::function<void()> poke) {
+cluster::WebhookStream* Worker::start_webhook_stream(StreamLink& queue, std::function<void()> poke) {
   if (!cluster_) return nullptr;
   webhook_stream_ = std::make_unique<cluster::WebhookStream>(config_.cluster, config_.webhooks, *event_port_, queue,
                                                              std::move(poke));
   return webhook_stream_.get();
 }
 
-void Worker::release_lease(std::function<void()> done) {
-  if (cluster_)
-    cluster_->release_lease(std::move(done));
-  else
-    done();
-}
-
 void Worker::sweep_departures() {
   if (cluster_) cluster_->sweep_departures();
-  if (drain_pacing_) drain_step();  // besides the drain's timer: the progress goes on without it
 }
 
-void Worker::begin_drain(int64_t period_ms) {
-  // Closing the listening socket refuses new connections at once: a load balancer sees the node
-  // as down (its health checks fail) and sends clients, the reconnecting ones too, to the others.
-  // Connections the kernel had queued on it and nobody accepted yet are reset.
+void Worker::stop_listening() {
   if (listener_) lws_set_timeout(listener_, PENDING_TIMEOUT_KILLED_BY_PARENT, LWS_TO_KILL_SYNC);
   listener_ = nullptr;
-  engine_.begin_drain();
-  if (cluster_) cluster_->begin_drain();
-  drain_timer_ = std::make_unique<IntervalTimer>(*event_port_, kDrainStepMs, [this] { drain_step(); });
-  if (!drain_timer_->running()) {
-    log::warn("drain: worker %zu has no timer (out of file descriptors?): closing its clients at once", index_);
-    drain_timer_.reset();
-    period_ms = 0;
-  }
-  drain_pacing_.emplace(engine_.now_ms(), period_ms);
-  drain_step();
-  drain_.started = true;
 }
 
-void Worker::drain_step() {
-  size_t n = drain_pacing_->due(engine_.now_ms(), engine_.open_count());
-  if (n) drain_.closed += engine_.close_going_away(n);
-  drain_.connections = engine_.connection_count();
-  drain_.http = http_exchanges_;
-  drain_.cluster_changes = cluster_ ? cluster_->changes_outstanding() : 0;
-}
+cluster::EventPort& Worker::event_port() { return *event_port_; }
 
 void Worker::serve(const std::atomic<bool>& stop) {
   signature::prepare_thread();  // the first signature check on this thread is then as quick as the rest
@@ -389,14 +361,11 @@ bool Worker::run_on_thread(std::function<void()> task) {
   return true;
 }
 
-size_t Worker::apply_reload(std::shared_ptr<Policy> policy, EngineLimits limits) {
+std::shared_ptr<Policy> Worker::swap_policy(std::shared_ptr<Policy> policy) {
   std::shared_ptr<Policy> old = std::move(policy_);
   policy_ = std::move(policy);
   engine_.set_policy(policy_.get());
-  engine_.set_limits(limits);
-  size_t closed = engine_.close_retired();
-  old.reset();  // the old VM goes on the thread that ran it
-  return closed;
+  return old;
 }
 
 void Worker::drain_mailbox() {
@@ -438,29 +407,8 @@ void Worker::departed(Arrival* a) {
   arrivals_.pop_back();
 }
 
-std::optional<std::string> Worker::take_bridged_peer(int fd) {
-  if (bridged_peers_.empty()) return std::nullopt;
-  auto it = bridged_peers_.find(fd);
-  if (it == bridged_peers_.end()) return std::nullopt;
-  std::string address = std::move(it->second);
-  bridged_peers_.erase(it);
-  return address;
-}
-
-uint64_t Worker::await_answer(HttpConnection* c) {
-  uint64_t id = ++answers_begun_;
-  awaiting_answers_.emplace(id, c);
-  return id;
-}
-
 void Worker::answered(uint64_t id, http::Response response) {
-  auto it = awaiting_answers_.find(id);
-  if (it == awaiting_answers_.end()) return;  // the client has gone
-  HttpConnection* c = it->second;
-  awaiting_answers_.erase(it);
-  c->answered(std::move(response));
+  if (HttpConnection* c = answers_.take(id)) c->answered(std::move(response));  // else the client has gone
 }
-
-void Worker::forget_answer(uint64_t id) { awaiting_answers_.erase(id); }
 
 }  // namespace raptor::net

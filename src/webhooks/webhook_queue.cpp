@@ -166,8 +166,8 @@ void WebhookQueue::shape(Policy* policy) {
   for (const ShapingQueue::Event& e : batch) enqueue_json(*e.app, e.type, e.channel, e.json, e.emitted_ms, nullptr);
 }
 
-std::vector<WebhookQueue::Request> WebhookQueue::take_ready() {
-  std::vector<Request> out;
+std::vector<WebhookRequest> WebhookQueue::take_ready() {
+  std::vector<WebhookRequest> out;
   std::lock_guard<std::mutex> lock(mutex_);
   int64_t now = steady_();
   take_due_departures(now);

@@ -16,7 +16,7 @@
 // - the outbox of each receiver that wants it (outbox.h): batches, retries, bounds.
 //
 // The sender (one thread) asks take_ready() for the POSTs to make now and reports each with
-// finish(). A reload (reconfigure) keeps the outbox of every receiver that is still configured the
+// finish() (sender_link.h). A reload (reconfigure) keeps the outbox of every receiver that is still configured the
 // same, with what it holds; the outboxes of removed receivers are dropped, counted and logged.
 #pragma once
 #include <cstdint>
@@ -31,6 +31,7 @@
 #include "webhooks/cache_miss_filter.h"
 #include "webhooks/departures.h"
 #include "webhooks/outbox.h"
+#include "webhooks/sender_link.h"
 #include "webhooks/shaping_queue.h"
 #include "webhooks/stream_ledger.h"
 #include "webhooks/stream_link.h"
@@ -39,10 +40,13 @@
 
 namespace raptor {
 
-class WebhookQueue : public WebhookSink, public StreamLink {
+// The queue's callers each see the part of it they need, through an interface: the workers'
+// engines emit through WebhookSink, the sender (net/WebhookClient) takes POSTs through SenderLink,
+// the cluster's stream (cluster/WebhookStream) through StreamLink. What remains public here is the
+// process's: building, reloading and shutting down (process/webhook_delivery.h).
+class WebhookQueue : public WebhookSink, public SenderLink, public StreamLink {
  public:
   using Clock = std::function<int64_t()>;  // milliseconds
-  using Request = WebhookRequest;
 
   // One outbox per endpoint of each app; `apps` outlives the queue. `steady` times the delays,
   // `wall` (Unix time) stamps the bodies' time_ms. Empty clocks use the system's.
@@ -55,27 +59,6 @@ class WebhookQueue : public WebhookSink, public StreamLink {
   // The apps whose events go through the shape_webhook hook. Before workers run, or while no
   // thread emits or sends.
   void shape_events_of(std::vector<const App*> apps);
-
-  // Any thread.
-  void emit(const App& app, WebhookEvent event) override;
-  void emit_decided(const App& app, WebhookEvent event) override;
-  WebhookStats stats() const override;
-
-  // Called (from the emitting thread, without the lock) when an emit() made work due sooner
-  // than the sender was told by next_due(). Set before workers run, cleared after they stop.
-  void on_wakeup(std::function<void()> wakeup) { wakeup_ = std::move(wakeup); }
-
-  // --- the sender's side ---
-  // Runs the shape_webhook hook of `policy` (null: none) on the events waiting for it, and queues
-  // the results. Called by the sender before take_ready(), on its thread.
-  void shape(Policy* policy);
-  // The POSTs to make now (at most one per receiver).
-  std::vector<Request> take_ready();
-  // How request `id` ended: the HTTP status, or 0 and why there was none.
-  void finish(uint64_t id, int status, const std::string& error);
-  // When take_ready() will next have something (INT64_MAX: not before an emit wakes the sender).
-  int64_t next_due();
-  int64_t now() const { return steady_(); }
   // What a draining server waits for before it exits (bounded): departures still in their delay,
   // events waiting for the shape hook, and what the outboxes hold, except those whose receiver
   // failed its last POST (waiting for them would mean waiting out their back-off).
@@ -83,7 +66,21 @@ class WebhookQueue : public WebhookSink, public StreamLink {
   // Shutting down: counts everything still waiting as dropped and logs it; returns how many.
   uint64_t abandon();
 
-  // --- the cluster's stream (stream_link.h) ---
+ private:
+  // --- WebhookSink: any thread ---
+  void emit(const App& app, WebhookEvent event) override;
+  void emit_decided(const App& app, WebhookEvent event) override;
+  WebhookStats stats() const override;
+
+  // --- SenderLink: the sender's thread ---
+  void on_wakeup(std::function<void()> wakeup) override { wakeup_ = std::move(wakeup); }
+  void shape(Policy* policy) override;
+  std::vector<WebhookRequest> take_ready() override;
+  void finish(uint64_t id, int status, const std::string& error) override;
+  int64_t next_due() override;
+  int64_t now() const override { return steady_(); }
+
+  // --- StreamLink: the cluster's stream, on the sender's thread ---
   void use_stream() override;
   void set_stream_up(bool up) override;
   std::vector<StreamedWebhook> take_for_stream() override;
@@ -95,7 +92,6 @@ class WebhookQueue : public WebhookSink, public StreamLink {
   void count_acked(size_t n) override;
   std::vector<std::string> held_entries() const override;
 
- private:
   // Puts a due event (past the departure delay and the cache_miss filter) on its way: to the
   // shape hook, the stream or the outboxes. True when the sender must look sooner than it was told.
   bool enqueue(const App& app, const WebhookEvent& e, int64_t now);

@@ -105,10 +105,14 @@ TEST_CASE("unknown paths and apps are 404", "[api]") {
   }
   // Known app, unknown route: 404 once the signature is good.
   for (const char* path : {"/apps/3", "/apps/3/", "/apps/3/nothing", "/apps/3/events/", "/apps/3/channels/",
-                           "/apps/3/channels/a/b", "/apps/3/channels/a/b/users"}) {
+                           "/apps/3/channels/a/b", "/apps/3/channels/a/b/users", "/apps/3/channels//users",
+                           "/apps/3/users/"}) {
     INFO(path);
     CHECK(api.call("GET", path).status == 404);
   }
+  // A route's {name} is one whole segment: a channel may be called "users" or "events".
+  CHECK(api.call("GET", "/apps/3/channels/users").status == 200);
+  CHECK(api.call("GET", "/apps/3/channels/events").status == 200);
 }
 
 TEST_CASE("requests for an app must be signed for it: 401", "[api]") {

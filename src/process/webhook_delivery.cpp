@@ -1,0 +1,43 @@
+#include "process/webhook_delivery.h"
+
+namespace raptor::process {
+namespace {
+
+bool has_https_webhooks(const AppList& apps) {
+  for (const App& app : apps)
+    for (const WebhookEndpoint& to : app.webhooks)
+      if (!app.retired && to.tls) return true;
+  return false;
+}
+
+// The apps whose webhook events go through the shape_webhook hook of `policy`.
+std::vector<const App*> shaped_apps(const AppList& apps, Policy* policy) {
+  std::vector<const App*> out;
+  for (const App& app : apps)
+    if (policy && !app.retired && policy->has(app, Policy::Hook::ShapeWebhook)) out.push_back(&app);
+  return out;
+}
+
+}  // namespace
+
+WebhookDelivery::WebhookDelivery(const AppList& apps, const Config& config, Hub& hub)
+    : apps_(apps), hub_(hub), queue_(apps, config.webhooks), client_(queue_, config.webhooks) {
+  if (has_webhooks(apps_)) hub_.set_webhooks(&queue_);
+  if (!config.policies.empty()) queue_.shape_events_of(shaped_apps(apps_, config.policies.front().get()));
+}
+
+bool WebhookDelivery::start(net::Worker& sender, const Config& config) {
+  if (!has_webhooks(apps_) && config.config_file.empty()) return true;
+  cluster::WebhookStream* stream = sender.start_webhook_stream(queue_, [this] { client_.pump_soon(); });
+  if (!client_.start(sender, has_https_webhooks(apps_), stream)) return false;
+  started_ = true;
+  return true;
+}
+
+void WebhookDelivery::reconfigure(Policy* policy) {
+  queue_.reconfigure(apps_);
+  queue_.shape_events_of(shaped_apps(apps_, policy));  // asked on this thread before worker 0 uses it
+  hub_.set_webhooks(has_webhooks(apps_) && started_ ? &queue_ : nullptr);
+}
+
+}  // namespace raptor::process
