@@ -12,8 +12,8 @@
 namespace raptor {
 namespace {
 
-// Per query: 2 s for a DNS server to answer, twice per server; the callers' own deadlines
-// (a Redis attempt's 5 s, a webhook POST's timeout) usually end it sooner.
+// Per query: 2 s for a DNS server to answer (4 s at the second try), two tries per server; the
+// callers' own deadlines (a Redis attempt's 5 s, a webhook POST's timeout) usually end it sooner.
 constexpr int kQueryTimeoutMs = 2000;
 constexpr int kTries = 2;
 
