@@ -16,17 +16,22 @@ import { RawClient } from './lib/ws-client.mjs';
 const APP = { id: 'names-app', key: 'names-key', secret: 'names-secret-51ab' };
 const UNRESOLVABLE = 'no-such-receiver.invalid';
 
-const hosts = new HostsFile({ 'hooks.raptor.test': '127.0.0.1', 'secure-hooks.raptor.test': '127.0.0.1' });
+const NAMES = { 'hooks.raptor.test': '127.0.0.1', 'secure-hooks.raptor.test': '127.0.0.1', 'moving.raptor.test': '127.0.0.1' };
+const hosts = new HostsFile(NAMES);
 const plain = await new WebhookReceiver(APP).start();
+// A receiver that moves: the same port at another loopback address.
+const before = await new WebhookReceiver(APP).start();
+const moved = await new WebhookReceiver(APP, { host: '127.0.0.2', port: before.port }).start();
 const named = selfSignedCertificate(['DNS:secure-hooks.raptor.test']);
 const secure = await new WebhookReceiver(APP, { tls: named }).start();
 const six = await new WebhookReceiver(APP, { host: '::1' }).start();
-after(() => Promise.all([plain.stop(), secure.stop(), six.stop()]));
+after(() => Promise.all([plain, secure, six, before, moved].map((r) => r.stop())));
 
 serverSuite('webhooks to host names and IPv6 addresses', {
   apps: [APP],
   args: ['--webhook', plain.urlVia('hooks.raptor.test'), '--webhook', secure.urlVia('secure-hooks.raptor.test'),
-    '--webhook', six.url, '--webhook', `http://${UNRESOLVABLE}:9/webhooks`, '--webhook-retry-base-ms', '100'],
+    '--webhook', six.url, '--webhook', `http://${UNRESOLVABLE}:9/webhooks`, '--webhook', before.urlVia('moving.raptor.test'),
+    '--webhook-retry-base-ms', '100'],
   env: { ...hosts.env, SSL_CERT_FILE: named.certFile }, // OpenSSL's CA file: the named receiver's certificate
 }, (server, { stillServing }) => {
   it('delivers to a receiver named in the hosts file, with its name as Host', async () => {
@@ -51,6 +56,16 @@ serverSuite('webhooks to host names and IPv6 addresses', {
     await client.subscribe('by-ipv6');
     await six.take({ name: 'channel_occupied', channel: 'by-ipv6' });
     assert.equal(six.deliveries.at(-1).headers.host, `[::1]:${six.port}`);
+  });
+
+  it('looks the name up again for every POST: a receiver that moved gets the next one', async () => {
+    const client = await RawClient.connect(server);
+    await client.subscribe('before-move');
+    await before.take({ name: 'channel_occupied', channel: 'before-move' });
+    hosts.write({ ...NAMES, 'moving.raptor.test': '127.0.0.2' });
+    await client.subscribe('after-move');
+    await moved.take({ name: 'channel_occupied', channel: 'after-move' });
+    assert.deepEqual(before.history('after-move'), []);
   });
 
   it('logs a name that does not resolve at each attempt, and keeps serving', async () => {
