@@ -63,7 +63,7 @@ std::optional<std::string> RedisConnection::open(const std::string& ip) {
   if (address_.tls) {
     if (!tls_context_) {
       std::string error;
-      tls_context_ = TlsTunnel::make_context({address_.host, address_.ca_file, address_.verify}, error);
+      tls_context_ = TlsTunnel::make_context({address_.ca_file, address_.verify}, error);
       if (!tls_context_) return error;
     }
     tunnel_ = std::make_unique<TlsTunnel>(port_, tls_context_, address_.host, address_.verify);

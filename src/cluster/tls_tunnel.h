@@ -18,9 +18,8 @@ namespace raptor::cluster {
 class TlsTunnel {
  public:
   // The client's TLS settings for one Redis: a CA file (empty: the system's certificates), and
-  // whether to verify the certificate and that it names `host` (a name or an IP address).
+  // whether to verify the certificate (and, per tunnel, that it names the host).
   struct Settings {
-    std::string host;
     std::string ca_file;
     bool verify = true;
   };
