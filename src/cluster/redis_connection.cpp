@@ -17,7 +17,9 @@ RedisConnection* owner_of(const redisAsyncContext* ac) { return static_cast<Redi
 }  // namespace
 
 RedisConnection::RedisConnection(const RedisAddress& address, EventPort& port, Owner& owner)
-    : address_(address), port_(port), owner_(owner) {}
+    : address_(address), port_(port), owner_(owner) {
+  if (!NameResolver::is_address(address_.host)) resolver_ = std::make_unique<NameResolver>(port_);
+}
 
 RedisConnection::~RedisConnection() {
   closing_ = true;
@@ -25,25 +27,66 @@ RedisConnection::~RedisConnection() {
 }
 
 void RedisConnection::tick(int64_t now_ms) {
+  if (resolver_ && resolver_->busy()) resolver_->expire();
   if (state_ == State::Connecting && now_ms - attempt_ms_ >= kAttemptDeadlineMs)
     drop("not connected within " + std::to_string(kAttemptDeadlineMs / 1000) + " s");
   if (state_ == State::Down && now_ms >= retry_at_ms_) connect(now_ms);
 }
 
 void RedisConnection::connect(int64_t now_ms) {
-  backoff_ms_ = backoff_ms_ == 0 ? kFirstRetryMs : std::min(backoff_ms_ * 2, kLongestRetryMs);
   attempt_ms_ = now_ms;
-  retry_at_ms_ = now_ms + backoff_ms_;  // if this attempt fails
-  redisAsyncContext* ac = redisAsyncConnect(address_.host.c_str(), address_.port);
-  if (!ac) return;
-  if (ac->err) {
-    redisAsyncFree(ac);
+  if (resolver_ && next_address_ < addresses_.size()) {  // the host's next address, at once
+    retry_at_ms_ = now_ms + backoff_ms_;
+    state_ = State::Connecting;
+    if (auto why = open(addresses_[next_address_++])) lost(*why);  // the next tick tries the next
     return;
+  }
+  backoff_ms_ = backoff_ms_ == 0 ? kFirstRetryMs : std::min(backoff_ms_ * 2, kLongestRetryMs);
+  retry_at_ms_ = now_ms + backoff_ms_;  // if this attempt fails
+  state_ = State::Connecting;
+  if (!resolver_) {
+    if (auto why = open(address_.host)) lost(*why);
+    return;
+  }
+  uint64_t ticket = resolver_->resolve(address_.host, [this](const std::vector<std::string>& addresses, const std::string& error) {
+    lookup_ = 0;
+    if (!error.empty()) return lost(NameResolver::failure(address_.host, error));
+    addresses_ = addresses;
+    next_address_ = 1;
+    if (auto why = open(addresses_.front())) lost(*why);
+  });
+  if (resolver_->pending(ticket)) lookup_ = ticket;  // else answered already (a hosts-file entry)
+}
+
+std::optional<std::string> RedisConnection::open(const std::string& ip) {
+  redisAsyncContext* ac = nullptr;
+  if (address_.tls) {
+    if (!tls_context_) {
+      std::string error;
+      tls_context_ = TlsTunnel::make_context({address_.ca_file, address_.verify}, error);
+      if (!tls_context_) return error;
+    }
+    tunnel_ = std::make_unique<TlsTunnel>(port_, tls_context_, address_.host, address_.verify);
+    std::string path = tunnel_->open(ip, address_.port);
+    if (path.empty()) return tunnel_->error();
+    ac = redisAsyncConnectUnix(path.c_str());
+    if (ac && !ac->err && !tunnel_->accept_client()) {
+      redisAsyncFree(ac);
+      return tunnel_->error();
+    }
+  } else {
+    ac = redisAsyncConnect(ip.c_str(), address_.port);
+  }
+  if (!ac) return std::string("out of memory");
+  if (ac->err) {
+    std::string why = ac->errstr;
+    redisAsyncFree(ac);
+    return why;
   }
   watch_ = port_.watch(ac->c.fd, *this);
   if (!watch_) {
     redisAsyncFree(ac);
-    return;
+    return std::string("the event loop refused the socket (out of file descriptors?)");
   }
   context_ = ac;
   ac->data = this;
@@ -54,6 +97,12 @@ void RedisConnection::connect(int64_t now_ms) {
   redisAsyncSetDisconnectCallback(ac, on_disconnect);
   state_ = State::Connecting;
   port_.want_write(watch_);  // the non-blocking connect completes when the socket is writable
+  return std::nullopt;
+}
+
+std::string RedisConnection::why_closed(const redisAsyncContext* ac) const {
+  if (tunnel_ && !tunnel_->error().empty()) return tunnel_->error();
+  return ac->errstr[0] ? ac->errstr : "connection closed";
 }
 
 void RedisConnection::on_readable() {
@@ -83,7 +132,7 @@ void RedisConnection::on_connect(const redisAsyncContext* ac, int status) {
   RedisConnection* self = owner_of(ac);
   if (status != REDIS_OK) {  // hiredis frees the context after this, without on_disconnect
     self->context_ = nullptr;
-    self->lost(ac->errstr[0] ? ac->errstr : "cannot connect");
+    self->lost(self->why_closed(ac));
     return;
   }
   auto* context = const_cast<redisAsyncContext*>(ac);
@@ -111,7 +160,8 @@ void RedisConnection::on_auth(redisAsyncContext* ac, void* r, void*) {
 }
 
 void RedisConnection::select_then_up(redisAsyncContext* context) {
-  if (address_.db == 0) return become_up();
+  // Over TLS hiredis is connected to the tunnel at once; SELECT's answer shows Redis is reached.
+  if (address_.db == 0 && !address_.tls) return become_up();
   redisAsyncCommand(context, on_select, nullptr, "SELECT %d", address_.db);
 }
 
@@ -128,6 +178,7 @@ void RedisConnection::on_select(redisAsyncContext* ac, void* r, void*) {
 
 void RedisConnection::become_up() {
   state_ = State::Up;
+  next_address_ = addresses_.size();  // once lost, the name is looked up again
   backoff_ms_ = 0;
   owner_.on_up(*this);
 }
@@ -135,7 +186,7 @@ void RedisConnection::become_up() {
 void RedisConnection::on_disconnect(const redisAsyncContext* ac, int) {
   RedisConnection* self = owner_of(ac);
   self->context_ = nullptr;  // hiredis frees it after this returns
-  self->lost(ac->errstr[0] ? ac->errstr : "connection closed");
+  self->lost(self->why_closed(ac));
 }
 
 bool RedisConnection::check_alive(int64_t now_ms, int64_t deadline_ms, RedisConnection& partner) {
@@ -157,6 +208,11 @@ void RedisConnection::on_pong(redisAsyncContext*, void* reply, void* privdata) {
 }
 
 void RedisConnection::drop(const std::string& why) {
+  if (lookup_) {  // still looking the name up
+    resolver_->cancel(lookup_);
+    lookup_ = 0;
+    return lost(why);
+  }
   if (!context_) return;
   redisAsyncContext* ac = context_;
   std::string reason = why;
@@ -174,6 +230,7 @@ void RedisConnection::lost(const std::string& why) {
   if (state_ == State::Down) return;
   bool was_up = state_ == State::Up;
   state_ = State::Down;
+  if (!was_up && next_address_ < addresses_.size()) retry_at_ms_ = attempt_ms_;  // the next address, at the next tick
   owner_.on_down(*this, why, was_up);
 }
 

@@ -4,13 +4,20 @@
 // an attempt not connected and authenticated within 5 s is abandoned), and its owner is told
 // (on_up / on_down) so that it can say again what the new connection must know (its
 // subscriptions). Commands are only accepted while the connection is up. A Redis that accepts
-// the connection but stops answering is noticed by check_alive's PING. Used on the worker's
-// thread only.
+// the connection but stops answering is noticed by check_alive's PING. A host name is looked up
+// (NameResolver, on the same loop) at every attempt after a lost connection, so a Redis that
+// moved is found again; when it has several addresses, a failed attempt tries the next one at the
+// next tick before the name is looked up again. Used on the worker's thread only.
 #pragma once
 #include <cstdint>
+#include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "cluster/event_port.h"
+#include "cluster/tls_tunnel.h"
+#include "common/name_resolver.h"
 #include "config/cluster_settings.h"
 
 struct redisAsyncContext;
@@ -56,6 +63,11 @@ class RedisConnection : private EventPort::Handler {
   enum class State { Down, Connecting, Up };
 
   void connect(int64_t now_ms);
+  // The hiredis context, to `ip` (an address of the host), through a TlsTunnel for rediss://;
+  // why there is none.
+  std::optional<std::string> open(const std::string& ip);
+  // Why the context `ac` failed or closed (the tunnel knows better than hiredis).
+  std::string why_closed(const redisAsyncContext* ac) const;
   void lost(const std::string& why);
   void on_readable() override;
   void on_writable() override;
@@ -75,6 +87,12 @@ class RedisConnection : private EventPort::Handler {
   Owner& owner_;
   redisAsyncContext* context_ = nullptr;
   EventPort::Watch* watch_ = nullptr;
+  std::unique_ptr<NameResolver> resolver_;  // when the host is a name
+  uint64_t lookup_ = 0;                      // the lookup under way, if any
+  std::vector<std::string> addresses_;       // the host's, from its last lookup
+  size_t next_address_ = 0;                  // the one the next attempt tries
+  std::shared_ptr<SSL_CTX> tls_context_;  // rediss://: made at the first attempt
+  std::unique_ptr<TlsTunnel> tunnel_;     // rediss://: the current attempt's
   State state_ = State::Down;
   bool closing_ = false;  // closed on purpose: no on_down, no retry
   int64_t attempt_ms_ = 0;  // when the current attempt began

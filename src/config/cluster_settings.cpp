@@ -1,9 +1,10 @@
 #include "config/cluster_settings.h"
 
-#include <arpa/inet.h>
 #include <unistd.h>
 
 #include <random>
+
+#include "common/name_resolver.h"
 
 namespace raptor {
 namespace {
@@ -38,20 +39,49 @@ std::optional<int> number(std::string_view s, int min, int max) {
   return n;
 }
 
-bool is_ip_address(const std::string& host) {
-  unsigned char buf[16];
-  return inet_pton(AF_INET, host.c_str(), buf) == 1 || inet_pton(AF_INET6, host.c_str(), buf) == 1;
+// rediss:// options after '?': ca=FILE (PEM certificates to trust instead of the system's) and
+// verify=none (no certificate check at all; for tests and private networks).
+std::optional<std::string> parse_tls_options(std::string_view query, RedisAddress& a) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view item = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = item.find('=');
+    std::string_view key = item.substr(0, eq), value = eq == std::string_view::npos ? "" : item.substr(eq + 1);
+    if (!a.tls) return "options after '?' (ca=, verify=) are for rediss:// only";
+    if (key == "ca") {
+      auto file = percent_decoded(value);
+      if (!file || file->empty()) return "ca= needs the path of a PEM file of CA certificates";
+      a.ca_file = *file;
+    } else if (key == "verify") {
+      if (value != "none" && value != "full") return "verify= is full (the default) or none";
+      a.verify = value == "full";
+    } else {
+      return "unknown option '" + std::string(key) + "' after '?' (known: ca=, verify=)";
+    }
+  }
+  return std::nullopt;
 }
 
 }  // namespace
 
+std::string RedisAddress::where() const {
+  return (host.find(':') == std::string::npos ? host : "[" + host + "]") + ":" + std::to_string(port);
+}
+
 std::optional<std::string> parse_redis_url(std::string_view url, RedisAddress& out) {
-  constexpr std::string_view kScheme = "redis://";
-  if (url.substr(0, 9) == "rediss://")
-    return "rediss:// (TLS) is not supported: Debian's hiredis 0.14 has no TLS; use a private network or stunnel";
-  if (url.substr(0, kScheme.size()) != kScheme) return "expected redis://host[:port][/db]";
-  std::string_view rest = url.substr(kScheme.size());
   RedisAddress a;
+  std::string_view rest;
+  if (url.substr(0, 8) == "redis://")
+    rest = url.substr(8);
+  else if (url.substr(0, 9) == "rediss://")
+    rest = url.substr(9), a.tls = true;
+  else
+    return "expected redis://host[:port][/db] (or rediss:// for TLS)";
+  if (size_t q = rest.find('?'); q != std::string_view::npos) {
+    if (auto why = parse_tls_options(rest.substr(q + 1), a)) return why;
+    rest = rest.substr(0, q);
+  }
   size_t slash = rest.find('/');
   std::string_view authority = rest.substr(0, slash);
   if (slash != std::string_view::npos) {
@@ -94,9 +124,10 @@ std::optional<std::string> parse_redis_url(std::string_view url, RedisAddress& o
   }
   if (host.empty()) return "no host: expected redis://host[:port][/db]";
   a.host = std::string(host);
-  if (a.host != "localhost" && !is_ip_address(a.host))
-    return "the host must be an IP address or localhost (names are not resolved on the event loop)";
-  if (a.host == "localhost") a.host = "127.0.0.1";
+  if (!NameResolver::is_address(a.host) && !NameResolver::is_host_name(a.host))
+    return "the host is neither an IP address (IPv6 in [ ]) nor a host name";
+  // A plain connection needs no lookup for localhost; TLS keeps the name the certificate names.
+  if (a.host == "localhost" && !a.tls) a.host = "127.0.0.1";
   if (!port.empty()) {
     auto p = number(port, 1, 65535);
     if (!p) return "the port must be a number from 1 to 65535";

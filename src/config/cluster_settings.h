@@ -8,13 +8,25 @@
 
 namespace raptor {
 
-// Where the Redis is: redis://[[user]:password@]host[:port][/db].
+// Where the Redis is: redis[s]://[[user]:password@]host[:port][/db][?ca=FILE&verify=none].
 struct RedisAddress {
-  std::string host;  // an IP address or localhost: nothing resolves names on the event loop
+  std::string host;  // an IP address or a host name (looked up at each connection attempt)
   int port = 6379;
   int db = 0;
   std::string user;      // Redis 6 ACL user; empty: AUTH with the password alone
   std::string password;  // empty: no AUTH
+  // rediss://: TLS to Redis (docs/cluster.md, "TLS"). The certificate is checked against
+  // `ca_file` (none: the system's CA certificates) and the host name, unless `verify` is off.
+  bool tls = false;
+  std::string ca_file;
+  bool verify = true;
+
+  bool operator==(const RedisAddress& o) const {
+    return host == o.host && port == o.port && db == o.db && user == o.user && password == o.password &&
+           tls == o.tls && ca_file == o.ca_file && verify == o.verify;
+  }
+  // host:port as logs show it, with [] around an IPv6 address.
+  std::string where() const;
 };
 
 struct ClusterSettings {
@@ -29,7 +41,7 @@ struct ClusterSettings {
   static constexpr int kMaxNodeTimeoutS = 3600;
 };
 
-// Parses a redis:// URL into `out`; the reason it is refused, else nothing. The reason never
+// Parses a redis:// or rediss:// URL into `out`; the reason it is refused, else nothing. The reason never
 // repeats the URL (it may hold a password).
 std::optional<std::string> parse_redis_url(std::string_view url, RedisAddress& out);
 // Why `id` is not a node id (1 to 64 of A-Z a-z 0-9 . _ -), else nothing.

@@ -13,6 +13,7 @@
 #include <thread>
 #include <algorithm>
 
+#include "common/name_resolver.h"
 #include "config/safe_defaults.h"
 #include "config/tls_files.h"
 #include "config/webhook_spec.h"
@@ -375,6 +376,23 @@ std::string config_file_of(int argc, const char* const* argv, EnvLookup env) {
 
 // Whether the environment gives the default app (as /etc/default/raptor does for the packaged
 // raptor.rb, which defines no app of its own).
+// The first host name of the file's Redis and webhook receivers that does not resolve here: the
+// server would keep retrying it, so check says so at once (docs/cluster.md, "Host names").
+std::optional<std::string> unresolved_host(const Config& c) {
+  auto problem = [](const std::string& what, const std::string& host) -> std::optional<std::string> {
+    std::vector<std::string> addresses;
+    if (NameResolver::is_address(host)) return std::nullopt;
+    if (auto why = NameResolver::resolve_now(host, addresses)) return what + ": " + NameResolver::failure(host, *why);
+    return std::nullopt;
+  };
+  if (c.cluster.redis)
+    if (auto why = problem("redis", c.cluster.redis->host)) return why;
+  for (const App& app : c.apps)
+    for (const WebhookEndpoint& w : app.webhooks)
+      if (auto why = problem("app " + app.id + ": webhook " + w.origin(), w.host)) return why;
+  return std::nullopt;
+}
+
 bool app_in_environment(EnvLookup env) {
   return (env("RAPTOR_APP_ID") && env("RAPTOR_APP_KEY") && (env("RAPTOR_APP_SECRET") || env("RAPTOR_APP_SECRET_FILE"))) ||
          env("RAPTOR_APPS");
@@ -413,6 +431,7 @@ ParseResult check_file(int argc, const char* const* argv, EnvLookup env, const C
   if (auto why = unsafe_credentials(c, file)) return fail(*why);
   if (!c.tls_cert.empty())
     if (auto why = tls_files_problem(c.tls_cert, c.tls_key)) return fail(file + ": " + *why);
+  if (auto why = unresolved_host(c)) return fail(file + ": " + *why);
   std::ostringstream out;
   out << file << ": OK: listens on " << (c.tls_cert.empty() ? "ws://" : "wss://") << c.host << ":" << c.port << "; ";
   if (app_from_env)

@@ -32,8 +32,7 @@ bool same_webhook_settings(const WebhookSettings& a, const WebhookSettings& b) {
 
 bool same_redis(const std::optional<RedisAddress>& a, const std::optional<RedisAddress>& b) {
   if (!a || !b) return !a && !b;
-  return a->host == b->host && a->port == b->port && a->db == b->db && a->user == b->user &&
-         a->password == b->password;
+  return *a == *b;
 }
 
 template <typename T>

@@ -1,11 +1,10 @@
 #include "config/webhook_spec.h"
 
-#include <arpa/inet.h>
-
 #include <cctype>
 #include <cstdlib>
 #include <vector>
 
+#include "common/name_resolver.h"
 #include "common/text.h"
 
 namespace raptor {
@@ -61,11 +60,10 @@ std::optional<std::string> parse_url(std::string_view url, WebhookEndpoint& out)
     if (p.empty() || *end || n < 1 || n > 65535) return "the URL's port must be a number from 1 to 65535";
     out.port = int(n);
   }
-  out.host = host == "localhost" ? "127.0.0.1" : std::string(host);
-  unsigned char addr[16];
-  if (inet_pton(AF_INET, out.host.c_str(), addr) != 1 && inet_pton(AF_INET6, out.host.c_str(), addr) != 1)
-    return "the URL's host must be an IP address or localhost (names would need a DNS lookup, which would block "
-           "the event loop; see docs/webhooks.md)";
+  // localhost needs no lookup over http://; https:// keeps the name its certificate is checked against.
+  out.host = host == "localhost" && !out.tls ? "127.0.0.1" : std::string(host);
+  if (!NameResolver::is_address(out.host) && !NameResolver::is_host_name(out.host))
+    return "the URL's host is neither an IP address (IPv6 in [ ]) nor a host name";
   return std::nullopt;
 }
 

@@ -1,7 +1,7 @@
 // A webhook receiver as given on the command line or in RAPTOR_WEBHOOKS:
 //   URL[;events=TYPE,TYPE…][;prefix=P][;suffix=S][;header=Name:Value]…
-// URL is http:// or https:// with an IP address or localhost as the host (docs/webhooks.md says
-// why). Without events= every type but subscription_count is sent; prefix= and suffix= keep only channels whose names
+// URL is http:// or https:// with an IP address ([IPv6]) or a host name, looked up before each
+// POST (docs/webhooks.md, "Host names"). Without events= every type but subscription_count is sent; prefix= and suffix= keep only channels whose names
 // start / end with them; header= (repeatable) adds a header to every POST.
 #pragma once
 #include <optional>

@@ -13,8 +13,8 @@ namespace raptor {
 
 struct WebhookEndpoint {
   std::string url;  // as configured
-  // The URL's parts. The host is an IP address (localhost is taken as 127.0.0.1): the HTTP
-  // client's name lookup would block the event loop (docs/webhooks.md).
+  // The URL's parts. The host is an IP address or a host name, which net/WebhookClient looks up
+  // before each POST without blocking (http://localhost is taken as 127.0.0.1).
   bool tls = false;
   std::string host;
   int port = 80;
@@ -30,7 +30,10 @@ struct WebhookEndpoint {
            channel.substr(channel.size() - channel_suffix.size()) == channel_suffix;
   }
   // "http://host:port": what logs show, since the path or headers may carry tokens.
-  std::string origin() const { return (tls ? "https://" : "http://") + host + ":" + std::to_string(port); }
+  std::string origin() const {
+    return (tls ? "https://" : "http://") + (host.find(':') == std::string::npos ? host : "[" + host + "]") + ":" +
+           std::to_string(port);
+  }
 
   // The same receiver with the same choice of events and headers (a reload keeps its outbox).
   bool operator==(const WebhookEndpoint& o) const {

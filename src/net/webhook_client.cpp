@@ -3,11 +3,13 @@
 #include <sys/timerfd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <string>
 #include <vector>
 
 #include "common/log.h"
+#include "net/event_port.h"
 #include "net/worker.h"
 
 namespace raptor::net {
@@ -16,8 +18,11 @@ struct WebhookClient::Exchange {
   WebhookClient* client;
   uint64_t id;
   int64_t deadline_ms;  // the whole POST, connect to answer
-  std::string address, path;  // kept here: a reload may replace the endpoint while lws connects
+  std::string host, address, path;  // kept here: a reload may replace the endpoint while lws connects
   std::string host_header;
+  int port = 80;
+  bool tls = false;
+  uint64_t lookup = 0;  // the host name's lookup under way (its ticket)
   webhook_body::Headers headers;
   std::vector<unsigned char> body;  // LWS_PRE bytes of headroom, then the body
   lws* wsi = nullptr;
@@ -135,6 +140,8 @@ bool WebhookClient::start(Worker& worker, bool tls_now, cluster::WebhookStream* 
   context_ = worker.context();
   vhost_ = make_vhost(false);
   if (vhost_ && tls_now) tls_vhost_ = make_vhost(true);
+  port_ = std::make_unique<LwsEventPort>(lws_get_vhost_by_name(context_, "default"));
+  resolver_ = std::make_unique<NameResolver>(*port_);
   timer_fd_ = timerfd_create(CLOCK_MONOTONIC, TFD_NONBLOCK | TFD_CLOEXEC);
   lws_sock_file_fd_type desc;
   desc.filefd = timer_fd_;
@@ -155,6 +162,7 @@ void WebhookClient::stop() {
   queue_.on_wakeup({});
   stopped_ = true;
   disarm();
+  resolver_.reset();  // while worker 0's loop, where its sockets wait, still exists
 }
 
 void WebhookClient::woken() {
@@ -181,17 +189,28 @@ void WebhookClient::pump() {
   if (stream_) stream_->flush();  // events ready to go into the stream, acknowledgements out of it
   int64_t now = queue_.now();
   std::vector<lws*> overdue;
+  std::vector<Exchange*> unresolved;
+  resolver_->expire();  // c-ares's own retries and timeouts
   for (auto& [x, owned] : exchanges_)
-    if (!x->reported && x->wsi && x->deadline_ms <= now) {
+    if (!x->reported && x->deadline_ms <= now) {
       x->timed_out = true;
-      overdue.push_back(x->wsi);
+      if (x->wsi) overdue.push_back(x->wsi);
+      if (x->lookup) unresolved.push_back(x);
     }
   // Closing reports and forgets the exchange; nothing else runs meanwhile.
   for (lws* wsi : overdue) lws_set_timeout(wsi, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_SYNC);
+  for (Exchange* x : unresolved) {
+    resolver_->cancel(x->lookup);
+    x->timed_out = false;
+    std::string why = NameResolver::failure(x->host, "no answer within " + std::to_string(settings_.timeout_ms) + " ms");
+    report(*x, 0, why.c_str());
+    exchanges_.erase(x);
+  }
   for (WebhookRequest& r : queue_.take_ready()) send(std::move(r));
   int64_t due = queue_.next_due();
   for (auto& [x, owned] : exchanges_)
     if (!x->reported && x->deadline_ms < due) due = x->deadline_ms;
+  if (int64_t lookup_ms = resolver_->next_timeout_ms(); lookup_ms >= 0) due = std::min(due, now + lookup_ms);
   if (due == INT64_MAX)
     disarm();
   else
@@ -207,25 +226,44 @@ void WebhookClient::send(WebhookRequest r) {
   x->deadline_ms = queue_.now() + settings_.timeout_ms;
   std::string host = to.host.find(':') == std::string::npos ? to.host : "[" + to.host + "]";
   x->host_header = to.port == (to.tls ? 443 : 80) ? host : host + ":" + std::to_string(to.port);
+  x->host = to.host;
   x->address = to.host;
+  x->port = to.port;
+  x->tls = to.tls;
   x->path = to.path;
   x->headers = std::move(r.headers);
   x->body.resize(LWS_PRE);
   x->body.insert(x->body.end(), r.body.begin(), r.body.end());
   exchanges_.emplace(x, std::move(owned));
+  if (NameResolver::is_address(x->host)) return connect(*x);
+  // Looked up again for every POST: a receiver that moves is followed at its next POST.
+  uint64_t ticket = resolver_->resolve(x->host, [this, x](const std::vector<std::string>& addresses, const std::string& error) {
+    x->lookup = 0;
+    if (!error.empty()) {
+      report(*x, 0, NameResolver::failure(x->host, error).c_str());
+      exchanges_.erase(x);
+      return;
+    }
+    x->address = addresses.front();  // the first in RFC 6724 order, as getaddrinfo would pick
+    connect(*x);
+  });
+  if (resolver_->pending(ticket)) x->lookup = ticket;  // else answered already: `x` may be gone
+}
 
+void WebhookClient::connect(Exchange& exchange) {
+  Exchange* x = &exchange;
   lws_client_connect_info i;
   memset(&i, 0, sizeof i);
   i.context = context_;
-  if (to.tls && !tls_vhost_ && !(tls_vhost_ = make_vhost(true))) {
+  if (x->tls && !tls_vhost_ && !(tls_vhost_ = make_vhost(true))) {
     report(*x, 0, "cannot set up the TLS client");
     exchanges_.erase(x);
     return;
   }
-  i.vhost = to.tls ? tls_vhost_ : vhost_;
+  i.vhost = x->tls ? tls_vhost_ : vhost_;
   i.address = x->address.c_str();
-  i.port = to.port;
-  i.ssl_connection = (to.tls ? LCCSCF_USE_SSL : 0) | LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
+  i.port = x->port;
+  i.ssl_connection = (x->tls ? LCCSCF_USE_SSL : 0) | LCCSCF_HTTP_NO_FOLLOW_REDIRECT;
   i.path = x->path.c_str();
   i.host = x->host_header.c_str();
   i.origin = x->host_header.c_str();

@@ -1,6 +1,9 @@
 // Sends the webhook queue's POSTs with the libwebsockets HTTP client, on worker 0's event loop: a
 // client-only vhost in that worker's context, so requests never block and never touch the
 // Pusher vhost. One connection per POST (no keep-alive: receivers are few and POSTs are batched).
+// A receiver named by host name is looked up before each POST by a NameResolver on the same loop
+// (lws 4.1 would call a blocking getaddrinfo); lws then connects to the address and sends the
+// name as Host, TLS SNI and the name the certificate is checked against.
 // Its timer is a timerfd watched by that loop, not an lws_sul: under the libev loop lws 4.1 does
 // not bring its timer forward for a sooner sul, so a 50 ms sul could fire up to a second late.
 // Thread use: start() and stop() on the main thread while the worker does not serve; everything
@@ -15,12 +18,14 @@
 #include <unordered_map>
 
 #include "cluster/webhook_stream.h"
+#include "common/name_resolver.h"
 #include "webhooks/sender_link.h"
 #include "webhooks/webhook_settings.h"
 
 namespace raptor::net {
 
 class Worker;
+class LwsEventPort;
 
 class WebhookClient {
  public:
@@ -53,6 +58,7 @@ class WebhookClient {
 
  private:
   void send(WebhookRequest request);
+  void connect(Exchange& x);  // to x.address, an IP address
   lws_vhost* make_vhost(bool tls);
   void arm(int64_t ms);  // the timer fires in `ms` (at once when <= 0)
   void disarm();
@@ -64,6 +70,8 @@ class WebhookClient {
   lws_context* context_ = nullptr;
   lws_vhost* vhost_ = nullptr;      // http:// POSTs and the timer
   lws_vhost* tls_vhost_ = nullptr;  // https:// POSTs, made when first needed
+  std::unique_ptr<LwsEventPort> port_;  // the resolver's sockets, on worker 0's loop
+  std::unique_ptr<NameResolver> resolver_;
   int timer_fd_ = -1;  // owned by lws once adopted
   std::atomic<bool> wake_requested_{false};
   bool stopped_ = false;

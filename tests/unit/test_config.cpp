@@ -538,6 +538,7 @@ TEST_CASE("webhook specs: a URL with optional event types, channel filter and he
   CHECK(hooks[2].host == "127.0.0.1");
   CHECK(hooks[2].port == 80);
   CHECK(hooks[2].path == "/");
+  CHECK(hooks[1].origin() == "https://[::1]:443");
 }
 
 TEST_CASE("RAPTOR_WEBHOOKS holds |-separated specs, and flags add to them", "[config][webhooks]") {
@@ -553,11 +554,25 @@ TEST_CASE("RAPTOR_WEBHOOKS holds |-separated specs, and flags add to them", "[co
   CHECK(parse({}).config.apps[0].webhooks.empty());
 }
 
+TEST_CASE("webhook URLs with host names keep the name (looked up before each POST)", "[config][webhooks]") {
+  ParseResult r = parse({"--webhook", "https://app.example.com/pusher", "--webhook", "https://localhost:8443/h",
+                         "--webhook", "http://hooks.internal.:81/"});
+  REQUIRE(r.run);
+  const auto& hooks = r.config.apps[0].webhooks;
+  REQUIRE(hooks.size() == 3);
+  CHECK(hooks[0].host == "app.example.com");
+  CHECK(hooks[0].port == 443);
+  CHECK(hooks[1].host == "localhost");  // https: the name its certificate is checked against
+  CHECK(hooks[2].host == "hooks.internal.");
+  CHECK(hooks[2].origin() == "http://hooks.internal.:81");
+}
+
 TEST_CASE("bad webhook specs exit 2 with the reason and without echoing the spec", "[config][webhooks]") {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"ftp://127.0.0.1/", "http:// or https://"},
       {"127.0.0.1:9000", "http:// or https://"},
-      {"http://hooks.example.com/p", "IP address or localhost"},
+      {"http://hooks..example.com/p", "neither an IP address"},
+      {"http://hooks_$.example.com/p", "neither an IP address"},
       {"http:///p", "no host"},
       {"http://127.0.0.1:0/", "port"},
       {"http://127.0.0.1:70000/", "port"},
@@ -581,7 +596,7 @@ TEST_CASE("bad webhook specs exit 2 with the reason and without echoing the spec
     CHECK(r.output.find("(not shown)") != std::string::npos);
     CHECK(r.output.find("secret") == std::string::npos);
   }
-  ParseResult r = parse({}, {{"RAPTOR_WEBHOOKS", "http://127.0.0.1/|http://name.test/;header=A:secret"}});
+  ParseResult r = parse({}, {{"RAPTOR_WEBHOOKS", "http://127.0.0.1/|http://name..test/;header=A:secret"}});
   require_error(r);
   CHECK(r.output.find("RAPTOR_WEBHOOKS") != std::string::npos);
   CHECK(r.output.find("secret") == std::string::npos);
@@ -677,11 +692,35 @@ TEST_CASE("redis:// URLs: host, port, database and credentials", "[cluster][conf
   CHECK(parsed("redis://justpassword@127.0.0.1").password == "justpassword");
 }
 
+TEST_CASE("redis:// URLs with host names, and rediss:// with its TLS options", "[cluster][config]") {
+  RedisAddress a = parsed("redis://redis.internal:7000");
+  CHECK(a.host == "redis.internal");
+  CHECK_FALSE(a.tls);
+  a = parsed("rediss://:pw@cache.example.com:6380/2");
+  CHECK(a.tls);
+  CHECK(a.host == "cache.example.com");
+  CHECK(a.port == 6380);
+  CHECK(a.db == 2);
+  CHECK(a.password == "pw");
+  CHECK(a.verify);
+  CHECK(a.ca_file.empty());
+  a = parsed("rediss://localhost?ca=/etc/raptor/redis%20ca.pem");
+  CHECK(a.host == "localhost");  // kept as the name the certificate is checked against
+  CHECK(a.ca_file == "/etc/raptor/redis ca.pem");
+  a = parsed("rediss://[::1]:6390?verify=none&ca=/x.pem");
+  CHECK(a.host == "::1");
+  CHECK_FALSE(a.verify);
+  CHECK(a.where() == "[::1]:6390");
+}
+
 TEST_CASE("bad redis:// URLs are refused with the reason", "[cluster][config]") {
   CHECK(refusal("http://127.0.0.1:6379").find("redis://") != std::string::npos);
-  CHECK(refusal("rediss://127.0.0.1:6379").find("TLS") != std::string::npos);
   CHECK(refusal("redis://").find("no host") != std::string::npos);
-  CHECK(refusal("redis://redis.internal:6379").find("IP address") != std::string::npos);
+  CHECK(refusal("redis://redis..internal:6379").find("neither an IP address") != std::string::npos);
+  CHECK(refusal("redis://127.0.0.1?ca=/x.pem").find("rediss:// only") != std::string::npos);
+  CHECK(refusal("rediss://127.0.0.1?verify=maybe").find("verify=") != std::string::npos);
+  CHECK(refusal("rediss://127.0.0.1?ca=").find("ca=") != std::string::npos);
+  CHECK(refusal("rediss://127.0.0.1?cert=/x.pem").find("unknown option 'cert'") != std::string::npos);
   CHECK(refusal("redis://127.0.0.1:0").find("port") != std::string::npos);
   CHECK(refusal("redis://127.0.0.1:65536").find("port") != std::string::npos);
   CHECK(refusal("redis://127.0.0.1:").find("port") != std::string::npos);
@@ -757,8 +796,8 @@ TEST_CASE("bad cluster settings exit 2 with the reason, and never echo the URL",
   };
   const Case cases[] = {
       {{"--redis", "http://:hunter2@127.0.0.1"}, {}, "--redis: expected redis://"},
-      {{"--redis", "rediss://:hunter2@127.0.0.1"}, {}, "TLS"},
-      {{}, {{"RAPTOR_REDIS_URL", "redis://:hunter2@cache.local"}}, "RAPTOR_REDIS_URL: the host must be an IP address"},
+      {{"--redis", "rediss://:hunter2@127.0.0.1?verify=maybe"}, {}, "verify= is full (the default) or none"},
+      {{}, {{"RAPTOR_REDIS_URL", "redis://:hunter2@cache..local"}}, "RAPTOR_REDIS_URL: the host is neither an IP address"},
       {{"--redis-prefix", "has space"}, {}, "--redis-prefix"},
       {{"--node-id", "a/b"}, {}, "'a/b' for --node-id: a node id is made of"},
       {{}, {{"RAPTOR_NODE_ID", ""}}, "RAPTOR_NODE_ID"},

@@ -10,14 +10,17 @@ import { waitFor, withTimeout } from './wait.mjs';
 const REDIS_BIN = process.env.REDIS_SERVER || 'redis-server';
 
 export class RedisServer {
-  get url() { return `redis://127.0.0.1:${this.port}`; }
+  // host: the address it listens on and the tests reach it at ('::1' for IPv6).
+  constructor({ host = '127.0.0.1' } = {}) { this.host = host; }
+
+  get url() { return `redis://${this.host.includes(':') ? `[${this.host}]` : this.host}:${this.port}`; }
 
   // Starts redis-server (on `port` when given, e.g. to restart it; `args` are more of its
   // options) and waits for it to answer.
   async start(port, args = []) {
     this.port = port ?? await freePort();
     this.output = '';
-    this.child = spawn(REDIS_BIN, ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...args],
+    this.child = spawn(REDIS_BIN, ['--port', String(this.port), '--bind', this.host, '--save', '', '--appendonly', 'no', ...args],
       { stdio: ['ignore', 'pipe', 'pipe'] });
     this.child.stdout.on('data', (d) => { this.output += d; });
     this.child.stderr.on('data', (d) => { this.output += d; });
@@ -44,7 +47,7 @@ export class RedisServer {
   // rejects with a Redis error.
   command(...args) {
     return new Promise((resolve, reject) => {
-      const socket = net.connect(this.port, '127.0.0.1');
+      const socket = net.connect(this.port, this.host);
       let buffer = Buffer.alloc(0);
       socket.on('error', reject);
       socket.on('connect', () => {

@@ -1,4 +1,4 @@
-// A real webhook receiver: a node HTTP server on 127.0.0.1 that checks every POST with the
+// A real webhook receiver: a node HTTP server on 127.0.0.1 (or `host`) that checks every POST with the
 // `pusher` SDK's own validator (pusher.webhook({headers, rawBody}).isValid()), as an app would.
 // What it answers is up to the test (`answer`); the events of the POSTs it answered with 2xx are
 // the ones "delivered", kept in an Inbox so a test can wait for them.
@@ -12,12 +12,13 @@ import { Inbox } from './wait.mjs';
 export class WebhookReceiver {
   // app: {id, key, secret}; answer(delivery, n): status code (or a promise of one) for the n-th
   // POST (from 1); port: listen there (e.g. one reserved before raptor started); tls: {key, cert}
-  // to serve https.
-  constructor(app, { answer = () => 200, port = 0, tls = null } = {}) {
+  // to serve https; host: the address to listen on ('::1' for IPv6).
+  constructor(app, { answer = () => 200, port = 0, tls = null, host = '127.0.0.1' } = {}) {
     this.sdk = new PusherServer({ appId: app.id, key: app.key, secret: app.secret });
     this.answer = answer;
     this.port = port;
     this.tls = tls;
+    this.host = host;
     this.deliveries = []; // every POST: {headers, body, valid, time_ms, events, status}
     this.events = new Inbox(); // events of POSTs answered 2xx, each with its delivery's time_ms
     this.accepted = []; // the same, kept in arrival order
@@ -29,13 +30,15 @@ export class WebhookReceiver {
     return new WebhookReceiver(app, { ...options, port: await freePort() });
   }
 
-  get url() { return `${this.tls ? 'https' : 'http'}://127.0.0.1:${this.port}/webhooks`; }
+  get url() { return this.urlVia(this.host.includes(':') ? `[${this.host}]` : this.host); }
+  // The URL with another name for the host (one mapped to it in a hosts file).
+  urlVia(host) { return `${this.tls ? 'https' : 'http'}://${host}:${this.port}/webhooks`; }
 
   async start() {
     const handle = (req, res) => this.#handle(req, res);
     this.server = this.tls ? https.createServer(this.tls, handle) : http.createServer(handle);
     this.server.on('connection', (s) => { this.sockets.add(s); s.on('close', () => this.sockets.delete(s)); });
-    this.server.listen(this.port, '127.0.0.1');
+    this.server.listen(this.port, this.host);
     await once(this.server, 'listening');
     this.port = this.server.address().port;
     return this;
