@@ -45,6 +45,27 @@ size_t skip_value(std::string_view t, size_t i) {
 }
 
 
+// RFC 8259 allows control characters only as white space between tokens (tab, line feed, carriage
+// return), never raw inside a string. cJSON takes every byte up to a space as white space and
+// copies raw ones into strings; raptor relays client event data and user_info as sent, so such
+// text would reach other clients, whose parsers (JSON.parse in a browser) refuse it.
+bool controls_as_rfc8259_allows(std::string_view t) {
+  bool in_string = false;
+  for (size_t i = 0; i < t.size(); ++i) {
+    unsigned char c = static_cast<unsigned char>(t[i]);
+    if (in_string) {
+      if (c == '\\') ++i;  // an escape: cJSON checks what follows
+      else if (c == '"') in_string = false;
+      else if (c < 0x20) return false;
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c < 0x20 && !is_space(static_cast<char>(c))) {
+      return false;
+    }
+  }
+  return true;
+}
+
 }  // namespace
 
 bool valid_utf8(std::string_view s) {
@@ -73,7 +94,7 @@ bool valid_utf8(std::string_view s) {
 }
 
 Ptr parse(std::string_view text) {
-  if (!valid_utf8(text)) return nullptr;
+  if (!valid_utf8(text) || !controls_as_rfc8259_allows(text)) return nullptr;
   const char* end = nullptr;
   Ptr root(cJSON_ParseWithLengthOpts(text.data(), text.size(), &end, 0));
   if (!root) return nullptr;

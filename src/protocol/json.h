@@ -18,7 +18,8 @@ using Ptr = std::unique_ptr<cJSON, Deleter>;
 bool valid_utf8(std::string_view s);
 
 // Parses `text` as one whole JSON document of valid UTF-8; null otherwise (also when bytes
-// follow the value, which cJSON alone would ignore).
+// follow the value, which cJSON alone would ignore, and on control characters other than white
+// space between tokens, which cJSON alone would take raw into strings).
 Ptr parse(std::string_view text);
 
 // The exact source text of member `key` of the JSON object `object_text`, which must be valid

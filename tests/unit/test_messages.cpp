@@ -6,6 +6,7 @@
 #include "support.h"
 
 using namespace raptor;
+using namespace std::string_literals;
 using raptor::test::parse_frame;
 using raptor::test::strict_parse;
 using raptor::test::string_of;
@@ -53,6 +54,24 @@ TEST_CASE("json::parse rejects trailing bytes after the value", "[messages][json
   CHECK(json::parse("{\"a\":1}}") == nullptr);
   CHECK(json::parse("[1,2]]") == nullptr);
   CHECK(json::parse("{\"a\":1}  \n") != nullptr);  // trailing whitespace is fine
+}
+
+// Found by client_message_fuzz (issue 20): a client event whose data held raw control characters
+// in a string was accepted and relayed as sent, which other clients' JSON.parse refuses.
+TEST_CASE("json::parse refuses control characters except white space between tokens", "[messages][json]") {
+  CHECK(json::parse("{\"a\":\"x\x01y\"}") == nullptr);
+  CHECK(json::parse("{\"a\x00" "b\":1}"s) == nullptr);
+  CHECK(json::parse("{\"a\":\"tab\there\"}") == nullptr);  // raw, not the escape
+  CHECK(json::parse("{\x01\"a\":1}") == nullptr);
+  CHECK(json::parse("{\"a\":1}\x00"s) == nullptr);
+  // White space between tokens, and every control character escaped, stay valid.
+  CHECK(json::parse("{\t\"a\" :\r\n[1,\n2]}") != nullptr);
+  CHECK(json::parse("{\"a\":\"\\u0001\\t\\n\\\"\\\\\"}") != nullptr);
+  // An escaped quote does not end the string: the control character after it is still inside.
+  CHECK(json::parse("{\"a\":\"\\\"\x02\"}") == nullptr);
+  messages::ClientMessage m;
+  CHECK_FALSE(messages::parse_client_message(
+      "{\"event\":\"client-x\",\"channel\":\"private-c\",\"data\":{\"k\x00\":\"v\"}}"s, m));
 }
 
 TEST_CASE("connection_established double-encodes socket_id and activity_timeout", "[messages]") {
