@@ -4,6 +4,7 @@
 #include <optional>
 
 #include "http/query_form.h"
+#include "http/readiness.h"
 #include "http/request_auth.h"
 #include "protocol/channel_name.h"
 #include "protocol/channel_resource.h"
@@ -478,10 +479,8 @@ Response error(int status, std::string_view message) {
 // when this node is one of a cluster. Those are for operators, not for whoever can reach the port.
 Response health(const Engine& engine, const Request& req, int64_t now_s) {
   auto field = [](const char* name, uint64_t n) { return std::string("\"") + name + "\":" + std::to_string(n); };
-  // Draining (SIGTERM): 503, so that a load balancer whose health check reuses a connection
-  // opened before the drain takes the node out too (new connections are refused already).
-  int status = engine.draining() ? 503 : 200;
-  std::string body = engine.draining() ? "{\"status\":\"draining\"" : "{\"status\":\"ok\"";
+  // Starting or draining: 503, with the reason (http/readiness.h).
+  auto [status, body] = readiness_of(engine);
   const std::string* key = req.param("auth_key");
   if (!key) return {status, body + "}"};
   const App* app = engine.app_by_key(*key);
@@ -523,6 +522,8 @@ void handle(Engine& engine, const Request& req, int64_t now_s, const Respond& re
   if (req.method == "OPTIONS") return respond(Response{204, "", {{"Allow", "GET, HEAD, POST, OPTIONS"}}});
   if (req.path == "/health")
     return respond(allows("GET", req.method) ? health(engine, req, now_s) : not_allowed("GET"));
+  if (req.path == "/health/live") return respond(allows("GET", req.method) ? liveness() : not_allowed("GET"));
+  if (auto refusal = refuse_until_ready(engine)) return respond(*refusal);
   if (req.path.compare(0, kChannelResourceRoot.size(), kChannelResourceRoot) == 0)
     return route_resource(engine, req, now_s, respond);
   auto route = parse_app_path(req.path);
