@@ -21,7 +21,7 @@ RedisBus::RedisBus(const ClusterSettings& settings, EventPort& port, ClusterStat
     : settings_(settings), status_(status), worker_(worker), inbox_(inbox), departure_delay_ms_(departure_delay_ms),
       subscriber_(settings, subscriber_connection_, status, inbox,
                   {[this] { connection_changed({}); },
-                   [this](const std::string& key) { scripts_.subscribe_settled(key); }}),
+                   [this](const std::string& key) { subscribe_settled(key); }}),
       scripts_(commands_, worker, [this](const std::string& key) { return subscriber_.awaits_subscribe(key); }),
       presence_(settings, scripts_, inbox, worker),
       occupancy_(settings, scripts_, inbox),
@@ -78,6 +78,23 @@ void RedisBus::publish(Delivery::Kind kind, const App& app, std::string_view tar
   std::string message = encode(kind, settings_.node_id, except_socket_id, text);
   redisAsyncCommand(ac, nullptr, nullptr, "PUBLISH %b %b", key.data(), key.size(), message.data(), message.size());
   status_.published.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool RedisBus::when_subscribed(const App& app, const std::string& channel, std::function<void()> done) {
+  if (!connected_) return false;
+  std::string key = channel_key(settings_.prefix, app.id, channel);
+  if (!subscriber_.awaits_subscribe(key)) return false;
+  subscribe_waiters_[key].push_back(std::move(done));
+  return true;
+}
+
+void RedisBus::subscribe_settled(const std::string& key) {
+  scripts_.subscribe_settled(key);
+  auto waiting = subscribe_waiters_.find(key);
+  if (waiting == subscribe_waiters_.end()) return;
+  std::vector<std::function<void()>> done = std::move(waiting->second);
+  subscribe_waiters_.erase(waiting);
+  for (auto& d : done) d();
 }
 
 int64_t RedisBus::decision_delay(const App& app) const {

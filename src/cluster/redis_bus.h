@@ -21,6 +21,8 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <unordered_map>
+#include <vector>
 
 #include "cluster/channel_state_reader.h"
 #include "cluster/departure_sweeper.h"
@@ -61,6 +63,7 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   }
   void publish(Delivery::Kind kind, const App& app, std::string_view target, std::string_view text,
                std::string_view except_socket_id) override;
+  bool when_subscribed(const App& app, const std::string& channel, std::function<void()> done) override;
 
   bool presence_ready() const override { return connected_; }
   size_t changes_outstanding() const override { return scripts_.outstanding() + occupancy_.unsent(); }
@@ -91,6 +94,8 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   void on_up(RedisConnection& c) override;
   void on_down(RedisConnection& c, const std::string& why, bool was_up) override;
   void connection_changed(const std::string& why);
+  // Nothing waits for a SUBSCRIBE of `key` any more: what when_subscribed() kept goes.
+  void subscribe_settled(const std::string& key);
 
   const ClusterSettings& settings_;
   ClusterStatus& status_;
@@ -99,6 +104,8 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   bool connected_ = false;  // both connections up, subscriptions confirmed, the node's lease held
   bool reported_unreachable_ = false;
   int64_t departure_delay_ms_;
+  // By Redis channel: what waits for this worker's SUBSCRIBE to be confirmed (when_subscribed).
+  std::unordered_map<std::string, std::vector<std::function<void()>>> subscribe_waiters_;
   uint64_t seen_lease_renewals_ = 0;  // ClusterStatus::lease_renewals when this worker last re-asserted
   bool reassert_due_ = false;         // re-assert this worker's state at the next tick (once connected)
   // The parts use the connections, declared last: a part outlives the final callbacks of its

@@ -82,6 +82,15 @@ class ClusterBus {
   virtual void watch_user(const App& app, const std::string& user_id) = 0;
   virtual void unwatch_user(const App& app, const std::string& user_id) = 0;
 
+  // Whether this worker's SUBSCRIBE to `channel` is on its way to Redis: then `done` is called
+  // once Redis confirmed it (or the connection dropped), and a subscriber's
+  // subscription_succeeded waits for that, so that nothing published after the client heard it
+  // can reach Redis before the SUBSCRIBE. False (`done` dropped) when nothing is to wait for.
+  virtual bool when_subscribed(const App& app, const std::string& channel, std::function<void()> done) {
+    (void)app, (void)channel, (void)done;
+    return false;
+  }
+
   // Hands a channel event, user event or terminate-user to the other nodes. `text` is the frame
   // (empty for TerminateUser); nobody on another node with `except_socket_id` receives it.
   virtual void publish(Delivery::Kind kind, const App& app, std::string_view target, std::string_view text,

@@ -100,6 +100,10 @@ Connection* Engine::open_refused(void* handle, const Admission& refusal) {
 Connection* Engine::open(const App& app, void* handle, std::unique_ptr<Handshake> handshake) {
   Connection* c = add_connection(app, handle);
   if (handshake && handshake_use(policy_, app) == HandshakeUse::Kept) c->keep_handshake(std::move(handshake));
+  if (!ready()) {
+    held_[c->socket_id()];  // established by check_readiness()
+    return c;
+  }
   send(*c, messages::connection_established(c->socket_id(), limits_.activity_timeout_s));
   return c;
 }
@@ -133,6 +137,7 @@ void Engine::on_binary_message(Connection& c) {
 
 void Engine::on_message(Connection& c, std::string_view text) {
   if (c.closing()) return;
+  if (!held_.empty() && hold_message(c, text)) return;
   c.saw_activity(clock_());
   messages::ClientMessage m;
   if (!messages::parse_client_message(text, m)) {
@@ -324,6 +329,7 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     ask_cluster_roster(c, name, 1, user_info, true);
     return;
   }
+  if (cluster_ && acknowledge_when_subscribed(c, name, spelled, type)) return;
   send(c, messages::subscription_succeeded(spelled, join ? join->roster_json : "{}"));
   after_subscribe(c, name, spelled, type);
 }

@@ -88,6 +88,15 @@ class Engine : public ClusterInbox {
   // close_going_away.
   void begin_drain() { draining_ = true; }
   bool draining() const { return draining_; }
+  // --- readiness (engine_readiness.cpp, docs/cluster.md#readiness) ---
+  // Whether the node takes traffic yet: until then new connections are held (no
+  // connection_established) and the HTTP API answers 503. A node alone is ready at once.
+  bool ready() const;
+  // What a node not ready yet waits for (empty when ready).
+  std::string waiting_for() const;
+  // Looks whether the node became ready, and then establishes the connections held meanwhile.
+  // The worker calls it at each beat (ten times a second).
+  void check_readiness();
   // Closes up to `n` of the open connections with 4200 ("generic reconnect immediately"), so that
   // their clients reconnect at once, to another node. Returns how many.
   size_t close_going_away(size_t n);
@@ -243,6 +252,11 @@ class Engine : public ClusterInbox {
   void leave_cluster_presence(const App& app, const std::string& channel, const Subscription& gone);
   // A join or re-assert of `sub` answered (null: not counted).
   static void counted(Subscription& sub, const ClusterBus::PresenceAnswer* answer);
+  // When this worker's SUBSCRIBE to `channel` is still on its way to Redis: holds the new
+  // subscription's subscription_succeeded (and what reaches it meanwhile) until Redis confirmed
+  // it, and answers true.
+  bool acknowledge_when_subscribed(Connection& c, const std::string& channel, const std::string& spelled,
+                                   ChannelType type);
 
   // --- users (engine_users.cpp) ---
   void signin(Connection& c, const messages::ClientMessage& m);
@@ -283,6 +297,10 @@ class Engine : public ClusterInbox {
   void deliver_local(const App& app, const std::string& channel, std::string_view text,
                      const Connection* except, std::string_view except_socket_id, uint64_t roster_version,
                      const std::vector<std::string>* patterns = nullptr);
+  // When `c` is held: keeps what it sent for when it is established (or closes it past a bound)
+  // and answers true.
+  bool hold_message(Connection& c, std::string_view text);
+
   // This worker's connection with `socket_id`, or null.
   const Connection* connection_with(std::string_view socket_id) const;
 
@@ -302,6 +320,8 @@ class Engine : public ClusterInbox {
   std::unordered_map<const App*, LocalUsers> users_;
   // By socket id; the key views the id inside the connection it maps to.
   std::unordered_map<std::string_view, std::unique_ptr<Connection>> connections_;
+  // Connections opened before the node was ready, by socket id: what each sent meanwhile.
+  std::unordered_map<std::string, std::vector<std::string>> held_;
 };
 
 }  // namespace raptor

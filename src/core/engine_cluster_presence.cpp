@@ -8,6 +8,11 @@
 // roster and that roster's number, and what reached it meanwhile (events, member events) is
 // held back and sent after it, member events only when newer than the roster. So it sees each
 // member change once, in the roster or as an event, wherever the members are.
+//
+// Other channels hold their subscription_succeeded the same way while this worker's SUBSCRIBE
+// to the channel is unconfirmed (acknowledge_when_subscribed): a client, or the app it tells,
+// may publish as soon as it has it, on another node, and Redis reads its connections in no fixed
+// order; so the first event could otherwise pass the SUBSCRIBE and be lost for this worker.
 #include <algorithm>
 
 #include "core/engine.h"
@@ -75,6 +80,33 @@ void Engine::cluster_roster_answered(const App& app, const std::string& channel,
   for (auto& [version, frame] : held)
     if (!version || (version > known && sees_members)) send(c, std::move(frame));
   if (initial) after_subscribe(c, channel, spelled, ChannelType::Presence);
+}
+
+bool Engine::acknowledge_when_subscribed(Connection& c, const std::string& channel, const std::string& spelled,
+                                         ChannelType type) {
+  Subscription* sub = c.subscriptions().find(channel);
+  uint64_t request = ++roster_requests_;
+  const App& app = c.app();
+  bool waits = cluster_->when_subscribed(app, channel, [this, &app, channel, spelled, type, request,
+                                                        socket_id = c.socket_id()] {
+    auto owned = connections_.find(socket_id);
+    if (owned == connections_.end()) return;  // closed meanwhile
+    Connection& c = *owned->second;
+    Subscription* sub = c.subscriptions().find(channel);
+    if (!sub || !sub->awaiting_roster || sub->roster_request != request) return;  // unsubscribed meanwhile
+    sub->awaiting_roster = false;
+    channels_of(app).at(channel)->awaiting_changed(-1);
+    std::vector<std::pair<uint64_t, FramePtr>> held = std::move(sub->held);
+    sub->held.clear();
+    send(c, messages::subscription_succeeded(spelled, "{}"));
+    for (auto& [version, frame] : held) send(c, std::move(frame));
+    after_subscribe(c, channel, spelled, type);
+  });
+  if (!waits) return false;
+  sub->awaiting_roster = true;  // what reaches it is held back until then (deliver_local)
+  sub->roster_request = request;
+  channels_of(app).at(channel)->awaiting_changed(1);
+  return true;
 }
 
 void Engine::leave_cluster_presence(const App& app, const std::string& channel, const Subscription& gone) {

@@ -12,6 +12,7 @@
 #include "core/app.h"
 #include "core/channel_directory.h"
 #include "core/event_cache.h"
+#include "core/node_readiness.h"
 #include "core/user_directory.h"
 #include "core/webhook_sink.h"
 
@@ -70,6 +71,9 @@ class Hub {
   // The cluster's state, when this node is one of a cluster (null: alone). Set before workers run.
   void set_cluster_status(const ClusterStatus* status) { cluster_status_ = status; }
   const ClusterStatus* cluster_status() const { return cluster_status_; }
+  // Whether the node takes traffic yet (core/node_readiness.h).
+  NodeReadiness& readiness() { return readiness_; }
+  const NodeReadiness& readiness() const { return readiness_; }
 
   // Sends a user delivery (an event to a user, terminating a user) to every worker but `from`
   // that holds connections signed in as its user. Channel events go where
@@ -85,6 +89,7 @@ class Hub {
   EventCache cache_;
   WebhookSink* webhooks_ = nullptr;
   const ClusterStatus* cluster_status_ = nullptr;
+  NodeReadiness readiness_;
 };
 
 }  // namespace raptor

@@ -12,6 +12,7 @@
 #include "http/endpoints/events.h"
 #include "http/endpoints/health.h"
 #include "http/endpoints/users.h"
+#include "http/readiness.h"
 #include "http/request_auth.h"
 #include "http/validation.h"
 #include "protocol/channel_resource.h"
@@ -83,6 +84,8 @@ void handle(Engine& engine, const Request& req, int64_t now_s, const Respond& re
   if (req.method == "OPTIONS") return respond(Response{204, "", {{"Allow", "GET, HEAD, POST, OPTIONS"}}});
   if (req.path == "/health")
     return respond(allows("GET", req.method) ? health(engine, req, now_s) : not_allowed("GET"));
+  if (req.path == "/health/live") return respond(allows("GET", req.method) ? liveness() : not_allowed("GET"));
+  if (auto refusal = refuse_until_ready(engine)) return respond(*refusal);
   if (req.path.compare(0, kChannelResourceRoot.size(), kChannelResourceRoot) == 0)
     return route_resource(engine, req, now_s, respond);
   std::string app_id, rest;

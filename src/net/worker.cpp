@@ -40,6 +40,7 @@ void on_tick(lws_sorted_usec_list_t* sul) {
   size_t beat = t->beats++ % kBeatsPerSecond;
   if (beat == 0) t->worker->tick();
   t->worker->check_liveness(beat, kBeatsPerSecond);
+  t->worker->check_readiness();
   t->worker->flush();  // lws's poll loop goes on waiting after a timer without returning
   lws_sul_schedule(t->context, 0, &t->sul, on_tick, LWS_US_PER_SEC / kBeatsPerSecond);
 }

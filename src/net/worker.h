@@ -106,6 +106,8 @@ class Worker : public Transport, public Mailbox {
   void each_second(std::function<void()> task) { each_second_.push_back(std::move(task)); }
   // Ten times a second, a tenth of the connections each time: pings and time-outs.
   void check_liveness(size_t part, size_t parts) { engine_.check_liveness(part, parts); }
+  // Establishes the connections held while the node was not ready (docs/cluster.md#readiness).
+  void check_readiness() { engine_.check_readiness(); }
   // Worker 0 of a cluster node, every 300 ms: the departure webhooks due in Redis.
   void sweep_departures();
   // In a cluster, on the worker that sends webhooks: the Redis stream their events pass through

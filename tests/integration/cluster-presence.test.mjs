@@ -5,47 +5,10 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { presenceMember } from './lib/clients.mjs';
-import { assertStopsCleanly, clusterNode, clusterState, threeNodes } from './lib/cluster.mjs';
+import { applyMemberEvents, assertStopsCleanly, clusterNode, clusterState, fence, rawMember, threeNodes } from './lib/cluster.mjs';
 import { freePort } from './lib/raptor.mjs';
 import { RedisServer } from './lib/redis.mjs';
 import { waitFor } from './lib/wait.mjs';
-import { RawClient } from './lib/ws-client.mjs';
-
-const isMemberEvent = (f) => /^pusher_internal:member_/.test(f.event);
-
-// A raw client joined to `channel` as `user` ({user_id, user_info}); `presence` is its roster.
-async function rawMember(node, channel, user) {
-  const client = await RawClient.connect(node);
-  const ok = await client.subscribe(channel, { channelData: JSON.stringify(user) });
-  client.presence = ok.payload.presence;
-  return client;
-}
-
-// What a raw member knows of the roster: the roster it was given, then its member events in order.
-// Fails on an event that does not change it (a duplicate).
-function applyMemberEvents(client, ids) {
-  for (const f of client.frames.pending(isMemberEvent)) {
-    const id = f.payload.user_id;
-    if (f.event === 'pusher_internal:member_added') {
-      assert.ok(!ids.has(id), `member_added ${id} for a member already known to ${client.socketId}`);
-      ids.add(id);
-    } else {
-      assert.ok(ids.has(id), `member_removed ${id} for a member unknown to ${client.socketId}`);
-      ids.delete(id);
-    }
-  }
-  return ids;
-}
-
-// Joins a fence member on `node` and waits until every one of `watchers` (raw clients) has heard
-// of it: Redis publishes member events in one order to every node, so anything before it (a
-// duplicate included) has arrived too. Takes the fence's own event; returns the fence client.
-async function fence(node, channel, watchers, id) {
-  const member = await rawMember(node, channel, { user_id: id });
-  for (const w of watchers)
-    await w.frames.take((f) => f.event === 'pusher_internal:member_added' && f.payload.user_id === id, `${id} on ${w.socketId}`);
-  return member;
-}
 
 async function presenceKeys(redis) {
   return (await redis.command('KEYS', 'raptor:presence:*')).sort();

@@ -10,7 +10,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import { pusherClient, subscribed } from './lib/clients.mjs';
-import { assertStopsCleanly, clusterState, health, threeNodes } from './lib/cluster.mjs';
+import { assertStopsCleanly, clusterState, health, threeNodes, webhooksSettled } from './lib/cluster.mjs';
 import { configFile } from './lib/config-files.mjs';
 import { Raptor, freePort } from './lib/raptor.mjs';
 import { RedisServer } from './lib/redis.mjs';
@@ -42,21 +42,6 @@ async function rawOn(n, channel, options) {
   const client = await RawClient.connect(n, { app: APP });
   await client.subscribe(channel, options);
   return client;
-}
-
-// Every webhook that will be sent has been: no departure waits in Redis, no node has one pending
-// (its local delay included), twice in a row (a script's answer may still have been on its way).
-async function settled(redis, nodes) {
-  let quietBefore = false;
-  await waitFor(async () => {
-    const waiting = await redis.command('ZCARD', 'raptor:departures');
-    const pending = await Promise.all(nodes.map(async (n) => (await health(n)).webhooks?.pending ?? 0));
-    const quiet = waiting === 0 && pending.every((p) => p === 0);
-    const twice = quiet && quietBefore;
-    quietBefore = quiet;
-    if (!twice) await new Promise((r) => setTimeout(r, 300));
-    return twice;
-  }, 'the departures in Redis and every node\'s webhooks to be sent', DEPARTURE_MS);
 }
 
 // The receiver's events of `channel`, counted: {"channel_occupied": 1, "member_added:u": 1, ...}.
@@ -95,7 +80,7 @@ describe('cluster webhooks: three nodes, one Redis, one receiver', () => {
 
     await Promise.all(clients.map((c) => c.close()));
     for (const ch of channels) await receiver.take({ name: 'channel_vacated', channel: ch }, DEPARTURE_MS);
-    await settled(redis, nodes);
+    await webhooksSettled(redis, nodes);
     for (const ch of channels) assert.deepEqual(counted(ch), { channel_occupied: 1, channel_vacated: 1 }, ch);
     await nothingHeld(redis);
   });
@@ -115,7 +100,7 @@ describe('cluster webhooks: three nodes, one Redis, one receiver', () => {
     await waitFor(async () => (await redis.command('ZCARD', 'raptor:departures')) === 0, 'the arrival to take the departure back');
     afterMove.disconnect(); // now for good: the one vacated, after the delay
     await receiver.take({ name: 'channel_vacated', channel }, DEPARTURE_MS);
-    await settled(redis, nodes);
+    await webhooksSettled(redis, nodes);
     assert.deepEqual(receiver.history(channel), ['channel_occupied', 'channel_vacated']);
   });
 
@@ -132,7 +117,7 @@ describe('cluster webhooks: three nodes, one Redis, one receiver', () => {
     await onB.close();
     await receiver.take({ name: 'member_removed', channel, user_id: 'ann' }, DEPARTURE_MS);
     await receiver.take({ name: 'channel_vacated', channel }, DEPARTURE_MS);
-    await settled(redis, nodes);
+    await webhooksSettled(redis, nodes);
     assert.deepEqual(counted(channel), {
       channel_occupied: 1, 'member_added:ann': 1, 'member_added:bob': 1,
       'member_removed:bob': 1, 'member_removed:ann': 1, channel_vacated: 1,
@@ -152,7 +137,7 @@ describe('cluster webhooks: three nodes, one Redis, one receiver', () => {
     await again.close();
     await keeper.close();
     await receiver.take({ name: 'channel_vacated', channel }, DEPARTURE_MS);
-    await settled(redis, nodes);
+    await webhooksSettled(redis, nodes);
     assert.deepEqual(counted(channel), {
       channel_occupied: 1, 'member_added:keeper': 1, 'member_added:ann': 1,
       'member_removed:ann': 1, 'member_removed:keeper': 1, channel_vacated: 1,
@@ -173,7 +158,7 @@ describe('cluster webhooks: three nodes, one Redis, one receiver', () => {
       doomed.kill('SIGKILL');
       await doomed.exited;
       await receiver.take({ name: 'channel_vacated', channel }, DEPARTURE_MS);
-      await settled(redis, nodes);
+      await webhooksSettled(redis, nodes);
       assert.deepEqual(counted(channel), { channel_occupied: 1, channel_vacated: 1 });
     } finally {
       await doomed.stop().catch(() => {});
@@ -203,7 +188,7 @@ describe('cluster webhooks: three nodes, one Redis, one receiver', () => {
       await receiver.take({ name: 'member_removed', channel, user_id: 'gone' }, 60000);
       await receiver.take({ name: 'channel_vacated', channel: lone }, 60000);
       console.log(`# kill -9 to its member_removed and channel_vacated webhooks: ${Date.now() - killed} ms`);
-      await settled(redis, nodes);
+      await webhooksSettled(redis, nodes);
       assert.deepEqual(counted(lone), { channel_occupied: 1, channel_vacated: 1 });
       assert.deepEqual(counted(channel), { channel_occupied: 1, 'member_added:gone': 1, 'member_added:stays': 1,
         'member_removed:gone': 1 });
@@ -246,7 +231,7 @@ describe('cluster webhooks: three nodes, one Redis, one receiver', () => {
     await refused.close();
     for (const m of members) await m.close();
     await receiver.take({ name: 'channel_vacated', channel }, DEPARTURE_MS);
-    await settled(redis, nodes);
+    await webhooksSettled(redis, nodes);
     assert.equal(counted(channel)['member_added:u4'], 1);
     assert.equal(counted(channel)['member_added:u1'], 1);
     await nothingHeld(redis);
@@ -291,7 +276,7 @@ describe('cluster webhooks across a Redis outage', () => {
     await receiver.take({ name: 'channel_vacated', channel: born }, DEPARTURE_MS);
     await receiver.take({ name: 'member_removed', channel: joined, user_id: 'zed' }, DEPARTURE_MS);
     await receiver.take({ name: 'channel_vacated', channel: joined }, DEPARTURE_MS);
-    await settled(redis, nodes);
+    await webhooksSettled(redis, nodes);
     assert.deepEqual(counted(kept), { channel_occupied: 1, channel_vacated: 1 });
     assert.deepEqual(counted(born), { channel_occupied: 1, channel_vacated: 1 });
     assert.deepEqual(counted(joined), { channel_occupied: 1, 'member_added:zed': 1, 'member_removed:zed': 1,

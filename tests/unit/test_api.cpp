@@ -94,7 +94,8 @@ TEST_CASE("/health answers 503 draining while the server drains", "[api][drain]"
   http::handle(api.engine, r, kNow, [&res](http::Response answer) { res = std::move(answer); });
   REQUIRE(res.has_value());
   CHECK(res->status == 503);
-  CHECK(res->body == "{\"status\":\"draining\"}");
+  CHECK(res->body ==
+        "{\"status\":\"draining\",\"reason\":\"draining (SIGTERM): closing its connections, taking no new ones\"}");
 }
 
 TEST_CASE("unknown paths and apps are 404", "[api]") {

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "http/readiness.h"
 #include "http/request_auth.h"
 #include "http/validation.h"
 #include "protocol/json.h"
@@ -41,10 +42,8 @@ std::string cluster_json(const ClusterStatus& c) {
 }  // namespace
 
 Response health(const Engine& engine, const Request& req, int64_t now_s) {
-  // Draining (SIGTERM): 503, so that a load balancer whose health check reuses a connection
-  // opened before the drain takes the node out too (new connections are refused already).
-  int status = engine.draining() ? 503 : 200;
-  std::string body = engine.draining() ? "{\"status\":\"draining\"" : "{\"status\":\"ok\"";
+  // Starting or draining: 503, with the reason (http/readiness.h).
+  auto [status, body] = readiness_of(engine);
   const std::string* key = req.param("auth_key");
   if (!key) return {status, body + "}"};
   const App* app = engine.app_by_key(*key);

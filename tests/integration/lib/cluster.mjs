@@ -9,6 +9,7 @@ import { healthDetails } from './http-api.mjs';
 import { Raptor } from './raptor.mjs';
 import { RedisServer } from './redis.mjs';
 import { waitFor } from './wait.mjs';
+import { RawClient } from './ws-client.mjs';
 
 export const RECONNECT_MS = 15000; // reconnect attempts back off to 8 s apart
 
@@ -82,4 +83,55 @@ export async function assertStopsCleanly(nodes) {
     const problems = node.problems(await node.stop());
     assert.deepEqual(problems, [], `${node.nodeId}: ${problems.join('; ')}\n${node.stderr.slice(-3000)}`);
   }
+}
+
+export const isMemberEvent = (f) => /^pusher_internal:member_/.test(f.event);
+
+// A raw client joined to `channel` as `user` ({user_id, user_info}); `presence` is its roster.
+export async function rawMember(node, channel, user) {
+  const client = await RawClient.connect(node);
+  const ok = await client.subscribe(channel, { channelData: JSON.stringify(user) });
+  client.presence = ok.payload.presence;
+  return client;
+}
+
+// What a raw member knows of the roster: the roster it was given, then its member events in order.
+// Fails on an event that does not change it (a duplicate).
+export function applyMemberEvents(client, ids) {
+  for (const f of client.frames.pending(isMemberEvent)) {
+    const id = f.payload.user_id;
+    if (f.event === 'pusher_internal:member_added') {
+      assert.ok(!ids.has(id), `member_added ${id} for a member already known to ${client.socketId}`);
+      ids.add(id);
+    } else {
+      assert.ok(ids.has(id), `member_removed ${id} for a member unknown to ${client.socketId}`);
+      ids.delete(id);
+    }
+  }
+  return ids;
+}
+
+// Joins a fence member on `node` and waits until every one of `watchers` (raw clients) has heard
+// of it: Redis publishes member events in one order to every node, so anything before it (a
+// duplicate included) has arrived too. Takes the fence's own event; returns the fence client.
+export async function fence(node, channel, watchers, id) {
+  const member = await rawMember(node, channel, { user_id: id });
+  for (const w of watchers)
+    await w.frames.take((f) => f.event === 'pusher_internal:member_added' && f.payload.user_id === id, `${id} on ${w.socketId}`);
+  return member;
+}
+
+// Every webhook that will be sent has been: no departure waits in Redis, no node has one pending
+// (its local delay included), twice in a row (a script's answer may still have been on its way).
+export async function webhooksSettled(redis, nodes, ms = 20000) {
+  let quietBefore = false;
+  await waitFor(async () => {
+    const waiting = await redis.command('ZCARD', 'raptor:departures');
+    const pending = await Promise.all(nodes.map(async (n) => (await health(n)).webhooks?.pending ?? 0));
+    const quiet = waiting === 0 && pending.every((p) => p === 0);
+    const twice = quiet && quietBefore;
+    quietBefore = quiet;
+    if (!twice) await new Promise((r) => setTimeout(r, 300));
+    return twice;
+  }, 'the departures in Redis and every node\'s webhooks to be sent', ms);
 }

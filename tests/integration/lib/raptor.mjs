@@ -120,19 +120,21 @@ export class Raptor {
   // Options for node's http(s)/ws clients: trust the test's self-signed certificate.
   get tlsOptions() { return this.tls ? { ca: this.tls.ca } : {}; }
 
-  // Starts raptor and waits for /health to answer 200. Another process may take the port between
-  // freePort() and raptor's bind, which makes raptor exit at once: that is retried on a new port.
-  async start() {
+  // Starts raptor and waits for /health to answer 200 (with `ready: false`, any answer: a
+  // cluster node answers 503 until it is ready, docs/cluster.md#readiness). Another process may
+  // take the port between freePort() and raptor's bind, which makes raptor exit at once: that is
+  // retried on a new port.
+  async start({ ready = true } = {}) {
     for (let attempt = 1; ; attempt++) {
       try {
-        return await this.#launch();
+        return await this.#launch(ready);
       } catch (err) {
         if (!err.exitedEarly || attempt === 3) throw err;
       }
     }
   }
 
-  async #launch() {
+  async #launch(ready) {
     this.port = await freePort();
     const { args, env } = configuration({ port: this.port, apps: this.apps, clientEvents: this.clientEvents, via: this.configVia });
     if (this.tls) args.push('--tls-cert', this.tls.certFile, '--tls-key', this.tls.keyFile);
@@ -150,11 +152,11 @@ export class Raptor {
       this.child.once('close', (code, signal) => resolve({ code, signal }));
       this.child.once('error', (err) => resolve({ code: null, signal: null, error: err.message }));
     });
-    await this.#healthy();
+    await this.#healthy(ready);
   }
 
   // Polls /health (there is no event to wait for); fails at once if the process died meanwhile.
-  async #healthy() {
+  async #healthy(ready) {
     let exit = null;
     this.exited.then((e) => { exit = e; });
     // A guard against a server that never comes up, not a measure: sanitizer builds on a busy
@@ -165,8 +167,9 @@ export class Raptor {
         const why = exit.error ?? `code ${exit.code}, signal ${exit.signal}`;
         throw Object.assign(new Error(`raptor exited during start-up (${why}): ${this.stderr.slice(-2000)}`), { exitedEarly: true });
       }
-      if (Date.now() > deadline) throw new Error(`no 200 from ${this.url('/health')} within ${START_LIMIT_MS / 1000} s: ${this.stderr.slice(-2000)}`);
-      if ((await this.#healthStatus()) === 200) return;
+      if (Date.now() > deadline) throw new Error(`no ${ready ? '200' : 'answer'} from ${this.url('/health')} within ${START_LIMIT_MS / 1000} s: ${this.stderr.slice(-2000)}`);
+      const status = await this.#healthStatus();
+      if (ready ? status === 200 : status !== 0) return;
       await new Promise((r) => setTimeout(r, 50));
     }
   }

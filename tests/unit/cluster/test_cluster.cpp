@@ -189,6 +189,32 @@ TEST_CASE("the engine watches a channel from its first local subscriber to its l
   CHECK(bus.calls == std::vector<std::string>{"watch news", "unwatch news"});
 }
 
+TEST_CASE("subscription_succeeded waits until Redis confirmed the worker's SUBSCRIBE, events held meanwhile",
+          "[cluster][engine]") {
+  struct SubscribingBus : RecordingBus {
+    std::vector<std::function<void()>> waiting;
+    bool when_subscribed(const App&, const std::string&, std::function<void()> done) override {
+      waiting.push_back(std::move(done));
+      return true;
+    }
+  };
+  EngineHarness h;
+  SubscribingBus bus;
+  h.engine.set_cluster(&bus);
+  Connection& a = h.connect();
+  CHECK(h.join(a, "news").empty());
+  std::string frame = R"({"event":"e","channel":"news","data":"{}"})";
+  h.engine.deliver_from_cluster(Delivery::Kind::ChannelEvent, h.app(), "news", frame, "");
+  CHECK(drain(a).empty());
+  REQUIRE(bus.waiting.size() == 1);
+  bus.waiting[0]();
+  auto frames = drain(a);
+  REQUIRE(frames.size() == 2);
+  CHECK(parse_frame(frames[0]).event == "pusher_internal:subscription_succeeded");
+  CHECK(frames[1] == frame);
+  h.engine.set_cluster(nullptr);
+}
+
 TEST_CASE("the engine publishes API events, client events and user events to the cluster", "[cluster][engine]") {
   ClusterHarness h;
   RecordingBus& bus = h.bus;
