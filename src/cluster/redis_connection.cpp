@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "metrics/counters.h"
+
 namespace raptor::cluster {
 namespace {
 
@@ -173,6 +175,7 @@ void RedisConnection::lost(const std::string& why) {
   if (closing_) return;
   if (state_ == State::Down) return;
   bool was_up = state_ == State::Up;
+  if (was_up) metrics::count(metrics::Count::RedisLinksLost);
   state_ = State::Down;
   owner_.on_down(*this, why, was_up);
 }

@@ -3,8 +3,10 @@
 #include <algorithm>
 #include <optional>
 
+#include "http/operator_pages.h"
 #include "http/query_form.h"
 #include "http/request_auth.h"
+#include "metrics/health.h"
 #include "protocol/channel_name.h"
 #include "protocol/channel_resource.h"
 #include "protocol/json.h"
@@ -473,15 +475,16 @@ Response error(int status, std::string_view message) {
   return {status, body + "}"};
 }
 
-// {"status":"ok"} for anyone (load balancers); signed like an API request by any app's key, also
-// the webhook counters when webhooks are configured and the cluster's state (node id, counters)
+// {"status":…,"reasons":[…]} for anyone (load balancers; the states: metrics/health.h); signed
+// like an API request by any app's key, also the webhook counters when webhooks are configured and the cluster's state (node id, counters)
 // when this node is one of a cluster. Those are for operators, not for whoever can reach the port.
 Response health(const Engine& engine, const Request& req, int64_t now_s) {
   auto field = [](const char* name, uint64_t n) { return std::string("\"") + name + "\":" + std::to_string(n); };
-  // Draining (SIGTERM): 503, so that a load balancer whose health check reuses a connection
+  // Draining (SIGTERM) is a 503, so that a load balancer whose health check reuses a connection
   // opened before the drain takes the node out too (new connections are refused already).
-  int status = engine.draining() ? 503 : 200;
-  std::string body = engine.draining() ? "{\"status\":\"draining\"" : "{\"status\":\"ok\"";
+  metrics::HealthStatus assessed = metrics::assess_health(engine, now_s);
+  int status = assessed.http_status();
+  std::string body = assessed.json_head();
   const std::string* key = req.param("auth_key");
   if (!key) return {status, body + "}"};
   const App* app = engine.app_by_key(*key);
@@ -521,6 +524,7 @@ Response health(const Engine& engine, const Request& req, int64_t now_s) {
 void handle(Engine& engine, const Request& req, int64_t now_s, const Respond& respond) {
   // No CORS: the API is for servers, which sign with the app's secret; browsers never call it.
   if (req.method == "OPTIONS") return respond(Response{204, "", {{"Allow", "GET, HEAD, POST, OPTIONS"}}});
+  if (serve_operator_page(engine, req, now_s, respond)) return;
   if (req.path == "/health")
     return respond(allows("GET", req.method) ? health(engine, req, now_s) : not_allowed("GET"));
   if (req.path.compare(0, kChannelResourceRoot.size(), kChannelResourceRoot) == 0)

@@ -12,6 +12,7 @@ struct Request {
   std::string path;    // decoded, without the query
   std::vector<std::pair<std::string, std::string>> query;  // decoded, in arrival order
   std::string body;
+  std::string authorization;  // the Authorization header field: the admin pages' token (admin_access.h)
 
   const std::string* param(const std::string& key) const {
     for (const auto& kv : query)
@@ -22,8 +23,9 @@ struct Request {
 
 struct Response {
   int status = 200;
-  std::string body = "{}";  // always JSON
+  std::string body = "{}";  // JSON unless content_type says otherwise
   std::vector<std::pair<std::string, std::string>> headers{};  // beyond the usual ones
+  const char* content_type = "application/json";
 };
 
 // {"error":message} with `status` (api.cpp).

@@ -97,6 +97,8 @@ struct ReaderCallbacks {
       r.expectation_ = r.value_;
     } else if (equals_ignoring_case(r.field_, "upgrade")) {
       r.websocket_ = has_token(r.value_, "websocket");
+    } else if (equals_ignoring_case(r.field_, "authorization")) {
+      r.request_.authorization = r.value_;
     }
     r.field_.clear();
     r.value_.clear();

@@ -11,6 +11,7 @@
 #include "common/log.h"
 #include "common/log_rate_limit.h"
 #include "http/api.h"
+#include "metrics/counters.h"
 #include "http/response_format.h"
 #include "net/server.h"
 
@@ -165,11 +166,15 @@ void HttpConnection::read_on() {
         uint64_t id = awaiting_ = worker_.await_answer(this);
         Worker& worker = worker_;
         http::handle(worker_.engine(), reader_.request(), time(nullptr),
-                     [&worker, id](http::Response r) { worker.answered(id, std::move(r)); });
+                     [&worker, id, began_us = metrics::steady_us()](http::Response r) {
+                       metrics::http_answered(r.status, metrics::steady_us() - began_us);
+                       worker.answered(id, std::move(r));
+                     });
         break;  // answered() has run unless the answer waits for Redis
       }
       case http::RequestReader::Event::Refuse:
         log_refusal(reader_.request(), reader_.refusal().status);
+        metrics::http_answered(reader_.refusal().status, 0);
         respond(reader_.refusal(), reader_.closes());
         break;
       case http::RequestReader::Event::Upgrade:

@@ -15,6 +15,7 @@
 #include "common/log.h"
 #include "common/rendezvous.h"
 #include "common/service_notify.h"
+#include "http/operator_pages.h"
 #include "net/file_limit.h"
 #include "net/listener.h"
 
@@ -71,6 +72,7 @@ Server::Server(Config config, Reread reread)
     workers_.push_back(std::make_unique<Worker>(config_, apps_, hub_, i, std::move(policy), cluster));
   }
   config_.policies.clear();  // each worker owns its own
+  http::configure_operator_pages(apps_, config_.admin_token);
 }
 
 std::vector<const App*> Server::shaped_apps(Policy* policy) const {
@@ -315,6 +317,7 @@ void Server::reload() {
   AppChanges apps = update_apps(apps_, next.apps);
   config_ = std::move(next);
   webhooks_.reconfigure(apps_);
+  http::configure_operator_pages(apps_, config_.admin_token);
   webhooks_.shape_events_of(shaped_apps(first));  // asked on this thread before worker 0 uses it
   hub_.set_webhooks(has_webhooks(apps_) && webhook_client_started_ ? &webhooks_ : nullptr);
   policies.clear();  // each is now held by its worker's task alone

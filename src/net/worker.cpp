@@ -8,6 +8,7 @@
 #include <cstring>
 
 #include "common/log.h"
+#include "metrics/counters.h"
 #include "net/arrival.h"
 #include "net/event_port.h"
 #include "net/http_connection.h"
@@ -311,6 +312,7 @@ void Worker::drain_step() {
 
 void Worker::serve(const std::atomic<bool>& stop) {
   signature::prepare_thread();  // the first signature check on this thread is then as quick as the rest
+  metrics::Registry::instance().attach(index_);  // this thread counts into worker index_'s block
   Ticker ticker{};
   ticker.worker = this;
   ticker.context = context_;
