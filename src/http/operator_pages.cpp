@@ -1,6 +1,7 @@
 #include "http/operator_pages.h"
 
 #include "http/admin_access.h"
+#include "http/dashboard.h"
 #include "http/stats_api.h"
 #include "metrics/counters.h"
 #include "metrics/exposition.h"
@@ -14,8 +15,8 @@ void configure_operator_pages(const AppList& apps, const std::string& admin_toke
 }
 
 bool serve_operator_page(Engine& engine, const Request& req, int64_t now_s, const Respond& respond) {
-  Response stats;
-  if (stats_request(engine, req, now_s, stats)) return respond(stats), true;
+  if (auto stats = stats_request(engine, req, now_s)) return respond(*stats), true;
+  if (serve_dashboard(engine, req, now_s, respond)) return true;
   if (req.path != "/metrics") return false;
   if (req.method != "GET" && req.method != "HEAD") {
     Response r = error(405, "Use GET, HEAD");

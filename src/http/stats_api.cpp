@@ -79,32 +79,31 @@ Response channel_stats(const Engine& engine, const App& app, const std::string& 
 
 }  // namespace
 
-bool stats_request(const Engine& engine, const Request& req, int64_t now_s, Response& out) {
+std::optional<Response> stats_request(const Engine& engine, const Request& req, int64_t now_s) {
   constexpr std::string_view kApps = "/apps/", kStats = "/stats", kChannels = "/channels/";
   const std::string& path = req.path;
   if (path.compare(0, kApps.size(), kApps) != 0 || path.size() < kApps.size() + kStats.size() ||
       path.compare(path.size() - kStats.size(), kStats.size(), kStats) != 0)
-    return false;
+    return std::nullopt;
   std::string inner = path.substr(kApps.size(), path.size() - kApps.size() - kStats.size());  // "{id}" or "{id}/channels/{name}"
   size_t slash = inner.find('/');
   std::string app_id = inner.substr(0, slash);
   std::string channel;
   if (slash != std::string::npos) {
-    if (inner.compare(slash, kChannels.size(), kChannels) != 0) return false;
+    if (inner.compare(slash, kChannels.size(), kChannels) != 0) return std::nullopt;
     channel = inner.substr(slash + kChannels.size());
-    if (channel.empty() || channel.find('/') != std::string::npos) return false;
+    if (channel.empty() || channel.find('/') != std::string::npos) return std::nullopt;
   }
   const App* app = engine.app_by_id(app_id);
-  if (!app) return out = error(404, "Unknown app id"), true;
-  if (auto why = verify_request(*app, req, now_s)) return out = error(401, *why), true;
+  if (!app) return error(404, "Unknown app id");
+  if (auto why = verify_request(*app, req, now_s)) return error(401, *why);
   if (req.method != "GET" && req.method != "HEAD") {
-    out = error(405, "Use GET, HEAD");
-    out.headers.emplace_back("Allow", "GET, HEAD");
-    return true;
+    Response r = error(405, "Use GET, HEAD");
+    r.headers.emplace_back("Allow", "GET, HEAD");
+    return r;
   }
-  if (auto fault = check_query_form(req, {})) return out = error(400, fault->message), true;
-  out = channel.empty() ? Response{200, app_stats_json(engine, *app)} : channel_stats(engine, *app, channel);
-  return true;
+  if (auto fault = check_query_form(req, {})) return error(400, fault->message);
+  return channel.empty() ? Response{200, app_stats_json(engine, *app)} : channel_stats(engine, *app, channel);
 }
 
 }  // namespace raptor::http

@@ -6,6 +6,7 @@
 // Figures are this node's (a cluster's nodes each answer for themselves).
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 
 #include "core/engine.h"
@@ -18,7 +19,7 @@ constexpr size_t kStatsTopChannels = 10;
 // The answer to GET /apps/{id}/stats (the dashboard shows it too).
 std::string app_stats_json(const Engine& engine, const App& app);
 
-// True when `req` is for one of these paths: then the answer is in `out`.
-bool stats_request(const Engine& engine, const Request& req, int64_t now_s, Response& out);
+// The answer when `req` is for one of these paths, else nullopt.
+std::optional<Response> stats_request(const Engine& engine, const Request& req, int64_t now_s);
 
 }  // namespace raptor::http

@@ -41,7 +41,7 @@ void ChannelStats::message(const App& app, std::string_view channel, int64_t now
     }
     a.by_recency.push_front(name);
     it = a.channels.emplace(std::move(name), Tracked{{}, a.by_recency.begin()}).first;
-  } else {
+  } else if (it->second.recency != a.by_recency.begin()) {
     a.by_recency.splice(a.by_recency.begin(), a.by_recency, it->second.recency);
   }
   it->second.window.add(now_s);
