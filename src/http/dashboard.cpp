@@ -149,11 +149,11 @@ Response api(Engine& engine, const Request& req, int64_t now_s) {
 }  // namespace
 
 bool serve_dashboard(Engine& engine, const Request& req, int64_t now_s, const Respond& respond) {
-  const std::string& path = req.path;
-  if (path.compare(0, kRoot.size(), kRoot) != 0) return false;
+  std::string_view path = req.path;
+  if (path.substr(0, kRoot.size()) != kRoot) return false;
   if (path.size() > kRoot.size() && path[kRoot.size()] != '/') return false;  // e.g. /dashboards
-  if (path.compare(0, kApi.size(), kApi) == 0) return respond(api(engine, req, now_s)), true;
-  std::string_view name = path.size() <= kRoot.size() + 1 ? "index.html" : std::string_view(path).substr(kRoot.size() + 1);
+  if (path.substr(0, kApi.size()) == kApi) return respond(api(engine, req, now_s)), true;
+  std::string_view name = path.size() <= kRoot.size() + 1 ? "index.html" : path.substr(kRoot.size() + 1);
   if (req.method != "GET" && req.method != "HEAD") return respond(error(405, "Use GET")), true;
   auto found = asset(name);
   respond(found ? *found : error(404, "Unknown path"));

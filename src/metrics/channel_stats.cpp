@@ -4,13 +4,16 @@
 
 namespace raptor::metrics {
 
+void MessageWindow::Bucket::add(int64_t when) {
+  if (at != when) *this = {when, 0};
+  ++n;
+}
+
 void MessageWindow::add(int64_t now_s) {
   ++total_;
-  for (auto [buckets, at] : {std::pair{&seconds_, now_s}, std::pair{&minutes_, now_s / 60}}) {
-    Bucket& b = (*buckets)[size_t(at % 60)];
-    if (b.at != at) b = {at, 0};
-    ++b.n;
-  }
+  int64_t minute = now_s / 60;
+  seconds_[size_t(now_s - minute * 60)].add(now_s);
+  minutes_[size_t(minute % 60)].add(minute);
 }
 
 MessageFigures MessageWindow::figures(int64_t now_s) const {

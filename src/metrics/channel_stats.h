@@ -41,6 +41,7 @@ class MessageWindow {
   struct Bucket {
     int64_t at = -1;  // the second (or minute) it counts
     uint32_t n = 0;
+    void add(int64_t when);  // one more at `when`, starting afresh when the bucket held an older one
   };
   uint64_t total_ = 0;
   std::array<Bucket, 60> seconds_{};

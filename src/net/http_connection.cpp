@@ -137,6 +137,7 @@ void HttpConnection::end() {
 }
 
 void HttpConnection::answered(http::Response response) {
+  metrics::http_answered(response.status, metrics::steady_us() - request_read_us_);
   awaiting_ = 0;
   if (exchange_open_) worker_.http_exchange_ended();
   exchange_open_ = false;
@@ -165,11 +166,9 @@ void HttpConnection::read_on() {
         exchange_open_ = true;
         uint64_t id = awaiting_ = worker_.await_answer(this);
         Worker& worker = worker_;
+        request_read_us_ = metrics::steady_us();
         http::handle(worker_.engine(), reader_.request(), time(nullptr),
-                     [&worker, id, began_us = metrics::steady_us()](http::Response r) {
-                       metrics::http_answered(r.status, metrics::steady_us() - began_us);
-                       worker.answered(id, std::move(r));
-                     });
+                     [&worker, id](http::Response r) { worker.answered(id, std::move(r)); });
         break;  // answered() has run unless the answer waits for Redis
       }
       case http::RequestReader::Event::Refuse:
