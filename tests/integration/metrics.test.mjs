@@ -7,6 +7,8 @@ import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { apiGet, serverSdk } from './lib/clients.mjs';
 import { request, signedRequest } from './lib/http-api.mjs';
 import { freePort, Raptor, runRaptor } from './lib/raptor.mjs';
+import { configFile } from './lib/config-files.mjs';
+import { POLICY_REFUSED } from './lib/refusals.mjs';
 import { channelAuth } from './lib/signature.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { RawClient } from './lib/ws-client.mjs';
@@ -110,6 +112,37 @@ describe('/metrics', () => {
     assert.equal(families.raptor_health.type, 'GAUGE');
     assert.equal(value(families, 'raptor_health', { status: 'ok' }), 1);
     assert.equal(value(families, 'raptor_draining'), 0);
+  });
+});
+
+describe('/metrics with raptor.rb hooks and admin_token set in raptor.rb', () => {
+  const HOOK_TOKEN = 'hooks-test-token-0123456789';
+  const file = configFile('metrics-hooks.rb', `hook_time_budget 50
+admin_token "${HOOK_TOKEN}"
+authorize do |subscription|
+  case subscription.channel
+  when "boom" then raise ArgumentError, "boom"
+  when "spin" then loop { }
+  else pass
+  end
+end
+`);
+  const server = new Raptor({ args: ['--config', file, '--workers', '1'] });
+  before(() => server.start());
+  after(() => server.stop());
+
+  it('counts hook calls, the ones that raised and the ones stopped at their budget', async () => {
+    const before = await scrape(server, HOOK_TOKEN);
+    const client = await RawClient.connect(server);
+    await client.subscribe('calm');
+    await client.subscribeRefused('boom', {}, POLICY_REFUSED.code);
+    await client.subscribeRefused('spin', {}, POLICY_REFUSED.code);
+    const families = await scrape(server, HOOK_TOKEN);
+    const delta = (name) => value(families, name) - value(before, name);
+    assert.equal(delta('raptor_hook_calls_total'), 3);
+    assert.equal(delta('raptor_hook_errors_total'), 1);
+    assert.equal(delta('raptor_hook_timeouts_total'), 1);
+    assert.ok(delta('raptor_hook_seconds_total') > 0);
   });
 });
 
