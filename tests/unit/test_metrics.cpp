@@ -1,10 +1,11 @@
 // metrics/: the exposition writer's escaping and histograms, and per-thread counting summed over
 // every attached worker.
-#include <catch2/catch_test_macros.hpp>
+#include "metrics/counters.h"
+
 #include <thread>
 
-#include "metrics/counters.h"
 #include "metrics/exposition.h"
+#include "support.h"
 
 using namespace raptor;
 using namespace raptor::metrics;
