@@ -54,7 +54,8 @@ Response overview(const Engine& engine, int64_t now_s) {
   if (const WebhookSink* webhooks = engine.webhooks()) {
     WebhookStats s = webhooks->stats();
     out += ",\"webhooks\":{\"pending\":" + std::to_string(s.pending) + ",\"sent\":" + std::to_string(s.sent) +
-           ",\"retried\":" + std::to_string(s.retried) + ",\"dropped\":" + std::to_string(s.dropped) + "}";
+           ",\"retried\":" + std::to_string(s.retried) + ",\"dropped\":" + std::to_string(s.dropped) +
+           ",\"oldest_age_ms\":" + std::to_string(s.oldest_age_ms) + "}";
   }
   out += ",\"apps\":[";
   bool first = true;

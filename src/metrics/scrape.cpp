@@ -124,6 +124,8 @@ void write_webhooks(Exposition& out, const Engine& engine) {
   counter("raptor_webhook_events_coalesced_total", "Occupied and vacated pairs left untold.", s.coalesced);
   out.family("raptor_webhook_queue_depth", "gauge", "Webhook events waiting or being sent.");
   out.sample("raptor_webhook_queue_depth", double(s.pending));
+  out.family("raptor_webhook_oldest_age_seconds", "gauge", "How long the oldest webhook event held has waited (0: none).");
+  out.sample("raptor_webhook_oldest_age_seconds", double(s.oldest_age_ms) / 1000);
 }
 
 void write_cluster(Exposition& out, const Engine& engine, const WorkerCounters& sum) {

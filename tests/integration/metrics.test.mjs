@@ -146,6 +146,27 @@ end
   });
 });
 
+describe('/metrics with a webhook receiver that is down', () => {
+  it('shows the events waiting and how long the oldest has waited', async () => {
+    const deadPort = await freePort();
+    const server = new Raptor({ args: ['--admin-token', TOKEN, '--webhook', `http://127.0.0.1:${deadPort}/hook`] });
+    await server.start();
+    try {
+      const client = await RawClient.connect(server);
+      await client.subscribe('watched'); // channel_occupied, which cannot be delivered
+      const families = await waitFor(async () => {
+        const f = await scrape(server);
+        return value(f, 'raptor_webhook_queue_depth') >= 1 && value(f, 'raptor_webhook_oldest_age_seconds') > 0 && f;
+      }, 'the undeliverable event to show as waiting');
+      assert.equal(families.raptor_webhook_oldest_age_seconds.type, 'GAUGE');
+      assert.equal(value(families, 'raptor_webhook_events_sent_total'), 0);
+      await client.close();
+    } finally {
+      await server.stop();
+    }
+  });
+});
+
 describe('/metrics without an admin token configured', () => {
   const server = new Raptor();
   before(() => server.start());
