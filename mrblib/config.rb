@@ -184,6 +184,15 @@ def redis(url, prefix: nil, node_id: nil, node_timeout: nil)
   Raptor.settings[:node_timeout] = node_timeout if node_timeout
 end
 
+# admin_token ENV.fetch("RAPTOR_ADMIN_TOKEN")   (16 characters or more)
+# The token that opens /metrics and the dashboard (sent as Authorization: Bearer <token>);
+# without one they are off. docs/metrics.md#access.
+def admin_token(token)
+  Raptor::Check.string("admin_token", token)
+  raise ArgumentError, "admin_token must be at least 16 characters" if token.length < 16
+  Raptor.settings[:admin_token] = token
+end
+
 # log_level :warn   (:error, :warn, :info (the default) or :debug): the least severe log lines
 # written; --log-level and RAPTOR_LOG_LEVEL override it.
 def log_level(level)

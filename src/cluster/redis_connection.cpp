@@ -5,6 +5,8 @@
 
 #include <algorithm>
 
+#include "metrics/counters.h"
+
 namespace raptor::cluster {
 namespace {
 
@@ -229,6 +231,7 @@ void RedisConnection::lost(const std::string& why) {
   if (closing_) return;
   if (state_ == State::Down) return;
   bool was_up = state_ == State::Up;
+  if (was_up) metrics::count(metrics::Count::RedisLinksLost);
   state_ = State::Down;
   if (!was_up && next_address_ < addresses_.size()) retry_at_ms_ = attempt_ms_;  // the next address, at the next tick
   owner_.on_down(*this, why, was_up);

@@ -17,6 +17,7 @@
 #include "config/safe_defaults.h"
 #include "config/tls_files.h"
 #include "config/webhook_spec.h"
+#include "http/admin_access.h"
 
 namespace raptor {
 
@@ -279,6 +280,13 @@ std::vector<Option> options(std::string& why) {
          if (auto error = node_id_error(v)) return why = *error, false;
          return c.cluster.node_id = v, true;
        }},
+      {"--admin-token", "RAPTOR_ADMIN_TOKEN", true,
+       "token that opens /metrics and the dashboard (Authorization: Bearer <token>; 16+ characters; "
+       "default: none, they are off)",
+       [&why](Config& c, App&, const std::string& v) {
+         if (v.size() < http::kMinAdminTokenLength) return why = "at least 16 characters", false;
+         return c.admin_token = v, true;
+       }},
       {"--drain-seconds", "RAPTOR_DRAIN_SECONDS", true,
        "on SIGTERM, close WebSocket clients with 4200 in batches over this many seconds, then exit "
        "(default 10; 0: all at once; docs/cluster.md#graceful-shutdown)",
@@ -354,7 +362,8 @@ std::string flag_error(const std::string& flag, const std::string& value, std::s
   // --app-secret-file and RAPTOR_APP_SECRET_FILE name a file: the path is no secret.
   std::string_view tail = std::string_view(flag).substr(flag.size() < 5 ? 0 : flag.size() - 5);
   bool names_file = tail == "-file" || tail == "_FILE";
-  bool names_secret = flag.find("SECRET") != std::string::npos || flag.find("secret") != std::string::npos;
+  bool names_secret = flag.find("SECRET") != std::string::npos || flag.find("secret") != std::string::npos ||
+                      flag.find("TOKEN") != std::string::npos || flag.find("token") != std::string::npos;
   bool secret = (names_secret && !names_file) ||
                 flag == "--app" || flag == "RAPTOR_APPS" || flag == "--webhook" || flag == "RAPTOR_WEBHOOKS" ||
                 flag == "--redis" || flag == "RAPTOR_REDIS_URL";  // may hold a password

@@ -43,6 +43,7 @@ struct Config {
   // SIGTERM: seconds over which the WebSocket clients are closed with 4200, in batches, before
   // the process exits (0: all at once). Read when the signal comes, so a reload changes it.
   int drain_seconds = 10;
+  std::string admin_token;  // empty: /metrics and the dashboard are off (http/admin_access.h)
   EngineLimits limits;
   size_t max_message_bytes = 64 * 1024;  // incoming WebSocket message; larger closes with 1009
   std::vector<App> apps;

@@ -4,6 +4,7 @@
 
 #include "common/text.h"
 #include "core/policy_hooks.h"
+#include "metrics/channel_stats.h"
 #include "protocol/channel_data.h"
 #include "protocol/channel_pattern.h"
 #include "protocol/channel_resource.h"
@@ -99,6 +100,7 @@ Connection* Engine::open_refused(void* handle, const Admission& refusal) {
 
 Connection* Engine::open(const App& app, void* handle, std::unique_ptr<Handshake> handshake) {
   Connection* c = add_connection(app, handle);
+  metrics::connection_opened(app);
   if (handshake && handshake_use(policy_, app) == HandshakeUse::Kept) c->keep_handshake(std::move(handshake));
   if (!ready()) {
     held_[c->socket_id()];  // established by check_readiness()
@@ -110,6 +112,7 @@ Connection* Engine::open(const App& app, void* handle, std::unique_ptr<Handshake
 
 void Engine::send(Connection& c, FramePtr frame) {
   if (c.closing()) return;
+  metrics::frame_out(frame->size());
   bool was_idle = !c.has_pending();
   if (!c.enqueue(std::move(frame), limits_.max_send_queue_bytes)) {
     close(c, code(CloseCode::OverCapacity), "Client too slow: send queue full", true);
@@ -138,6 +141,7 @@ void Engine::on_binary_message(Connection& c) {
 void Engine::on_message(Connection& c, std::string_view text) {
   if (c.closing()) return;
   if (!held_.empty() && hold_message(c, text)) return;
+  metrics::count(metrics::Count::BytesIn, text.size());
   c.saw_activity(clock_());
   messages::ClientMessage m;
   if (!messages::parse_client_message(text, m)) {
@@ -505,6 +509,7 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
   std::string rewritten;
   if (!filtered_by_policy(c, m, sub->user_id, data, rewritten)) return;
   broadcast(app, name, messages::channel_event_raw(m.event, name, data, sub->user_id), &c);
+  metrics::client_event(app, name);
   if (!app.webhooks.empty()) {
     WebhookEvent e{WebhookType::ClientEvent, name, sub->user_id, std::string(m.event), std::string(data)};
     e.socket_id = c.socket_id();
@@ -582,6 +587,7 @@ void Engine::on_closed(Connection* c) {
     unsubscribe(*c, name);
   }
   if (c->user()) sign_out(*c);
+  metrics::connection_closed(c->app(), c->close_code());
   connections_.erase(owned);
 }
 
@@ -656,6 +662,7 @@ size_t Engine::open_count() const {
 
 void Engine::publish(const App& app, std::string_view channel, std::string_view event, std::string_view data,
                      std::string_view except_socket_id) {
+  metrics::api_event(app, channel);
   std::string text = messages::channel_event(event, channel, data);
   if (channel_type(channel) == ChannelType::ServerToUser) {
     dispatch(delivery(Delivery::Kind::UserEvent, app, std::string(channel.substr(kServerToUserPrefix.size())),

@@ -58,6 +58,7 @@ struct WebhookStats {
   // occupation, or any when the receiver's queue is full (docs/webhooks.md)
   uint64_t coalesced = 0;
   uint64_t pending = 0;  // waiting or being sent now
+  uint64_t oldest_age_ms = 0;  // how long the oldest of those has waited since it was emitted
   // In a cluster, the Redis stream the events pass through (docs/cluster.md#webhook-delivery).
   struct Stream {
     bool used = false;       // this node is one of a cluster

@@ -12,6 +12,7 @@
 #include "http/endpoints/events.h"
 #include "http/endpoints/health.h"
 #include "http/endpoints/users.h"
+#include "http/operator_pages.h"
 #include "http/readiness.h"
 #include "http/request_auth.h"
 #include "http/validation.h"
@@ -82,6 +83,7 @@ void route_app(Engine& engine, const App& app, const Request& req, const std::st
 void handle(Engine& engine, const Request& req, int64_t now_s, const Respond& respond) {
   // No CORS: the API is for servers, which sign with the app's secret; browsers never call it.
   if (req.method == "OPTIONS") return respond(Response{204, "", {{"Allow", "GET, HEAD, POST, OPTIONS"}}});
+  if (serve_operator_page(engine, req, now_s, respond)) return;
   if (req.path == "/health")
     return respond(allows("GET", req.method) ? health(engine, req, now_s) : not_allowed("GET"));
   if (req.path == "/health/live") return respond(allows("GET", req.method) ? liveness() : not_allowed("GET"));

@@ -1,30 +1,7 @@
 #include "http/readiness.h"
 
-#include "protocol/json.h"
 
 namespace raptor::http {
-
-ReadinessAnswer readiness_of(const Engine& engine) {
-  ReadinessAnswer a;
-  std::string reason;
-  if (engine.draining()) {
-    // A load balancer whose health check reuses a connection opened before the drain takes the
-    // node out too (new connections are refused already).
-    a.status = 503;
-    a.body = "{\"status\":\"draining\"";
-    reason = "draining (SIGTERM): closing its connections, taking no new ones";
-  } else if (std::string waiting = engine.waiting_for(); !waiting.empty()) {
-    a.status = 503;
-    a.body = "{\"status\":\"starting\"";
-    reason = std::move(waiting);
-  } else {
-    a.body = "{\"status\":\"ok\"";
-    return a;
-  }
-  a.body += ",\"reason\":";
-  json::append_quoted(a.body, reason);
-  return a;
-}
 
 Response liveness() { return {200, "{\"status\":\"live\"}"}; }
 

@@ -1,5 +1,5 @@
-// Readiness as the HTTP side tells it (docs/cluster.md#readiness): /health's status line and the
-// refusal of API requests that reach a node not ready yet. Liveness is /health/live: 200 while
+// Readiness as the HTTP side tells it (docs/cluster.md#readiness): the refusal of API requests
+// that reach a node not ready yet (/health's states: metrics/health.h). Liveness is /health/live: 200 while
 // the process answers at all, starting and draining included, for a supervisor that restarts
 // what hangs (a readiness 503 must not get a starting node restarted).
 #pragma once
@@ -10,14 +10,6 @@
 #include "http/request.h"
 
 namespace raptor::http {
-
-// /health's status and the start of its JSON body: {"status":"ok" when ready, else 503 with
-// "starting" or "draining" and the "reason" (the body is left open for more fields).
-struct ReadinessAnswer {
-  int status = 200;
-  std::string body;
-};
-ReadinessAnswer readiness_of(const Engine& engine);
 
 // /health/live's answer.
 Response liveness();

@@ -14,6 +14,7 @@ struct Request {
   std::string body;
   // What proxies wrote about the client (common/client_address.h), repeated fields joined by ','.
   std::string x_forwarded_for, forwarded;
+  std::string authorization;  // the Authorization header field: the admin pages' token (admin_access.h)
 
   const std::string* param(const std::string& key) const {
     for (const auto& kv : query)
@@ -24,8 +25,9 @@ struct Request {
 
 struct Response {
   int status = 200;
-  std::string body = "{}";  // always JSON
+  std::string body = "{}";  // JSON unless content_type says otherwise
   std::vector<std::pair<std::string, std::string>> headers{};  // beyond the usual ones
+  const char* content_type = "application/json";
 };
 
 // {"error":message} with `status` (validation.cpp).

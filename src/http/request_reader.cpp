@@ -123,6 +123,8 @@ struct ReaderCallbacks {
       append_to_list(r.request_.x_forwarded_for, r.value_);
     } else if (equals_ignoring_case(r.field_, "forwarded")) {
       append_to_list(r.request_.forwarded, r.value_);
+    } else if (equals_ignoring_case(r.field_, "authorization")) {
+      r.request_.authorization = r.value_;
     }
     r.field_.clear();
     r.value_.clear();

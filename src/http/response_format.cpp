@@ -17,7 +17,9 @@ std::string format_response(const Response& r, const Framing& f) {
   out += "\r\n";
   bool has_body = r.status != 204 && r.status != 304;
   if (has_body) {
-    out += "Content-Type: application/json\r\nContent-Length: ";
+    out += "Content-Type: ";
+    out += r.content_type;
+    out += "\r\nContent-Length: ";
     out += std::to_string(r.body.size());
     out += "\r\n";
   }

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "http/api.h"
 #include "http/response_format.h"
+#include "metrics/counters.h"
 #include "net/worker.h"
 
 namespace raptor::net {
@@ -145,6 +146,7 @@ void HttpConnection::end() {
 }
 
 void HttpConnection::answered(http::Response response) {
+  metrics::http_answered(response.status, metrics::steady_us() - request_read_us_);
   awaiting_ = 0;
   if (exchange_open_) worker_.http_exchange_ended();
   exchange_open_ = false;
@@ -173,12 +175,14 @@ void HttpConnection::read_on() {
         exchange_open_ = true;
         uint64_t id = awaiting_ = worker_.await_answer(this);
         Worker& worker = worker_;
+        request_read_us_ = metrics::steady_us();
         http::handle(worker_.engine(), reader_.request(), time(nullptr),
                      [&worker, id](http::Response r) { worker.answered(id, std::move(r)); });
         break;  // answered() has run unless the answer waits for Redis
       }
       case http::RequestReader::Event::Refuse:
         log_refusal(wsi_, worker_.config(), reader_.request(), reader_.refusal().status);
+        metrics::http_answered(reader_.refusal().status, 0);
         respond(reader_.refusal(), reader_.closes());
         break;
       case http::RequestReader::Event::Upgrade:

@@ -52,6 +52,7 @@ class HttpConnection {
   lws* bridge_ = nullptr;  // the worker's end of the socket pair, once bridged
   http::RequestReader reader_;
   uint64_t awaiting_ = 0;  // the number of the answer being computed (Worker::await_answer)
+  int64_t request_read_us_ = 0;  // when that request was read in full (metrics: its duration)
   bool ending_ = false;     // the last answer is out: close once lws has sent it
   bool lingering_ = false;  // closed for sending, dropping what the client still sends
   bool reading_ = false;    // inside read_on(): an answer given meanwhile does not read on itself

@@ -11,6 +11,7 @@
 #include "cluster/webhook_stream.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "metrics/counters.h"
 #include "net/arrival.h"
 #include "net/event_port.h"
 #include "net/http_connection.h"
@@ -284,6 +285,7 @@ cluster::EventPort& Worker::event_port() { return *event_port_; }
 
 void Worker::serve(const std::atomic<bool>& stop) {
   signature::prepare_thread();  // the first signature check on this thread is then as quick as the rest
+  metrics::Registry::instance().attach(index_);  // this thread counts into worker index_'s block
   Ticker ticker{};
   ticker.worker = this;
   ticker.context = context_;

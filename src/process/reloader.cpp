@@ -5,6 +5,7 @@
 
 #include "common/log.h"
 #include "common/rendezvous.h"
+#include "http/operator_pages.h"
 
 namespace raptor::process {
 namespace {
@@ -90,6 +91,7 @@ void Reloader::reload() {
   AppChanges apps = update_apps(apps_, next.apps);
   running_ = std::move(next);
   webhooks_.reconfigure(first);
+  http::configure_operator_pages(apps_, running_.admin_token);
   policies.clear();  // each is now held by its worker's task alone
   pause->release();
   pause->wait_finished();

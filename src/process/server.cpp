@@ -12,6 +12,7 @@
 
 #include "common/log.h"
 #include "common/service_notify.h"
+#include "http/operator_pages.h"
 #include "net/file_limit.h"
 #include "net/listener.h"
 #include "process/node_drain.h"
@@ -56,6 +57,7 @@ Server::Server(Config config, Reread reread)
     drains_.push_back(std::make_unique<WorkerDrain>(*workers_.back()));
   }
   config_.policies.clear();  // each worker owns its own
+  http::configure_operator_pages(apps_, config_.admin_token);
 }
 
 Server::~Server() = default;

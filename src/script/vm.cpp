@@ -13,6 +13,7 @@
 #include <iterator>
 #include <stdexcept>
 
+#include "metrics/counters.h"
 #include "script/helpers.h"
 #include "script/hook_request.h"
 #include "script/runaway_guard.h"
@@ -216,6 +217,7 @@ Vm::Result Vm::call(mrb_protect_error_func* body, void* data, int budget_ms) {
   Result r;
   std::string raised;
   Describe describe{files_, body, data, &raised};
+  metrics::HookTimer timer;
   RunawayGuard::Outcome out = guard_->run(run_and_describe, &describe, budget_ms);
   if (out.timed_out) {
     r.timed_out = true;
@@ -233,6 +235,7 @@ Vm::Result Vm::call(mrb_protect_error_func* body, void* data, int budget_ms) {
     r.ok = true;
     r.value = out.value;
   }
+  timer.done(r.ok, r.timed_out);
   return r;
 }
 

@@ -74,6 +74,11 @@ class Outbox {
   int64_t due() const;
   // Events held: waiting, and in the batch.
   size_t held() const { return waiting_.size() + (batch_ ? batch_->events : 0); }
+  // When the oldest event it holds was emitted; 0 when it holds none.
+  int64_t oldest_ms() const {
+    if (batch_) return batch_->oldest_ms;
+    return waiting_.empty() ? 0 : waiting_.front().emitted_ms;
+  }
   // The last attempt failed (a drain does not wait out its back-off).
   bool failing() const { return failing_; }
   // Removed by a reload: every event it holds is settled (the caller counts them).

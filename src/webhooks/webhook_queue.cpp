@@ -196,8 +196,13 @@ WebhookStats WebhookQueue::stats() const {
   std::lock_guard<std::mutex> lock(mutex_);
   WebhookStats s = stats_;
   s.stream.up = stream_up_;
-  for (const Outbox& o : outboxes_) s.pending += o.held();
+  int64_t oldest = 0;
+  for (const Outbox& o : outboxes_) {
+    s.pending += o.held();
+    if (o.oldest_ms() && (!oldest || o.oldest_ms() < oldest)) oldest = o.oldest_ms();
+  }
   s.pending += shaping_.size();
+  if (oldest) s.oldest_age_ms = uint64_t(std::max<int64_t>(now() - oldest, 0));
   return s;
 }
 

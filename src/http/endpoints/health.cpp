@@ -2,9 +2,9 @@
 
 #include <string>
 
-#include "http/readiness.h"
 #include "http/request_auth.h"
 #include "http/validation.h"
+#include "metrics/health.h"
 #include "protocol/json.h"
 
 namespace raptor::http {
@@ -42,8 +42,10 @@ std::string cluster_json(const ClusterStatus& c) {
 }  // namespace
 
 Response health(const Engine& engine, const Request& req, int64_t now_s) {
-  // Starting or draining: 503, with the reason (http/readiness.h).
-  auto [status, body] = readiness_of(engine);
+  // Starting or draining: 503, with the reason; degraded: 200 with the reasons (metrics/health.h).
+  metrics::HealthStatus assessed = metrics::assess_health(engine, now_s);
+  int status = assessed.http_status();
+  std::string body = assessed.json_head();
   const std::string* key = req.param("auth_key");
   if (!key) return {status, body + "}"};
   const App* app = engine.app_by_key(*key);

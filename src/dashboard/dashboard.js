@@ -1,0 +1,194 @@
+// Raptor's dashboard: reads /dashboard/api/* with the admin token (kept in this tab's
+// sessionStorage only) once a second, and watches channels over raptor's own WebSocket, speaking
+// the Pusher protocol as any client does. No library, nothing from another origin.
+'use strict';
+
+const $ = (id) => document.getElementById(id);
+const POINTS = 60;
+const history = { connections: [], messages: [] };
+let token = sessionStorage.getItem('raptor-admin-token') || '';
+let apps = [];
+let lastSent = null;
+let lastAt = 0;
+let watcher = null;
+
+async function api(path, body) {
+  const res = await fetch(`/dashboard/api/${path}`, {
+    method: body ? 'POST' : 'GET',
+    headers: { authorization: `Bearer ${token}`, ...(body && { 'content-type': 'application/json' }) },
+    body: body ? JSON.stringify(body) : undefined,
+  });
+  const json = await res.json().catch(() => ({}));
+  if (!res.ok) throw Object.assign(new Error(json.error || res.statusText), { status: res.status });
+  return json;
+}
+
+function element(tag, text, attributes = {}) {
+  const e = document.createElement(tag);
+  if (text !== undefined) e.textContent = String(text);
+  for (const [k, v] of Object.entries(attributes)) e.setAttribute(k, v);
+  return e;
+}
+
+function push(series, value) {
+  series.push(value);
+  if (series.length > POINTS) series.shift();
+}
+
+function draw(canvas, series) {
+  const g = canvas.getContext('2d');
+  g.clearRect(0, 0, canvas.width, canvas.height);
+  const top = Math.max(1, ...series);
+  g.strokeStyle = '#2563eb';
+  g.lineWidth = 2;
+  g.beginPath();
+  series.forEach((v, i) => {
+    const x = (i / (POINTS - 1)) * canvas.width;
+    const y = canvas.height - 4 - (v / top) * (canvas.height - 8);
+    if (i === 0) g.moveTo(x, y); else g.lineTo(x, y);
+  });
+  g.stroke();
+  canvas.dataset.points = series.join(',');
+}
+
+function render(o) {
+  $('health').textContent = o.health.status;
+  $('health').className = `badge ${o.health.status}`;
+  $('reasons').textContent = (o.health.reasons || []).join('; ');
+  $('node').textContent = o.node.cluster
+    ? `node ${o.node.id}: Redis ${o.node.redis_workers_connected}/${o.node.workers} workers connected`
+    : 'single node';
+
+  const connections = o.apps.reduce((n, a) => n + a.connections.current, 0);
+  const now = performance.now();
+  const rate = lastSent === null ? 0 : ((o.messages_sent - lastSent) * 1000) / Math.max(1, now - lastAt);
+  lastSent = o.messages_sent;
+  lastAt = now;
+  push(history.connections, connections);
+  push(history.messages, Math.round(rate));
+  $('connections-now').textContent = connections;
+  $('messages-rate').textContent = Math.round(rate);
+  draw($('chart-connections'), history.connections);
+  draw($('chart-messages'), history.messages);
+
+  const rows = $('apps').tBodies[0];
+  rows.replaceChildren(...o.apps.map((a) => {
+    const tr = element('tr');
+    for (const v of [a.app, a.connections.current, a.connections.peak, a.messages.last_minute, a.messages.last_hour, a.channels.occupied])
+      tr.append(element('td', v));
+    return tr;
+  }));
+  $('top-channels').replaceChildren(...o.apps.flatMap((a) => a.top_channels.map((c) =>
+    element('li', `${a.app} ${c.name}: ${c.messages.last_minute}/min, ${c.messages.last_hour}/h`))));
+  $('presence').replaceChildren(...o.apps.flatMap((a) => a.largest_presence_channels.map((c) => {
+    const li = element('li', `${a.app} ${c.name}: ${c.user_count} members`);
+    li.addEventListener('click', () => showRoster(a.app, c.name));
+    return li;
+  })));
+  const hooks = $('webhooks');
+  if (o.webhooks) {
+    hooks.replaceChildren(...Object.entries(o.webhooks).flatMap(([k, v]) => [element('dt', k), element('dd', v)]));
+  }
+  const ids = o.apps.map((a) => a.app).join();
+  if (ids !== apps.map((a) => a.app).join()) {
+    $('console-app').replaceChildren(...o.apps.map((a) => element('option', a.app, { value: a.app })));
+  }
+  apps = o.apps;
+}
+
+async function showRoster(app, channel) {
+  const { users } = await api(`roster?app=${encodeURIComponent(app)}&channel=${encodeURIComponent(channel)}`);
+  $('roster').replaceChildren(...users.map((u) => element('li', u.id)));
+}
+
+async function refresh() {
+  try {
+    render(await api('overview'));
+    document.body.dataset.state = 'ready';
+  } catch (err) {
+    if (err.status === 401 || err.status === 403) return signOut(err.message);
+    $('reasons').textContent = `unreachable: ${err.message}`;
+  }
+}
+
+function signOut(why) {
+  sessionStorage.removeItem('raptor-admin-token');
+  token = '';
+  document.body.dataset.state = 'refused';
+  $('login-error').textContent = why;
+  $('login').hidden = false;
+  $('main').hidden = true;
+}
+
+async function signIn(candidate) {
+  token = candidate;
+  try {
+    render(await api('overview'));
+  } catch (err) {
+    return signOut(err.status ? `Refused: ${err.message}` : err.message);
+  }
+  sessionStorage.setItem('raptor-admin-token', token);
+  $('login').hidden = true;
+  $('main').hidden = false;
+  $('login-error').textContent = '';
+  document.body.dataset.state = 'ready';
+  setInterval(refresh, 1000);
+}
+
+function log(text) {
+  const list = $('console-log');
+  list.prepend(element('li', text));
+  while (list.children.length > 200) list.lastChild.remove();
+}
+
+// Subscribes to `channel` (or pattern) of `app` on a WebSocket of its own, as a Pusher client.
+function watch(appId, channel) {
+  if (watcher) watcher.close();
+  const app = apps.find((a) => a.app === appId);
+  const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
+  const ws = new WebSocket(`${scheme}://${location.host}/app/${app.key}?protocol=7&client=raptor-dashboard&version=1`);
+  watcher = ws;
+  $('console-state').textContent = 'connecting';
+  ws.onmessage = async (message) => {
+    const frame = JSON.parse(message.data);
+    if (frame.event === 'pusher:connection_established') {
+      const data = { channel };
+      if (/^(private|presence)-/.test(channel)) {
+        const { socket_id: socketId } = JSON.parse(frame.data);
+        Object.assign(data, await api('auth', { app: appId, socket_id: socketId, channel }));
+      }
+      ws.send(JSON.stringify({ event: 'pusher:subscribe', data }));
+    } else if (frame.event === 'pusher_internal:subscription_succeeded') {
+      $('console-state').textContent = `watching ${channel}`;
+      document.body.dataset.console = 'watching';
+    } else if (frame.event === 'pusher:error' || frame.event === 'pusher:subscription_error') {
+      $('console-state').textContent = `refused: ${frame.data}`;
+    } else if (frame.event === 'pusher:ping') {
+      ws.send(JSON.stringify({ event: 'pusher:pong', data: {} }));
+    } else if (!frame.event.startsWith('pusher')) {
+      const data = typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data);
+      log(`${new Date().toLocaleTimeString()} ${frame.channel} ${frame.event} ${data}`);
+    }
+  };
+  ws.onclose = () => { if (watcher === ws) $('console-state').textContent = 'closed'; };
+}
+
+$('login').addEventListener('submit', (e) => {
+  e.preventDefault();
+  signIn($('token').value);
+});
+$('console-watch').addEventListener('submit', (e) => {
+  e.preventDefault();
+  watch($('console-app').value, $('console-channel').value);
+});
+$('console-publish').addEventListener('submit', async (e) => {
+  e.preventDefault();
+  const body = { app: $('console-app').value, channel: $('publish-channel').value, event: $('publish-event').value, data: $('publish-data').value };
+  try {
+    await api('publish', body);
+    $('publish-state').textContent = `published ${body.event}`;
+  } catch (err) {
+    $('publish-state').textContent = `refused: ${err.message}`;
+  }
+});
+if (token) signIn(token);

@@ -1,0 +1,178 @@
+#include "metrics/scrape.h"
+
+#include <array>
+
+#include "metrics/counters.h"
+#include "metrics/exposition.h"
+#include "metrics/health.h"
+#include "metrics/process_figures.h"
+#include "protocol/channel_kind.h"
+
+namespace raptor::metrics {
+namespace {
+
+const char* type_label(ChannelType type) {
+  switch (type) {
+    case ChannelType::Public: return "public";
+    case ChannelType::Private: return "private";
+    case ChannelType::Encrypted: return "encrypted";
+    case ChannelType::Presence: return "presence";
+    case ChannelType::ServerToUser: return "server_to_user";
+  }
+  return "public";
+}
+constexpr ChannelType kTypes[] = {ChannelType::Public, ChannelType::Private, ChannelType::Encrypted,
+                                  ChannelType::Presence};  // server-to-user channels have no subscribers
+
+// The slots that have a label: each app named, and "_other" when anything landed there.
+std::vector<size_t> app_slots(const WorkerCounters& sum) {
+  const Registry& r = Registry::instance();
+  std::vector<size_t> slots;
+  for (size_t i = 0; i < r.labeled_apps(); ++i) slots.push_back(i);
+  for (const Counter& c : sum.apps[kOtherApps])
+    if (c.value()) return slots.push_back(kOtherApps), slots;
+  return slots;
+}
+
+void write_connections(Exposition& out, const WorkerCounters& sum) {
+  const Registry& r = Registry::instance();
+  auto of = [&](size_t slot, AppCount c) { return double(sum.apps[slot][size_t(c)].value()); };
+  std::vector<size_t> slots = app_slots(sum);
+  out.family("raptor_connections", "gauge", "WebSocket connections open now.");
+  for (size_t s : slots)
+    out.sample("raptor_connections", of(s, AppCount::ConnectionsOpened) - of(s, AppCount::ConnectionsClosed),
+               {{"app", r.app_label(s)}});
+  out.family("raptor_connections_opened_total", "counter", "WebSocket connections admitted.");
+  for (size_t s : slots) out.sample("raptor_connections_opened_total", of(s, AppCount::ConnectionsOpened), {{"app", r.app_label(s)}});
+  out.family("raptor_connections_closed_total", "counter",
+             "WebSocket connections closed, by close code (0: by the client or the network without one).");
+  const auto& codes = known_close_codes();
+  for (size_t i = 0; i <= codes.size(); ++i)
+    if (uint64_t n = sum.closes_by_code[i].value())
+      out.sample("raptor_connections_closed_total", double(n), {{"code", i < codes.size() ? std::to_string(codes[i]) : "other"}});
+  out.family("raptor_client_events_total", "counter", "Client events received and sent on to subscribers.");
+  for (size_t s : slots) out.sample("raptor_client_events_total", of(s, AppCount::ClientEvents), {{"app", r.app_label(s)}});
+  out.family("raptor_api_events_total", "counter", "Events published through the HTTP API, one per channel.");
+  for (size_t s : slots) out.sample("raptor_api_events_total", of(s, AppCount::ApiEvents), {{"app", r.app_label(s)}});
+}
+
+void write_channels(Exposition& out, const Engine& engine) {
+  std::array<double, 5> channels{}, subscriptions{};
+  double members = 0;
+  if (const AppList* apps = Registry::instance().apps()) {
+    for (const App& app : *apps) {
+      if (app.retired) continue;
+      for (const auto& [name, snap] : engine.directory().occupied(app, "")) {
+        size_t t = size_t(channel_type(name));
+        channels[t] += 1;
+        subscriptions[t] += double(snap.subscription_count);
+        members += double(snap.user_count);
+      }
+    }
+  }
+  out.family("raptor_channels", "gauge", "Occupied channels on this node, by type.");
+  for (ChannelType t : kTypes) out.sample("raptor_channels", channels[size_t(t)], {{"type", type_label(t)}});
+  out.family("raptor_subscriptions", "gauge", "Channel subscriptions on this node, by channel type.");
+  for (ChannelType t : kTypes) out.sample("raptor_subscriptions", subscriptions[size_t(t)], {{"type", type_label(t)}});
+  out.family("raptor_presence_members", "gauge", "Distinct users present, summed over presence channels.");
+  out.sample("raptor_presence_members", members);
+}
+
+void write_traffic(Exposition& out, const WorkerCounters& sum) {
+  auto total = [&](Count c) { return double(sum.counts[size_t(c)].value()); };
+  out.family("raptor_messages_sent_total", "counter", "Frames queued to WebSocket clients: events, errors, pings and pongs.");
+  out.sample("raptor_messages_sent_total", total(Count::FramesOut));
+  out.family("raptor_received_bytes_total", "counter", "Bytes of WebSocket messages received.");
+  out.sample("raptor_received_bytes_total", total(Count::BytesIn));
+  out.family("raptor_sent_bytes_total", "counter", "Bytes of frames queued to WebSocket clients.");
+  out.sample("raptor_sent_bytes_total", total(Count::BytesOut));
+
+  out.family("raptor_http_requests_total", "counter", "HTTP requests answered, by status.");
+  const auto& statuses = known_http_statuses();
+  for (size_t i = 0; i <= statuses.size(); ++i)
+    if (uint64_t n = sum.http_by_status[i].value())
+      out.sample("raptor_http_requests_total", double(n), {{"status", i < statuses.size() ? std::to_string(statuses[i]) : "other"}});
+  out.family("raptor_http_request_duration_seconds", "histogram", "Time from a request read in full to its answer.");
+  std::vector<uint64_t> buckets;
+  for (const Counter& c : sum.http_duration) buckets.push_back(c.value());
+  out.histogram("raptor_http_request_duration_seconds", http_duration_buckets(), buckets,
+                double(sum.http_duration_micros.value()) / 1e6);
+
+  out.family("raptor_hook_calls_total", "counter", "raptor.rb hook and rule calls.");
+  out.sample("raptor_hook_calls_total", total(Count::HookCalls));
+  out.family("raptor_hook_errors_total", "counter", "raptor.rb hook calls that raised an error.");
+  out.sample("raptor_hook_errors_total", total(Count::HookErrors));
+  out.family("raptor_hook_timeouts_total", "counter", "raptor.rb hook calls stopped at their time budget.");
+  out.sample("raptor_hook_timeouts_total", total(Count::HookTimeouts));
+  out.family("raptor_hook_seconds_total", "counter", "Time spent in raptor.rb hook calls.");
+  out.sample("raptor_hook_seconds_total", total(Count::HookMicros) / 1e6);
+}
+
+void write_webhooks(Exposition& out, const Engine& engine) {
+  const WebhookSink* sink = engine.webhooks();
+  if (!sink) return;
+  WebhookStats s = sink->stats();
+  auto counter = [&out](const char* name, const char* help, uint64_t n) {
+    out.family(name, "counter", help);
+    out.sample(name, double(n));
+  };
+  counter("raptor_webhook_events_queued_total", "Webhook events accepted for a receiver (once per receiver).", s.queued);
+  counter("raptor_webhook_events_sent_total", "Webhook events delivered with a 2xx answer.", s.sent);
+  counter("raptor_webhook_retries_total", "Webhook POSTs repeated after a failure.", s.retried);
+  counter("raptor_webhook_events_dropped_total", "Webhook events given up: queue full, 4xx, retries exhausted.", s.dropped);
+  counter("raptor_webhook_events_filtered_total", "Webhook events dropped on purpose by the shape_webhook hook.", s.filtered);
+  counter("raptor_webhook_events_coalesced_total", "Occupied and vacated pairs left untold.", s.coalesced);
+  out.family("raptor_webhook_queue_depth", "gauge", "Webhook events waiting or being sent.");
+  out.sample("raptor_webhook_queue_depth", double(s.pending));
+  out.family("raptor_webhook_oldest_age_seconds", "gauge", "How long the oldest webhook event held has waited (0: none).");
+  out.sample("raptor_webhook_oldest_age_seconds", double(s.oldest_age_ms) / 1000);
+}
+
+void write_cluster(Exposition& out, const Engine& engine, const WorkerCounters& sum) {
+  const ClusterStatus* c = engine.cluster_status();
+  if (!c) return;
+  out.family("raptor_redis_connected_workers", "gauge", "Workers whose Redis connections are both up.");
+  out.sample("raptor_redis_connected_workers", double(c->workers_connected.load(std::memory_order_relaxed)));
+  out.family("raptor_redis_workers", "gauge", "Workers that keep a Redis connection.");
+  out.sample("raptor_redis_workers", double(c->workers));
+  out.family("raptor_redis_lease_held", "gauge", "1 while this node holds its lease in Redis.");
+  out.sample("raptor_redis_lease_held", c->lease_held.load(std::memory_order_relaxed) ? 1 : 0);
+  out.family("raptor_redis_links_lost_total", "counter", "Redis connections lost while up; each is made again.");
+  out.sample("raptor_redis_links_lost_total", double(sum.counts[size_t(Count::RedisLinksLost)].value()));
+  auto counter = [&out](const char* name, const char* help, const std::atomic<uint64_t>& n) {
+    out.family(name, "counter", help);
+    out.sample(name, double(n.load(std::memory_order_relaxed)));
+  };
+  counter("raptor_cluster_messages_published_total", "Messages sent to the other nodes.", c->published);
+  counter("raptor_cluster_messages_received_total", "Messages from other nodes handed to the engine.", c->received);
+  counter("raptor_cluster_messages_unsent_total", "Messages not sent: Redis was unreachable.", c->unsent);
+}
+
+void write_health(Exposition& out, const Engine& engine, int64_t now_s) {
+  HealthStatus h = assess_health(engine, now_s);
+  out.family("raptor_health", "gauge", "1 for the state /health reports (ok, degraded, starting, draining), 0 for the others.");
+  for (auto state : HealthStatus::kStates) {
+    HealthStatus named;
+    named.state = state;
+    out.sample("raptor_health", h.state == state ? 1 : 0, {{"status", named.name()}});
+  }
+  out.family("raptor_draining", "gauge", "1 while the node drains (SIGTERM).");
+  out.sample("raptor_draining", engine.draining() ? 1 : 0);
+}
+
+}  // namespace
+
+std::string scrape(const Engine& engine, int64_t now_s) {
+  std::unique_ptr<WorkerCounters> sum = Registry::instance().sum();
+  Exposition out;
+  write_connections(out, *sum);
+  write_channels(out, engine);
+  write_traffic(out, *sum);
+  write_webhooks(out, engine);
+  write_cluster(out, engine, *sum);
+  write_health(out, engine, now_s);
+  write_process_figures(out);
+  return out.text();
+}
+
+}  // namespace raptor::metrics

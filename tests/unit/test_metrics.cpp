@@ -1,0 +1,62 @@
+// metrics/: the exposition writer's escaping and histograms, and per-thread counting summed over
+// every attached worker.
+#include "metrics/counters.h"
+
+#include <thread>
+
+#include "metrics/exposition.h"
+#include "support.h"
+
+using namespace raptor;
+using namespace raptor::metrics;
+
+TEST_CASE("exposition writes HELP, TYPE and samples with escaped label values", "[metrics]") {
+  Exposition out;
+  out.family("raptor_x_total", "counter", "A help text with a \\ and\na new line.");
+  out.sample("raptor_x_total", 3, {{"app", "a\"b\\c\nd"}});
+  out.sample("raptor_x_total", 0.25);
+  CHECK(out.text() ==
+        "# HELP raptor_x_total A help text with a \\\\ and\\na new line.\n"
+        "# TYPE raptor_x_total counter\n"
+        "raptor_x_total{app=\"a\\\"b\\\\c\\nd\"} 3\n"
+        "raptor_x_total 0.25\n");
+}
+
+TEST_CASE("exposition histograms are cumulative and end with +Inf, _sum and _count", "[metrics]") {
+  Exposition out;
+  out.histogram("h", {0.1, 1}, {2, 3, 4}, 7.5);
+  CHECK(out.text() ==
+        "h_bucket{le=\"0.10000000000000001\"} 2\n"
+        "h_bucket{le=\"1\"} 5\n"
+        "h_bucket{le=\"+Inf\"} 9\n"
+        "h_sum 7.5\n"
+        "h_count 9\n");
+}
+
+TEST_CASE("counters of attached worker threads are summed, unattached threads count apart", "[metrics]") {
+  Registry& registry = Registry::instance();
+  uint64_t before = registry.sum()->counts[size_t(Count::BytesIn)].value();
+  count(Count::BytesIn, 1000);  // this thread is no worker: not in the sum
+  auto worker = [&registry](size_t index, uint64_t n) {
+    registry.attach(index);
+    for (uint64_t i = 0; i < n; ++i) count(Count::BytesIn);
+  };
+  std::thread a(worker, 0, 300), b(worker, 1, 200);
+  a.join();
+  b.join();
+  CHECK(registry.sum()->counts[size_t(Count::BytesIn)].value() - before == 500);
+}
+
+TEST_CASE("apps past the labelled ones share the _other slot", "[metrics]") {
+  AppList apps;
+  for (size_t i = 0; i < kLabeledApps + 3; ++i) apps.push_back(App{"app-" + std::to_string(i), "k", "s"});
+  Registry& registry = Registry::instance();
+  registry.name_apps(apps);
+  CHECK(registry.slot_of(apps[0]) == 0);
+  CHECK(registry.app_label(registry.slot_of(apps[5])) == "app-5");
+  CHECK(registry.app_label(registry.slot_of(apps[kLabeledApps + 1])) == "_other");
+  App stranger{"x", "k", "s"};
+  CHECK(registry.slot_of(stranger) == kOtherApps);
+  static const AppList kNone;
+  registry.name_apps(kNone);
+}
