@@ -1,6 +1,6 @@
 // The Engine's user features: pusher:signin, #server-to-user- events, watchlists, terminating
-// a user's connections, and "authorized connections" (anonymous connections closed after a
-// time limit). A user's events reach the connections signed in as that user, whether or not
+// a user's connections. (Anonymous connections closed after a time limit: ConnectionSweeps.)
+// A user's events reach the connections signed in as that user, whether or not
 // they subscribed to #server-to-user-{id}: the sign-in is the authorization, and the channel
 // name alone authorizes nobody.
 #include <string>
@@ -73,8 +73,7 @@ void Engine::subscribe_user_channel(Connection& c, const std::string& channel) {
     send(c, messages::subscription_succeeded(channel, "{}"));
     return;
   }
-  refuse_subscription(c, channel, "AuthError", 401, code(ErrorCode::Unauthorized),
-                      "#server-to-user- channels are only for the connection signed in as that user (pusher:signin)");
+  refuse_subscription(c, channel, SubscriptionAuthorizer::not_that_user());
 }
 
 UserDirectory::Announce Engine::watchlist_announcer(const App& app) {
@@ -107,15 +106,6 @@ void Engine::deliver_to_users(const Delivery& d) {
     if (watchlist && c->user()->watch_version >= d.version) continue;  // in its initial statuses
     send(*c, frame);
   }
-}
-
-void Engine::close_if_unauthorized(Connection& c, int64_t now_ms) {
-  int limit_s = c.app().user_authentication_timeout_s;
-  if (limit_s <= 0 || c.authorized() || now_ms - c.opened_ms() < int64_t(limit_s) * 1000) return;
-  std::string why = "Connection not authorized within " + std::to_string(limit_s) +
-                    " seconds: sign in or subscribe to a private or presence channel";
-  send_error(c, kUnauthorizedClose, why);
-  close(c, kUnauthorizedClose, why);
 }
 
 }  // namespace raptor
