@@ -1,7 +1,7 @@
 // core/client_event_gate: which client events go out, with what data, and why others do not.
 #include "core/client_event_gate.h"
 
-#include "core/client_frame.h"
+#include "core/verdict_support.h"
 #include "protocol/errors.h"
 #include "support.h"
 
@@ -9,12 +9,6 @@ using namespace raptor;
 using namespace raptor::test;
 
 namespace {
-
-struct FilterPolicy : PassingPolicy {
-  PolicyVerdict answer;
-  bool has(const App&, Hook hook) const override { return hook == Hook::FilterClientEvents; }
-  PolicyVerdict filter_client_event(const ClientEventRequest&) override { return answer; }
-};
 
 struct Gate {
   App app = reference_app();
@@ -75,7 +69,7 @@ TEST_CASE("client events over the sender's rate are refused with 4301", "[client
 
 TEST_CASE("the client-event filter may rewrite, drop or deny", "[client_event_gate]") {
   Gate g;
-  FilterPolicy policy;
+  OneHookPolicy policy(Policy::Hook::FilterClientEvents);
   g.gate.set_policy(&policy);
   ClientFrame e(client_event_frame("client-x", "private-a", "{\"n\":1}"));
   policy.answer.kind = PolicyVerdict::Kind::Rewrite;

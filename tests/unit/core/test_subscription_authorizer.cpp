@@ -2,7 +2,7 @@
 // members, the authorize hook and channel rules) and the checks made before it.
 #include "core/subscription_authorizer.h"
 
-#include "core/client_frame.h"
+#include "core/verdict_support.h"
 #include "protocol/errors.h"
 #include "support.h"
 
@@ -10,13 +10,6 @@ using namespace raptor;
 using namespace raptor::test;
 
 namespace {
-
-
-struct AuthorizePolicy : PassingPolicy {
-  PolicyVerdict answer;
-  bool has(const App&, Hook hook) const override { return hook == Hook::Authorize; }
-  PolicyVerdict authorize(const SubscriptionRequest&) override { return answer; }
-};
 
 void check_refusal(const Authorization& a, const std::string& type, int status, int error_code) {
   REQUIRE(a.refusal);
@@ -80,7 +73,7 @@ TEST_CASE("authorizer: the authorize hook may deny, allow without a signature, o
           "[subscription_authorizer]") {
   App app = reference_app();
   Connection c(app, "1234.5678", nullptr, 0);
-  AuthorizePolicy policy;
+  OneHookPolicy policy(Policy::Hook::Authorize);
   SubscriptionAuthorizer authorizer;
   authorizer.set_policy(&policy);
   ClientFrame unsigned_private(subscribe_frame("private-a"));
