@@ -11,7 +11,8 @@
 // ConnectionTable (connections by socket id), Sender (queue, wake, slow consumers),
 // SubscriptionAuthorizer (may it subscribe, as whom), ClientEventGate (may a client event go
 // out), FanOut (delivery to this worker's subscribers), ConnectionSweeps (liveness, retired
-// apps, drain); users in engine_users.cpp, presence in a cluster in engine_cluster_presence.cpp.
+// apps, drain), signin_refusal (may a pusher:signin sign in); the Engine's users in
+// engine_users.cpp, presence in a cluster in engine_cluster_presence.cpp.
 #pragma once
 #include <cstdint>
 #include <functional>
