@@ -45,6 +45,7 @@ class Connection {
 
   // --- subscriptions ---
   SubscriptionList& subscriptions() { return subscriptions_; }
+  const SubscriptionList& subscriptions() const { return subscriptions_; }
   bool subscribed(const std::string& channel) const { return subscriptions_.contains(channel); }
 
   // --- the user signed in with pusher:signin (null until then; allocated only then) ---

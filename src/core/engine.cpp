@@ -5,12 +5,11 @@
 #include "common/text.h"
 #include "core/policy_hooks.h"
 #include "metrics/channel_stats.h"
-#include "protocol/channel_data.h"
+#include "protocol/channel_kind.h"
 #include "protocol/channel_pattern.h"
 #include "protocol/channel_resource.h"
 #include "protocol/errors.h"
 #include "protocol/messages.h"
-#include "protocol/signature.h"
 
 namespace raptor {
 namespace {
@@ -20,86 +19,33 @@ int64_t steady_ms() {
   return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
-// Parses a protocol query value as a whole decimal number.
-std::optional<int> parse_version(std::string_view v) {
-  if (v.empty() || v.size() > 6) return std::nullopt;
-  int n = 0;
-  for (char ch : v) {
-    if (ch < '0' || ch > '9') return std::nullopt;
-    n = n * 10 + (ch - '0');
-  }
-  return n;
-}
-
 }  // namespace
 
 Engine::Engine(const AppList& apps, EngineLimits limits, Transport& transport, Hub& hub, size_t worker,
                Clock clock)
-    : apps_(apps), limits_(limits), transport_(transport), hub_(hub), worker_(worker),
-      clock_(clock ? std::move(clock) : Clock(steady_ms)), rng_(std::random_device{}()) {}
+    : apps_(apps), limits_(limits), hub_(hub), worker_(worker), clock_(clock ? std::move(clock) : Clock(steady_ms)),
+      sender_(transport, limits.max_send_queue_bytes), fan_out_(channels_, connections_, sender_),
+      sweeps_(connections_, sender_), client_events_(hub.directory()) {}
 
 Engine::~Engine() = default;
 
-const App* Engine::app_by_key(std::string_view key) const {
-  for (const auto& app : apps_)
-    if (app.key == key && !app.retired) return &app;
-  return nullptr;
-}
-
-const App* Engine::app_by_id(std::string_view id) const {
-  for (const auto& app : apps_)
-    if (app.id == id && !app.retired) return &app;
-  return nullptr;
-}
-
-Admission Engine::admit(std::string_view path, std::optional<std::string_view> protocol,
-                         const Handshake* handshake) const {
-  constexpr std::string_view kPrefix = "/app/";
-  if (!starts_with(path, kPrefix) || path.size() == kPrefix.size())
-    return {nullptr, code(CloseCode::PathNotFound), "Path not found"};
-  std::string_view key = path.substr(kPrefix.size());
-  if (!key.empty() && key.back() == '/') key.remove_suffix(1);
-  if (key.empty() || key.find('/') != std::string_view::npos)
-    return {nullptr, code(CloseCode::PathNotFound), "Path not found"};
-  if (!protocol) return {nullptr, code(CloseCode::NoVersion), "No protocol version supplied"};
-  auto version = parse_version(*protocol);
-  if (!version) return {nullptr, code(CloseCode::InvalidVersion), "Invalid version string format"};
-  if (*version < 4 || *version > 7)
-    return {nullptr, code(CloseCode::UnsupportedVersion), "Unsupported protocol version"};
-  const App* app = app_by_key(key);
-  if (!app) return {nullptr, code(CloseCode::UnknownApp), "Application does not exist"};
-  Admission refusal;
-  if (handshake && !admitted_by_policy(*app, *handshake, refusal)) return refusal;
-  return {app, 0, {}};
-}
-
-std::string Engine::new_socket_id() {
-  // Two 7-digit numbers: 15 characters fit std::string's inline buffer (no allocation per
-  // connection), with 10^14 ids to draw from.
-  std::uniform_int_distribution<uint64_t> dist(1000000, 9999999);
-  for (;;) {
-    std::string id = std::to_string(dist(rng_)) + "." + std::to_string(dist(rng_));
-    if (!connections_.count(id)) return id;
-  }
-}
-
-Connection* Engine::add_connection(const App& app, void* handle) {
-  auto conn = std::make_unique<Connection>(app, new_socket_id(), handle, clock_());
-  Connection* c = conn.get();
-  connections_.emplace(c->socket_id(), std::move(conn));
-  return c;
-}
-
 Connection* Engine::open_refused(void* handle, const Admission& refusal) {
   static const App kNoApp{};
-  Connection* c = add_connection(kNoApp, handle);
+  Connection* c = connections_.add(kNoApp, handle, clock_());
   send_error(*c, refusal.close_code, refusal.reason);
   close(*c, refusal.close_code, refusal.reason);
   return c;
 }
 
+void Engine::set_policy(Policy* policy) {
+  policy_ = policy;
+  wants_handshake_ = raptor::wants_handshake(apps_, policy);
+  authorizer_.set_policy(policy);
+  client_events_.set_policy(policy);
+}
+
 Connection* Engine::open(const App& app, void* handle, std::unique_ptr<Handshake> handshake) {
-  Connection* c = add_connection(app, handle);
+  Connection* c = connections_.add(app, handle, clock_());
   metrics::connection_opened(app);
   if (handshake && handshake_use(policy_, app) == HandshakeUse::Kept) c->keep_handshake(std::move(handshake));
   if (!ready()) {
@@ -108,27 +54,6 @@ Connection* Engine::open(const App& app, void* handle, std::unique_ptr<Handshake
   }
   send(*c, messages::connection_established(c->socket_id(), limits_.activity_timeout_s));
   return c;
-}
-
-void Engine::send(Connection& c, FramePtr frame) {
-  if (c.closing()) return;
-  metrics::frame_out(frame->size());
-  bool was_idle = !c.has_pending();
-  if (!c.enqueue(std::move(frame), limits_.max_send_queue_bytes)) {
-    close(c, code(CloseCode::OverCapacity), "Client too slow: send queue full", true);
-    return;
-  }
-  if (was_idle) transport_.wake(c);
-}
-
-void Engine::send_error(Connection& c, int error_code, std::string_view message) {
-  send(c, messages::error(error_code, message));
-}
-
-void Engine::close(Connection& c, int close_code, std::string_view reason, bool discard_queue) {
-  if (c.closing()) return;
-  c.begin_close(close_code, std::string(reason), discard_queue);
-  transport_.wake(c);
 }
 
 void Engine::on_pong(Connection& c) { c.saw_activity(clock_()); }
@@ -178,10 +103,9 @@ std::string Engine::channel_named(std::string_view spelled) {
   return address.valid() ? address.name : std::string(spelled);  // invalid: matches no subscription
 }
 
-void Engine::refuse_subscription(Connection& c, std::string_view channel, std::string_view type, int status,
-                                 int error_code, std::string_view message) {
-  send_error(c, error_code, message);
-  send(c, messages::subscription_error(channel, type, message, status, error_code));
+void Engine::refuse_subscription(Connection& c, std::string_view channel, const SubscriptionRefusal& r) {
+  send_error(c, r.code, r.message);
+  send(c, messages::subscription_error(channel, r.type, r.message, r.status, r.code));
 }
 
 void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
@@ -194,123 +118,89 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   // what it receives is spelled the same way. `name` is the channel, or a wildcard pattern.
   std::string spelled(*channel_name), name = spelled;
   // Before any work: every subscribe may cost a signature check, hook calls and, in a cluster,
-  // Redis scripts; a repeated one too. Pusher's rate-limit code, and the connection stays open.
+  // Redis scripts; a repeated one too. The connection stays open.
   if (!c.take_subscribe_token(clock_(), limits_.subscriptions_per_second, limits_.subscribe_burst())) {
-    refuse_subscription(c, spelled, "LimitReached", 429, code(ErrorCode::RateLimited),
-                        "Subscription rejected: more than " + std::to_string(limits_.subscriptions_per_second) +
-                            " subscriptions per second");
+    refuse_subscription(c, spelled, SubscriptionAuthorizer::over_rate(limits_.subscriptions_per_second));
     return;
   }
   bool by_address = starts_with(spelled, kChannelResourceRoot);
   if (by_address) {
     ChannelResource address = channel_from_resource(spelled, true);
     if (!address.valid()) {
-      refuse_subscription(c, spelled, "InvalidChannel", 400, code(ErrorCode::InvalidChannel), address.error);
+      refuse_subscription(c, spelled, {"InvalidChannel", 400, code(ErrorCode::InvalidChannel), address.error});
       return;
     }
     name = std::move(address.name);
   }
   const ChannelKind& kind = channel_kind(name);
-  ChannelType type = kind.type;
   if (kind.auth == ChannelAuth::SignedInUser) {
     subscribe_user_channel(c, name);
     return;
   }
   bool wildcard = names_pattern(name);
-  if (wildcard && !pattern_admissible(c, spelled, name, !c.subscribed(name))) return;
-  if (!wildcard && !is_valid_channel_name(name)) {
-    refuse_subscription(c, name, "InvalidChannel", 400, code(ErrorCode::InvalidChannel),
-                        "Invalid channel name: use up to 200 of A-Z a-z 0-9 _ - = @ , . ;");
-    return;
-  }
-  const App& app = c.app();
-
-  if (Subscription* sub = c.subscriptions().find(name)) {
-    // Idempotent: acknowledge again and change nothing. The roster given now is the newest, so
-    // member events it already contains must not follow it.
-    if (sub->awaiting_roster) return;  // subscription_succeeded follows Redis's answer
-    if (sub->in_cluster && presence_in_cluster(type)) {
-      ask_cluster_roster(c, name, 0, {}, false);
-      return;
-    }
-    std::string data = "{}";
-    if (type == ChannelType::Presence) {
-      auto [roster, version] = hub_.directory().roster(app, name, sub->user_id, sub->privileged);
-      data = std::move(roster);
-      sub->roster_version = version;
-    }
-    // One subscription per channel: it keeps the spelling it was made with.
-    send(c, messages::subscription_succeeded(sub->by_address ? *resource_of_channel(name) : name, data));
-    return;
-  }
-
-  if (c.subscriptions().size() >= limits_.max_subscriptions) {
-    refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::LimitReached),
-                        "A connection may hold at most " + std::to_string(limits_.max_subscriptions) +
-                            " subscriptions: unsubscribe from one first");
-    return;
-  }
-
-  std::string user_id, user_info = "null";
-  std::optional<bool> signed_privilege;  // channel_data's "privileged", when signed
-  PolicyVerdict verdict = authorize_by_policy(c, name, spelled, m);
-  if (verdict.kind == PolicyVerdict::Kind::Deny) {
-    refuse_subscription(c, spelled, "AuthError", 403, code(ErrorCode::Unauthorized), verdict.reason);
-    return;
-  }
-  bool allowed = verdict.kind == PolicyVerdict::Kind::Allow;
-  if (allowed && verdict.user_id) {
-    user_id = *verdict.user_id;
-    user_info = verdict.user_info.value_or("null");
-  }
-  if (kind.auth == ChannelAuth::Signature && !allowed) {
-    if (kind.presence && !m.channel_data) {
-      refuse_subscription(c, spelled, "AuthError", 401, code(ErrorCode::Unauthorized),
-                          "Presence subscription needs channel_data");
-      return;
-    }
-    // What the app's auth endpoint was given: the channel as the client spelled it.
-    std::optional<std::string_view> channel_data = kind.presence ? m.channel_data : std::nullopt;
-    std::string to_sign = signature::subscription_string_to_sign(c.socket_id(), spelled, channel_data);
-    if (!signature::verify_auth(m.auth.value_or(""), app.key, app.secret, to_sign)) {
-      refuse_subscription(c, spelled, "AuthError", 401, code(ErrorCode::Unauthorized),
-                          "Invalid signature: expected HMAC-SHA256 of \"" + to_sign + "\" as key:hex");
-      return;
-    }
-    if (channel_data) {
-      ChannelData member;
-      if (auto why = parse_channel_data(*channel_data, {app.max_user_id_length, app.max_user_info_bytes}, member)) {
-        if (why->over_limit)
-          refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::LimitReached), why->message);
-        else
-          refuse_subscription(c, spelled, "AuthError", 401, code(ErrorCode::Unauthorized), why->message);
-        return;
-      }
-      user_id = std::move(member.user_id);
-      user_info = std::move(member.user_info);
-      signed_privilege = member.privileged;
-    }
-  }
-  bool privileged = kind.presence && member_privileged(name, verdict.privileged, signed_privilege);
-  if (policy_ && policy_->has(app, Policy::Hook::ChannelRules) &&
-      !subscription_permitted(c, name, spelled, m, user_id, user_info, privileged))
-    return;
-
-  Subscription subscription{user_id, 0, by_address};
-  subscription.privileged = privileged;
   if (wildcard) {
-    subscribe_pattern(c, name, spelled, std::move(subscription));
+    if (auto refusal = SubscriptionAuthorizer::pattern_refusal(c, name, !c.subscribed(name))) {
+      refuse_subscription(c, spelled, *refusal);
+      return;
+    }
+  } else if (auto refusal = SubscriptionAuthorizer::invalid_name(name)) {
+    refuse_subscription(c, name, *refusal);
     return;
   }
+  if (Subscription* sub = c.subscriptions().find(name)) {
+    resubscribe(c, name, kind.type, *sub);
+    return;
+  }
+  if (c.subscriptions().size() >= limits_.max_subscriptions) {
+    refuse_subscription(c, spelled, SubscriptionAuthorizer::over_count(limits_.max_subscriptions));
+    return;
+  }
+  Authorization a = authorizer_.authorize(c, name, spelled, m);
+  if (a.refusal) {
+    refuse_subscription(c, spelled, *a.refusal);
+    return;
+  }
+  Subscription subscription{std::move(a.user_id), 0, by_address};
+  subscription.privileged = a.privileged;
+  if (wildcard)
+    subscribe_pattern(c, name, spelled, std::move(subscription));
+  else
+    make_subscription(c, name, spelled, std::move(subscription), a.user_info);
+}
+
+void Engine::resubscribe(Connection& c, const std::string& name, ChannelType type, Subscription& sub) {
+  // The roster given now is the newest, so member events it already contains must not follow it.
+  if (sub.awaiting_roster) return;  // subscription_succeeded follows Redis's answer
+  if (sub.in_cluster && presence_in_cluster(type)) {
+    ask_cluster_roster(c, name, 0, {}, false);
+    return;
+  }
+  std::string data = "{}";
+  if (type == ChannelType::Presence) {
+    auto [roster, version] = hub_.directory().roster(c.app(), name, sub.user_id, sub.privileged);
+    data = std::move(roster);
+    sub.roster_version = version;
+  }
+  // One subscription per channel: it keeps the spelling it was made with.
+  send(c, messages::subscription_succeeded(sub.by_address ? *resource_of_channel(name) : name, data));
+}
+
+void Engine::make_subscription(Connection& c, const std::string& name, const std::string& spelled,
+                               Subscription subscription, const std::string& user_info) {
+  const App& app = c.app();
+  const ChannelKind& kind = channel_kind(name);
+  ChannelType type = kind.type;
+  bool by_address = subscription.by_address;
   std::optional<ChannelDirectory::Join> join;
   bool in_cluster = presence_in_cluster(type);  // else presence stays per node (docs/cluster.md)
   if (type == ChannelType::Presence) {
     // In a cluster, Redis decides and announces member events; the directory keeps this node's view.
     // (Redis also refuses a join once the channel is full across the cluster: cluster_roster_answered.)
+    const std::string& user_id = subscription.user_id;
     join = hub_.directory().join(app, name, worker_, user_id, user_info,
                                  in_cluster ? ChannelDirectory::Announce([](uint64_t, uint64_t) {})
                                             : announcer(app, name, messages::member_added(name, user_id, user_info), &c),
-                                 privileged, !cluster_decides());
+                                 subscription.privileged, !cluster_decides());
     if (!join) {
       refuse_full_presence(c, spelled);
       return;
@@ -338,9 +228,23 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   after_subscribe(c, name, spelled, type);
 }
 
+void Engine::subscribe_pattern(Connection& c, const std::string& pattern, const std::string& spelled,
+                               Subscription s) {
+  const App& app = c.app();
+  hub_.directory().pattern_subscribed(app, pattern, worker_);
+  auto& slot = channels_of(app)[pattern];
+  if (!slot) {
+    slot = std::make_unique<Channel>(pattern);
+    if (cluster_) cluster_->watch_pattern(app, pattern);  // before subscription_succeeded goes out
+  }
+  slot->add(&c, s.by_address);
+  c.subscriptions().add(pattern, std::move(s));
+  if (channel_kind(pattern).auth == ChannelAuth::Signature) c.set_authorized();
+  send(c, messages::subscription_succeeded(spelled, "{}"));
+}
+
 void Engine::refuse_full_presence(Connection& c, std::string_view spelled) {
-  refuse_subscription(c, spelled, "LimitReached", 403, code(ErrorCode::LimitReached),
-                      "Presence channel is full (" + std::to_string(c.app().max_presence_members) + " members)");
+  refuse_subscription(c, spelled, SubscriptionAuthorizer::presence_full(c.app()));
 }
 
 void Engine::after_subscribe(Connection& c, const std::string& channel, const std::string& spelled, ChannelType type) {
@@ -466,52 +370,16 @@ void Engine::unsubscribe(Connection& c, const std::string& name, bool refused_by
 void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
   const App& app = c.app();
   std::string name = channel_named(m.channel);
-  if (!app.client_events) {
-    send_error(c, code(ErrorCode::ClientEventRefused), "Client events are disabled for this app");
-    return;
-  }
-  if (m.event.size() > kMaxEventNameLength) {
-    send_error(c, code(ErrorCode::ClientEventRefused), "Client event names are at most 200 characters");
-    return;
-  }
-  if (names_pattern(name)) {
-    send_error(c, code(ErrorCode::ClientEventRefused),
-               "Client events cannot be sent to a wildcard pattern: trigger them on a concrete channel");
-    return;
-  }
-  const ChannelKind& kind = channel_kind(name);
-  if (kind.client_events == ClientEvents::Nobody) {
-    send_error(c, code(ErrorCode::ClientEventRefused), "Client events are only allowed on private and presence channels");
-    return;
-  }
-  const Subscription* sub = c.subscriptions().find(name);
-  if (!sub) {
-    send_error(c, code(ErrorCode::ClientEventRefused), "Client event refused: not subscribed to " + name);
-    return;
-  }
-  if (kind.client_events == ClientEvents::PrivilegedMembers && !sub->privileged) {
-    send_error(c, code(ErrorCode::NotPrivileged),
-               "Client event refused: only privileged members may send client events on " + name);
-    return;
-  }
-  if (!c.take_client_event_token(clock_())) {
-    send_error(c, code(ErrorCode::RateLimited), "Client event rejected: more than " +
-                                                    std::to_string(app.client_events_per_second) + " per second");
-    return;
-  }
-  std::string_view data = m.data_text.empty() ? std::string_view("{}") : m.data_text;
-  if (data.size() > app.max_event_data_bytes) {
-    send_error(c, code(ErrorCode::PayloadTooLarge), "Event data is larger than 10240 bytes");
-    return;
-  }
-  if (policy_ && policy_->has(app, Policy::Hook::ChannelRules) && !client_event_permitted(c, m, name, *sub, data))
-    return;
+  std::string_view data;
   std::string rewritten;
-  if (!filtered_by_policy(c, m, sub->user_id, data, rewritten)) return;
-  broadcast(app, name, messages::channel_event_raw(m.event, name, data, sub->user_id), &c);
+  ClientEventVerdict v = client_events_.check(c, m, name, clock_(), data, rewritten);
+  if (v.kind == ClientEventVerdict::Kind::Refuse) send_error(c, v.code, v.message);
+  if (v.kind != ClientEventVerdict::Kind::Send) return;
+  const std::string& user_id = v.sub->user_id;
+  broadcast(app, name, messages::channel_event_raw(m.event, name, data, user_id), &c);
   metrics::client_event(app, name);
   if (!app.webhooks.empty()) {
-    WebhookEvent e{WebhookType::ClientEvent, name, sub->user_id, std::string(m.event), std::string(data)};
+    WebhookEvent e{WebhookType::ClientEvent, name, user_id, std::string(m.event), std::string(data)};
     e.socket_id = c.socket_id();
     emit_webhook(app, std::move(e));
   }
@@ -523,7 +391,7 @@ void Engine::broadcast(const App& app, const std::string& channel, std::string t
   bool alone = hub_.workers() < 2;
   ChannelDirectory::Route route;
   if (!alone || hub_.directory().has_patterns()) route = hub_.directory().route(app, channel);
-  deliver_local(app, channel, text, except, except_socket_id, 0, route.patterns.get());
+  fan_out_.deliver_local(app, channel, text, except, except_socket_id, 0, route.patterns.get());
   if (except) except_socket_id = except->socket_id();
   if (cluster_) cluster_->publish(Delivery::Kind::ChannelEvent, app, channel, text, except_socket_id);
   if (alone) return;
@@ -534,7 +402,7 @@ void Engine::broadcast(const App& app, const std::string& channel, std::string t
 
 void Engine::deliver(const Delivery& d) {
   if (d.kind == Delivery::Kind::ChannelEvent)
-    deliver_local(*d.app, d.target, *d.text, nullptr, d.except_socket_id, d.version, d.patterns.get());
+    fan_out_.deliver_local(*d.app, d.target, *d.text, nullptr, d.except_socket_id, d.version, d.patterns.get());
   else
     deliver_to_users(d);
 }
@@ -542,83 +410,25 @@ void Engine::deliver(const Delivery& d) {
 void Engine::deliver_from_cluster(Delivery::Kind kind, const App& app, const std::string& target,
                                   std::string_view text, std::string_view except_socket_id, uint64_t version) {
   if (kind == Delivery::Kind::ChannelEvent)
-    deliver_local(app, target, text, nullptr, except_socket_id, version);
+    fan_out_.deliver_local(app, target, text, nullptr, except_socket_id, version);
   else
     deliver_to_users(delivery(kind, app, target, std::string(text), std::string(except_socket_id)));
 }
 
-const Connection* Engine::connection_with(std::string_view socket_id) const {
-  auto it = socket_id.empty() ? connections_.end() : connections_.find(socket_id);
-  return it == connections_.end() ? nullptr : it->second.get();
-}
-
-void Engine::deliver_local(const App& app, const std::string& channel, std::string_view text,
-                           const Connection* except, std::string_view except_socket_id, uint64_t roster_version,
-                           const std::vector<std::string>* patterns) {
-  Channels& channels = channels_of(app);
-  auto it = channels.find(channel);
-  if (it == channels.end() && !patterns) return;
-  if (!except) except = connection_with(except_socket_id);
-  if (patterns) deliver_to_patterns(app, channel, text, except, *patterns);
-  if (it == channels.end()) return;
-  const Channel& ch = *it->second;
-  FramePtr frame = Frame::make(text), by_address;
-  if (ch.by_address()) by_address = Frame::make(messages::respell(text, channel, *resource_of_channel(channel)));
-  bool look = roster_version || by_address || ch.awaiting();
-  for (Connection* s : ch.subscribers()) {
-    if (s == except) continue;
-    Subscription* sub = look ? s->subscriptions().find(channel) : nullptr;
-    if (sub && sub->awaiting_roster) {  // before its subscription_succeeded: kept for after it
-      sub->held.emplace_back(roster_version, sub->by_address ? by_address : frame);
-      continue;
-    }
-    // A member event already contained in the roster this subscriber was given is skipped, and
-    // one for a subscriber that does not see the roster (not privileged).
-    if (roster_version && (sub->roster_version >= roster_version || !sub->privileged)) continue;
-    send(*s, sub && sub->by_address ? by_address : frame);
-  }
+void Engine::deliver_from_cluster_to_pattern(const App& app, const std::string& channel, const std::string& pattern,
+                                             std::string_view text, std::string_view except_socket_id) {
+  fan_out_.deliver_to_patterns(app, channel, text, connections_.with(except_socket_id), {pattern});
 }
 
 void Engine::on_closed(Connection* c) {
-  auto owned = connections_.find(c->socket_id());
-  if (owned == connections_.end()) return;
+  if (!connections_.with(c->socket_id())) return;
   while (!c->subscriptions().empty()) {
     std::string name = c->subscriptions().any_channel();
     unsubscribe(*c, name);
   }
   if (c->user()) sign_out(*c);
   metrics::connection_closed(c->app(), c->close_code());
-  connections_.erase(owned);
-}
-
-void Engine::check_liveness(size_t part, size_t parts) {
-  // By hash buckets: a part is a range of them. A rehash between two parts moves connections
-  // between ranges, so one may be checked twice or once fewer in that second: a ping is sent at
-  // most a second late, and never twice (ping_sent_ms).
-  size_t buckets = connections_.bucket_count();
-  size_t per_part = (buckets + parts - 1) / parts;
-  size_t first = std::min(buckets, part * per_part), last = std::min(buckets, first + per_part);
-  int64_t now = clock_();
-  int64_t idle_ms = int64_t(limits_.activity_timeout_s) * 1000;
-  int64_t pong_ms = int64_t(limits_.pong_timeout_s) * 1000;
-  for (size_t b = first; b < last; ++b) {
-    // close() only marks a connection closing: it leaves the map in on_closed(), later.
-    for (auto it = connections_.begin(b); it != connections_.end(b); ++it) {
-      Connection& c = *it->second;
-      if (c.closing()) continue;
-      if (c.ping_sent_ms() == 0) {
-        if (now - c.last_seen_ms() >= idle_ms) {
-          c.ping_sent(now);
-          send(c, messages::ping());
-        }
-      } else if (now - c.ping_sent_ms() >= pong_ms) {
-        send_error(c, code(CloseCode::PongTimeout), "Pong reply not received");
-        close(c, code(CloseCode::PongTimeout), "Pong reply not received");
-        continue;
-      }
-      close_if_unauthorized(c, now);
-    }
-  }
+  connections_.remove(*c);
 }
 
 void Engine::flush_counts() {
@@ -627,37 +437,6 @@ void Engine::flush_counts() {
     hub_.directory().flush_counts(clock_(), count_announcer());
     break;  // flushes every app's counts
   }
-}
-
-size_t Engine::close_retired() {
-  size_t n = 0;
-  for (auto& entry : connections_) {
-    Connection& c = *entry.second;
-    if (!c.app().retired || c.closing()) continue;
-    // Its app is gone: the same refusal as a connection to an unknown key gets.
-    send_error(c, code(CloseCode::UnknownApp), "Application does not exist (removed by a configuration reload)");
-    close(c, code(CloseCode::UnknownApp), "Application does not exist");
-    ++n;
-  }
-  return n;
-}
-
-size_t Engine::close_going_away(size_t n) {
-  size_t closed = 0;
-  for (auto it = connections_.begin(); it != connections_.end() && closed < n; ++it) {
-    Connection& c = *it->second;
-    if (c.closing()) continue;
-    send_error(c, code(CloseCode::GoingAway), "Server is going away");
-    close(c, code(CloseCode::GoingAway), "Server is going away");
-    ++closed;
-  }
-  return closed;
-}
-
-size_t Engine::open_count() const {
-  size_t n = 0;
-  for (const auto& entry : connections_) n += !entry.second->closing();
-  return n;
 }
 
 void Engine::publish(const App& app, std::string_view channel, std::string_view event, std::string_view data,

@@ -3,59 +3,48 @@
 // connection's queue when woken through the Transport interface. Single-threaded: every call
 // comes from the worker's own loop. What spans workers (counts, presence rosters, events for
 // subscribers elsewhere) goes through the Hub.
+//
+// The Engine coordinates single-job parts, each with its own header and tests
+// (docs/architecture.md#the-engine): it reads a client's message and hands it to the part that
+// answers, makes and ends subscriptions (the channel table, the directory, the cluster), and
+// routes events between workers and nodes. The parts: Admission (may a request connect),
+// ConnectionTable (connections by socket id), Sender (queue, wake, slow consumers),
+// SubscriptionAuthorizer (may it subscribe, as whom), ClientEventGate (may a client event go
+// out), FanOut (delivery to this worker's subscribers), ConnectionSweeps (liveness, retired
+// apps, drain), signin_refusal (may a pusher:signin sign in); the Engine's users in
+// engine_users.cpp, presence in a cluster in engine_cluster_presence.cpp.
 #pragma once
-#include <algorithm>
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <optional>
-#include <random>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "core/admission.h"
 #include "core/app.h"
 #include "core/channel.h"
+#include "core/client_event_gate.h"
 #include "core/cluster_bus.h"
 #include "core/cluster_inbox.h"
 #include "core/connection.h"
+#include "core/connection_sweeps.h"
+#include "core/connection_table.h"
+#include "core/engine_limits.h"
+#include "core/fan_out.h"
 #include "core/hub.h"
 #include "core/local_users.h"
 #include "core/policy.h"
+#include "core/sender.h"
+#include "core/subscription_authorizer.h"
 
 namespace raptor {
 
 namespace messages {
 struct ClientMessage;
 }
-
-struct EngineLimits {
-  int activity_timeout_s = 120;  // advertised to clients; silence this long earns a ping
-  int pong_timeout_s = 30;       // then silence this long closes with 4201
-  size_t max_send_queue_bytes = 1 << 20;
-  // Per connection (docs/protocol.md#limits): subscriptions held at once, and pusher:subscribe
-  // messages a second on average, up to the larger of the two at once (so that a client that
-  // reconnects can subscribe again to everything it may hold).
-  size_t max_subscriptions = 1000;
-  uint32_t subscriptions_per_second = 100;
-  uint32_t subscribe_burst() const { return uint32_t(std::max<size_t>(max_subscriptions, subscriptions_per_second)); }
-};
-
-// What the engine asks of the transport.
-class Transport {
- public:
-  virtual ~Transport() = default;
-  // The connection has frames to write or a close to carry out.
-  virtual void wake(Connection& c) = 0;
-};
-
-// Result of looking at a WebSocket request before admitting it.
-struct Admission {
-  const App* app = nullptr;  // set when admitted
-  int close_code = 0;        // else the close code and why
-  std::string reason;
-};
 
 class Engine : public ClusterInbox {
  public:
@@ -67,8 +56,8 @@ class Engine : public ClusterInbox {
          Clock clock = {});
   ~Engine();
 
-  const App* app_by_key(std::string_view key) const;
-  const App* app_by_id(std::string_view id) const override;
+  const App* app_by_key(std::string_view key) const { return raptor::app_by_key(apps_, key); }
+  const App* app_by_id(std::string_view id) const override { return raptor::app_by_id(apps_, id); }
 
   // The operator's policy (the hooks of raptor.rb), or null. Not owned; set before the first
   // connection, and only then does the transport need to read handshakes.
@@ -80,10 +69,13 @@ class Engine : public ClusterInbox {
   bool wants_handshake() const { return wants_handshake_; }
   // New limits from a reload: new connections are told the new activity timeout, and every
   // connection is pinged, timed out and bounded by the new values from now on.
-  void set_limits(EngineLimits limits) { limits_ = limits; }
+  void set_limits(EngineLimits limits) {
+    limits_ = limits;
+    sender_.set_max_queue_bytes(limits.max_send_queue_bytes);
+  }
   // After a reload retired apps: closes their connections with 4001 ("Application does not
   // exist", which pusher-js does not retry). Returns how many.
-  size_t close_retired();
+  size_t close_retired() { return sweeps_.close_retired(); }
   // Graceful shutdown (SIGTERM): from now on the node is draining (/health says so); see
   // close_going_away.
   void begin_drain() { draining_ = true; }
@@ -99,9 +91,9 @@ class Engine : public ClusterInbox {
   void check_readiness();
   // Closes up to `n` of the open connections with 4200 ("generic reconnect immediately"), so that
   // their clients reconnect at once, to another node. Returns how many.
-  size_t close_going_away(size_t n);
+  size_t close_going_away(size_t n) { return sweeps_.close_going_away(n); }
   // Connections not closing yet.
-  size_t open_count() const;
+  size_t open_count() const { return connections_.open_count(); }
   // The cluster (other nodes through Redis), or null when alone. Not owned; set before the
   // first connection, on the worker's thread.
   void set_cluster(ClusterBus* cluster) { cluster_ = cluster; }
@@ -111,7 +103,9 @@ class Engine : public ClusterInbox {
   // Decides on a request for `path` with the `protocol` query value (nullopt when absent); with
   // a handshake, the policy's admit hook has its say too.
   Admission admit(std::string_view path, std::optional<std::string_view> protocol,
-                  const Handshake* handshake = nullptr) const;
+                  const Handshake* handshake = nullptr) const {
+    return raptor::admit(apps_, policy_, path, protocol, handshake);
+  }
   // A refused request: a connection that only carries the error and the close.
   Connection* open_refused(void* handle, const Admission& refusal);
   // An admitted connection; sends connection_established. The handshake is kept for the
@@ -132,7 +126,7 @@ class Engine : public ClusterInbox {
   // Pings, pong time-outs and the sign-in deadline for part `part` of `parts` of the connections.
   // A server calls it `parts` times a second for each part in turn, so that no pass stops for all
   // of them at once (at 10,000 connections one whole pass took 2-5 ms; at 100,000, ten times that).
-  void check_liveness(size_t part, size_t parts);
+  void check_liveness(size_t part, size_t parts) { sweeps_.check_liveness(part, parts, clock_(), limits_); }
   // Throttled subscription counts (pusher_internal:subscription_count). Call about once a second.
   void flush_counts();
 
@@ -176,63 +170,35 @@ class Engine : public ClusterInbox {
   int64_t now_ms() const { return clock_(); }
 
  private:
-  // By channel name, and by pattern for wildcard subscriptions (no channel name has a `*`).
-  using Channels = std::unordered_map<std::string, std::unique_ptr<Channel>>;
-
   Channels& channels_of(const App& app) { return channels_[&app]; }
   LocalUsers& users_of(const App& app) { return users_[&app]; }
-  std::string new_socket_id();
-  Connection* add_connection(const App& app, void* handle);
-  void send(Connection& c, FramePtr frame);
-  void send(Connection& c, std::string_view text) { send(c, Frame::make(text)); }
-  void send_error(Connection& c, int code, std::string_view message);
-  void close(Connection& c, int code, std::string_view reason, bool discard_queue = false);
+  // Sending goes through the Sender (these keep the engine's files short).
+  void send(Connection& c, FramePtr frame) { sender_.send(c, std::move(frame)); }
+  void send(Connection& c, std::string_view text) { sender_.send(c, text); }
+  void send_error(Connection& c, int code, std::string_view message) { sender_.send_error(c, code, message); }
+  void close(Connection& c, int code, std::string_view reason, bool discard_queue = false) {
+    sender_.close(c, code, reason, discard_queue);
+  }
 
   void subscribe(Connection& c, const messages::ClientMessage& m);
-  void refuse_subscription(Connection& c, std::string_view channel, std::string_view type, int status,
-                           int code, std::string_view message);
+  // A subscribe to what `c` holds already: acknowledged again, changing nothing.
+  void resubscribe(Connection& c, const std::string& channel, ChannelType type, Subscription& sub);
+  // Makes an authorized subscription to the channel `channel` spelled `spelled`: the channel
+  // table, the directory, the cluster, then subscription_succeeded.
+  void make_subscription(Connection& c, const std::string& channel, const std::string& spelled, Subscription s,
+                         const std::string& user_info);
+  void refuse_subscription(Connection& c, std::string_view channel, const SubscriptionRefusal& r);
   // `refused_by_cluster`: a presence join Redis refused (the channel is full), which it counted nowhere.
   void unsubscribe(Connection& c, const std::string& channel, bool refused_by_cluster = false);
   void refuse_full_presence(Connection& c, std::string_view spelled);
   void client_event(Connection& c, const messages::ClientMessage& m);
-  // Sends what a new subscriber of `channel` gets after subscription_succeeded: a cache
-  // channel's last event or cache miss, and the subscription count.
-  // Cache replay and subscription count after a subscription to `channel` spelled `spelled`.
+  // Cache replay and subscription count after a subscription to `channel` spelled `spelled`: a
+  // cache channel's last event or cache miss, and the subscription count.
   void after_subscribe(Connection& c, const std::string& channel, const std::string& spelled, ChannelType type);
   // The channel (or wildcard pattern) a client names, by name or by URL resource.
   static std::string channel_named(std::string_view spelled);
-
-  // --- wildcard subscriptions (engine_wildcards.cpp) ---
-  // False, after refusing it, when a subscription to `pattern` (spelled `spelled`) may not be
-  // made: an invalid pattern, a type that has none, or the connection's limit reached (checked
-  // when `new_one`, not for a subscription it already holds).
-  bool pattern_admissible(Connection& c, const std::string& spelled, const std::string& pattern, bool new_one);
-  // Completes an authorized wildcard subscription.
+  // Completes an authorized wildcard subscription (patterns: core/fan_out.h).
   void subscribe_pattern(Connection& c, const std::string& pattern, const std::string& spelled, Subscription s);
-  // Sends an event published to `channel` to this worker's subscribers of `patterns`.
-  void deliver_to_patterns(const App& app, const std::string& channel, std::string_view text,
-                           const Connection* except, const std::vector<std::string>& patterns);
-
-  // --- policy hooks (engine_policy.cpp) ---
-  // False, with the refusal filled in, when the admit hook refuses the connection.
-  bool admitted_by_policy(const App& app, const Handshake& handshake, Admission& refusal) const;
-  // The authorize hook's verdict on a subscription, checked: a Deny carries the message for the
-  // client; an Allow on a presence channel carries a valid member; Pass when there is no hook.
-  // `spelled`: the channel's name or address as the client subscribed (and the app signed) it.
-  PolicyVerdict authorize_by_policy(Connection& c, const std::string& channel, const std::string& spelled,
-                                    const messages::ClientMessage& m);
-  // Runs the client-event filter: false when the event is not to be sent (the sender has been
-  // told, unless it was dropped silently); `data` may be pointed at `rewritten`.
-  bool filtered_by_policy(Connection& c, const messages::ClientMessage& m, const std::string& user_id,
-                          std::string_view& data, std::string& rewritten);
-  // The channel rules on a subscription that passed the usual rules (or authorize): false, the
-  // client told, when its subscribe rule refuses; a roster rule sets `privileged`.
-  bool subscription_permitted(Connection& c, const std::string& channel, const std::string& spelled,
-                              const messages::ClientMessage& m, const std::string& user_id, const std::string& user_info,
-                              bool& privileged);
-  // The channel rules on a client event: false, the sender told, when its client_events rule refuses.
-  bool client_event_permitted(Connection& c, const messages::ClientMessage& m, const std::string& channel,
-                              const Subscription& sub, std::string_view data);
 
   // --- presence in a cluster (engine_cluster_presence.cpp, docs/cluster.md#presence) ---
   // Whether a presence subscription being made now is counted in Redis.
@@ -264,8 +230,6 @@ class Engine : public ClusterInbox {
   void subscribe_user_channel(Connection& c, const std::string& channel);
   // Handles a user kind of Delivery for this worker's connections.
   void deliver_to_users(const Delivery& d);
-  // Closes connections that stayed anonymous past their app's limit.
-  void close_if_unauthorized(Connection& c, int64_t now_ms);
 
   // A change numbered under a directory's lock goes through the mailbox of every worker
   // holding recipients (this one's too), so that all see the changes in one order; see
@@ -292,17 +256,9 @@ class Engine : public ClusterInbox {
                  std::string_view except_socket_id = {});
   static Delivery delivery(Delivery::Kind kind, const App& app, std::string target, std::string text,
                            std::string except_socket_id = {}, uint64_t version = 0);
-  // Sends a frame to this worker's subscribers of `channel`, and of the wildcard `patterns`
-  // matching it when given; see ChannelDirectory for versions.
-  void deliver_local(const App& app, const std::string& channel, std::string_view text,
-                     const Connection* except, std::string_view except_socket_id, uint64_t roster_version,
-                     const std::vector<std::string>* patterns = nullptr);
   // When `c` is held: keeps what it sent for when it is established (or closes it past a bound)
   // and answers true.
   bool hold_message(Connection& c, std::string_view text);
-
-  // This worker's connection with `socket_id`, or null.
-  const Connection* connection_with(std::string_view socket_id) const;
 
   const AppList& apps_;
   EngineLimits limits_;
@@ -310,18 +266,20 @@ class Engine : public ClusterInbox {
   ClusterBus* cluster_ = nullptr;
   bool wants_handshake_ = false;
   bool draining_ = false;
-  Transport& transport_;
   Hub& hub_;
   size_t worker_;
   Clock clock_;
-  std::mt19937_64 rng_;
   uint64_t roster_requests_ = 0;  // numbers the requests for the cluster's roster
-  std::unordered_map<const App*, Channels> channels_;
+  ChannelTable channels_;         // this worker's channels and patterns, kept by (un)subscribe
   std::unordered_map<const App*, LocalUsers> users_;
-  // By socket id; the key views the id inside the connection it maps to.
-  std::unordered_map<std::string_view, std::unique_ptr<Connection>> connections_;
+  ConnectionTable connections_;
   // Connections opened before the node was ready, by socket id: what each sent meanwhile.
   std::unordered_map<std::string, std::vector<std::string>> held_;
+  Sender sender_;
+  FanOut fan_out_;
+  ConnectionSweeps sweeps_;
+  SubscriptionAuthorizer authorizer_;
+  ClientEventGate client_events_;
 };
 
 }  // namespace raptor

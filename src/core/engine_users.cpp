@@ -1,15 +1,14 @@
 // The Engine's user features: pusher:signin, #server-to-user- events, watchlists, terminating
-// a user's connections, and "authorized connections" (anonymous connections closed after a
-// time limit). A user's events reach the connections signed in as that user, whether or not
+// a user's connections. (Anonymous connections closed after a time limit: ConnectionSweeps.)
+// A user's events reach the connections signed in as that user, whether or not
 // they subscribed to #server-to-user-{id}: the sign-in is the authorization, and the channel
 // name alone authorizes nobody.
 #include <string>
 
 #include "core/engine.h"
+#include "core/signin_check.h"
 #include "protocol/errors.h"
 #include "protocol/messages.h"
-#include "protocol/signature.h"
-#include "protocol/user_data.h"
 
 namespace raptor {
 namespace {
@@ -19,29 +18,18 @@ constexpr int kUnauthorizedClose = static_cast<int>(CloseCode::Unauthorized);
 }  // namespace
 
 void Engine::signin(Connection& c, const messages::ClientMessage& m) {
-  auto auth = m.auth;
-  auto user_data = m.user_data;
-  if (!m.data_is_object || !auth || !user_data) {
-    send_error(c, code(ErrorCode::InvalidMessage), "pusher:signin needs data.auth and data.user_data (a JSON string)");
+  UserData user;
+  if (auto refusal = signin_refusal(c, m, user)) {
+    send_error(c, refusal->code, refusal->message);
     return;
   }
   const App& app = c.app();
-  std::string to_sign = signature::signin_string_to_sign(c.socket_id(), *user_data);
-  if (!signature::verify_auth(*auth, app.key, app.secret, to_sign)) {
-    send_error(c, code(ErrorCode::Unauthorized),
-               "Invalid signature: expected HMAC-SHA256 of \"" + to_sign + "\" as key:hex");
-    return;
-  }
-  UserData user;
-  if (auto why = parse_user_data(*user_data, {app.max_user_id_length, app.max_user_info_bytes}, user)) {
-    send_error(c, code(ErrorCode::InvalidUserData), *why);
-    return;
-  }
+  std::string_view user_data = *m.user_data;
   if (const Connection::User* current = c.user()) {
     // Signing in again as the same user is acknowledged and changes nothing (as a repeated
     // subscribe); one connection never carries two users.
     if (current->id == user.id)
-      send(c, messages::signin_success(*user_data));
+      send(c, messages::signin_success(user_data));
     else
       send_error(c, code(ErrorCode::SigninConflict), "This connection is already signed in as user " + current->id);
     return;
@@ -51,7 +39,7 @@ void Engine::signin(Connection& c, const messages::ClientMessage& m) {
   c.sign_in({user.id, std::move(user.watchlist), statuses.version});
   users_of(app).add(&c);
   if (first_here && cluster_) cluster_->watch_user(app, user.id);
-  send(c, messages::signin_success(*user_data));
+  send(c, messages::signin_success(user_data));
   if (user.watchlist_truncated)
     send_error(c, code(ErrorCode::WatchlistLimit),
                "Watchlist limit exceeded: only the first " + std::to_string(kMaxWatchlistLength) + " user ids are watched");
@@ -73,8 +61,7 @@ void Engine::subscribe_user_channel(Connection& c, const std::string& channel) {
     send(c, messages::subscription_succeeded(channel, "{}"));
     return;
   }
-  refuse_subscription(c, channel, "AuthError", 401, code(ErrorCode::Unauthorized),
-                      "#server-to-user- channels are only for the connection signed in as that user (pusher:signin)");
+  refuse_subscription(c, channel, SubscriptionAuthorizer::not_that_user());
 }
 
 UserDirectory::Announce Engine::watchlist_announcer(const App& app) {
@@ -107,15 +94,6 @@ void Engine::deliver_to_users(const Delivery& d) {
     if (watchlist && c->user()->watch_version >= d.version) continue;  // in its initial statuses
     send(*c, frame);
   }
-}
-
-void Engine::close_if_unauthorized(Connection& c, int64_t now_ms) {
-  int limit_s = c.app().user_authentication_timeout_s;
-  if (limit_s <= 0 || c.authorized() || now_ms - c.opened_ms() < int64_t(limit_s) * 1000) return;
-  std::string why = "Connection not authorized within " + std::to_string(limit_s) +
-                    " seconds: sign in or subscribe to a private or presence channel";
-  send_error(c, kUnauthorizedClose, why);
-  close(c, kUnauthorizedClose, why);
 }
 
 }  // namespace raptor

@@ -46,7 +46,7 @@ class SubscriptionList {
 
   bool empty() const { return items_.empty(); }
   size_t size() const { return items_.size(); }
-  // How many of them are wildcard patterns (see engine_wildcards.cpp).
+  // How many of them are wildcard patterns (see core/fan_out.h).
   size_t patterns() const { return patterns_; }
 
   Subscription* find(std::string_view channel) {

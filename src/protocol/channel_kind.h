@@ -1,5 +1,5 @@
 // The kinds of channel, one row each: what a name's prefix makes of a channel. Everything that
-// treats kinds differently reads this table: subscription rules (core/engine.cpp), wildcard
+// treats kinds differently reads this table: subscription rules (core/subscription_authorizer.cpp), wildcard
 // patterns (channel_pattern.h, core/wildcard_index.h), URL addresses (channel_resource.h), cache
 // channels, presence and privileged members (core/presence_roster.h). Adding a kind: a row here,
 // what is new about it in the engine, and tests (tests/unit/test_channel_kind.cpp).

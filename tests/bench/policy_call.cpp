@@ -110,7 +110,7 @@ int main(int argc, char** argv) {
   }
 
   if (only >= 0 && only != 3) return 0;
-  // The hook alone, as engine_policy.cpp calls it.
+  // The hook alone, as core/subscription_authorizer.cpp calls it.
   auto policy = policy_of(cases[1].source);
   auto handshake = browser_handshake();
   std::string socket_id = "1234567.7654321";

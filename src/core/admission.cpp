@@ -1,0 +1,66 @@
+#include "core/admission.h"
+
+#include "common/text.h"
+#include "core/policy_hooks.h"
+#include "core/policy_refusal.h"
+#include "protocol/errors.h"
+
+namespace raptor {
+namespace {
+
+// Parses a protocol query value as a whole decimal number.
+std::optional<int> parse_version(std::string_view v) {
+  if (v.empty() || v.size() > 6) return std::nullopt;
+  int n = 0;
+  for (char ch : v) {
+    if (ch < '0' || ch > '9') return std::nullopt;
+    n = n * 10 + (ch - '0');
+  }
+  return n;
+}
+
+}  // namespace
+
+const App* app_by_key(const AppList& apps, std::string_view key) {
+  for (const auto& app : apps)
+    if (app.key == key && !app.retired) return &app;
+  return nullptr;
+}
+
+const App* app_by_id(const AppList& apps, std::string_view id) {
+  for (const auto& app : apps)
+    if (app.id == id && !app.retired) return &app;
+  return nullptr;
+}
+
+Admission admit(const AppList& apps, Policy* policy, std::string_view path, std::optional<std::string_view> protocol,
+                const Handshake* handshake) {
+  constexpr std::string_view kPrefix = "/app/";
+  if (!starts_with(path, kPrefix) || path.size() == kPrefix.size())
+    return {nullptr, code(CloseCode::PathNotFound), "Path not found"};
+  std::string_view key = path.substr(kPrefix.size());
+  if (!key.empty() && key.back() == '/') key.remove_suffix(1);
+  if (key.empty() || key.find('/') != std::string_view::npos)
+    return {nullptr, code(CloseCode::PathNotFound), "Path not found"};
+  if (!protocol) return {nullptr, code(CloseCode::NoVersion), "No protocol version supplied"};
+  auto version = parse_version(*protocol);
+  if (!version) return {nullptr, code(CloseCode::InvalidVersion), "Invalid version string format"};
+  if (*version < 4 || *version > 7)
+    return {nullptr, code(CloseCode::UnsupportedVersion), "Unsupported protocol version"};
+  const App* app = app_by_key(apps, key);
+  if (!app) return {nullptr, code(CloseCode::UnknownApp), "Application does not exist"};
+  if (handshake && policy && policy->has(*app, Policy::Hook::Admit)) {
+    PolicyVerdict v = policy->admit(*app, *handshake);
+    // 4009, Pusher's "connection is unauthorized": pusher-js does not reconnect on its own.
+    if (v.kind == PolicyVerdict::Kind::Deny) return {nullptr, code(CloseCode::Unauthorized), policy_refusal("Connection", v)};
+  }
+  return {app, 0, {}};
+}
+
+bool wants_handshake(const AppList& apps, const Policy* policy) {
+  for (const App& app : apps)
+    if (handshake_use(policy, app) != HandshakeUse::None) return true;
+  return false;
+}
+
+}  // namespace raptor

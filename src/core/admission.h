@@ -1,0 +1,35 @@
+// Whether a WebSocket request may become a connection: the path (/app/{key}), the protocol
+// version (4 to 7), an app that is served (not retired by a reload), and the policy's admit hook.
+// Each refusal carries Pusher's close code (docs/protocol.md#close-codes). Also which apps the
+// request can name, and whether the transport must keep handshakes for the policy's hooks.
+// Pure: reads the app list and asks the policy, on the worker's thread.
+#pragma once
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "core/app.h"
+#include "core/policy.h"
+
+namespace raptor {
+
+// Result of looking at a WebSocket request before admitting it.
+struct Admission {
+  const App* app = nullptr;  // set when admitted
+  int close_code = 0;        // else the close code and why
+  std::string reason;
+};
+
+// The served app with this key or id, or null.
+const App* app_by_key(const AppList& apps, std::string_view key);
+const App* app_by_id(const AppList& apps, std::string_view id);
+
+// Decides on a request for `path` with the `protocol` query value (nullopt when absent); with
+// a handshake and a policy, the policy's admit hook has its say too.
+Admission admit(const AppList& apps, Policy* policy, std::string_view path, std::optional<std::string_view> protocol,
+                const Handshake* handshake);
+
+// Whether `policy` has a hook that reads handshakes for some app (core/policy_hooks.h).
+bool wants_handshake(const AppList& apps, const Policy* policy);
+
+}  // namespace raptor

@@ -1,0 +1,22 @@
+// The per-connection limits the engine enforces (docs/protocol.md#limits), set from flags and
+// raptor.rb, and changed by a reload.
+#pragma once
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+
+namespace raptor {
+
+struct EngineLimits {
+  int activity_timeout_s = 120;  // advertised to clients; silence this long earns a ping
+  int pong_timeout_s = 30;       // then silence this long closes with 4201
+  size_t max_send_queue_bytes = 1 << 20;
+  // Per connection (docs/protocol.md#limits): subscriptions held at once, and pusher:subscribe
+  // messages a second on average, up to the larger of the two at once (so that a client that
+  // reconnects can subscribe again to everything it may hold).
+  size_t max_subscriptions = 1000;
+  uint32_t subscriptions_per_second = 100;
+  uint32_t subscribe_burst() const { return uint32_t(std::max<size_t>(max_subscriptions, subscriptions_per_second)); }
+};
+
+}  // namespace raptor

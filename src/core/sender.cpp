@@ -1,0 +1,32 @@
+#include "core/sender.h"
+
+#include <string>
+
+#include "metrics/counters.h"
+#include "protocol/errors.h"
+#include "protocol/messages.h"
+
+namespace raptor {
+
+void Sender::send(Connection& c, FramePtr frame) {
+  if (c.closing()) return;
+  metrics::frame_out(frame->size());
+  bool was_idle = !c.has_pending();
+  if (!c.enqueue(std::move(frame), max_queue_bytes_)) {
+    close(c, code(CloseCode::OverCapacity), "Client too slow: send queue full", true);
+    return;
+  }
+  if (was_idle) transport_.wake(c);
+}
+
+void Sender::send_error(Connection& c, int error_code, std::string_view message) {
+  send(c, messages::error(error_code, message));
+}
+
+void Sender::close(Connection& c, int close_code, std::string_view reason, bool discard_queue) {
+  if (c.closing()) return;
+  c.begin_close(close_code, std::string(reason), discard_queue);
+  transport_.wake(c);
+}
+
+}  // namespace raptor
