@@ -20,6 +20,11 @@ class Exposition {
   // Starts a family; `type` is counter, gauge or histogram.
   void family(std::string_view name, std::string_view type, std::string_view help);
   void sample(std::string_view name, double value, const Labels& labels = {});
+  // A family of one unlabelled sample.
+  void single(std::string_view name, std::string_view type, std::string_view help, double value) {
+    family(name, type, help);
+    sample(name, value);
+  }
   // A histogram's _bucket, _sum and _count samples from per-bucket counts (the last is +Inf).
   void histogram(std::string_view name, const std::vector<double>& bounds, const std::vector<uint64_t>& counts,
                  double sum, const Labels& labels = {});

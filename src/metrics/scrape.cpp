@@ -74,18 +74,14 @@ void write_channels(Exposition& out, const Engine& engine) {
   for (ChannelType t : kTypes) out.sample("raptor_channels", channels[size_t(t)], {{"type", type_label(t)}});
   out.family("raptor_subscriptions", "gauge", "Channel subscriptions on this node, by channel type.");
   for (ChannelType t : kTypes) out.sample("raptor_subscriptions", subscriptions[size_t(t)], {{"type", type_label(t)}});
-  out.family("raptor_presence_members", "gauge", "Distinct users present, summed over presence channels.");
-  out.sample("raptor_presence_members", members);
+  out.single("raptor_presence_members", "gauge", "Distinct users present, summed over presence channels.", members);
 }
 
 void write_traffic(Exposition& out, const WorkerCounters& sum) {
   auto total = [&](Count c) { return double(sum.counts[size_t(c)].value()); };
-  out.family("raptor_messages_sent_total", "counter", "Frames queued to WebSocket clients: events, errors, pings and pongs.");
-  out.sample("raptor_messages_sent_total", total(Count::FramesOut));
-  out.family("raptor_received_bytes_total", "counter", "Bytes of WebSocket messages received.");
-  out.sample("raptor_received_bytes_total", total(Count::BytesIn));
-  out.family("raptor_sent_bytes_total", "counter", "Bytes of frames queued to WebSocket clients.");
-  out.sample("raptor_sent_bytes_total", total(Count::BytesOut));
+  out.single("raptor_messages_sent_total", "counter", "Frames queued to WebSocket clients: events, errors, pings and pongs.", total(Count::FramesOut));
+  out.single("raptor_received_bytes_total", "counter", "Bytes of WebSocket messages received.", total(Count::BytesIn));
+  out.single("raptor_sent_bytes_total", "counter", "Bytes of frames queued to WebSocket clients.", total(Count::BytesOut));
 
   out.family("raptor_http_requests_total", "counter", "HTTP requests answered, by status.");
   const auto& statuses = known_http_statuses();
@@ -98,14 +94,10 @@ void write_traffic(Exposition& out, const WorkerCounters& sum) {
   out.histogram("raptor_http_request_duration_seconds", http_duration_buckets(), buckets,
                 double(sum.http_duration_micros.value()) / 1e6);
 
-  out.family("raptor_hook_calls_total", "counter", "raptor.rb hook and rule calls.");
-  out.sample("raptor_hook_calls_total", total(Count::HookCalls));
-  out.family("raptor_hook_errors_total", "counter", "raptor.rb hook calls that raised an error.");
-  out.sample("raptor_hook_errors_total", total(Count::HookErrors));
-  out.family("raptor_hook_timeouts_total", "counter", "raptor.rb hook calls stopped at their time budget.");
-  out.sample("raptor_hook_timeouts_total", total(Count::HookTimeouts));
-  out.family("raptor_hook_seconds_total", "counter", "Time spent in raptor.rb hook calls.");
-  out.sample("raptor_hook_seconds_total", total(Count::HookMicros) / 1e6);
+  out.single("raptor_hook_calls_total", "counter", "raptor.rb hook and rule calls.", total(Count::HookCalls));
+  out.single("raptor_hook_errors_total", "counter", "raptor.rb hook calls that raised an error.", total(Count::HookErrors));
+  out.single("raptor_hook_timeouts_total", "counter", "raptor.rb hook calls stopped at their time budget.", total(Count::HookTimeouts));
+  out.single("raptor_hook_seconds_total", "counter", "Time spent in raptor.rb hook calls.", total(Count::HookMicros) / 1e6);
 }
 
 void write_webhooks(Exposition& out, const Engine& engine) {
@@ -122,23 +114,17 @@ void write_webhooks(Exposition& out, const Engine& engine) {
   counter("raptor_webhook_events_dropped_total", "Webhook events given up: queue full, 4xx, retries exhausted.", s.dropped);
   counter("raptor_webhook_events_filtered_total", "Webhook events dropped on purpose by the shape_webhook hook.", s.filtered);
   counter("raptor_webhook_events_coalesced_total", "Occupied and vacated pairs left untold.", s.coalesced);
-  out.family("raptor_webhook_queue_depth", "gauge", "Webhook events waiting or being sent.");
-  out.sample("raptor_webhook_queue_depth", double(s.pending));
-  out.family("raptor_webhook_oldest_age_seconds", "gauge", "How long the oldest webhook event held has waited (0: none).");
-  out.sample("raptor_webhook_oldest_age_seconds", double(s.oldest_age_ms) / 1000);
+  out.single("raptor_webhook_queue_depth", "gauge", "Webhook events waiting or being sent.", double(s.pending));
+  out.single("raptor_webhook_oldest_age_seconds", "gauge", "How long the oldest webhook event held has waited (0: none).", double(s.oldest_age_ms) / 1000);
 }
 
 void write_cluster(Exposition& out, const Engine& engine, const WorkerCounters& sum) {
   const ClusterStatus* c = engine.cluster_status();
   if (!c) return;
-  out.family("raptor_redis_connected_workers", "gauge", "Workers whose Redis connections are both up.");
-  out.sample("raptor_redis_connected_workers", double(c->workers_connected.load(std::memory_order_relaxed)));
-  out.family("raptor_redis_workers", "gauge", "Workers that keep a Redis connection.");
-  out.sample("raptor_redis_workers", double(c->workers));
-  out.family("raptor_redis_lease_held", "gauge", "1 while this node holds its lease in Redis.");
-  out.sample("raptor_redis_lease_held", c->lease_held.load(std::memory_order_relaxed) ? 1 : 0);
-  out.family("raptor_redis_links_lost_total", "counter", "Redis connections lost while up; each is made again.");
-  out.sample("raptor_redis_links_lost_total", double(sum.counts[size_t(Count::RedisLinksLost)].value()));
+  out.single("raptor_redis_connected_workers", "gauge", "Workers whose Redis connections are both up.", double(c->workers_connected.load(std::memory_order_relaxed)));
+  out.single("raptor_redis_workers", "gauge", "Workers that keep a Redis connection.", double(c->workers));
+  out.single("raptor_redis_lease_held", "gauge", "1 while this node holds its lease in Redis.", c->lease_held.load(std::memory_order_relaxed) ? 1 : 0);
+  out.single("raptor_redis_links_lost_total", "counter", "Redis connections lost while up; each is made again.", double(sum.counts[size_t(Count::RedisLinksLost)].value()));
   auto counter = [&out](const char* name, const char* help, const std::atomic<uint64_t>& n) {
     out.family(name, "counter", help);
     out.sample(name, double(n.load(std::memory_order_relaxed)));
@@ -156,8 +142,7 @@ void write_health(Exposition& out, const Engine& engine, int64_t now_s) {
     named.state = state;
     out.sample("raptor_health", h.state == state ? 1 : 0, {{"status", named.name()}});
   }
-  out.family("raptor_draining", "gauge", "1 while the node drains (SIGTERM).");
-  out.sample("raptor_draining", engine.draining() ? 1 : 0);
+  out.single("raptor_draining", "gauge", "1 while the node drains (SIGTERM).", engine.draining() ? 1 : 0);
 }
 
 }  // namespace
