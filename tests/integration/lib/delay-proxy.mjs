@@ -5,13 +5,14 @@ import net from 'node:net';
 import { TcpRelay } from './tcp-relay.mjs';
 
 export class DelayProxy extends TcpRelay {
-  // target: {host, port}; delayMs: how long each chunk a client sends waits before it goes on.
-  constructor(target, delayMs) {
-    super();
+  // target: {host, port}; delayMs: how long each chunk a client sends waits before it goes on;
+  // host: where it listens (another address than loopback for a node in a network namespace).
+  constructor(target, delayMs, host = undefined) {
+    super(host);
     Object.assign(this, { target, delayMs });
   }
 
-  get url() { return `redis://127.0.0.1:${this.port}`; }
+  get url() { return `redis://${this.host}:${this.port}`; }
 
   relay(client) {
     const upstream = net.connect(this.target.port, this.target.host ?? '127.0.0.1');

@@ -77,17 +77,17 @@ export async function runRaptor(args, env = {}) {
 
 // How the configuration reaches raptor: the same settings as flags or as environment variables,
 // or (via 'defaults') nothing but the port, to see the built-in defaults.
-function configuration({ port, apps, clientEvents, via }) {
+function configuration({ host, port, apps, clientEvents, via }) {
   if (via === 'defaults') return { args: ['--port', String(port)], env: {} };
   const [main, ...more] = apps;
   const extra = more.map((a) => `${a.id}:${a.key}:${a.secret}`);
   if (via === 'env') {
-    const env = { RAPTOR_HOST: HOST, RAPTOR_PORT: String(port), RAPTOR_APP_ID: main.id, RAPTOR_APP_KEY: main.key, RAPTOR_APP_SECRET: main.secret };
+    const env = { RAPTOR_HOST: host, RAPTOR_PORT: String(port), RAPTOR_APP_ID: main.id, RAPTOR_APP_KEY: main.key, RAPTOR_APP_SECRET: main.secret };
     if (extra.length) env.RAPTOR_APPS = extra.join(',');
     if (!clientEvents) env.RAPTOR_CLIENT_EVENTS = 'false';
     return { args: [], env };
   }
-  const args = ['--host', HOST, '--port', String(port), '--app-id', main.id, '--app-key', main.key, '--app-secret', main.secret];
+  const args = ['--host', host, '--port', String(port), '--app-id', main.id, '--app-key', main.key, '--app-secret', main.secret];
   for (const spec of extra) args.push('--app', spec);
   if (!clientEvents) args.push('--no-client-events');
   return { args, env: {} };
@@ -104,8 +104,10 @@ export const withEtcRaptor = (dir) => (bin, argv) => ['unshare', ['--mount', '--
 export class Raptor {
   // apps[0] is the default app; tls = {certFile, keyFile, ca}; args/env = further settings.
   // launcher: how to start the binary, e.g. underFileLimit(120); by default directly.
-  constructor({ apps = [DEFAULT_APP], args = [], env = {}, tls = null, clientEvents = true, configVia = 'flags', launcher = null } = {}) {
-    Object.assign(this, { apps, extraArgs: args, extraEnv: env, tls, clientEvents, configVia, launcher });
+  // host: the address it listens on and is reached at (another than 127.0.0.1 for a node in a
+  // network namespace of its own).
+  constructor({ apps = [DEFAULT_APP], args = [], env = {}, tls = null, clientEvents = true, configVia = 'flags', launcher = null, host = HOST } = {}) {
+    Object.assign(this, { apps, extraArgs: args, extraEnv: env, tls, clientEvents, configVia, launcher, listenHost: host });
     this.app = apps[0];
     this.stdout = '';
     this.stderr = '';
@@ -114,9 +116,9 @@ export class Raptor {
 
   get scheme() { return this.tls ? 'https' : 'http'; }
   get wsScheme() { return this.tls ? 'wss' : 'ws'; }
-  url(path) { return `${this.scheme}://${HOST}:${this.port}${path}`; }
-  wsUrl(path) { return `${this.wsScheme}://${HOST}:${this.port}${path}`; }
-  get host() { return HOST; }
+  url(path) { return `${this.scheme}://${this.host}:${this.port}${path}`; }
+  wsUrl(path) { return `${this.wsScheme}://${this.host}:${this.port}${path}`; }
+  get host() { return this.listenHost; }
   // Options for node's http(s)/ws clients: trust the test's self-signed certificate.
   get tlsOptions() { return this.tls ? { ca: this.tls.ca } : {}; }
 
@@ -136,7 +138,7 @@ export class Raptor {
 
   async #launch(ready) {
     this.port = await freePort();
-    const { args, env } = configuration({ port: this.port, apps: this.apps, clientEvents: this.clientEvents, via: this.configVia });
+    const { args, env } = configuration({ host: this.host, port: this.port, apps: this.apps, clientEvents: this.clientEvents, via: this.configVia });
     if (this.tls) args.push('--tls-cert', this.tls.certFile, '--tls-key', this.tls.keyFile);
     const argv = [...args, ...EVENT_LOOP_ARGS, ...this.extraArgs];
     const [command, commandArgs] = this.launcher ? this.launcher(BIN, argv) : [BIN, argv];
