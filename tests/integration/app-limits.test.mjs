@@ -5,10 +5,12 @@
 // a pusher:error and a close with its code that pusher-js takes as final, a log line and a
 // counter in /metrics.
 import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
 import { it } from 'node:test';
 import { pusherClient, refusedPusherClient, withOrigin } from './lib/clients.mjs';
 import { configFile } from './lib/config-files.mjs';
 import { request } from './lib/http-api.mjs';
+import { runRaptor } from './lib/raptor.mjs';
 import { assertClosedWith } from './lib/refusals.mjs';
 import { serverSuite } from './lib/suite.mjs';
 import { waitFor } from './lib/wait.mjs';
@@ -89,3 +91,16 @@ async function admitted(server, app) {
   const first = await raw.next((f) => f.event === 'pusher:connection_established' || f.event === 'pusher:error');
   return first.event === 'pusher:connection_established';
 }
+
+it('raptor check: an allowed_origins entry that is not an origin, or a max_connections of 0, fails at its line', async () => {
+  const file = configFile('bad-limits.rb', `app "a", key: "k", secret: "s",
+    allowed_origins: ["https://app.example.com/page"]
+`);
+  let run = await runRaptor(['check', file]);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /bad-limits\.rb:2: app a: allowed_origins: "https:\/\/app\.example\.com\/page" is not an origin \(scheme:\/\/host\[:port\]/);
+  writeFileSync(file, 'app "b", key: "k2", secret: "s2", max_connections: 0\n');
+  run = await runRaptor(['check', file]);
+  assert.equal(run.code, 2);
+  assert.match(run.stderr, /app b: max_connections must be an Integer from 1 to 10000000, not 0/);
+});
