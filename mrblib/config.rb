@@ -6,7 +6,8 @@ module Raptor
   # The hooks of an app block or the top level (the others are channel rules' permissions).
   HOOKS = HOOK_TABLE.reject { |row| row[1] }.map(&:first).freeze
   APP_OPTIONS = %i[client_events client_events_per_second max_presence_members
-                   user_authentication_timeout cache_ttl subscription_count].freeze
+                   user_authentication_timeout cache_ttl subscription_count
+                   max_connections allowed_origins].freeze
 
   # Argument checks shared by the directives.
   module Check
@@ -23,6 +24,31 @@ module Raptor
     def self.boolean(where, value)
       return value if value == true || value == false
       raise ArgumentError, "#{where} must be true or false, not #{value.inspect}"
+    end
+
+    # An Origin allow-list: "https://app.example.com", "http://localhost:3000" or
+    # "https://*.example.com" (its subdomains), as browsers send the Origin header.
+    def self.origins(where, value)
+      unless value.is_a?(Array) && value.all? { |o| o.is_a?(String) }
+        raise ArgumentError, "#{where} must be an Array of origins, not #{value.inspect}"
+      end
+      value.each do |origin|
+        next if origin?(origin)
+        raise ArgumentError, "#{where}: #{origin.inspect} is not an origin (scheme://host[:port], " \
+                             "e.g. \"https://app.example.com\" or \"https://*.example.com\")"
+      end
+      value
+    end
+
+    HOST_CHARS = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-"
+
+    def self.origin?(origin)
+      scheme = ["https://", "http://"].find { |s| origin.index(s) == 0 }
+      return false unless scheme
+      host, port = origin[scheme.size..-1].split(":", 2)
+      host = host[2..-1] if host && host.index("*.") == 0
+      return false if host.nil? || host.empty? || host.split("").any? { |ch| !HOST_CHARS.include?(ch) }
+      port.nil? || (!port.empty? && port.size <= 5 && port.split("").all? { |ch| "0123456789".include?(ch) })
     end
 
     def self.block(where, block)
@@ -242,6 +268,8 @@ def app(id, key:, secret:, **options, &block)
       when :max_presence_members then Raptor::Check.integer(where, value, 1..100_000)
       when :user_authentication_timeout then Raptor::Check.integer(where, value, 0..3600)
       when :cache_ttl then Raptor::Check.integer(where, value, 1..86_400)
+      when :max_connections then Raptor::Check.integer(where, value, 1..10_000_000)
+      when :allowed_origins then Raptor::Check.origins(where, value)
       else raise ArgumentError, "app #{id}: unknown option #{name}: (known: #{Raptor::APP_OPTIONS.join(', ')})"
       end
   end

@@ -320,6 +320,13 @@ std::vector<Option> options(std::string& why) {
          long n;
          return parse_int(v, 1, 1000000, n) ? (c.limits.max_subscriptions = size_t(n), true) : false;
        }},
+      {"--max-connections-per-app", "RAPTOR_MAX_CONNECTIONS_PER_APP", true,
+       "connections of one app open at once on this node, for apps without max_connections; more are "
+       "refused with 4004 (default 0: no limit)",
+       [](Config& c, App&, const std::string& v) {
+         long n;
+         return parse_int(v, 0, 10000000, n) ? (c.limits.max_connections_per_app = size_t(n), true) : false;
+       }},
       {"--log-format", "RAPTOR_LOG_FORMAT", true,
        "text (default; journal-style under systemd) or json: one {time, level, message} object a line",
        [](Config& c, App&, const std::string& v) {

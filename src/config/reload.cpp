@@ -52,6 +52,8 @@ std::string differences(const App& a, const App& b) {
     names.push_back("user_authentication_timeout");
   if (a.cache_ttl_s != b.cache_ttl_s) names.push_back("cache_ttl");
   if (a.subscription_count_events != b.subscription_count_events) names.push_back("subscription_count");
+  if (a.max_connections != b.max_connections) names.push_back("max_connections");
+  if (a.allowed_origins != b.allowed_origins) names.push_back("allowed_origins");
   if (a.webhooks != b.webhooks) names.push_back("webhooks");
   std::string out;
   for (const char* n : names) out += (out.empty() ? "" : ", ") + std::string(n);

@@ -10,13 +10,6 @@
 namespace raptor {
 namespace {
 
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i)
-    if (std::tolower(static_cast<unsigned char>(a[i])) != std::tolower(static_cast<unsigned char>(b[i]))) return false;
-  return true;
-}
-
 bool printable(std::string_view s) {
   for (unsigned char ch : s)
     if (ch < 0x20 || ch == 0x7f) return false;

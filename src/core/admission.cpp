@@ -19,7 +19,27 @@ std::optional<int> parse_version(std::string_view v) {
   return n;
 }
 
+// "https://*.example.com" allows "https://a.example.com" and "https://a.b.example.com".
+bool under_wildcard(std::string_view entry, std::string_view origin) {
+  size_t star = entry.find("://*.");
+  if (star == std::string_view::npos) return false;
+  std::string_view scheme = entry.substr(0, star + 3);  // "https://"
+  std::string_view domain = entry.substr(star + 4);     // ".example.com"
+  if (origin.size() <= scheme.size() + domain.size()) return false;
+  if (!iequals(origin.substr(0, scheme.size()), scheme)) return false;
+  std::string_view host = origin.substr(scheme.size());
+  return iequals(host.substr(host.size() - domain.size()), domain) &&
+         host.find_first_of("/@") == std::string_view::npos;
+}
+
 }  // namespace
+
+bool origin_allowed(const App& app, std::optional<std::string_view> origin) {
+  if (app.allowed_origins.empty() || !origin) return true;
+  for (const std::string& entry : app.allowed_origins)
+    if (iequals(entry, *origin) || under_wildcard(entry, *origin)) return true;
+  return false;
+}
 
 const App* app_by_key(const AppList& apps, std::string_view key) {
   for (const auto& app : apps)
@@ -34,7 +54,7 @@ const App* app_by_id(const AppList& apps, std::string_view id) {
 }
 
 Admission admit(const AppList& apps, Policy* policy, std::string_view path, std::optional<std::string_view> protocol,
-                const Handshake* handshake) {
+                const Handshake* handshake, std::optional<std::string_view> origin, size_t default_max_connections) {
   constexpr std::string_view kPrefix = "/app/";
   if (!starts_with(path, kPrefix) || path.size() == kPrefix.size())
     return {nullptr, code(CloseCode::PathNotFound), "Path not found"};
@@ -49,6 +69,14 @@ Admission admit(const AppList& apps, Policy* policy, std::string_view path, std:
     return {nullptr, code(CloseCode::UnsupportedVersion), "Unsupported protocol version"};
   const App* app = app_by_key(apps, key);
   if (!app) return {nullptr, code(CloseCode::UnknownApp), "Application does not exist"};
+  // 4009 rather than a 403 at the upgrade: pusher-js retries a failed upgrade for ever, but takes
+  // 4009 as final (docs/security.md#origin-allow-list).
+  if (!origin_allowed(*app, origin))
+    // Cut: a close frame's reason holds 123 bytes at most.
+    return {nullptr, code(CloseCode::Unauthorized), "Origin not allowed: " + std::string(origin->substr(0, 64))};
+  size_t max = app->max_connections ? app->max_connections : default_max_connections;
+  if (max && app->connections.open() >= max)
+    return {nullptr, code(CloseCode::OverQuota), "Application is over connection quota"};
   if (handshake && policy && policy->has(*app, Policy::Hook::Admit)) {
     PolicyVerdict v = policy->admit(*app, *handshake);
     // 4009, Pusher's "connection is unauthorized": pusher-js does not reconnect on its own.

@@ -1,5 +1,6 @@
 // Whether a WebSocket request may become a connection: the path (/app/{key}), the protocol
-// version (4 to 7), an app that is served (not retired by a reload), and the policy's admit hook.
+// version (4 to 7), an app that is served (not retired by a reload), the app's Origin allow-list,
+// its connection quota on this node, and the policy's admit hook.
 // Each refusal carries Pusher's close code (docs/protocol.md#close-codes). Also which apps the
 // request can name, and whether the transport must keep handshakes for the policy's hooks.
 // Pure: reads the app list and asks the policy, on the worker's thread.
@@ -24,10 +25,18 @@ struct Admission {
 const App* app_by_key(const AppList& apps, std::string_view key);
 const App* app_by_id(const AppList& apps, std::string_view id);
 
-// Decides on a request for `path` with the `protocol` query value (nullopt when absent); with
-// a handshake and a policy, the policy's admit hook has its say too.
+// Decides on a request for `path` with the `protocol` query value (nullopt when absent) and the
+// `origin` header (nullopt when absent); with a handshake and a policy, the policy's admit hook
+// has its say too. `default_max_connections` applies to apps that set no max_connections.
 Admission admit(const AppList& apps, Policy* policy, std::string_view path, std::optional<std::string_view> protocol,
-                const Handshake* handshake);
+                const Handshake* handshake, std::optional<std::string_view> origin = std::nullopt,
+                size_t default_max_connections = 0);
+
+// Whether `origin` ("https://app.example.com") is one the app allows: every origin when its
+// list is empty; else one equal to an entry (case aside), or under a "scheme://*.domain" entry's
+// domain (a subdomain at any depth, not the domain itself). A request without an Origin header
+// is not from a browser page, which is all the list can tell apart, and is let through.
+bool origin_allowed(const App& app, std::optional<std::string_view> origin);
 
 // Whether `policy` has a hook that reads handshakes for some app (core/policy_hooks.h).
 bool wants_handshake(const AppList& apps, const Policy* policy);

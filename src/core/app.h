@@ -1,6 +1,7 @@
 // An application: the credentials its clients and servers sign with, its per-app limits and
 // its webhook receivers.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <deque>
 #include <string>
@@ -9,6 +10,23 @@
 #include "core/webhook_endpoint.h"
 
 namespace raptor {
+
+// How many connections of an app are open on this node, over every worker thread (not the
+// cluster: each node counts its own). The count belongs to the running app, not to its settings:
+// a copy (a reload's new settings) starts at 0, and assigning new settings to a running app
+// (config/reload.h) keeps the connections it counts.
+class NodeConnections {
+ public:
+  NodeConnections() = default;
+  NodeConnections(const NodeConnections&) {}
+  NodeConnections& operator=(const NodeConnections&) { return *this; }
+  size_t open() const { return n_.load(std::memory_order_relaxed); }
+  void opened() const { n_.fetch_add(1, std::memory_order_relaxed); }
+  void closed() const { n_.fetch_sub(1, std::memory_order_relaxed); }
+
+ private:
+  mutable std::atomic<size_t> n_{0};
+};
 
 struct App {
   std::string id;
@@ -25,6 +43,13 @@ struct App {
   int user_authentication_timeout_s = 0;
   int cache_ttl_s = 1800;                  // how long a cache channel keeps its last event
   bool subscription_count_events = false;  // pusher_internal:subscription_count to subscribers
+  // Connections open at once on a node; more are refused with 4004. 0: the server's default
+  // (--max-connections-per-app), itself 0 for no limit.
+  size_t max_connections = 0;
+  // Origins whose pages may connect (scheme://host[:port], or scheme://*.domain for its
+  // subdomains); others are refused with 4009. Empty: any origin.
+  std::vector<std::string> allowed_origins{};
+  NodeConnections connections{};
   std::vector<WebhookEndpoint> webhooks{};
   // Removed by a reload (config/reload.h): not served any more, but kept, since connections,
   // channels and queued work still point at it. An app added again under its id is this one.

@@ -32,6 +32,7 @@ Engine::~Engine() = default;
 Connection* Engine::open_refused(void* handle, const Admission& refusal) {
   static const App kNoApp{};
   Connection* c = connections_.add(kNoApp, handle, clock_());
+  metrics::connection_refused(refusal.close_code);
   send_error(*c, refusal.close_code, refusal.reason);
   close(*c, refusal.close_code, refusal.reason);
   return c;
@@ -46,6 +47,7 @@ void Engine::set_policy(Policy* policy) {
 
 Connection* Engine::open(const App& app, void* handle, std::unique_ptr<Handshake> handshake) {
   Connection* c = connections_.add(app, handle, clock_());
+  app.connections.opened();
   metrics::connection_opened(app);
   if (handshake && handshake_use(policy_, app) == HandshakeUse::Kept) c->keep_handshake(std::move(handshake));
   if (!ready()) {
@@ -428,6 +430,7 @@ void Engine::on_closed(Connection* c) {
   }
   if (c->user()) sign_out(*c);
   metrics::connection_closed(c->app(), c->close_code());
+  if (!c->app().key.empty()) c->app().connections.closed();  // refused ones were never counted
   connections_.remove(*c);
 }
 

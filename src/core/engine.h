@@ -100,11 +100,11 @@ class Engine : public ClusterInbox {
   ClusterBus* cluster() const { return cluster_; }
 
   // --- WebSocket side ---
-  // Decides on a request for `path` with the `protocol` query value (nullopt when absent); with
-  // a handshake, the policy's admit hook has its say too.
+  // Decides on a request for `path` with the `protocol` query value and the Origin header
+  // (nullopt when absent); with a handshake, the policy's admit hook has its say too.
   Admission admit(std::string_view path, std::optional<std::string_view> protocol,
-                  const Handshake* handshake = nullptr) const {
-    return raptor::admit(apps_, policy_, path, protocol, handshake);
+                  const Handshake* handshake = nullptr, std::optional<std::string_view> origin = std::nullopt) const {
+    return raptor::admit(apps_, policy_, path, protocol, handshake, origin, limits_.max_connections_per_app);
   }
   // A refused request: a connection that only carries the error and the close.
   Connection* open_refused(void* handle, const Admission& refusal);

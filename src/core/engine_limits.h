@@ -16,6 +16,8 @@ struct EngineLimits {
   // reconnects can subscribe again to everything it may hold).
   size_t max_subscriptions = 1000;
   uint32_t subscriptions_per_second = 100;
+  // Connections of one app open at once on a node, for apps that set no max_connections; 0: none.
+  size_t max_connections_per_app = 0;
   uint32_t subscribe_burst() const { return uint32_t(std::max<size_t>(max_subscriptions, subscriptions_per_second)); }
 };
 

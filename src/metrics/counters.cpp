@@ -20,7 +20,7 @@ size_t slot_in(const std::vector<int>& known, int value) {
 
 const std::vector<int>& known_close_codes() {
   // docs/protocol.md#close-codes; 1000/1001 for a client's own normal close; 0 for none at all.
-  static const std::vector<int> kCodes{0, 1000, 1001, 1006, 1009, 4001, 4005, 4006, 4007, 4008, 4009, 4100, 4200, 4201};
+  static const std::vector<int> kCodes{0, 1000, 1001, 1006, 1009, 4001, 4004, 4005, 4006, 4007, 4008, 4009, 4100, 4200, 4201};
   return kCodes;
 }
 
@@ -78,6 +78,7 @@ std::unique_ptr<WorkerCounters> Registry::sum() const {
     add(total->counts, b->counts);
     for (size_t a = 0; a < kLabeledApps; ++a) add(total->apps[a], b->apps[a]);
     add(total->closes_by_code, b->closes_by_code);
+    add(total->refusals_by_code, b->refusals_by_code);
     add(total->http_by_status, b->http_by_status);
     add(total->http_duration, b->http_duration);
     total->http_duration_micros.add(b->http_duration_micros.value());
@@ -119,6 +120,8 @@ void connection_closed(const App& app, int close_code) {
   count(app, AppCount::ConnectionsClosed);
   here().closes_by_code[slot_in(known_close_codes(), close_code)].add();
 }
+
+void connection_refused(int close_code) { here().refusals_by_code[slot_in(known_close_codes(), close_code)].add(); }
 
 int64_t steady_us() {
   return std::chrono::duration_cast<std::chrono::microseconds>(std::chrono::steady_clock::now().time_since_epoch()).count();

@@ -67,6 +67,7 @@ struct alignas(64) WorkerCounters {
   std::array<Counter, size_t(Count::kCount)> counts;
   std::array<std::array<Counter, size_t(AppCount::kCount)>, kLabeledApps> apps;
   std::array<Counter, 16> closes_by_code;  // known_close_codes() then "other"
+  std::array<Counter, 16> refusals_by_code;  // WebSocket requests refused at admission, likewise
   std::array<Counter, 24> http_by_status;  // known_http_statuses() then "other"
   std::array<Counter, 16> http_duration;   // per bucket (not cumulative), then +Inf
   Counter http_duration_micros;
@@ -125,6 +126,7 @@ inline void frame_out(size_t bytes) {
   w.counts[size_t(Count::BytesOut)].add(bytes);
 }
 void connection_closed(const App& app, int close_code);
+void connection_refused(int close_code);  // a WebSocket request refused (core/admission.h)
 int64_t steady_us();  // a monotonic clock for durations
 // Times one raptor.rb hook call and counts how it ended.
 class HookTimer {

@@ -50,6 +50,12 @@ void write_connections(Exposition& out, const WorkerCounters& sum) {
   for (size_t i = 0; i <= codes.size(); ++i)
     if (uint64_t n = sum.closes_by_code[i].value())
       out.sample("raptor_connections_closed_total", double(n), {{"code", i < codes.size() ? std::to_string(codes[i]) : "other"}});
+  out.family("raptor_connections_refused_total", "counter",
+             "WebSocket requests refused before they became connections, by close code (4004: over the app's "
+             "connection quota, 4009: origin not allowed or the admit hook).");
+  for (size_t i = 0; i <= codes.size(); ++i)
+    if (uint64_t n = sum.refusals_by_code[i].value())
+      out.sample("raptor_connections_refused_total", double(n), {{"code", i < codes.size() ? std::to_string(codes[i]) : "other"}});
   out.family("raptor_client_events_total", "counter", "Client events received and sent on to subscribers.");
   for (size_t s : slots) out.sample("raptor_client_events_total", of(s, AppCount::ClientEvents), {{"app", r.app_label(s)}});
   out.family("raptor_api_events_total", "counter", "Events published through the HTTP API, one per channel.");

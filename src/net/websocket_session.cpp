@@ -171,7 +171,10 @@ int on_websocket(Worker& worker, lws* wsi, int reason, Session* s, void* in, siz
       const Config& config = worker.config();
       auto client = [&] { return websocket_client_address(wsi, bridged_peer, config.trusted_proxies, config.forwarded_header); };
       std::unique_ptr<Handshake> handshake = engine.wants_handshake() ? read_handshake(wsi, client()) : nullptr;
-      Admission a = engine.admit(header(wsi, WSI_TOKEN_GET_URI), version_arg, handshake.get());
+      std::optional<std::string_view> origin;
+      std::string origin_header = header(wsi, WSI_TOKEN_ORIGIN);
+      if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0) origin = origin_header;
+      Admission a = engine.admit(header(wsi, WSI_TOKEN_GET_URI), version_arg, handshake.get(), origin);
       if (!a.app) log::websocket_refused(handshake ? handshake->remote_address : client(), a.close_code, a.reason);
       s->conn = a.app ? engine.open(*a.app, wsi, std::move(handshake)) : engine.open_refused(wsi, a);
       return 0;

@@ -10,6 +10,8 @@ namespace raptor {
 enum class CloseCode : int {
   MessageTooBig = 1009,
   UnknownApp = 4001,
+  // Pusher's "application is over connection quota": the app's max_connections on this node.
+  OverQuota = 4004,
   PathNotFound = 4005,
   InvalidVersion = 4006,
   UnsupportedVersion = 4007,

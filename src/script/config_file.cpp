@@ -137,6 +137,8 @@ std::optional<std::string> apply(const cJSON* s, Config& c) {
     number(a, "user_authentication_timeout", app.user_authentication_timeout_s);
     number(a, "cache_ttl", app.cache_ttl_s);
     boolean(a, "subscription_count", app.subscription_count_events);
+    number(a, "max_connections", app.max_connections);
+    app.allowed_origins = strings(member(a, "allowed_origins"));
     if (auto why = webhooks(a, app)) return why;
     c.apps.push_back(std::move(app));
   }

@@ -118,6 +118,25 @@ TEST_CASE("open_refused queues the error, then closes with the refusal code", "[
   CHECK(h.engine.connection_count() == 0);
 }
 
+TEST_CASE("an app's connections count from open to on_closed, and past the quota admit refuses 4004",
+          "[engine][admit][limits]") {
+  EngineLimits limits;
+  limits.max_connections_per_app = 2;
+  EngineHarness h({reference_app()}, limits);
+  std::string path = std::string("/app/") + kRefKey;
+  Connection* first = h.engine.open(h.app(), nullptr);
+  h.engine.open(h.app(), nullptr);
+  CHECK(h.app().connections.open() == 2);
+  Admission refusal = h.engine.admit(path, std::string_view("7"));
+  CHECK(refusal.close_code == 4004);
+  Connection* refused = h.engine.open_refused(nullptr, refusal);
+  h.engine.on_closed(refused);  // never counted, so not taken off
+  CHECK(h.app().connections.open() == 2);
+  h.engine.on_closed(first);
+  CHECK(h.app().connections.open() == 1);
+  CHECK(h.engine.admit(path, std::string_view("7")).app == &h.app());
+}
+
 // ------------------------------------------------------------------ wakes
 
 TEST_CASE("the transport is woken when a queue becomes non-empty and on close", "[engine]") {

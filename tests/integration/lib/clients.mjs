@@ -170,3 +170,15 @@ export async function withWildcardFrames(fn) {
     Pusher.Runtime.createWebSocket = create;
   }
 }
+
+// Runs `fn` with the pusher-js clients it opens sending `origin` as their Origin header, as a
+// page of that origin in a browser does (pusher-js in Node sends none).
+export async function withOrigin(origin, fn) {
+  const create = Pusher.Runtime.createWebSocket;
+  Pusher.Runtime.createWebSocket = (url) => new (Pusher.Runtime.getWebSocketAPI())(url, [], { headers: { Origin: origin } });
+  try {
+    return await fn();
+  } finally {
+    Pusher.Runtime.createWebSocket = create;
+  }
+}

@@ -78,3 +78,62 @@ TEST_CASE("admission keeps handshakes only for a policy whose hooks read them", 
   CHECK_FALSE(wants_handshake(apps, &none));
   CHECK(wants_handshake(apps, &admit_hook));
 }
+
+TEST_CASE("admission refuses an origin off the app's allow-list with 4009", "[admission][limits]") {
+  AppList apps{reference_app()};
+  apps[0].allowed_origins = {"https://app.example.com", "https://*.example.org", "http://localhost:3000"};
+  std::string path = std::string("/app/") + kRefKey;
+  auto close_code = [&](std::optional<std::string_view> origin) {
+    return admit(apps, nullptr, path, std::string_view("7"), nullptr, origin).close_code;
+  };
+  CHECK(close_code(std::string_view("https://app.example.com")) == 0);
+  CHECK(close_code(std::string_view("HTTPS://App.Example.com")) == 0);
+  CHECK(close_code(std::string_view("http://localhost:3000")) == 0);
+  CHECK(close_code(std::string_view("https://a.example.org")) == 0);
+  CHECK(close_code(std::string_view("https://a.b.example.org")) == 0);
+  CHECK(close_code(std::nullopt) == 0);  // not a browser page: the list cannot tell
+  CHECK(close_code(std::string_view("https://example.org")) == code(CloseCode::Unauthorized));
+  CHECK(close_code(std::string_view("http://app.example.com")) == code(CloseCode::Unauthorized));
+  CHECK(close_code(std::string_view("https://evil-example.org")) == code(CloseCode::Unauthorized));
+  CHECK(close_code(std::string_view("https://app.example.com.evil.net")) == code(CloseCode::Unauthorized));
+  CHECK(close_code(std::string_view("http://localhost:3001")) == code(CloseCode::Unauthorized));
+  CHECK(close_code(std::string_view("null")) == code(CloseCode::Unauthorized));
+  Admission a = admit(apps, nullptr, path, std::string_view("7"), nullptr, std::string_view("https://evil.net"));
+  CHECK(a.reason == "Origin not allowed: https://evil.net");
+  apps[0].allowed_origins.clear();
+  CHECK(close_code(std::string_view("https://evil.net")) == 0);
+}
+
+TEST_CASE("admission refuses with 4004 when the app's connections on the node reach its quota", "[admission][limits]") {
+  AppList apps{reference_app(), App{"4", "second-key", "second-secret"}};
+  std::string path = std::string("/app/") + kRefKey;
+  auto close_code = [&](size_t default_max) {
+    return admit(apps, nullptr, path, std::string_view("7"), nullptr, std::nullopt, default_max).close_code;
+  };
+  apps[0].connections.opened();
+  apps[0].connections.opened();
+  CHECK(close_code(0) == 0);  // no limit by default
+  CHECK(close_code(3) == 0);
+  CHECK(close_code(2) == code(CloseCode::OverQuota));
+  apps[0].max_connections = 3;  // the app's own setting wins over the default
+  CHECK(close_code(2) == 0);
+  apps[0].connections.opened();
+  Admission a = admit(apps, nullptr, path, std::string_view("7"), nullptr, std::nullopt, 0);
+  CHECK(a.close_code == code(CloseCode::OverQuota));
+  CHECK(a.reason == "Application is over connection quota");
+  // Counted per app: the other app is not full.
+  CHECK(admit(apps, nullptr, "/app/second-key", std::string_view("7"), nullptr, std::nullopt, 2).app == &apps[1]);
+  apps[0].connections.closed();
+  CHECK(close_code(0) == 0);
+}
+
+TEST_CASE("an app's open connections survive new settings from a reload", "[admission][limits]") {
+  App running = reference_app();
+  running.connections.opened();
+  App next = running;  // settings read again: a copy counts nothing
+  CHECK(next.connections.open() == 0);
+  next.max_connections = 5;
+  running = next;
+  CHECK(running.connections.open() == 1);
+  CHECK(running.max_connections == 5);
+}
