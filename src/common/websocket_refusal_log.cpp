@@ -7,15 +7,30 @@
 
 namespace raptor::log {
 
-void websocket_refused(std::string_view client, int close_code, std::string_view reason) {
+namespace {
+
+// One budget per worker for both kinds of line: a flood of either cannot bury the other's first lines.
+bool may_log() {
   thread_local RateLimit limit(kWebSocketRefusalsPerSecond);
   auto now = std::chrono::steady_clock::now().time_since_epoch();
   uint64_t held_back = 0;
-  if (!limit.allow(std::chrono::duration_cast<std::chrono::milliseconds>(now).count(), held_back)) return;
+  if (!limit.allow(std::chrono::duration_cast<std::chrono::milliseconds>(now).count(), held_back)) return false;
   if (held_back)
-    info("websocket: %llu more refused connections were not logged (over %u a second)",
+    info("websocket: %llu more refused or dropped connections were not logged (over %u a second)",
          static_cast<unsigned long long>(held_back), kWebSocketRefusalsPerSecond);
-  info("websocket %s refused with %d: %s", for_log(client, 64).c_str(), close_code, for_log(reason).c_str());
+  return true;
+}
+
+}  // namespace
+
+void websocket_refused(std::string_view client, int close_code, std::string_view reason) {
+  if (may_log())
+    info("websocket %s refused with %d: %s", for_log(client, 64).c_str(), close_code, for_log(reason).c_str());
+}
+
+void websocket_dropped(std::string_view socket_id, int close_code, std::string_view reason) {
+  if (may_log())
+    info("websocket %s closing with %d: %s", for_log(socket_id, 64).c_str(), close_code, for_log(reason).c_str());
 }
 
 }  // namespace raptor::log

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "common/websocket_refusal_log.h"
 #include "metrics/counters.h"
 #include "protocol/errors.h"
 #include "protocol/messages.h"
@@ -13,7 +14,9 @@ void Sender::send(Connection& c, FramePtr frame) {
   metrics::frame_out(frame->size());
   bool was_idle = !c.has_pending();
   if (!c.enqueue(std::move(frame), max_queue_bytes_)) {
-    close(c, code(CloseCode::OverCapacity), "Client too slow: send queue full", true);
+    constexpr std::string_view kReason = "Client too slow: send queue full";
+    log::websocket_dropped(c.socket_id(), code(CloseCode::OverCapacity), kReason);
+    close(c, code(CloseCode::OverCapacity), kReason, true);
     return;
   }
   if (was_idle) transport_.wake(c);
