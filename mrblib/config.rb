@@ -7,7 +7,7 @@ module Raptor
   HOOKS = HOOK_TABLE.reject { |row| row[1] }.map(&:first).freeze
   APP_OPTIONS = %i[client_events client_events_per_second max_presence_members
                    user_authentication_timeout cache_ttl subscription_count
-                   max_connections allowed_origins].freeze
+                   max_connections allowed_origins api_events_per_second].freeze
 
   # Argument checks shared by the directives.
   module Check
@@ -172,14 +172,17 @@ end
 #   activity_timeout 120         seconds of client silence before a ping
 #   pong_timeout 30              seconds to answer it before the close (4201)
 #   max_send_queue 1_048_576     bytes a client may have waiting before the close (4100)
+#   max_send_queue_total 268_435_456  bytes all clients together may have waiting (4100; 0: none)
 #   max_message_size 65_536      bytes of one incoming WebSocket message
 #   hook_time_budget 50          milliseconds of CPU time each hook call may use
 #   script_memory_limit 64       megabytes each worker's Ruby VM may use
 #   drain_seconds 10             on SIGTERM, seconds over which clients are closed with 4200
+#   max_connections_per_ip 1000  connections one client address may hold (4101; 0: no limit)
+#   connects_per_second_per_ip 20  connects a second from one client address (4102; 0: no limit)
 {
   workers: 1..64, activity_timeout: 1..3600, pong_timeout: 1..3600, max_send_queue: 1024..(1 << 30),
   max_message_size: 1024..(16 << 20), hook_time_budget: 1..10_000, script_memory_limit: 8..4096,
-  drain_seconds: 0..3600,
+  drain_seconds: 0..3600, max_send_queue_total: 0..(1 << 40), max_connections_per_ip: 0..10_000_000, connects_per_second_per_ip: 0..1_000_000,
 }.each do |name, range|
   Object.send(:define_method, name) do |value|
     Raptor.settings[name] = Raptor::Check.integer(name.to_s, value, range)
@@ -270,6 +273,7 @@ def app(id, key:, secret:, **options, &block)
       when :cache_ttl then Raptor::Check.integer(where, value, 1..86_400)
       when :max_connections then Raptor::Check.integer(where, value, 1..10_000_000)
       when :allowed_origins then Raptor::Check.origins(where, value)
+      when :api_events_per_second then Raptor::Check.integer(where, value, 1..10_000_000)
       else raise ArgumentError, "app #{id}: unknown option #{name}: (known: #{Raptor::APP_OPTIONS.join(', ')})"
       end
   end

@@ -314,6 +314,16 @@ std::vector<Option> options(std::string& why) {
          long n;
          return parse_int(v, 1024, 1L << 30, n) ? (c.limits.max_send_queue_bytes = size_t(n), true) : false;
        }},
+      {"--max-send-queue-total", "RAPTOR_MAX_SEND_QUEUE_TOTAL", true,
+       "bytes all clients together may have waiting; past it the slowest are closed with 4100 "
+       "(default 268435456; 0: no ceiling)",
+       [](Config& c, App&, const std::string& v) {
+         long n;
+         bool ok = parse_int(v, 0, 1L << 40, n) && (n == 0 || n >= 65536);
+         if (!ok) expected = "0 (no ceiling) or a whole number of bytes from 65536 to " + std::to_string(1L << 40);
+         if (!ok) return false;
+         return c.limits.max_send_queue_total_bytes = size_t(n), true;
+       }},
       {"--max-subscriptions", "RAPTOR_MAX_SUBSCRIPTIONS", true,
        "channels and patterns one connection may hold; more are refused with 4305 (default 1000)",
        [](Config& c, App&, const std::string& v) {
@@ -326,6 +336,27 @@ std::vector<Option> options(std::string& why) {
        [](Config& c, App&, const std::string& v) {
          long n;
          return parse_int(v, 0, 10000000, n) ? (c.limits.max_connections_per_app = size_t(n), true) : false;
+       }},
+      {"--max-connections-per-ip", "RAPTOR_MAX_CONNECTIONS_PER_IP", true,
+       "WebSocket connections one client address may hold open at once (an IPv6 /64; behind "
+       "--trusted-proxy the client's); more are refused with 4101 (default 1000; 0: no limit)",
+       [](Config& c, App&, const std::string& v) {
+         long n;
+         return parse_int(v, 0, 10000000, n) ? (c.limits.per_address.max_connections = size_t(n), true) : false;
+       }},
+      {"--connects-per-second-per-ip", "RAPTOR_CONNECTS_PER_SECOND_PER_IP", true,
+       "WebSocket connects a second from one client address on average, up to 5 seconds' worth at "
+       "once; more are refused with 4102 (default 20; 0: no limit)",
+       [](Config& c, App&, const std::string& v) {
+         long n;
+         return parse_int(v, 0, 1000000, n) ? (c.limits.per_address.connects_per_second = uint32_t(n), true) : false;
+       }},
+      {"--api-events-per-second", "RAPTOR_API_EVENTS_PER_SECOND", true,
+       "events the HTTP API may publish a second per app, for apps without api_events_per_second; "
+       "more are answered 429 with Retry-After (default 0: no limit)",
+       [](Config& c, App&, const std::string& v) {
+         long n;
+         return parse_int(v, 0, 10000000, n) ? (c.limits.api_events_per_second = uint32_t(n), true) : false;
        }},
       {"--log-format", "RAPTOR_LOG_FORMAT", true,
        "text (default; journal-style under systemd) or json: one {time, level, message} object a line",

@@ -54,6 +54,7 @@ std::string differences(const App& a, const App& b) {
   if (a.subscription_count_events != b.subscription_count_events) names.push_back("subscription_count");
   if (a.max_connections != b.max_connections) names.push_back("max_connections");
   if (a.allowed_origins != b.allowed_origins) names.push_back("allowed_origins");
+  if (a.api_events_per_second != b.api_events_per_second) names.push_back("api_events_per_second");
   if (a.webhooks != b.webhooks) names.push_back("webhooks");
   std::string out;
   for (const char* n : names) out += (out.empty() ? "" : ", ") + std::string(n);
@@ -98,6 +99,13 @@ std::vector<std::string> live_changes(const Config& running, const Config& next)
   note(out, "hook_time_budget", running.hook_time_budget_ms, next.hook_time_budget_ms);
   note(out, "script_memory_limit", running.script_memory_mb, next.script_memory_mb);
   note(out, "drain_seconds", running.drain_seconds, next.drain_seconds);
+  note(out, "max_connections_per_ip", running.limits.per_address.max_connections,
+       next.limits.per_address.max_connections);
+  note(out, "max_send_queue_total", running.limits.max_send_queue_total_bytes,
+       next.limits.max_send_queue_total_bytes);
+  note(out, "api_events_per_second", running.limits.api_events_per_second, next.limits.api_events_per_second);
+  note(out, "connects_per_second_per_ip", running.limits.per_address.connects_per_second,
+       next.limits.per_address.connects_per_second);
   return out;
 }
 

@@ -54,7 +54,8 @@ const App* app_by_id(const AppList& apps, std::string_view id) {
 }
 
 Admission admit(const AppList& apps, Policy* policy, std::string_view path, std::optional<std::string_view> protocol,
-                const Handshake* handshake, std::optional<std::string_view> origin, size_t default_max_connections) {
+                const Handshake* handshake, std::optional<std::string_view> origin, size_t default_max_connections,
+                const AddressCheck* address) {
   constexpr std::string_view kPrefix = "/app/";
   if (!starts_with(path, kPrefix) || path.size() == kPrefix.size())
     return {nullptr, code(CloseCode::PathNotFound), "Path not found"};
@@ -77,12 +78,24 @@ Admission admit(const AppList& apps, Policy* policy, std::string_view path, std:
   size_t max = app->max_connections ? app->max_connections : default_max_connections;
   if (max && app->connections.open() >= max)
     return {nullptr, code(CloseCode::OverQuota), "Application is over connection quota"};
+  ClientAddressLedger::Hold hold;
+  if (address) {
+    // 4100-4199: pusher-js retries after a second, by when a place or a token may be free.
+    switch (address->ledger.take(address->address, address->now_ms, address->limits, hold)) {
+      case ClientAddressLedger::Verdict::TooManyConnects:
+        return {nullptr, code(CloseCode::AddressConnectRate), "Too many connects a second from your address"};
+      case ClientAddressLedger::Verdict::TooManyConnections:
+        return {nullptr, code(CloseCode::AddressConnections), "Too many connections from your address"};
+      case ClientAddressLedger::Verdict::Admitted:
+        break;
+    }
+  }
   if (handshake && policy && policy->has(*app, Policy::Hook::Admit)) {
     PolicyVerdict v = policy->admit(*app, *handshake);
     // 4009, Pusher's "connection is unauthorized": pusher-js does not reconnect on its own.
     if (v.kind == PolicyVerdict::Kind::Deny) return {nullptr, code(CloseCode::Unauthorized), policy_refusal("Connection", v)};
   }
-  return {app, 0, {}};
+  return {app, 0, {}, std::move(hold)};
 }
 
 bool wants_handshake(const AppList& apps, const Policy* policy) {

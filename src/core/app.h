@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "core/shared_rate_limiter.h"
 #include "core/webhook_endpoint.h"
 
 namespace raptor {
@@ -49,6 +50,11 @@ struct App {
   // Origins whose pages may connect (scheme://host[:port], or scheme://*.domain for its
   // subdomains); others are refused with 4009. Empty: any origin.
   std::vector<std::string> allowed_origins{};
+  // Events the HTTP API may publish a second, over every worker of the node, up to a second's
+  // worth (at least a full batch) at once; more are answered 429. 0: the server's default
+  // (--api-events-per-second), itself 0 for no limit.
+  uint32_t api_events_per_second = 0;
+  SharedRateLimiter api_events{};
   NodeConnections connections{};
   std::vector<WebhookEndpoint> webhooks{};
   // Removed by a reload (config/reload.h): not served any more, but kept, since connections,

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "core/app.h"
+#include "core/client_address_ledger.h"
 #include "core/frame.h"
 #include "core/frame_queue.h"
 #include "core/policy.h"
@@ -21,6 +22,9 @@ class Connection {
   Connection(const App& app, std::string socket_id, void* transport_handle, int64_t now_ms)
       : app_(app), socket_id_(std::move(socket_id)), handle_(transport_handle), opened_ms_(now_ms),
         last_seen_ms_(now_ms) {}
+  ~Connection();  // its unsent bytes leave the process's total (core/send_queue_totals.h)
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
 
   const App& app() const { return app_; }
   const std::string& socket_id() const { return socket_id_; }
@@ -68,6 +72,9 @@ class Connection {
   const Handshake* handshake() const { return handshake_.get(); }
   void keep_handshake(std::unique_ptr<const Handshake> h) { handshake_ = std::move(h); }
 
+  // --- its place among its client address's connections, given back when it is deleted ---
+  void keep_address_hold(ClientAddressLedger::Hold hold) { address_hold_ = std::move(hold); }
+
   // --- liveness ---
   void saw_activity(int64_t now_ms) {
     last_seen_ms_ = now_ms;
@@ -102,6 +109,7 @@ class Connection {
   int64_t rate_window_start_ms_ = 0;
   int rate_window_count_ = 0;
   RateLimiter subscribe_rate_;
+  ClientAddressLedger::Hold address_hold_;
 };
 
 }  // namespace raptor

@@ -1,5 +1,11 @@
 #include "core/connection_sweeps.h"
 
+#include <algorithm>
+#include <vector>
+
+#include "core/send_queue_totals.h"
+#include "metrics/counters.h"
+
 #include "protocol/errors.h"
 #include "protocol/messages.h"
 
@@ -59,6 +65,32 @@ size_t ConnectionSweeps::close_retired() {
     ++n;
   }
   return n;
+}
+
+size_t ConnectionSweeps::close_largest_queues(size_t ceiling) {
+  if (ceiling == 0) return 0;
+  if (send_queues::total() <= int64_t(ceiling)) {
+    send_queues::set_largest(0);
+    return 0;
+  }
+  // Over: a pass over every connection, which only happens while the node is over its ceiling.
+  std::vector<Connection*> queued;
+  for (auto& entry : connections_)
+    if (!entry.second->closing() && entry.second->queued_bytes() > 0) queued.push_back(entry.second.get());
+  std::sort(queued.begin(), queued.end(),
+            [](const Connection* a, const Connection* b) { return a->queued_bytes() > b->queued_bytes(); });
+  send_queues::set_largest(queued.empty() ? 0 : queued.front()->queued_bytes());
+  // The slowest first over the whole process: a worker closes only queues of at least half the
+  // largest any worker has, and the others wait for a later pass, when the largest left is smaller.
+  size_t from = send_queues::largest() / 2, closed = 0;
+  for (Connection* c : queued) {
+    if (send_queues::total() <= int64_t(ceiling) || c->queued_bytes() < from) break;
+    // Its queue is dropped now (the memory is what this is for); the close frame follows.
+    sender_.close(*c, code(CloseCode::OverCapacity), "Client too slow: the server's send queues are full", true);
+    metrics::count(metrics::Count::SendQueueCeilingCloses);
+    ++closed;
+  }
+  return closed;
 }
 
 size_t ConnectionSweeps::close_going_away(size_t n) {

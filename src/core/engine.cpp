@@ -45,8 +45,10 @@ void Engine::set_policy(Policy* policy) {
   client_events_.set_policy(policy);
 }
 
-Connection* Engine::open(const App& app, void* handle, std::unique_ptr<Handshake> handshake) {
+Connection* Engine::open(const App& app, void* handle, std::unique_ptr<Handshake> handshake,
+                         ClientAddressLedger::Hold address_hold) {
   Connection* c = connections_.add(app, handle, clock_());
+  c->keep_address_hold(std::move(address_hold));
   app.connections.opened();
   metrics::connection_opened(app);
   if (handshake && handshake_use(policy_, app) == HandshakeUse::Kept) c->keep_handshake(std::move(handshake));

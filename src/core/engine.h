@@ -73,6 +73,7 @@ class Engine : public ClusterInbox {
     limits_ = limits;
     sender_.set_max_queue_bytes(limits.max_send_queue_bytes);
   }
+  const EngineLimits& limits() const { return limits_; }
   // After a reload retired apps: closes their connections with 4001 ("Application does not
   // exist", which pusher-js does not retry). Returns how many.
   size_t close_retired() { return sweeps_.close_retired(); }
@@ -101,16 +102,21 @@ class Engine : public ClusterInbox {
 
   // --- WebSocket side ---
   // Decides on a request for `path` with the `protocol` query value and the Origin header
-  // (nullopt when absent); with a handshake, the policy's admit hook has its say too.
+  // (nullopt when absent) from `client_address` (none: not counted); with a handshake, the
+  // policy's admit hook has its say too.
   Admission admit(std::string_view path, std::optional<std::string_view> protocol,
-                  const Handshake* handshake = nullptr, std::optional<std::string_view> origin = std::nullopt) const {
-    return raptor::admit(apps_, policy_, path, protocol, handshake, origin, limits_.max_connections_per_app);
+                  const Handshake* handshake = nullptr, std::optional<std::string_view> origin = std::nullopt,
+                  std::string_view client_address = {}) const {
+    AddressCheck address{hub_.addresses(), client_address, clock_(), limits_.per_address};
+    return raptor::admit(apps_, policy_, path, protocol, handshake, origin, limits_.max_connections_per_app,
+                         client_address.empty() ? nullptr : &address);
   }
   // A refused request: a connection that only carries the error and the close.
   Connection* open_refused(void* handle, const Admission& refusal);
   // An admitted connection; sends connection_established. The handshake is kept for the
-  // policy's later hooks when it has any for the app.
-  Connection* open(const App& app, void* handle, std::unique_ptr<Handshake> handshake = nullptr);
+  // policy's later hooks when it has any for the app; the address's place for as long as it lives.
+  Connection* open(const App& app, void* handle, std::unique_ptr<Handshake> handshake = nullptr,
+                   ClientAddressLedger::Hold address_hold = {});
   void on_message(Connection& c, std::string_view text);
   void on_binary_message(Connection& c);
   void on_pong(Connection& c);  // a WebSocket-level pong or any other sign of life
@@ -127,6 +133,9 @@ class Engine : public ClusterInbox {
   // A server calls it `parts` times a second for each part in turn, so that no pass stops for all
   // of them at once (at 10,000 connections one whole pass took 2-5 ms; at 100,000, ten times that).
   void check_liveness(size_t part, size_t parts) { sweeps_.check_liveness(part, parts, clock_(), limits_); }
+  // Closes the slowest readers while the process's send queues are over their ceiling (4100).
+  // The worker calls it at each beat (ten times a second).
+  void check_send_queues() { sweeps_.close_largest_queues(limits_.max_send_queue_total_bytes); }
   // Throttled subscription counts (pusher_internal:subscription_count). Call about once a second.
   void flush_counts();
 

@@ -1,5 +1,5 @@
 // What the workers of one process share: the channel and user directories, the cache channels'
-// last events, the webhook sink, and mailboxes that carry events from the worker where they happen to the workers
+// last events, the webhook sink, the count of connections per client address, and mailboxes that carry events from the worker where they happen to the workers
 // that hold subscribers (or the user's connections).
 // Each worker owns its connections and runs its own event loop; a Delivery is copied into the
 // target worker's mailbox and handled there, on that worker's thread.
@@ -11,6 +11,7 @@
 
 #include "core/app.h"
 #include "core/channel_directory.h"
+#include "core/client_address_ledger.h"
 #include "core/event_cache.h"
 #include "core/node_readiness.h"
 #include "core/user_directory.h"
@@ -74,6 +75,8 @@ class Hub {
   // Whether the node takes traffic yet (core/node_readiness.h).
   NodeReadiness& readiness() { return readiness_; }
   const NodeReadiness& readiness() const { return readiness_; }
+  // Connections and connects per client address (core/client_address_ledger.h).
+  ClientAddressLedger& addresses() { return addresses_; }
 
   // Sends a user delivery (an event to a user, terminating a user) to every worker but `from`
   // that holds connections signed in as its user. Channel events go where
@@ -90,6 +93,7 @@ class Hub {
   WebhookSink* webhooks_ = nullptr;
   const ClusterStatus* cluster_status_ = nullptr;
   NodeReadiness readiness_;
+  ClientAddressLedger addresses_;
 };
 
 }  // namespace raptor

@@ -19,6 +19,8 @@ class RateLimiter {
     empty_at_us_ = empty_at + interval_us;
     return true;
   }
+  // Whether the limiter is back to its full burst at `now_ms`: it remembers nothing then.
+  bool idle(int64_t now_ms) const { return empty_at_us_ <= now_ms * 1000; }
 
  private:
   int64_t empty_at_us_ = 0;

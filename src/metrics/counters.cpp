@@ -20,7 +20,7 @@ size_t slot_in(const std::vector<int>& known, int value) {
 
 const std::vector<int>& known_close_codes() {
   // docs/protocol.md#close-codes; 1000/1001 for a client's own normal close; 0 for none at all.
-  static const std::vector<int> kCodes{0, 1000, 1001, 1006, 1009, 4001, 4004, 4005, 4006, 4007, 4008, 4009, 4100, 4200, 4201};
+  static const std::vector<int> kCodes{0, 1000, 1001, 1006, 1009, 4001, 4004, 4005, 4006, 4007, 4008, 4009, 4100, 4101, 4102, 4200, 4201};
   return kCodes;
 }
 

@@ -43,6 +43,7 @@ enum class Count : uint8_t {
   HookTimeouts,    // calls stopped at their time budget
   HookMicros,      // time spent in them
   RedisLinksLost,  // Redis connections lost while up (each is then made again)
+  SendQueueCeilingCloses,  // clients closed with 4100 because the process's send queues were full
   kCount
 };
 
@@ -52,6 +53,7 @@ enum class AppCount : uint8_t {
   ConnectionsClosed,
   ClientEvents,   // client events accepted and sent on
   ApiEvents,      // events published through the HTTP API (one per channel)
+  ApiEventsRefused,  // events refused over the app's api_events_per_second (429)
   kCount
 };
 
@@ -66,8 +68,8 @@ const std::vector<double>& http_duration_buckets();
 struct alignas(64) WorkerCounters {
   std::array<Counter, size_t(Count::kCount)> counts;
   std::array<std::array<Counter, size_t(AppCount::kCount)>, kLabeledApps> apps;
-  std::array<Counter, 16> closes_by_code;  // known_close_codes() then "other"
-  std::array<Counter, 16> refusals_by_code;  // WebSocket requests refused at admission, likewise
+  std::array<Counter, 24> closes_by_code;  // known_close_codes() then "other"
+  std::array<Counter, 24> refusals_by_code;  // WebSocket requests refused at admission, likewise
   std::array<Counter, 24> http_by_status;  // known_http_statuses() then "other"
   std::array<Counter, 16> http_duration;   // per bucket (not cumulative), then +Inf
   Counter http_duration_micros;
@@ -116,8 +118,8 @@ WorkerCounters& here();
 
 // --- the one-line calls the counted code makes ---
 inline void count(Count c, uint64_t n = 1) { here().counts[size_t(c)].add(n); }
-inline void count(const App& app, AppCount c) {
-  here().apps[Registry::instance().slot_of(app)][size_t(c)].add();
+inline void count(const App& app, AppCount c, uint64_t n = 1) {
+  here().apps[Registry::instance().slot_of(app)][size_t(c)].add(n);
 }
 void connection_opened(const App& app);
 inline void frame_out(size_t bytes) {

@@ -2,6 +2,7 @@
 
 #include <array>
 
+#include "core/send_queue_totals.h"
 #include "metrics/counters.h"
 #include "metrics/exposition.h"
 #include "metrics/health.h"
@@ -52,7 +53,8 @@ void write_connections(Exposition& out, const WorkerCounters& sum) {
       out.sample("raptor_connections_closed_total", double(n), {{"code", i < codes.size() ? std::to_string(codes[i]) : "other"}});
   out.family("raptor_connections_refused_total", "counter",
              "WebSocket requests refused before they became connections, by close code (4004: over the app's "
-             "connection quota, 4009: origin not allowed or the admit hook).");
+             "connection quota, 4009: origin not allowed or the admit hook, 4101/4102: the client address's "
+             "connections or connects a second).");
   for (size_t i = 0; i <= codes.size(); ++i)
     if (uint64_t n = sum.refusals_by_code[i].value())
       out.sample("raptor_connections_refused_total", double(n), {{"code", i < codes.size() ? std::to_string(codes[i]) : "other"}});
@@ -60,6 +62,10 @@ void write_connections(Exposition& out, const WorkerCounters& sum) {
   for (size_t s : slots) out.sample("raptor_client_events_total", of(s, AppCount::ClientEvents), {{"app", r.app_label(s)}});
   out.family("raptor_api_events_total", "counter", "Events published through the HTTP API, one per channel.");
   for (size_t s : slots) out.sample("raptor_api_events_total", of(s, AppCount::ApiEvents), {{"app", r.app_label(s)}});
+  out.family("raptor_api_events_refused_total", "counter",
+             "Events the HTTP API refused (429) over the app's api_events_per_second.");
+  for (size_t s : slots)
+    out.sample("raptor_api_events_refused_total", of(s, AppCount::ApiEventsRefused), {{"app", r.app_label(s)}});
 }
 
 void write_channels(Exposition& out, const Engine& engine) {
@@ -88,6 +94,12 @@ void write_traffic(Exposition& out, const WorkerCounters& sum) {
   out.single("raptor_messages_sent_total", "counter", "Frames queued to WebSocket clients: events, errors, pings and pongs.", total(Count::FramesOut));
   out.single("raptor_received_bytes_total", "counter", "Bytes of WebSocket messages received.", total(Count::BytesIn));
   out.single("raptor_sent_bytes_total", "counter", "Bytes of frames queued to WebSocket clients.", total(Count::BytesOut));
+  out.single("raptor_send_queue_bytes", "gauge",
+             "Bytes waiting in every client's send queue (a frame counted once per client it waits for).",
+             double(send_queues::total()));
+  out.single("raptor_send_queue_ceiling_closes_total", "counter",
+             "Clients closed with 4100 because the send queues passed --max-send-queue-total.",
+             total(Count::SendQueueCeilingCloses));
 
   out.family("raptor_http_requests_total", "counter", "HTTP requests answered, by status.");
   const auto& statuses = known_http_statuses();

@@ -169,14 +169,15 @@ int on_websocket(Worker& worker, lws* wsi, int reason, Session* s, void* in, siz
       if (version) version_arg = std::string_view(version);
       std::optional<std::string> bridged_peer = worker.bridged_peers().take(lws_get_socket_fd(wsi));
       const Config& config = worker.config();
-      auto client = [&] { return websocket_client_address(wsi, bridged_peer, config.trusted_proxies, config.forwarded_header); };
-      std::unique_ptr<Handshake> handshake = engine.wants_handshake() ? read_handshake(wsi, client()) : nullptr;
+      std::string client = websocket_client_address(wsi, bridged_peer, config.trusted_proxies, config.forwarded_header);
+      std::unique_ptr<Handshake> handshake = engine.wants_handshake() ? read_handshake(wsi, client) : nullptr;
       std::optional<std::string_view> origin;
       std::string origin_header = header(wsi, WSI_TOKEN_ORIGIN);
       if (lws_hdr_total_length(wsi, WSI_TOKEN_ORIGIN) > 0) origin = origin_header;
-      Admission a = engine.admit(header(wsi, WSI_TOKEN_GET_URI), version_arg, handshake.get(), origin);
-      if (!a.app) log::websocket_refused(handshake ? handshake->remote_address : client(), a.close_code, a.reason);
-      s->conn = a.app ? engine.open(*a.app, wsi, std::move(handshake)) : engine.open_refused(wsi, a);
+      Admission a = engine.admit(header(wsi, WSI_TOKEN_GET_URI), version_arg, handshake.get(), origin, client);
+      if (!a.app) log::websocket_refused(client, a.close_code, a.reason);
+      s->conn = a.app ? engine.open(*a.app, wsi, std::move(handshake), std::move(a.address_hold))
+                      : engine.open_refused(wsi, a);
       return 0;
     }
     case LWS_CALLBACK_RECEIVE: {

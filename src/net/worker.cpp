@@ -11,6 +11,7 @@
 #include "cluster/webhook_stream.h"
 #include "common/log.h"
 #include "config/config.h"
+#include "core/send_queue_totals.h"
 #include "metrics/counters.h"
 #include "net/arrival.h"
 #include "net/event_port.h"
@@ -42,6 +43,7 @@ void on_tick(lws_sorted_usec_list_t* sul) {
   if (beat == 0) t->worker->tick();
   t->worker->check_liveness(beat, kBeatsPerSecond);
   t->worker->check_readiness();
+  t->worker->check_send_queues();
   t->worker->flush();  // lws's poll loop goes on waiting after a timer without returning
   lws_sul_schedule(t->context, 0, &t->sul, on_tick, LWS_US_PER_SEC / kBeatsPerSecond);
 }
@@ -286,6 +288,7 @@ cluster::EventPort& Worker::event_port() { return *event_port_; }
 void Worker::serve(const std::atomic<bool>& stop) {
   signature::prepare_thread();  // the first signature check on this thread is then as quick as the rest
   metrics::Registry::instance().attach(index_);  // this thread counts into worker index_'s block
+  send_queues::attach(index_);
   Ticker ticker{};
   ticker.worker = this;
   ticker.context = context_;

@@ -108,6 +108,7 @@ class Worker : public Transport, public Mailbox {
   void check_liveness(size_t part, size_t parts) { engine_.check_liveness(part, parts); }
   // Establishes the connections held while the node was not ready (docs/cluster.md#readiness).
   void check_readiness() { engine_.check_readiness(); }
+  void check_send_queues() { engine_.check_send_queues(); }
   // Worker 0 of a cluster node, every 300 ms: the departure webhooks due in Redis.
   void sweep_departures();
   // In a cluster, on the worker that sends webhooks: the Redis stream their events pass through

@@ -20,6 +20,10 @@ enum class CloseCode : int {
   // app terminated the user's connections. pusher-js does not reconnect on its own.
   Unauthorized = 4009,
   OverCapacity = 4100,  // the client could not keep up with its send queue
+  // Per client address (docs/security.md#limits): its connections open at once, its connects a
+  // second. In the back-off range: pusher-js tries again a second later.
+  AddressConnections = 4101,
+  AddressConnectRate = 4102,
   // Pusher's "generic reconnect immediately": the server is draining (SIGTERM); pusher-js
   // reconnects at once, through the load balancer to another node.
   GoingAway = 4200,

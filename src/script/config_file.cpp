@@ -109,6 +109,9 @@ std::optional<std::string> apply(const cJSON* s, Config& c) {
   number(s, "activity_timeout", c.limits.activity_timeout_s);
   number(s, "pong_timeout", c.limits.pong_timeout_s);
   number(s, "max_send_queue", c.limits.max_send_queue_bytes);
+  number(s, "max_send_queue_total", c.limits.max_send_queue_total_bytes);
+  number(s, "max_connections_per_ip", c.limits.per_address.max_connections);
+  number(s, "connects_per_second_per_ip", c.limits.per_address.connects_per_second);
   number(s, "max_message_size", c.max_message_bytes);
   number(s, "hook_time_budget", c.hook_time_budget_ms);
   number(s, "script_memory_limit", c.script_memory_mb);
@@ -138,6 +141,7 @@ std::optional<std::string> apply(const cJSON* s, Config& c) {
     number(a, "cache_ttl", app.cache_ttl_s);
     boolean(a, "subscription_count", app.subscription_count_events);
     number(a, "max_connections", app.max_connections);
+    number(a, "api_events_per_second", app.api_events_per_second);
     app.allowed_origins = strings(member(a, "allowed_origins"));
     if (auto why = webhooks(a, app)) return why;
     c.apps.push_back(std::move(app));

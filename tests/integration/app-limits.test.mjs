@@ -9,7 +9,7 @@ import { writeFileSync } from 'node:fs';
 import { it } from 'node:test';
 import { pusherClient, refusedPusherClient, withOrigin } from './lib/clients.mjs';
 import { configFile } from './lib/config-files.mjs';
-import { request } from './lib/http-api.mjs';
+import { metricSample } from './lib/http-api.mjs';
 import { runRaptor } from './lib/raptor.mjs';
 import { assertClosedWith } from './lib/refusals.mjs';
 import { serverSuite } from './lib/suite.mjs';
@@ -27,12 +27,7 @@ app "guarded", key: "guarded-key", secret: env("RAPTOR_GUARDED_SECRET"),
     allowed_origins: ["https://app.example.com", "https://*.example.org"]
 `);
 
-async function refusals(server, code) {
-  const res = await request(server, { path: '/metrics', headers: { authorization: `Bearer ${TOKEN}` } });
-  assert.equal(res.status, 200, res.text);
-  const line = res.text.split('\n').find((l) => l.startsWith(`raptor_connections_refused_total{code="${code}"} `));
-  return line ? Number(line.split(' ').pop()) : 0;
-}
+const refusals = (server, code) => metricSample(server, TOKEN, `raptor_connections_refused_total{code="${code}"}`);
 
 serverSuite('per-app limits: max_connections (4004) and allowed_origins (4009)', {
   apps: [MAIN], // the others come from the file only

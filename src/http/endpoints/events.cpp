@@ -1,16 +1,42 @@
 #include "http/endpoints/events.h"
 
+#include <algorithm>
+#include <optional>
+#include <string>
+
 #include "http/validation.h"
+#include "metrics/counters.h"
 #include "protocol/json.h"
 #include "protocol/messages.h"
 
 namespace raptor::http {
+namespace {
+
+// The app's publish rate (docs/security.md#limits): `events` more now, or 429 with Retry-After.
+// Taken after the signature and the body were checked, so that neither a forger nor a rejected
+// request uses the app's allowance.
+std::optional<Response> refuse_publish_rate(const AppCall& call, size_t events) {
+  const App& app = call.app;
+  uint32_t rate = app.api_events_per_second ? app.api_events_per_second : call.engine.limits().api_events_per_second;
+  uint32_t burst = std::max<uint32_t>(rate, kMaxBatchEvents);
+  int64_t wait_ms = app.api_events.take(call.engine.now_ms(), rate, burst, uint32_t(events));
+  if (wait_ms == 0) return std::nullopt;
+  metrics::count(app, metrics::AppCount::ApiEventsRefused, events);
+  std::string seconds = std::to_string((wait_ms + 999) / 1000);
+  Response r = error(429, "Over the app's limit of " + std::to_string(rate) + " events a second: retry after " +
+                              seconds + " s");
+  r.headers.emplace_back("Retry-After", seconds);
+  return r;
+}
+
+}  // namespace
 
 void publish_events(const AppCall& call, const Respond& respond) {
   auto body = json::parse(call.req.body);
   if (!body) return respond(error(400, "Body is not valid JSON"));
   EventRequest ev;
   if (auto err = read_event(call.app, body.get(), false, ev)) return respond(*err);
+  if (auto refusal = refuse_publish_rate(call, 1)) return respond(*refusal);
   for (const auto& ch : ev.channels) call.engine.publish(call.app, ch, ev.name, ev.data, ev.socket_id);
   if (!ev.wants_info) return respond({});
   std::string out = "{\"channels\":{";
@@ -37,6 +63,7 @@ void publish_batch(const AppCall& call, const Respond& respond) {
     if (auto err = read_event(call.app, item, true, events.back())) return respond(*err);
     any_info |= events.back().wants_info;
   }
+  if (auto refusal = refuse_publish_rate(call, events.size())) return respond(*refusal);
   for (const auto& ev : events) call.engine.publish(call.app, ev.channels[0], ev.name, ev.data, ev.socket_id);
   if (!any_info) return respond({});
   std::string out = "{\"batch\":[";
@@ -58,6 +85,7 @@ void publish_to_channel(const AppCall& call, const Respond& respond) {
   const std::string* socket_id = req.param("socket_id");
   if (socket_id)
     if (auto refusal = refuse_socket_id(*socket_id)) return respond(*refusal);
+  if (auto refusal = refuse_publish_rate(call, 1)) return respond(*refusal);
   call.engine.publish(call.app, call.name, *name, req.body, socket_id ? *socket_id : "");
   respond({202, "{}"});
 }
@@ -70,6 +98,7 @@ void publish_to_resource(const AppCall& call, const Respond& respond) {
   cJSON_AddStringToObject(body.get(), "channel", call.name.c_str());
   EventRequest ev;
   if (auto err = read_event(call.app, body.get(), true, ev)) return respond(*err);
+  if (auto refusal = refuse_publish_rate(call, 1)) return respond(*refusal);
   call.engine.publish(call.app, call.name, ev.name, ev.data, ev.socket_id);
   if (!ev.wants_info) return respond({});
   respond({200, attributes_json(call.engine.directory().snapshot(call.app, call.name), ev.info)});

@@ -85,6 +85,14 @@ export function pusherClient(server, { app = server.app, ...auth } = {}) {
   return connected(server, new Pusher(app.key, pusherOptions(server, app, auth)));
 }
 
+// A pusher-js client on its way to connect, not awaited: for a test that watches it being refused
+// and trying again.
+export function connectingPusherClient(server, { app = server.app, ...auth } = {}) {
+  const pusher = new Pusher(app.key, pusherOptions(server, app, auth));
+  server.track(async () => pusher.disconnect());
+  return pusher;
+}
+
 // A connected Laravel Echo 2 client on pusher-js (Echo hands its options to the Pusher class).
 export async function echoClient(server, { app = server.app, ...auth } = {}) {
   const echo = new Echo({ broadcaster: 'pusher', key: app.key, Pusher, ...pusherOptions(server, app, auth) });
@@ -171,14 +179,18 @@ export async function withWildcardFrames(fn) {
   }
 }
 
-// Runs `fn` with the pusher-js clients it opens sending `origin` as their Origin header, as a
-// page of that origin in a browser does (pusher-js in Node sends none).
-export async function withOrigin(origin, fn) {
+// Runs `fn` with the pusher-js clients it opens sending `headers` with their WebSocket requests
+// (their reconnects too, while `fn` runs), e.g. the X-Forwarded-For a proxy in front of raptor adds.
+export async function withHeaders(headers, fn) {
   const create = Pusher.Runtime.createWebSocket;
-  Pusher.Runtime.createWebSocket = (url) => new (Pusher.Runtime.getWebSocketAPI())(url, [], { headers: { Origin: origin } });
+  Pusher.Runtime.createWebSocket = (url) => new (Pusher.Runtime.getWebSocketAPI())(url, [], { headers });
   try {
     return await fn();
   } finally {
     Pusher.Runtime.createWebSocket = create;
   }
 }
+
+// Runs `fn` with the pusher-js clients it opens sending `origin` as their Origin header, as a
+// page of that origin in a browser does (pusher-js in Node sends none).
+export const withOrigin = (origin, fn) => withHeaders({ Origin: origin }, fn);

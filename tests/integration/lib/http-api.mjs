@@ -95,3 +95,12 @@ export function assertApiError(res, status) {
   assert.match(res.headers['content-type'] ?? '', /^application\/json/);
   assert.equal(typeof res.json?.error, 'string', 'JSON body with an "error" string');
 }
+
+// One sample of /metrics (read with the admin token `token`): `series` is its name and labels as
+// the page writes them, e.g. 'raptor_connections_refused_total{code="4004"}'; 0 when absent.
+export async function metricSample(server, token, series) {
+  const res = await request(server, { path: '/metrics', headers: { authorization: `Bearer ${token}` } });
+  assert.equal(res.status, 200, res.text);
+  const line = res.text.split('\n').find((l) => l.startsWith(`${series} `));
+  return line ? Number(line.split(' ').pop()) : 0;
+}

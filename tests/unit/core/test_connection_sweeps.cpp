@@ -1,12 +1,19 @@
 // core/connection_sweeps: liveness verdicts, and the passes that close connections (liveness,
-// retired apps, drain).
+// retired apps, drain, the send-queue ceiling).
 #include "core/connection_sweeps.h"
 
+#include <cstdint>
+
+#include "core/send_queue_totals.h"
 #include "protocol/errors.h"
 #include "support.h"
 
 using namespace raptor;
 using namespace raptor::test;
+
+namespace {
+constexpr size_t send_queues_test_slot = 63;  // a worker slot no unit test serves from
+}  // namespace
 
 TEST_CASE("liveness: a ping after the activity timeout, a close after the pong timeout", "[liveness]") {
   App app = reference_app();
@@ -77,4 +84,34 @@ TEST_CASE("sweeps: close_going_away closes at most n open connections, close_ret
   CHECK(table.open_count() == 1);
   CHECK(sweeps.close_going_away(5) == 1);
   CHECK(table.open_count() == 0);
+}
+
+TEST_CASE("sweeps: over the send-queue ceiling, the largest queues are closed with 4100 first, until under it", "[send-queue-ceiling]") {
+  send_queues::attach(send_queues_test_slot);  // the total counts workers' slots only
+  App app = reference_app();
+  RecordingTransport transport;
+  ConnectionTable table;
+  Sender sender(transport, 1 << 20);
+  ConnectionSweeps sweeps(table, sender);
+  auto queued = [&](size_t bytes) {
+    Connection* c = table.add(app, nullptr, 0);
+    c->enqueue(Frame::make(std::string(bytes, 'x')), SIZE_MAX);
+    return c;
+  };
+  Connection* slowest = queued(600'000);
+  Connection* slow = queued(100'000);
+  Connection* fast = queued(10'000);
+  CHECK(send_queues::total() == 710'000);
+  CHECK(sweeps.close_largest_queues(0) == 0);          // no ceiling
+  CHECK(sweeps.close_largest_queues(800'000) == 0);    // under it
+  CHECK(sweeps.close_largest_queues(50'000) == 1);
+  CHECK(slowest->close_code() == code(CloseCode::OverCapacity));
+  CHECK(slowest->queued_bytes() == 0);  // its queue dropped at once: the memory is the point
+  CHECK_FALSE(slow->closing());         // under half the largest: it waits for the next pass
+  CHECK(sweeps.close_largest_queues(50'000) == 1);
+  CHECK(slow->close_code() == code(CloseCode::OverCapacity));
+  CHECK_FALSE(fast->closing());  // 10,000 bytes left: under the ceiling
+  CHECK(send_queues::total() == 10'000);
+  table.remove(*fast);
+  CHECK(send_queues::total() == 0);  // a deleted connection's bytes leave the total
 }
