@@ -85,8 +85,7 @@ size_t ConnectionSweeps::close_largest_queues(size_t ceiling) {
   size_t from = send_queues::largest() / 2, closed = 0;
   for (Connection* c : queued) {
     if (send_queues::total() <= int64_t(ceiling) || c->queued_bytes() < from) break;
-    // Its queue is dropped now (the memory is what this is for); the close frame follows.
-    sender_.close(*c, code(CloseCode::OverCapacity), "Client too slow: the server's send queues are full", true);
+    sender_.drop_slow(*c, "Client too slow: the server's send queues are full");
     metrics::count(metrics::Count::SendQueueCeilingCloses);
     ++closed;
   }

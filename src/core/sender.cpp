@@ -14,9 +14,7 @@ void Sender::send(Connection& c, FramePtr frame) {
   metrics::frame_out(frame->size());
   bool was_idle = !c.has_pending();
   if (!c.enqueue(std::move(frame), max_queue_bytes_)) {
-    constexpr std::string_view kReason = "Client too slow: send queue full";
-    log::websocket_dropped(c.socket_id(), code(CloseCode::OverCapacity), kReason);
-    close(c, code(CloseCode::OverCapacity), kReason, true);
+    drop_slow(c, "Client too slow: send queue full");
     return;
   }
   if (was_idle) transport_.wake(c);
@@ -24,6 +22,12 @@ void Sender::send(Connection& c, FramePtr frame) {
 
 void Sender::send_error(Connection& c, int error_code, std::string_view message) {
   send(c, messages::error(error_code, message));
+}
+
+void Sender::drop_slow(Connection& c, std::string_view reason) {
+  if (c.closing()) return;
+  log::websocket_dropped(c.socket_id(), code(CloseCode::OverCapacity), reason);
+  close(c, code(CloseCode::OverCapacity), reason, true);
 }
 
 void Sender::close(Connection& c, int close_code, std::string_view reason, bool discard_queue) {

@@ -34,6 +34,9 @@ class Sender {
   // Marks `c` closing with `code` and wakes the transport, which closes it once its queue is
   // written (or at once, with `discard_queue`). A second close changes nothing.
   void close(Connection& c, int code, std::string_view reason, bool discard_queue = false);
+  // Closes a client that does not read fast enough with 4100, its queue dropped at once (the
+  // memory is what this is for), and logs the decision (common/websocket_refusal_log.h).
+  void drop_slow(Connection& c, std::string_view reason);
 
  private:
   Transport& transport_;
