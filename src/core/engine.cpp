@@ -25,7 +25,7 @@ Engine::Engine(const AppList& apps, EngineLimits limits, Transport& transport, H
                Clock clock)
     : apps_(apps), limits_(limits), hub_(hub), worker_(worker), clock_(clock ? std::move(clock) : Clock(steady_ms)),
       sender_(transport, limits.max_send_queue_bytes), fan_out_(channels_, connections_, sender_),
-      sweeps_(connections_, sender_), client_events_(hub.directory()) {}
+      sweeps_(connections_, sender_), client_events_(hub.directory()), webhooks_(hub) {}
 
 Engine::~Engine() = default;
 
@@ -257,7 +257,7 @@ void Engine::after_subscribe(Connection& c, const std::string& channel, const st
       send(c, messages::cache_miss(spelled));
     else
       send(c, spelled == channel ? cached->frame : messages::respell(cached->frame, channel, spelled));
-    if (!cached) emit_webhook(app, WebhookEvent{WebhookType::CacheMiss, channel});
+    if (!cached) webhooks_.cache_miss(app, channel);
   }
   // Presence channels have member events and user_count instead (as on Pusher).
   if (app.counts_subscriptions() && type != ChannelType::Presence)
@@ -284,28 +284,14 @@ ChannelDirectory::CountAnnounce Engine::count_announcer() {
     if (announce_cluster_count(app, channel, count)) return;
     if (app.subscription_count_events)
       announce(workers, delivery(Delivery::Kind::ChannelEvent, app, channel, messages::subscription_count(channel, count)));
-    emit_count(app, channel, count);
+    webhooks_.subscription_count(app, channel, count);
   };
 }
 
 bool Engine::announce_cluster_count(const App& app, const std::string& channel, size_t local_count) {
   return cluster_ && cluster_->announce_subscription_count(
                          app, channel, local_count, app.subscription_count_events,
-                         [this, &app, channel](uint64_t sum) { emit_count(app, channel, sum); });
-}
-
-void Engine::emit_count(const App& app, const std::string& channel, size_t count) {
-  WebhookEvent e{WebhookType::SubscriptionCount, channel};
-  e.subscription_count = count;
-  emit_webhook(app, std::move(e));
-}
-
-void Engine::emit_webhook(const App& app, WebhookEvent e) {
-  if (WebhookSink* sink = hub_.webhooks(); sink && !app.webhooks.empty()) sink->emit(app, std::move(e));
-}
-
-void Engine::emit_cluster_webhook(const App& app, WebhookEvent e) {
-  if (WebhookSink* sink = hub_.webhooks(); sink && !app.webhooks.empty()) sink->emit_decided(app, std::move(e));
+                         [this, &app, channel](uint64_t sum) { webhooks_.subscription_count(app, channel, sum); });
 }
 
 Delivery Engine::delivery(Delivery::Kind kind, const App& app, std::string target, std::string text,
@@ -380,11 +366,7 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
   const std::string& user_id = v.sub->user_id;
   broadcast(app, name, messages::channel_event_raw(m.event, name, data, user_id), &c);
   metrics::client_event(app, name);
-  if (!app.webhooks.empty()) {
-    WebhookEvent e{WebhookType::ClientEvent, name, user_id, std::string(m.event), std::string(data)};
-    e.socket_id = c.socket_id();
-    emit_webhook(app, std::move(e));
-  }
+  webhooks_.client_event(app, name, user_id, m.event, data, c.socket_id());
 }
 
 void Engine::broadcast(const App& app, const std::string& channel, std::string text, const Connection* except,

@@ -39,6 +39,7 @@
 #include "core/policy.h"
 #include "core/sender.h"
 #include "core/subscription_authorizer.h"
+#include "core/webhook_emitter.h"
 
 namespace raptor {
 
@@ -144,7 +145,7 @@ class Engine : public ClusterInbox {
                                        std::string_view text, std::string_view except_socket_id) override;
   // A webhook the cluster decided (channel_occupied / vacated, member_added / removed; see
   // ClusterBus), sent through this node's sink as it is: any delay was waited in Redis.
-  void emit_cluster_webhook(const App& app, WebhookEvent e) override;
+  void emit_cluster_webhook(const App& app, WebhookEvent e) override { webhooks_.emit_decided(app, std::move(e)); }
 
   // --- server side (HTTP API) ---
   // Sends an API event to a channel's subscribers, on every worker, except `except_socket_id`.
@@ -239,10 +240,6 @@ class Engine : public ClusterInbox {
                                        const Connection* except);
   ChannelDirectory::CountAnnounce count_announcer();
   UserDirectory::Announce watchlist_announcer(const App& app);
-  // Hands a webhook event to the hub's sink when the app has receivers.
-  void emit_webhook(const App& app, WebhookEvent e);
-  // The subscription_count webhook.
-  void emit_count(const App& app, const std::string& channel, size_t count);
   // In a cluster whose Redis is reachable: Redis sums the nodes' counts (this node's is
   // `local_count`) and publishes the event to every node; the webhook follows its answer. False
   // when this node announces its own count instead.
@@ -280,6 +277,7 @@ class Engine : public ClusterInbox {
   ConnectionSweeps sweeps_;
   SubscriptionAuthorizer authorizer_;
   ClientEventGate client_events_;
+  WebhookEmitter webhooks_;
 };
 
 }  // namespace raptor
