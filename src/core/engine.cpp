@@ -25,7 +25,13 @@ Engine::Engine(const AppList& apps, EngineLimits limits, Transport& transport, H
                Clock clock)
     : apps_(apps), limits_(limits), hub_(hub), worker_(worker), clock_(clock ? std::move(clock) : Clock(steady_ms)),
       sender_(transport, limits.max_send_queue_bytes), fan_out_(channels_, connections_, sender_),
-      sweeps_(connections_, sender_), client_events_(hub.directory()), webhooks_(hub) {}
+      sweeps_(connections_, sender_), client_events_(hub.directory()), webhooks_(hub),
+      router_(hub, worker, fan_out_, connections_, [this](const Delivery& d) { deliver_to_users(d); }) {}
+
+void Engine::set_cluster(ClusterBus* cluster) {
+  cluster_ = cluster;
+  router_.set_cluster(cluster);
+}
 
 Engine::~Engine() = default;
 
@@ -201,7 +207,7 @@ void Engine::make_subscription(Connection& c, const std::string& name, const std
     const std::string& user_id = subscription.user_id;
     join = hub_.directory().join(app, name, worker_, user_id, user_info,
                                  in_cluster ? ChannelDirectory::Announce([](uint64_t, uint64_t) {})
-                                            : announcer(app, name, messages::member_added(name, user_id, user_info), &c),
+                                            : router_.announcer(app, name, messages::member_added(name, user_id, user_info), &c),
                                  subscription.privileged, !cluster_decides());
     if (!join) {
       refuse_full_presence(c, spelled);
@@ -264,26 +270,12 @@ void Engine::after_subscribe(Connection& c, const std::string& channel, const st
     hub_.directory().count_changed(app, channel, clock_(), count_announcer());
 }
 
-void Engine::announce(uint64_t workers, const Delivery& d) {
-  if (hub_.workers() == 1)
-    deliver(d);  // alone: deliver now, in order anyway
-  else
-    hub_.post(workers, d);
-}
-
-ChannelDirectory::Announce Engine::announcer(const App& app, const std::string& channel, std::string text,
-                                             const Connection* except) {
-  return [this, &app, channel, text = std::move(text), except](uint64_t version, uint64_t workers) {
-    announce(workers, delivery(Delivery::Kind::ChannelEvent, app, channel, text,
-                               except ? except->socket_id() : std::string(), version));
-  };
-}
-
 ChannelDirectory::CountAnnounce Engine::count_announcer() {
   return [this](const App& app, const std::string& channel, size_t count, uint64_t workers) {
     if (announce_cluster_count(app, channel, count)) return;
     if (app.subscription_count_events)
-      announce(workers, delivery(Delivery::Kind::ChannelEvent, app, channel, messages::subscription_count(channel, count)));
+      router_.announce(workers, EventRouter::delivery(Delivery::Kind::ChannelEvent, app, channel,
+                                                      messages::subscription_count(channel, count)));
     webhooks_.subscription_count(app, channel, count);
   };
 }
@@ -292,25 +284,6 @@ bool Engine::announce_cluster_count(const App& app, const std::string& channel, 
   return cluster_ && cluster_->announce_subscription_count(
                          app, channel, local_count, app.subscription_count_events,
                          [this, &app, channel](uint64_t sum) { webhooks_.subscription_count(app, channel, sum); });
-}
-
-Delivery Engine::delivery(Delivery::Kind kind, const App& app, std::string target, std::string text,
-                          std::string except_socket_id, uint64_t version) {
-  Delivery d;
-  d.kind = kind;
-  d.app = &app;
-  d.target = std::move(target);
-  d.text = std::make_shared<const std::string>(std::move(text));
-  d.except_socket_id = std::move(except_socket_id);
-  d.version = version;
-  return d;
-}
-
-void Engine::dispatch(const Delivery& d) {
-  deliver(d);
-  if (hub_.workers() > 1) hub_.forward_to_user(worker_, d);
-  if (cluster_) cluster_->publish(d.kind, *d.app, d.target, d.text ? std::string_view(*d.text) : std::string_view(),
-                                  d.except_socket_id);
 }
 
 void Engine::unsubscribe(Connection& c, const std::string& name, bool refused_by_cluster) {
@@ -348,7 +321,7 @@ void Engine::unsubscribe(Connection& c, const std::string& name, bool refused_by
   bool decided_in_redis = gone.in_cluster && (refused_by_cluster || presence_in_cluster(ChannelType::Presence));
   hub_.directory().leave(app, name, worker_, local, user_id,
                          decided_in_redis ? ChannelDirectory::Announce([](uint64_t, uint64_t) {})
-                                          : announcer(app, name, messages::member_removed(name, user_id), nullptr),
+                                          : router_.announcer(app, name, messages::member_removed(name, user_id), nullptr),
                          report, !decided_in_redis);
   if (gone.in_cluster && cluster_ && !refused_by_cluster) leave_cluster_presence(app, name, gone);
   // After the member's leave, so that member_removed is held (and sent) before channel_vacated.
@@ -364,44 +337,9 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
   if (v.kind == ClientEventVerdict::Kind::Refuse) send_error(c, v.code, v.message);
   if (v.kind != ClientEventVerdict::Kind::Send) return;
   const std::string& user_id = v.sub->user_id;
-  broadcast(app, name, messages::channel_event_raw(m.event, name, data, user_id), &c);
+  router_.broadcast(app, name, messages::channel_event_raw(m.event, name, data, user_id), &c);
   metrics::client_event(app, name);
   webhooks_.client_event(app, name, user_id, m.event, data, c.socket_id());
-}
-
-void Engine::broadcast(const App& app, const std::string& channel, std::string text, const Connection* except,
-                       std::string_view except_socket_id) {
-  // One look at the directory per event: the workers to reach and the matching patterns.
-  bool alone = hub_.workers() < 2;
-  ChannelDirectory::Route route;
-  if (!alone || hub_.directory().has_patterns()) route = hub_.directory().route(app, channel);
-  fan_out_.deliver_local(app, channel, text, except, except_socket_id, 0, route.patterns.get());
-  if (except) except_socket_id = except->socket_id();
-  if (cluster_) cluster_->publish(Delivery::Kind::ChannelEvent, app, channel, text, except_socket_id);
-  if (alone) return;
-  Delivery d = delivery(Delivery::Kind::ChannelEvent, app, channel, std::move(text), std::string(except_socket_id));
-  d.patterns = std::move(route.patterns);
-  hub_.post(route.workers & ~(uint64_t(1) << worker_), d);
-}
-
-void Engine::deliver(const Delivery& d) {
-  if (d.kind == Delivery::Kind::ChannelEvent)
-    fan_out_.deliver_local(*d.app, d.target, *d.text, nullptr, d.except_socket_id, d.version, d.patterns.get());
-  else
-    deliver_to_users(d);
-}
-
-void Engine::deliver_from_cluster(Delivery::Kind kind, const App& app, const std::string& target,
-                                  std::string_view text, std::string_view except_socket_id, uint64_t version) {
-  if (kind == Delivery::Kind::ChannelEvent)
-    fan_out_.deliver_local(app, target, text, nullptr, except_socket_id, version);
-  else
-    deliver_to_users(delivery(kind, app, target, std::string(text), std::string(except_socket_id)));
-}
-
-void Engine::deliver_from_cluster_to_pattern(const App& app, const std::string& channel, const std::string& pattern,
-                                             std::string_view text, std::string_view except_socket_id) {
-  fan_out_.deliver_to_patterns(app, channel, text, connections_.with(except_socket_id), {pattern});
 }
 
 void Engine::on_closed(Connection* c) {
@@ -429,13 +367,14 @@ void Engine::publish(const App& app, std::string_view channel, std::string_view 
   metrics::api_event(app, channel);
   std::string text = messages::channel_event(event, channel, data);
   if (channel_type(channel) == ChannelType::ServerToUser) {
-    dispatch(delivery(Delivery::Kind::UserEvent, app, std::string(channel.substr(kServerToUserPrefix.size())),
-                      std::move(text), std::string(except_socket_id)));
+    router_.dispatch(EventRouter::delivery(Delivery::Kind::UserEvent, app,
+                                           std::string(channel.substr(kServerToUserPrefix.size())), std::move(text),
+                                           std::string(except_socket_id)));
     return;
   }
   std::string name(channel);
   if (is_cache_channel(name)) hub_.cache().store(app, name, text, std::string(data), clock_());
-  broadcast(app, name, std::move(text), nullptr, except_socket_id);
+  router_.broadcast(app, name, std::move(text), nullptr, except_socket_id);
 }
 
 std::optional<CachedEvent> Engine::cached_event(const App& app, const std::string& channel) const {

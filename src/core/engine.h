@@ -33,6 +33,7 @@
 #include "core/connection_sweeps.h"
 #include "core/connection_table.h"
 #include "core/engine_limits.h"
+#include "core/event_router.h"
 #include "core/fan_out.h"
 #include "core/hub.h"
 #include "core/local_users.h"
@@ -97,7 +98,7 @@ class Engine : public ClusterInbox {
   size_t open_count() const { return connections_.open_count(); }
   // The cluster (other nodes through Redis), or null when alone. Not owned; set before the
   // first connection, on the worker's thread.
-  void set_cluster(ClusterBus* cluster) { cluster_ = cluster; }
+  void set_cluster(ClusterBus* cluster);
   ClusterBus* cluster() const { return cluster_; }
 
   // --- WebSocket side ---
@@ -132,17 +133,21 @@ class Engine : public ClusterInbox {
   void flush_counts();
 
   // Work from another worker (or this one's announcements), for this worker's connections.
-  void deliver(const Delivery& d);
+  void deliver(const Delivery& d) { router_.deliver(d); }
   // An event from another node for this worker's recipients (see ClusterBus): a channel event,
   // a user event or the termination of a user's connections; `version` numbers a presence member
   // event decided in Redis (from any node, this one included).
   void deliver_from_cluster(Delivery::Kind kind, const App& app, const std::string& target, std::string_view text,
-                            std::string_view except_socket_id, uint64_t version = 0) override;
+                            std::string_view except_socket_id, uint64_t version = 0) override {
+    router_.deliver_from_cluster(kind, app, target, text, except_socket_id, version);
+  }
   // An event published on another node to `channel`, for this worker's subscribers of the
   // wildcard `pattern` (which the bus has checked matches it); the channel's own subscribers get
   // it from deliver_from_cluster.
   void deliver_from_cluster_to_pattern(const App& app, const std::string& channel, const std::string& pattern,
-                                       std::string_view text, std::string_view except_socket_id) override;
+                                       std::string_view text, std::string_view except_socket_id) override {
+    router_.deliver_from_cluster_to_pattern(app, channel, pattern, text, except_socket_id);
+  }
   // A webhook the cluster decided (channel_occupied / vacated, member_added / removed; see
   // ClusterBus), sent through this node's sink as it is: any delay was waited in Redis.
   void emit_cluster_webhook(const App& app, WebhookEvent e) override { webhooks_.emit_decided(app, std::move(e)); }
@@ -232,27 +237,12 @@ class Engine : public ClusterInbox {
   // Handles a user kind of Delivery for this worker's connections.
   void deliver_to_users(const Delivery& d);
 
-  // A change numbered under a directory's lock goes through the mailbox of every worker
-  // holding recipients (this one's too), so that all see the changes in one order; see
-  // ChannelDirectory. A lone worker delivers it at once.
-  void announce(uint64_t workers, const Delivery& d);
-  ChannelDirectory::Announce announcer(const App& app, const std::string& channel, std::string text,
-                                       const Connection* except);
   ChannelDirectory::CountAnnounce count_announcer();
   UserDirectory::Announce watchlist_announcer(const App& app);
   // In a cluster whose Redis is reachable: Redis sums the nodes' counts (this node's is
   // `local_count`) and publishes the event to every node; the webhook follows its answer. False
   // when this node announces its own count instead.
   bool announce_cluster_count(const App& app, const std::string& channel, size_t local_count);
-  // Handles a user delivery (UserEvent, TerminateUser) here and sends it to the other workers and
-  // nodes that hold the user's connections.
-  void dispatch(const Delivery& d);
-  // Sends an event to the channel's subscribers, and the matching wildcard subscribers, here and
-  // on the other workers; and to other nodes.
-  void broadcast(const App& app, const std::string& channel, std::string text, const Connection* except,
-                 std::string_view except_socket_id = {});
-  static Delivery delivery(Delivery::Kind kind, const App& app, std::string target, std::string text,
-                           std::string except_socket_id = {}, uint64_t version = 0);
   // When `c` is held: keeps what it sent for when it is established (or closes it past a bound)
   // and answers true.
   bool hold_message(Connection& c, std::string_view text);
@@ -278,6 +268,7 @@ class Engine : public ClusterInbox {
   SubscriptionAuthorizer authorizer_;
   ClientEventGate client_events_;
   WebhookEmitter webhooks_;
+  EventRouter router_;
 };
 
 }  // namespace raptor

@@ -67,15 +67,15 @@ void Engine::subscribe_user_channel(Connection& c, const std::string& channel) {
 UserDirectory::Announce Engine::watchlist_announcer(const App& app) {
   return [this, &app](const std::string& user_id, bool online, uint64_t version, uint64_t workers) {
     const std::vector<std::string> changed{user_id}, none;
-    announce(workers, delivery(Delivery::Kind::WatchlistChange, app, user_id,
-                               online ? messages::watchlist_events(changed, none)
-                                      : messages::watchlist_events(none, changed),
-                               {}, version));
+    router_.announce(workers, EventRouter::delivery(Delivery::Kind::WatchlistChange, app, user_id,
+                                                    online ? messages::watchlist_events(changed, none)
+                                                           : messages::watchlist_events(none, changed),
+                                                    {}, version));
   };
 }
 
 void Engine::terminate_user(const App& app, const std::string& user_id) {
-  dispatch(delivery(Delivery::Kind::TerminateUser, app, user_id, {}));
+  router_.dispatch(EventRouter::delivery(Delivery::Kind::TerminateUser, app, user_id, {}));
 }
 
 void Engine::deliver_to_users(const Delivery& d) {
