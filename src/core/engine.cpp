@@ -26,11 +26,13 @@ Engine::Engine(const AppList& apps, EngineLimits limits, Transport& transport, H
     : apps_(apps), limits_(limits), hub_(hub), worker_(worker), clock_(clock ? std::move(clock) : Clock(steady_ms)),
       sender_(transport, limits.max_send_queue_bytes), fan_out_(channels_, connections_, sender_),
       sweeps_(connections_, sender_), client_events_(hub.directory()), webhooks_(hub),
-      router_(hub, worker, fan_out_, connections_, [this](const Delivery& d) { deliver_to_users(d); }) {}
+      router_(hub, worker, fan_out_, connections_, [this](const Delivery& d) { deliver_to_users(d); }),
+      counts_(apps, hub, router_, webhooks_, clock_) {}
 
 void Engine::set_cluster(ClusterBus* cluster) {
   cluster_ = cluster;
   router_.set_cluster(cluster);
+  counts_.set_cluster(cluster);
 }
 
 Engine::~Engine() = default;
@@ -265,25 +267,7 @@ void Engine::after_subscribe(Connection& c, const std::string& channel, const st
       send(c, spelled == channel ? cached->frame : messages::respell(cached->frame, channel, spelled));
     if (!cached) webhooks_.cache_miss(app, channel);
   }
-  // Presence channels have member events and user_count instead (as on Pusher).
-  if (app.counts_subscriptions() && type != ChannelType::Presence)
-    hub_.directory().count_changed(app, channel, clock_(), count_announcer());
-}
-
-ChannelDirectory::CountAnnounce Engine::count_announcer() {
-  return [this](const App& app, const std::string& channel, size_t count, uint64_t workers) {
-    if (announce_cluster_count(app, channel, count)) return;
-    if (app.subscription_count_events)
-      router_.announce(workers, EventRouter::delivery(Delivery::Kind::ChannelEvent, app, channel,
-                                                      messages::subscription_count(channel, count)));
-    webhooks_.subscription_count(app, channel, count);
-  };
-}
-
-bool Engine::announce_cluster_count(const App& app, const std::string& channel, size_t local_count) {
-  return cluster_ && cluster_->announce_subscription_count(
-                         app, channel, local_count, app.subscription_count_events,
-                         [this, &app, channel](uint64_t sum) { webhooks_.subscription_count(app, channel, sum); });
+  counts_.subscribed(app, channel, type);
 }
 
 void Engine::unsubscribe(Connection& c, const std::string& name, bool refused_by_cluster) {
@@ -311,9 +295,7 @@ void Engine::unsubscribe(Connection& c, const std::string& name, bool refused_by
   if (!presence) {
     if (cluster_) cluster_->occupancy_change(app, name, -1);
     hub_.directory().unsubscribed(app, name, worker_, local, report);
-    // The node's last subscriber gone: the other nodes' subscribers still need the cluster's count.
-    if (app.counts_subscriptions() && !hub_.directory().count_changed(app, name, clock_(), count_announcer()))
-      announce_cluster_count(app, name, 0);
+    counts_.unsubscribed(app, name);
     return;
   }
   // Counted in Redis: Redis announces the leave (once it is reachable again, if it is not now).
@@ -352,14 +334,6 @@ void Engine::on_closed(Connection* c) {
   metrics::connection_closed(c->app(), c->close_code());
   if (!c->app().key.empty()) c->app().connections.closed();  // refused ones were never counted
   connections_.remove(*c);
-}
-
-void Engine::flush_counts() {
-  for (const auto& app : apps_) {
-    if (app.retired || !app.counts_subscriptions()) continue;
-    hub_.directory().flush_counts(clock_(), count_announcer());
-    break;  // flushes every app's counts
-  }
 }
 
 void Engine::publish(const App& app, std::string_view channel, std::string_view event, std::string_view data,

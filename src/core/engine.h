@@ -40,6 +40,7 @@
 #include "core/policy.h"
 #include "core/sender.h"
 #include "core/subscription_authorizer.h"
+#include "core/subscription_counts.h"
 #include "core/webhook_emitter.h"
 
 namespace raptor {
@@ -130,7 +131,7 @@ class Engine : public ClusterInbox {
   // of them at once (at 10,000 connections one whole pass took 2-5 ms; at 100,000, ten times that).
   void check_liveness(size_t part, size_t parts) { sweeps_.check_liveness(part, parts, clock_(), limits_); }
   // Throttled subscription counts (pusher_internal:subscription_count). Call about once a second.
-  void flush_counts();
+  void flush_counts() { counts_.flush(); }
 
   // Work from another worker (or this one's announcements), for this worker's connections.
   void deliver(const Delivery& d) { router_.deliver(d); }
@@ -237,12 +238,7 @@ class Engine : public ClusterInbox {
   // Handles a user kind of Delivery for this worker's connections.
   void deliver_to_users(const Delivery& d);
 
-  ChannelDirectory::CountAnnounce count_announcer();
   UserDirectory::Announce watchlist_announcer(const App& app);
-  // In a cluster whose Redis is reachable: Redis sums the nodes' counts (this node's is
-  // `local_count`) and publishes the event to every node; the webhook follows its answer. False
-  // when this node announces its own count instead.
-  bool announce_cluster_count(const App& app, const std::string& channel, size_t local_count);
   // When `c` is held: keeps what it sent for when it is established (or closes it past a bound)
   // and answers true.
   bool hold_message(Connection& c, std::string_view text);
@@ -269,6 +265,7 @@ class Engine : public ClusterInbox {
   ClientEventGate client_events_;
   WebhookEmitter webhooks_;
   EventRouter router_;
+  SubscriptionCounts counts_;
 };
 
 }  // namespace raptor
