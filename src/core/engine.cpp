@@ -26,13 +26,14 @@ Engine::Engine(const AppList& apps, EngineLimits limits, Transport& transport, H
     : apps_(apps), limits_(limits), hub_(hub), worker_(worker), clock_(clock ? std::move(clock) : Clock(steady_ms)),
       sender_(transport, limits.max_send_queue_bytes), fan_out_(channels_, connections_, sender_),
       sweeps_(connections_, sender_), client_events_(hub.directory()), webhooks_(hub),
-      router_(hub, worker, fan_out_, connections_, [this](const Delivery& d) { deliver_to_users(d); }),
-      counts_(apps, hub, router_, webhooks_, clock_) {}
+      router_(hub, worker, fan_out_, connections_, [this](const Delivery& d) { users_.deliver(d); }),
+      counts_(apps, hub, router_, webhooks_, clock_), users_(hub, worker, sender_, router_) {}
 
 void Engine::set_cluster(ClusterBus* cluster) {
   cluster_ = cluster;
   router_.set_cluster(cluster);
   counts_.set_cluster(cluster);
+  users_.set_cluster(cluster);
 }
 
 Engine::~Engine() = default;
@@ -90,7 +91,7 @@ void Engine::on_message(Connection& c, std::string_view text) {
   } else if (m.event == "pusher:subscribe") {
     subscribe(c, m);
   } else if (m.event == "pusher:signin") {
-    signin(c, m);
+    users_.signin(c, m);
   } else if (m.event == "pusher:unsubscribe") {
     auto channel = m.data_channel;
     if (!channel) {
@@ -144,7 +145,7 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   }
   const ChannelKind& kind = channel_kind(name);
   if (kind.auth == ChannelAuth::SignedInUser) {
-    subscribe_user_channel(c, name);
+    if (auto refusal = users_.subscribe_user_channel(c, name)) refuse_subscription(c, name, *refusal);
     return;
   }
   bool wildcard = names_pattern(name);
@@ -330,7 +331,7 @@ void Engine::on_closed(Connection* c) {
     std::string name = c->subscriptions().any_channel();
     unsubscribe(*c, name);
   }
-  if (c->user()) sign_out(*c);
+  if (c->user()) users_.sign_out(*c);
   metrics::connection_closed(c->app(), c->close_code());
   if (!c->app().key.empty()) c->app().connections.closed();  // refused ones were never counted
   connections_.remove(*c);

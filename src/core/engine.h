@@ -36,11 +36,11 @@
 #include "core/event_router.h"
 #include "core/fan_out.h"
 #include "core/hub.h"
-#include "core/local_users.h"
 #include "core/policy.h"
 #include "core/sender.h"
 #include "core/subscription_authorizer.h"
 #include "core/subscription_counts.h"
+#include "core/user_sessions.h"
 #include "core/webhook_emitter.h"
 
 namespace raptor {
@@ -160,7 +160,7 @@ class Engine : public ClusterInbox {
   void publish(const App& app, std::string_view channel, std::string_view event, std::string_view data,
                std::string_view except_socket_id);
   // Closes every connection signed in as `user_id`, on every worker, with 4009.
-  void terminate_user(const App& app, const std::string& user_id);
+  void terminate_user(const App& app, const std::string& user_id) { users_.terminate(app, user_id); }
   const ChannelDirectory& directory() const { return hub_.directory(); }
   // The webhook sink, when any app has webhook receivers.
   const WebhookSink* webhooks() const { return hub_.webhooks(); }
@@ -178,7 +178,6 @@ class Engine : public ClusterInbox {
 
  private:
   Channels& channels_of(const App& app) { return channels_[&app]; }
-  LocalUsers& users_of(const App& app) { return users_[&app]; }
   // Sending goes through the Sender (these keep the engine's files short).
   void send(Connection& c, FramePtr frame) { sender_.send(c, std::move(frame)); }
   void send(Connection& c, std::string_view text) { sender_.send(c, text); }
@@ -231,14 +230,6 @@ class Engine : public ClusterInbox {
   bool acknowledge_when_subscribed(Connection& c, const std::string& channel, const std::string& spelled,
                                    ChannelType type);
 
-  // --- users (engine_users.cpp) ---
-  void signin(Connection& c, const messages::ClientMessage& m);
-  void sign_out(Connection& c);
-  void subscribe_user_channel(Connection& c, const std::string& channel);
-  // Handles a user kind of Delivery for this worker's connections.
-  void deliver_to_users(const Delivery& d);
-
-  UserDirectory::Announce watchlist_announcer(const App& app);
   // When `c` is held: keeps what it sent for when it is established (or closes it past a bound)
   // and answers true.
   bool hold_message(Connection& c, std::string_view text);
@@ -254,7 +245,6 @@ class Engine : public ClusterInbox {
   Clock clock_;
   uint64_t roster_requests_ = 0;  // numbers the requests for the cluster's roster
   ChannelTable channels_;         // this worker's channels and patterns, kept by (un)subscribe
-  std::unordered_map<const App*, LocalUsers> users_;
   ConnectionTable connections_;
   // Connections opened before the node was ready, by socket id: what each sent meanwhile.
   std::unordered_map<std::string, std::vector<std::string>> held_;
@@ -266,6 +256,7 @@ class Engine : public ClusterInbox {
   WebhookEmitter webhooks_;
   EventRouter router_;
   SubscriptionCounts counts_;
+  UserSessions users_;
 };
 
 }  // namespace raptor
