@@ -27,13 +27,21 @@ Engine::Engine(const AppList& apps, EngineLimits limits, Transport& transport, H
       sender_(transport, limits.max_send_queue_bytes), fan_out_(channels_, connections_, sender_),
       sweeps_(connections_, sender_), client_events_(hub.directory()), webhooks_(hub),
       router_(hub, worker, fan_out_, connections_, [this](const Delivery& d) { users_.deliver(d); }),
-      counts_(apps, hub, router_, webhooks_, clock_), users_(hub, worker, sender_, router_) {}
+      counts_(apps, hub, router_, webhooks_, clock_), users_(hub, worker, sender_, router_),
+      held_(hub, connections_, sender_, clock_) {}
 
 void Engine::set_cluster(ClusterBus* cluster) {
   cluster_ = cluster;
   router_.set_cluster(cluster);
   counts_.set_cluster(cluster);
   users_.set_cluster(cluster);
+}
+
+void Engine::check_readiness() {
+  held_.release([this](Connection& c, const std::vector<std::string>& sent) {
+    send(c, messages::connection_established(c.socket_id(), limits_.activity_timeout_s));
+    for (const std::string& text : sent) on_message(c, text);
+  });
 }
 
 Engine::~Engine() = default;
@@ -59,8 +67,8 @@ Connection* Engine::open(const App& app, void* handle, std::unique_ptr<Handshake
   app.connections.opened();
   metrics::connection_opened(app);
   if (handshake && handshake_use(policy_, app) == HandshakeUse::Kept) c->keep_handshake(std::move(handshake));
-  if (!ready()) {
-    held_[c->socket_id()];  // established by check_readiness()
+  if (!held_.ready()) {
+    held_.hold(*c);  // established by check_readiness()
     return c;
   }
   send(*c, messages::connection_established(c->socket_id(), limits_.activity_timeout_s));
@@ -76,7 +84,7 @@ void Engine::on_binary_message(Connection& c) {
 
 void Engine::on_message(Connection& c, std::string_view text) {
   if (c.closing()) return;
-  if (!held_.empty() && hold_message(c, text)) return;
+  if (held_.hold_message(c, text)) return;
   metrics::count(metrics::Count::BytesIn, text.size());
   c.saw_activity(clock_());
   messages::ClientMessage m;

@@ -35,6 +35,7 @@
 #include "core/engine_limits.h"
 #include "core/event_router.h"
 #include "core/fan_out.h"
+#include "core/held_connections.h"
 #include "core/hub.h"
 #include "core/policy.h"
 #include "core/sender.h"
@@ -83,12 +84,12 @@ class Engine : public ClusterInbox {
   // close_going_away.
   void begin_drain() { draining_ = true; }
   bool draining() const { return draining_; }
-  // --- readiness (engine_readiness.cpp, docs/cluster.md#readiness) ---
+  // --- readiness (HeldConnections, docs/cluster.md#readiness) ---
   // Whether the node takes traffic yet: until then new connections are held (no
   // connection_established) and the HTTP API answers 503. A node alone is ready at once.
-  bool ready() const;
+  bool ready() const { return held_.ready(); }
   // What a node not ready yet waits for (empty when ready).
-  std::string waiting_for() const;
+  std::string waiting_for() const { return held_.waiting_for(); }
   // Looks whether the node became ready, and then establishes the connections held meanwhile.
   // The worker calls it at each beat (ten times a second).
   void check_readiness();
@@ -230,10 +231,6 @@ class Engine : public ClusterInbox {
   bool acknowledge_when_subscribed(Connection& c, const std::string& channel, const std::string& spelled,
                                    ChannelType type);
 
-  // When `c` is held: keeps what it sent for when it is established (or closes it past a bound)
-  // and answers true.
-  bool hold_message(Connection& c, std::string_view text);
-
   const AppList& apps_;
   EngineLimits limits_;
   Policy* policy_ = nullptr;
@@ -246,8 +243,6 @@ class Engine : public ClusterInbox {
   uint64_t roster_requests_ = 0;  // numbers the requests for the cluster's roster
   ChannelTable channels_;         // this worker's channels and patterns, kept by (un)subscribe
   ConnectionTable connections_;
-  // Connections opened before the node was ready, by socket id: what each sent meanwhile.
-  std::unordered_map<std::string, std::vector<std::string>> held_;
   Sender sender_;
   FanOut fan_out_;
   ConnectionSweeps sweeps_;
@@ -257,6 +252,7 @@ class Engine : public ClusterInbox {
   EventRouter router_;
   SubscriptionCounts counts_;
   UserSessions users_;
+  HeldConnections held_;
 };
 
 }  // namespace raptor
