@@ -6,13 +6,14 @@
 //
 // The Engine coordinates single-job parts, each with its own header and tests
 // (docs/architecture.md#the-engine): it reads a client's message and hands it to the part that
-// answers, makes and ends subscriptions (the channel table, the directory, the cluster), and
-// routes events between workers and nodes. The parts: Admission (may a request connect),
-// ConnectionTable (connections by socket id), Sender (queue, wake, slow consumers),
-// SubscriptionAuthorizer (may it subscribe, as whom), ClientEventGate (may a client event go
-// out), FanOut (delivery to this worker's subscribers), ConnectionSweeps (liveness, retired
-// apps, drain), signin_refusal (may a pusher:signin sign in); the Engine's users in
-// engine_users.cpp, presence in a cluster in engine_cluster_presence.cpp.
+// answers, and makes and ends subscriptions (the channel table, the directory, the cluster). The
+// parts: Admission (may a request connect), ConnectionTable (connections by socket id), Sender
+// (queue, wake, slow consumers), SubscriptionAuthorizer (may it subscribe, as whom),
+// ClientEventGate (may a client event go out), FanOut (delivery to this worker's subscribers),
+// EventRouter (events between workers and nodes), SubscriptionCounts, WebhookEmitter (the
+// webhooks the engine reports itself), UserSessions (sign-in, a user's events), HeldConnections
+// (readiness), ConnectionSweeps (liveness, retired apps, drain), signin_refusal (may a
+// pusher:signin sign in); presence in a cluster in engine_cluster_presence.cpp.
 #pragma once
 #include <cstdint>
 #include <functional>
