@@ -10,14 +10,8 @@ using namespace raptor::test;
 namespace {
 
 // What the router tells the cluster, as "publish kind target except=id".
-struct PublishLog : ClusterBus {
+struct PublishLog : QuietBus {
   std::vector<std::string> calls;
-  void watch_channel(const App&, const std::string&) override {}
-  void unwatch_channel(const App&, const std::string&) override {}
-  void watch_pattern(const App&, const std::string&) override {}
-  void unwatch_pattern(const App&, const std::string&) override {}
-  void watch_user(const App&, const std::string&) override {}
-  void unwatch_user(const App&, const std::string&) override {}
   void publish(Delivery::Kind kind, const App&, std::string_view target, std::string_view,
                std::string_view except) override {
     calls.push_back("publish " + std::to_string(int(kind)) + " " + std::string(target) + " except=" +

@@ -13,15 +13,10 @@ using namespace raptor::test;
 namespace {
 
 // What the part asks of the cluster, as "watch user ann".
-struct UserWatchLog : ClusterBus {
+struct UserWatchLog : QuietBus {
   std::vector<std::string> calls;
-  void watch_channel(const App&, const std::string&) override {}
-  void unwatch_channel(const App&, const std::string&) override {}
-  void watch_pattern(const App&, const std::string&) override {}
-  void unwatch_pattern(const App&, const std::string&) override {}
   void watch_user(const App&, const std::string& user) override { calls.push_back("watch user " + user); }
   void unwatch_user(const App&, const std::string& user) override { calls.push_back("unwatch user " + user); }
-  void publish(Delivery::Kind, const App&, std::string_view, std::string_view, std::string_view) override {}
 };
 
 // One worker alone; its user deliveries reach the part through the router.
