@@ -25,7 +25,24 @@ Engine::Engine(const AppList& apps, EngineLimits limits, Transport& transport, H
                Clock clock)
     : apps_(apps), limits_(limits), hub_(hub), worker_(worker), clock_(clock ? std::move(clock) : Clock(steady_ms)),
       sender_(transport, limits.max_send_queue_bytes), fan_out_(channels_, connections_, sender_),
-      sweeps_(connections_, sender_), client_events_(hub.directory()) {}
+      sweeps_(connections_, sender_), client_events_(hub.directory()), webhooks_(hub),
+      router_(hub, worker, fan_out_, connections_, [this](const Delivery& d) { users_.deliver(d); }),
+      counts_(apps, hub, router_, webhooks_, clock_), users_(hub, worker, sender_, router_),
+      held_(hub, connections_, sender_, clock_) {}
+
+void Engine::set_cluster(ClusterBus* cluster) {
+  cluster_ = cluster;
+  router_.set_cluster(cluster);
+  counts_.set_cluster(cluster);
+  users_.set_cluster(cluster);
+}
+
+void Engine::check_readiness() {
+  held_.release([this](Connection& c, const std::vector<std::string>& sent) {
+    send(c, messages::connection_established(c.socket_id(), limits_.activity_timeout_s));
+    for (const std::string& text : sent) on_message(c, text);
+  });
+}
 
 Engine::~Engine() = default;
 
@@ -52,8 +69,8 @@ Connection* Engine::open(const App& app, void* handle, std::unique_ptr<Handshake
   app.connections.opened();
   metrics::connection_opened(app);
   if (handshake && handshake_use(policy_, app) == HandshakeUse::Kept) c->keep_handshake(std::move(handshake));
-  if (!ready()) {
-    held_[c->socket_id()];  // established by check_readiness()
+  if (!held_.ready()) {
+    held_.hold(*c);  // established by check_readiness()
     return c;
   }
   send(*c, messages::connection_established(c->socket_id(), limits_.activity_timeout_s));
@@ -69,7 +86,7 @@ void Engine::on_binary_message(Connection& c) {
 
 void Engine::on_message(Connection& c, std::string_view text) {
   if (c.closing()) return;
-  if (!held_.empty() && hold_message(c, text)) return;
+  if (held_.hold_message(c, text)) return;
   metrics::count(metrics::Count::BytesIn, text.size());
   c.saw_activity(clock_());
   messages::ClientMessage m;
@@ -84,7 +101,7 @@ void Engine::on_message(Connection& c, std::string_view text) {
   } else if (m.event == "pusher:subscribe") {
     subscribe(c, m);
   } else if (m.event == "pusher:signin") {
-    signin(c, m);
+    users_.signin(c, m);
   } else if (m.event == "pusher:unsubscribe") {
     auto channel = m.data_channel;
     if (!channel) {
@@ -138,7 +155,7 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
   }
   const ChannelKind& kind = channel_kind(name);
   if (kind.auth == ChannelAuth::SignedInUser) {
-    subscribe_user_channel(c, name);
+    if (auto refusal = users_.subscribe_user_channel(c, name)) refuse_subscription(c, name, *refusal);
     return;
   }
   bool wildcard = names_pattern(name);
@@ -203,7 +220,7 @@ void Engine::make_subscription(Connection& c, const std::string& name, const std
     const std::string& user_id = subscription.user_id;
     join = hub_.directory().join(app, name, worker_, user_id, user_info,
                                  in_cluster ? ChannelDirectory::Announce([](uint64_t, uint64_t) {})
-                                            : announcer(app, name, messages::member_added(name, user_id, user_info), &c),
+                                            : router_.announcer(app, name, messages::member_added(name, user_id, user_info), &c),
                                  subscription.privileged, !cluster_decides());
     if (!join) {
       refuse_full_presence(c, spelled);
@@ -259,74 +276,9 @@ void Engine::after_subscribe(Connection& c, const std::string& channel, const st
       send(c, messages::cache_miss(spelled));
     else
       send(c, spelled == channel ? cached->frame : messages::respell(cached->frame, channel, spelled));
-    if (!cached) emit_webhook(app, WebhookEvent{WebhookType::CacheMiss, channel});
+    if (!cached) webhooks_.cache_miss(app, channel);
   }
-  // Presence channels have member events and user_count instead (as on Pusher).
-  if (app.counts_subscriptions() && type != ChannelType::Presence)
-    hub_.directory().count_changed(app, channel, clock_(), count_announcer());
-}
-
-void Engine::announce(uint64_t workers, const Delivery& d) {
-  if (hub_.workers() == 1)
-    deliver(d);  // alone: deliver now, in order anyway
-  else
-    hub_.post(workers, d);
-}
-
-ChannelDirectory::Announce Engine::announcer(const App& app, const std::string& channel, std::string text,
-                                             const Connection* except) {
-  return [this, &app, channel, text = std::move(text), except](uint64_t version, uint64_t workers) {
-    announce(workers, delivery(Delivery::Kind::ChannelEvent, app, channel, text,
-                               except ? except->socket_id() : std::string(), version));
-  };
-}
-
-ChannelDirectory::CountAnnounce Engine::count_announcer() {
-  return [this](const App& app, const std::string& channel, size_t count, uint64_t workers) {
-    if (announce_cluster_count(app, channel, count)) return;
-    if (app.subscription_count_events)
-      announce(workers, delivery(Delivery::Kind::ChannelEvent, app, channel, messages::subscription_count(channel, count)));
-    emit_count(app, channel, count);
-  };
-}
-
-bool Engine::announce_cluster_count(const App& app, const std::string& channel, size_t local_count) {
-  return cluster_ && cluster_->announce_subscription_count(
-                         app, channel, local_count, app.subscription_count_events,
-                         [this, &app, channel](uint64_t sum) { emit_count(app, channel, sum); });
-}
-
-void Engine::emit_count(const App& app, const std::string& channel, size_t count) {
-  WebhookEvent e{WebhookType::SubscriptionCount, channel};
-  e.subscription_count = count;
-  emit_webhook(app, std::move(e));
-}
-
-void Engine::emit_webhook(const App& app, WebhookEvent e) {
-  if (WebhookSink* sink = hub_.webhooks(); sink && !app.webhooks.empty()) sink->emit(app, std::move(e));
-}
-
-void Engine::emit_cluster_webhook(const App& app, WebhookEvent e) {
-  if (WebhookSink* sink = hub_.webhooks(); sink && !app.webhooks.empty()) sink->emit_decided(app, std::move(e));
-}
-
-Delivery Engine::delivery(Delivery::Kind kind, const App& app, std::string target, std::string text,
-                          std::string except_socket_id, uint64_t version) {
-  Delivery d;
-  d.kind = kind;
-  d.app = &app;
-  d.target = std::move(target);
-  d.text = std::make_shared<const std::string>(std::move(text));
-  d.except_socket_id = std::move(except_socket_id);
-  d.version = version;
-  return d;
-}
-
-void Engine::dispatch(const Delivery& d) {
-  deliver(d);
-  if (hub_.workers() > 1) hub_.forward_to_user(worker_, d);
-  if (cluster_) cluster_->publish(d.kind, *d.app, d.target, d.text ? std::string_view(*d.text) : std::string_view(),
-                                  d.except_socket_id);
+  counts_.subscribed(app, channel, type);
 }
 
 void Engine::unsubscribe(Connection& c, const std::string& name, bool refused_by_cluster) {
@@ -354,9 +306,7 @@ void Engine::unsubscribe(Connection& c, const std::string& name, bool refused_by
   if (!presence) {
     if (cluster_) cluster_->occupancy_change(app, name, -1);
     hub_.directory().unsubscribed(app, name, worker_, local, report);
-    // The node's last subscriber gone: the other nodes' subscribers still need the cluster's count.
-    if (app.counts_subscriptions() && !hub_.directory().count_changed(app, name, clock_(), count_announcer()))
-      announce_cluster_count(app, name, 0);
+    counts_.unsubscribed(app, name);
     return;
   }
   // Counted in Redis: Redis announces the leave (once it is reachable again, if it is not now).
@@ -364,7 +314,7 @@ void Engine::unsubscribe(Connection& c, const std::string& name, bool refused_by
   bool decided_in_redis = gone.in_cluster && (refused_by_cluster || presence_in_cluster(ChannelType::Presence));
   hub_.directory().leave(app, name, worker_, local, user_id,
                          decided_in_redis ? ChannelDirectory::Announce([](uint64_t, uint64_t) {})
-                                          : announcer(app, name, messages::member_removed(name, user_id), nullptr),
+                                          : router_.announcer(app, name, messages::member_removed(name, user_id), nullptr),
                          report, !decided_in_redis);
   if (gone.in_cluster && cluster_ && !refused_by_cluster) leave_cluster_presence(app, name, gone);
   // After the member's leave, so that member_removed is held (and sent) before channel_vacated.
@@ -380,48 +330,9 @@ void Engine::client_event(Connection& c, const messages::ClientMessage& m) {
   if (v.kind == ClientEventVerdict::Kind::Refuse) send_error(c, v.code, v.message);
   if (v.kind != ClientEventVerdict::Kind::Send) return;
   const std::string& user_id = v.sub->user_id;
-  broadcast(app, name, messages::channel_event_raw(m.event, name, data, user_id), &c);
+  router_.broadcast(app, name, messages::channel_event_raw(m.event, name, data, user_id), &c);
   metrics::client_event(app, name);
-  if (!app.webhooks.empty()) {
-    WebhookEvent e{WebhookType::ClientEvent, name, user_id, std::string(m.event), std::string(data)};
-    e.socket_id = c.socket_id();
-    emit_webhook(app, std::move(e));
-  }
-}
-
-void Engine::broadcast(const App& app, const std::string& channel, std::string text, const Connection* except,
-                       std::string_view except_socket_id) {
-  // One look at the directory per event: the workers to reach and the matching patterns.
-  bool alone = hub_.workers() < 2;
-  ChannelDirectory::Route route;
-  if (!alone || hub_.directory().has_patterns()) route = hub_.directory().route(app, channel);
-  fan_out_.deliver_local(app, channel, text, except, except_socket_id, 0, route.patterns.get());
-  if (except) except_socket_id = except->socket_id();
-  if (cluster_) cluster_->publish(Delivery::Kind::ChannelEvent, app, channel, text, except_socket_id);
-  if (alone) return;
-  Delivery d = delivery(Delivery::Kind::ChannelEvent, app, channel, std::move(text), std::string(except_socket_id));
-  d.patterns = std::move(route.patterns);
-  hub_.post(route.workers & ~(uint64_t(1) << worker_), d);
-}
-
-void Engine::deliver(const Delivery& d) {
-  if (d.kind == Delivery::Kind::ChannelEvent)
-    fan_out_.deliver_local(*d.app, d.target, *d.text, nullptr, d.except_socket_id, d.version, d.patterns.get());
-  else
-    deliver_to_users(d);
-}
-
-void Engine::deliver_from_cluster(Delivery::Kind kind, const App& app, const std::string& target,
-                                  std::string_view text, std::string_view except_socket_id, uint64_t version) {
-  if (kind == Delivery::Kind::ChannelEvent)
-    fan_out_.deliver_local(app, target, text, nullptr, except_socket_id, version);
-  else
-    deliver_to_users(delivery(kind, app, target, std::string(text), std::string(except_socket_id)));
-}
-
-void Engine::deliver_from_cluster_to_pattern(const App& app, const std::string& channel, const std::string& pattern,
-                                             std::string_view text, std::string_view except_socket_id) {
-  fan_out_.deliver_to_patterns(app, channel, text, connections_.with(except_socket_id), {pattern});
+  webhooks_.client_event(app, name, user_id, m.event, data, c.socket_id());
 }
 
 void Engine::on_closed(Connection* c) {
@@ -430,18 +341,10 @@ void Engine::on_closed(Connection* c) {
     std::string name = c->subscriptions().any_channel();
     unsubscribe(*c, name);
   }
-  if (c->user()) sign_out(*c);
+  if (c->user()) users_.sign_out(*c);
   metrics::connection_closed(c->app(), c->close_code());
   if (!c->app().key.empty()) c->app().connections.closed();  // refused ones were never counted
   connections_.remove(*c);
-}
-
-void Engine::flush_counts() {
-  for (const auto& app : apps_) {
-    if (app.retired || !app.counts_subscriptions()) continue;
-    hub_.directory().flush_counts(clock_(), count_announcer());
-    break;  // flushes every app's counts
-  }
 }
 
 void Engine::publish(const App& app, std::string_view channel, std::string_view event, std::string_view data,
@@ -449,13 +352,14 @@ void Engine::publish(const App& app, std::string_view channel, std::string_view 
   metrics::api_event(app, channel);
   std::string text = messages::channel_event(event, channel, data);
   if (channel_type(channel) == ChannelType::ServerToUser) {
-    dispatch(delivery(Delivery::Kind::UserEvent, app, std::string(channel.substr(kServerToUserPrefix.size())),
-                      std::move(text), std::string(except_socket_id)));
+    router_.dispatch(EventRouter::delivery(Delivery::Kind::UserEvent, app,
+                                           std::string(channel.substr(kServerToUserPrefix.size())), std::move(text),
+                                           std::string(except_socket_id)));
     return;
   }
   std::string name(channel);
   if (is_cache_channel(name)) hub_.cache().store(app, name, text, std::string(data), clock_());
-  broadcast(app, name, std::move(text), nullptr, except_socket_id);
+  router_.broadcast(app, name, std::move(text), nullptr, except_socket_id);
 }
 
 std::optional<CachedEvent> Engine::cached_event(const App& app, const std::string& channel) const {

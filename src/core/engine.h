@@ -6,13 +6,14 @@
 //
 // The Engine coordinates single-job parts, each with its own header and tests
 // (docs/architecture.md#the-engine): it reads a client's message and hands it to the part that
-// answers, makes and ends subscriptions (the channel table, the directory, the cluster), and
-// routes events between workers and nodes. The parts: Admission (may a request connect),
-// ConnectionTable (connections by socket id), Sender (queue, wake, slow consumers),
-// SubscriptionAuthorizer (may it subscribe, as whom), ClientEventGate (may a client event go
-// out), FanOut (delivery to this worker's subscribers), ConnectionSweeps (liveness, retired
-// apps, drain), signin_refusal (may a pusher:signin sign in); the Engine's users in
-// engine_users.cpp, presence in a cluster in engine_cluster_presence.cpp.
+// answers, and makes and ends subscriptions (the channel table, the directory, the cluster). The
+// parts: Admission (may a request connect), ConnectionTable (connections by socket id), Sender
+// (queue, wake, slow consumers), SubscriptionAuthorizer (may it subscribe, as whom),
+// ClientEventGate (may a client event go out), FanOut (delivery to this worker's subscribers),
+// EventRouter (events between workers and nodes), SubscriptionCounts, WebhookEmitter (the
+// webhooks the engine reports itself), UserSessions (sign-in, a user's events), HeldConnections
+// (readiness), ConnectionSweeps (liveness, retired apps, drain), signin_refusal (may a
+// pusher:signin sign in); presence in a cluster in engine_cluster_presence.cpp.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -33,12 +34,16 @@
 #include "core/connection_sweeps.h"
 #include "core/connection_table.h"
 #include "core/engine_limits.h"
+#include "core/event_router.h"
 #include "core/fan_out.h"
+#include "core/held_connections.h"
 #include "core/hub.h"
-#include "core/local_users.h"
 #include "core/policy.h"
 #include "core/sender.h"
 #include "core/subscription_authorizer.h"
+#include "core/subscription_counts.h"
+#include "core/user_sessions.h"
+#include "core/webhook_emitter.h"
 
 namespace raptor {
 
@@ -81,12 +86,12 @@ class Engine : public ClusterInbox {
   // close_going_away.
   void begin_drain() { draining_ = true; }
   bool draining() const { return draining_; }
-  // --- readiness (engine_readiness.cpp, docs/cluster.md#readiness) ---
+  // --- readiness (HeldConnections, docs/cluster.md#readiness) ---
   // Whether the node takes traffic yet: until then new connections are held (no
   // connection_established) and the HTTP API answers 503. A node alone is ready at once.
-  bool ready() const;
+  bool ready() const { return held_.ready(); }
   // What a node not ready yet waits for (empty when ready).
-  std::string waiting_for() const;
+  std::string waiting_for() const { return held_.waiting_for(); }
   // Looks whether the node became ready, and then establishes the connections held meanwhile.
   // The worker calls it at each beat (ten times a second).
   void check_readiness();
@@ -97,7 +102,7 @@ class Engine : public ClusterInbox {
   size_t open_count() const { return connections_.open_count(); }
   // The cluster (other nodes through Redis), or null when alone. Not owned; set before the
   // first connection, on the worker's thread.
-  void set_cluster(ClusterBus* cluster) { cluster_ = cluster; }
+  void set_cluster(ClusterBus* cluster);
   ClusterBus* cluster() const { return cluster_; }
 
   // --- WebSocket side ---
@@ -137,23 +142,27 @@ class Engine : public ClusterInbox {
   // The worker calls it at each beat (ten times a second).
   void check_send_queues() { sweeps_.close_largest_queues(limits_.max_send_queue_total_bytes); }
   // Throttled subscription counts (pusher_internal:subscription_count). Call about once a second.
-  void flush_counts();
+  void flush_counts() { counts_.flush(); }
 
   // Work from another worker (or this one's announcements), for this worker's connections.
-  void deliver(const Delivery& d);
+  void deliver(const Delivery& d) { router_.deliver(d); }
   // An event from another node for this worker's recipients (see ClusterBus): a channel event,
   // a user event or the termination of a user's connections; `version` numbers a presence member
   // event decided in Redis (from any node, this one included).
   void deliver_from_cluster(Delivery::Kind kind, const App& app, const std::string& target, std::string_view text,
-                            std::string_view except_socket_id, uint64_t version = 0) override;
+                            std::string_view except_socket_id, uint64_t version = 0) override {
+    router_.deliver_from_cluster(kind, app, target, text, except_socket_id, version);
+  }
   // An event published on another node to `channel`, for this worker's subscribers of the
   // wildcard `pattern` (which the bus has checked matches it); the channel's own subscribers get
   // it from deliver_from_cluster.
   void deliver_from_cluster_to_pattern(const App& app, const std::string& channel, const std::string& pattern,
-                                       std::string_view text, std::string_view except_socket_id) override;
+                                       std::string_view text, std::string_view except_socket_id) override {
+    router_.deliver_from_cluster_to_pattern(app, channel, pattern, text, except_socket_id);
+  }
   // A webhook the cluster decided (channel_occupied / vacated, member_added / removed; see
   // ClusterBus), sent through this node's sink as it is: any delay was waited in Redis.
-  void emit_cluster_webhook(const App& app, WebhookEvent e) override;
+  void emit_cluster_webhook(const App& app, WebhookEvent e) override { webhooks_.emit_decided(app, std::move(e)); }
 
   // --- server side (HTTP API) ---
   // Sends an API event to a channel's subscribers, on every worker, except `except_socket_id`.
@@ -162,7 +171,7 @@ class Engine : public ClusterInbox {
   void publish(const App& app, std::string_view channel, std::string_view event, std::string_view data,
                std::string_view except_socket_id);
   // Closes every connection signed in as `user_id`, on every worker, with 4009.
-  void terminate_user(const App& app, const std::string& user_id);
+  void terminate_user(const App& app, const std::string& user_id) { users_.terminate(app, user_id); }
   const ChannelDirectory& directory() const { return hub_.directory(); }
   // The webhook sink, when any app has webhook receivers.
   const WebhookSink* webhooks() const { return hub_.webhooks(); }
@@ -180,7 +189,6 @@ class Engine : public ClusterInbox {
 
  private:
   Channels& channels_of(const App& app) { return channels_[&app]; }
-  LocalUsers& users_of(const App& app) { return users_[&app]; }
   // Sending goes through the Sender (these keep the engine's files short).
   void send(Connection& c, FramePtr frame) { sender_.send(c, std::move(frame)); }
   void send(Connection& c, std::string_view text) { sender_.send(c, text); }
@@ -233,42 +241,6 @@ class Engine : public ClusterInbox {
   bool acknowledge_when_subscribed(Connection& c, const std::string& channel, const std::string& spelled,
                                    ChannelType type);
 
-  // --- users (engine_users.cpp) ---
-  void signin(Connection& c, const messages::ClientMessage& m);
-  void sign_out(Connection& c);
-  void subscribe_user_channel(Connection& c, const std::string& channel);
-  // Handles a user kind of Delivery for this worker's connections.
-  void deliver_to_users(const Delivery& d);
-
-  // A change numbered under a directory's lock goes through the mailbox of every worker
-  // holding recipients (this one's too), so that all see the changes in one order; see
-  // ChannelDirectory. A lone worker delivers it at once.
-  void announce(uint64_t workers, const Delivery& d);
-  ChannelDirectory::Announce announcer(const App& app, const std::string& channel, std::string text,
-                                       const Connection* except);
-  ChannelDirectory::CountAnnounce count_announcer();
-  UserDirectory::Announce watchlist_announcer(const App& app);
-  // Hands a webhook event to the hub's sink when the app has receivers.
-  void emit_webhook(const App& app, WebhookEvent e);
-  // The subscription_count webhook.
-  void emit_count(const App& app, const std::string& channel, size_t count);
-  // In a cluster whose Redis is reachable: Redis sums the nodes' counts (this node's is
-  // `local_count`) and publishes the event to every node; the webhook follows its answer. False
-  // when this node announces its own count instead.
-  bool announce_cluster_count(const App& app, const std::string& channel, size_t local_count);
-  // Handles a user delivery (UserEvent, TerminateUser) here and sends it to the other workers and
-  // nodes that hold the user's connections.
-  void dispatch(const Delivery& d);
-  // Sends an event to the channel's subscribers, and the matching wildcard subscribers, here and
-  // on the other workers; and to other nodes.
-  void broadcast(const App& app, const std::string& channel, std::string text, const Connection* except,
-                 std::string_view except_socket_id = {});
-  static Delivery delivery(Delivery::Kind kind, const App& app, std::string target, std::string text,
-                           std::string except_socket_id = {}, uint64_t version = 0);
-  // When `c` is held: keeps what it sent for when it is established (or closes it past a bound)
-  // and answers true.
-  bool hold_message(Connection& c, std::string_view text);
-
   const AppList& apps_;
   EngineLimits limits_;
   Policy* policy_ = nullptr;
@@ -280,15 +252,17 @@ class Engine : public ClusterInbox {
   Clock clock_;
   uint64_t roster_requests_ = 0;  // numbers the requests for the cluster's roster
   ChannelTable channels_;         // this worker's channels and patterns, kept by (un)subscribe
-  std::unordered_map<const App*, LocalUsers> users_;
   ConnectionTable connections_;
-  // Connections opened before the node was ready, by socket id: what each sent meanwhile.
-  std::unordered_map<std::string, std::vector<std::string>> held_;
   Sender sender_;
   FanOut fan_out_;
   ConnectionSweeps sweeps_;
   SubscriptionAuthorizer authorizer_;
   ClientEventGate client_events_;
+  WebhookEmitter webhooks_;
+  EventRouter router_;
+  SubscriptionCounts counts_;
+  UserSessions users_;
+  HeldConnections held_;
 };
 
 }  // namespace raptor

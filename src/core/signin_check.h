@@ -1,7 +1,7 @@
 // Whether a pusher:signin signs its connection in: it carries data.auth and data.user_data, the
 // app's signature of "<socket_id>::user::<user_data>" (as the client sent the string), and
 // user_data is valid within the app's limits (protocol/user_data.h). Pure: the engine signs the
-// connection in (engine_users.cpp), or tells the client the refusal.
+// connection in (core/user_sessions.h), or tells the client the refusal.
 #pragma once
 #include <optional>
 #include <string>

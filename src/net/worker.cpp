@@ -7,8 +7,6 @@
 #include <algorithm>
 #include <cstring>
 
-#include "cluster/redis_bus.h"
-#include "cluster/webhook_stream.h"
 #include "common/log.h"
 #include "config/config.h"
 #include "core/send_queue_totals.h"
@@ -46,17 +44,6 @@ void on_tick(lws_sorted_usec_list_t* sul) {
   t->worker->check_send_queues();
   t->worker->flush();  // lws's poll loop goes on waiting after a timer without returning
   lws_sul_schedule(t->context, 0, &t->sul, on_tick, LWS_US_PER_SEC / kBeatsPerSecond);
-}
-
-// Worker 0 of a cluster node takes the departure webhooks due in Redis this often (a departure
-// is sent up to this late after its delay).
-constexpr lws_usec_t kSweepEvery = 300 * LWS_US_PER_MS;
-
-void on_sweep(lws_sorted_usec_list_t* sul) {
-  auto* t = reinterpret_cast<Ticker*>(sul);
-  t->worker->sweep_departures();
-  t->worker->flush();
-  lws_sul_schedule(t->context, 0, &t->sul, on_sweep, kSweepEvery);
 }
 
 // No lws "validity" timer per connection: the engine does its own liveness (activity timeout,
@@ -164,9 +151,8 @@ const lws_protocols kProtocols[] = {
 
 }  // namespace
 
-Worker::Worker(const Config& config, const AppList& apps, Hub& hub, size_t index, std::shared_ptr<Policy> policy,
-               ClusterStatus* cluster)
-    : config_(config), index_(index), cluster_status_(cluster), policy_(std::move(policy)),
+Worker::Worker(const Config& config, const AppList& apps, Hub& hub, size_t index, std::shared_ptr<Policy> policy)
+    : config_(config), index_(index), policy_(std::move(policy)),
       engine_(apps, config.limits, *this, hub, index) {
   engine_.set_policy(policy_.get());
   hub.attach(index, this);
@@ -174,10 +160,6 @@ Worker::Worker(const Config& config, const AppList& apps, Hub& hub, size_t index
 
 Worker::~Worker() {
   while (!arrivals_.empty()) arrivals_.back()->abandon();
-  // The bus goes first: closing the clients below must not reach it.
-  engine_.set_cluster(nullptr);
-  cluster_.reset();
-  webhook_stream_.reset();
   if (context_) lws_context_destroy(context_);
   if (loop_) ev_loop_destroy(loop_);  // after the context, which still detaches from it
   SSL_CTX_free(idle_client_tls_);     // after the context that held it
@@ -249,12 +231,6 @@ bool Worker::listen() {
     return false;
   }
   event_port_ = std::make_unique<LwsEventPort>(lws_get_vhost_by_name(context_, "default"));
-  if (cluster_status_) {
-    cluster_ = std::make_unique<cluster::RedisBus>(config_.cluster, *event_port_, *cluster_status_, index_,
-                                                  config_.webhooks.departure_delay_ms, engine_,
-                                                  [this] { return engine_.now_ms(); });
-    engine_.set_cluster(cluster_.get());
-  }
   std::lock_guard<std::mutex> lock(mailbox_mutex_);
   accepting_mail_ = true;
   return true;
@@ -262,20 +238,7 @@ bool Worker::listen() {
 
 void Worker::tick() {
   engine_.flush_counts();
-  if (cluster_) cluster_->tick(engine_.now_ms());
-  if (webhook_stream_) webhook_stream_->tick(engine_.now_ms());
   for (auto& task : each_second_) task();
-}
-
-cluster::WebhookStream* Worker::start_webhook_stream(StreamLink& queue, std::function<void()> poke) {
-  if (!cluster_) return nullptr;
-  webhook_stream_ = std::make_unique<cluster::WebhookStream>(config_.cluster, config_.webhooks, *event_port_, queue,
-                                                             std::move(poke));
-  return webhook_stream_.get();
-}
-
-void Worker::sweep_departures() {
-  if (cluster_) cluster_->sweep_departures();
 }
 
 void Worker::stop_listening() {
@@ -296,10 +259,6 @@ void Worker::serve(const std::atomic<bool>& stop) {
   // called before the loop runs: under libev, a Redis socket adopted and closed (connection
   // refused) before the loop's first pass stopped lws's timers for good, this tick included.
   lws_sul_schedule(context_, 0, &ticker.sul, on_tick, 1);
-  Ticker sweeper{};
-  sweeper.worker = this;
-  sweeper.context = context_;
-  if (cluster_ && index_ == 0) lws_sul_schedule(context_, 0, &sweeper.sul, on_sweep, kSweepEvery);
   stop_ = &stop;
   hooks_ = new LoopHooks;
   ev_prepare_init(&hooks_->before_wait, [](struct ev_loop*, ev_prepare* w, int) {
@@ -311,7 +270,6 @@ void Worker::serve(const std::atomic<bool>& stop) {
   ev_run(loop_, 0);  // until drain_mailbox() sees `stop`
   ev_prepare_stop(loop_, &hooks_->before_wait);
   lws_sul_cancel(&ticker.sul);
-  lws_sul_cancel(&sweeper.sul);
   std::lock_guard<std::mutex> lock(mailbox_mutex_);
   accepting_mail_ = false;  // nobody wakes the context from now on; ~Worker destroys it
 }

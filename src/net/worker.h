@@ -26,11 +26,8 @@ struct ev_loop;
 
 namespace raptor {
 struct Config;
-class StreamLink;
 namespace cluster {
 class EventPort;
-class RedisBus;
-class WebhookStream;
 }  // namespace cluster
 namespace http {
 struct Response;
@@ -46,10 +43,9 @@ struct Session;
 
 class Worker : public Transport, public Mailbox {
  public:
-  // `policy`: the hooks of raptor.rb in this worker's own VM, or null. `cluster`: the cluster's
-  // shared state when this node is one of a cluster, else null.
-  Worker(const Config& config, const AppList& apps, Hub& hub, size_t index, std::shared_ptr<Policy> policy,
-         ClusterStatus* cluster);
+  // `policy`: the hooks of raptor.rb in this worker's own VM, or null. In a cluster, the process
+  // links the engine to the other nodes (process/cluster_link.h).
+  Worker(const Config& config, const AppList& apps, Hub& hub, size_t index, std::shared_ptr<Policy> policy);
   ~Worker() override;
 
   // Opens the listening socket; false (with a logged reason) when it cannot.
@@ -99,8 +95,8 @@ class Worker : public Transport, public Mailbox {
   // A connection on the flush list is closing; on the worker's thread.
   void forget(Session& s);
 
-  // Once a second: subscription counts, the cluster's connections, then each of `each_second`'s
-  // tasks (the process's heartbeat, a drain's progress).
+  // Once a second: subscription counts, then each of `each_second`'s tasks (the cluster's
+  // connections, the process's heartbeat, a drain's progress).
   void tick();
   // Adds a task to tick(); before serve() or on the worker's thread.
   void each_second(std::function<void()> task) { each_second_.push_back(std::move(task)); }
@@ -109,11 +105,6 @@ class Worker : public Transport, public Mailbox {
   // Establishes the connections held while the node was not ready (docs/cluster.md#readiness).
   void check_readiness() { engine_.check_readiness(); }
   void check_send_queues() { engine_.check_send_queues(); }
-  // Worker 0 of a cluster node, every 300 ms: the departure webhooks due in Redis.
-  void sweep_departures();
-  // In a cluster, on the worker that sends webhooks: the Redis stream their events pass through
-  // (cluster/webhook_stream.h); null without a cluster. After listen(), before serve().
-  cluster::WebhookStream* start_webhook_stream(StreamLink& queue, std::function<void()> poke);
 
   // Puts `policy` in the engine's hands and returns the one it had, to be destroyed on this
   // worker's thread (the thread that ran it). On the worker's thread.
@@ -125,20 +116,15 @@ class Worker : public Transport, public Mailbox {
   lws_context* context() const { return context_; }
   // Raw descriptors on this worker's loop (timers, the Redis sockets); after listen().
   cluster::EventPort& event_port();
-  // The link to the other nodes of a cluster; null without one. On the worker's thread.
-  cluster::RedisBus* cluster() { return cluster_.get(); }
 
  private:
   const Config& config_;
   size_t index_;
-  ClusterStatus* cluster_status_;
   std::shared_ptr<Policy> policy_;  // owned here; the engine has a plain pointer
   Engine engine_;
   lws_context* context_ = nullptr;
   lws* listener_ = nullptr;  // the listening socket's wsi, until stop_listening()
   std::unique_ptr<LwsEventPort> event_port_;
-  std::unique_ptr<cluster::RedisBus> cluster_;
-  std::unique_ptr<cluster::WebhookStream> webhook_stream_;
   struct ev_loop* loop_ = nullptr;  // libev, on epoll or poll (--event-loop)
   lws_vhost* bridge_vhost_ = nullptr;
   std::vector<Arrival*> arrivals_;

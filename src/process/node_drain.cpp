@@ -74,12 +74,12 @@ void NodeDrain::run(int period_s, const Signals& signals, WatchdogFeeder& watchd
 }
 
 void NodeDrain::release_lease() {
-  if (!in_cluster_ || workers_.empty()) return;
+  if (!cluster_ || workers_.empty()) return;
   auto released = std::make_shared<std::atomic<bool>>(false);
   net::Worker& worker = *workers_.front();
   auto done = [released] { released->store(true); };
-  bool posted = worker.run_on_thread([&worker, done] {
-    if (cluster::RedisBus* bus = worker.cluster())
+  bool posted = worker.run_on_thread([cluster = cluster_, done] {
+    if (cluster::RedisBus* bus = cluster->bus())
       bus->release_lease(done);
     else
       done();

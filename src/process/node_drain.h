@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "net/worker.h"
+#include "process/cluster_link.h"
 #include "process/signals.h"
 #include "process/watchdog_feeder.h"
 #include "process/worker_drain.h"
@@ -21,11 +22,11 @@ namespace raptor::process {
 
 class NodeDrain {
  public:
-  // `webhooks`: the webhook events still to send (0 when the node sends none). `in_cluster`:
-  // worker 0 gives the node's lease back at the end.
+  // `webhooks`: the webhook events still to send (0 when the node sends none). `cluster`: worker
+  // 0's link to the cluster, which gives the node's lease back at the end; null when alone.
   NodeDrain(std::vector<std::unique_ptr<net::Worker>>& workers, std::vector<std::unique_ptr<WorkerDrain>>& drains,
-            std::function<uint64_t()> webhooks, bool in_cluster)
-      : workers_(workers), drains_(drains), webhooks_(std::move(webhooks)), in_cluster_(in_cluster) {}
+            std::function<uint64_t()> webhooks, ClusterLink* cluster)
+      : workers_(workers), drains_(drains), webhooks_(std::move(webhooks)), cluster_(cluster) {}
 
   // Drains over `period_s`; returns once done, given up or cut short by `signals`.
   void run(int period_s, const Signals& signals, WatchdogFeeder& watchdog);
@@ -40,7 +41,7 @@ class NodeDrain {
   std::vector<std::unique_ptr<net::Worker>>& workers_;
   std::vector<std::unique_ptr<WorkerDrain>>& drains_;
   std::function<uint64_t()> webhooks_;
-  bool in_cluster_;
+  ClusterLink* cluster_;
 };
 
 }  // namespace raptor::process

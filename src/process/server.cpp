@@ -44,17 +44,18 @@ int next_signal(const Signals& signals, WatchdogFeeder& watchdog) {
 Server::Server(Config config, Reread reread)
     : config_(std::move(config)), apps_(config_.apps.begin(), config_.apps.end()), reread_(std::move(reread)),
       hub_(config_.workers), webhooks_(apps_, config_, hub_), heartbeats_(config_.workers) {
-  ClusterStatus* cluster = nullptr;
   if (config_.cluster.redis) {
     cluster_status_.node_id = config_.cluster.node_id;
     cluster_status_.workers = config_.workers;
     cluster_status_.node_timeout_s = config_.cluster.node_timeout_s;
-    hub_.set_cluster_status(cluster = &cluster_status_);
+    hub_.set_cluster_status(&cluster_status_);
   }
   for (size_t i = 0; i < config_.workers; ++i) {
     std::shared_ptr<Policy> policy = i < config_.policies.size() ? config_.policies[i] : nullptr;
-    workers_.push_back(std::make_unique<net::Worker>(config_, apps_, hub_, i, std::move(policy), cluster));
-    drains_.push_back(std::make_unique<WorkerDrain>(*workers_.back()));
+    workers_.push_back(std::make_unique<net::Worker>(config_, apps_, hub_, i, std::move(policy)));
+    if (config_.cluster.redis)
+      links_.push_back(std::make_unique<ClusterLink>(*workers_.back(), config_, cluster_status_));
+    drains_.push_back(std::make_unique<WorkerDrain>(*workers_.back(), cluster_link(i)));
   }
   config_.policies.clear();  // each worker owns its own
   http::configure_operator_pages(apps_, config_.admin_token);
@@ -76,7 +77,8 @@ int Server::run() {
   }
   for (auto& w : workers_)
     if (!w->listen()) return 1;
-  if (!webhooks_.start(*workers_.front(), config_)) return 1;
+  for (auto& link : links_) link->start();
+  if (!webhooks_.start(*workers_.front(), cluster_link(0), config_)) return 1;
 
   uint64_t watchdog_usec = service::watchdog_usec(getenv("WATCHDOG_USEC"), getenv("WATCHDOG_PID"), getpid());
   WatchdogFeeder watchdog(watchdog_usec, heartbeats_, [] { tell_service_manager("WATCHDOG=1"); });
@@ -108,7 +110,7 @@ int Server::run() {
   }
   tell_service_manager("STOPPING=1");
   if (sig == SIGTERM) {
-    NodeDrain drain(workers_, drains_, [this] { return webhooks_.flushable(); }, config_.cluster.redis.has_value());
+    NodeDrain drain(workers_, drains_, [this] { return webhooks_.flushable(); }, cluster_link(0));
     drain.run(config_.drain_seconds, signals, watchdog);
   }
   log::info("shutting down (%s)", sig == SIGINT ? "SIGINT" : "SIGTERM");
@@ -118,6 +120,7 @@ int Server::run() {
   webhooks_.stop();
   // Now single-threaded: the drains let go of their timers, then every connection closes.
   drains_.clear();
+  links_.clear();
   for (auto& w : workers_) w.reset();
   webhooks_.abandon();  // logs what could not be delivered
   return 0;

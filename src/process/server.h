@@ -11,6 +11,7 @@
 #include "config/reload.h"
 #include "core/hub.h"
 #include "net/worker.h"
+#include "process/cluster_link.h"
 #include "process/webhook_delivery.h"
 #include "process/worker_drain.h"
 
@@ -26,6 +27,9 @@ class Server {
   int run();
 
  private:
+  // Worker `index`'s link to the cluster; null when the node is alone.
+  ClusterLink* cluster_link(size_t index) { return links_.empty() ? nullptr : links_.at(index).get(); }
+
   Config config_;  // as running; its apps were copied into apps_, its policies handed to the workers
   AppList apps_;   // what every worker serves (see AppList)
   Reread reread_;
@@ -33,6 +37,7 @@ class Server {
   Hub hub_;
   WebhookDelivery webhooks_;  // outlives the workers, whose closing connections still emit
   std::vector<std::unique_ptr<net::Worker>> workers_;
+  std::vector<std::unique_ptr<ClusterLink>> links_;  // one per worker in a cluster; gone before the workers
   std::vector<std::unique_ptr<WorkerDrain>> drains_;  // one per worker; gone before the workers
   service::Heartbeats heartbeats_;  // the workers' ticks, for systemd's watchdog
 };

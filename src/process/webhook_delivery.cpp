@@ -26,9 +26,10 @@ WebhookDelivery::WebhookDelivery(const AppList& apps, const Config& config, Hub&
   if (!config.policies.empty()) queue_.shape_events_of(shaped_apps(apps_, config.policies.front().get()));
 }
 
-bool WebhookDelivery::start(net::Worker& sender, const Config& config) {
+bool WebhookDelivery::start(net::Worker& sender, ClusterLink* cluster, const Config& config) {
   if (!has_webhooks(apps_) && config.config_file.empty()) return true;
-  cluster::WebhookStream* stream = sender.start_webhook_stream(queue_, [this] { client_.pump_soon(); });
+  cluster::WebhookStream* stream =
+      cluster ? cluster->start_webhook_stream(queue_, [this] { client_.pump_soon(); }) : nullptr;
   if (!client_.start(sender, has_https_webhooks(apps_), stream)) return false;
   started_ = true;
   return true;

@@ -9,6 +9,7 @@
 #include "core/hub.h"
 #include "net/webhook_client.h"
 #include "net/worker.h"
+#include "process/cluster_link.h"
 #include "webhooks/webhook_queue.h"
 
 namespace raptor::process {
@@ -19,8 +20,10 @@ class WebhookDelivery {
   WebhookDelivery(const AppList& apps, const Config& config, Hub& hub);
 
   // Starts the client on `sender` when there are receivers or a configuration file (a reload
-  // may add receivers); false (logged) when it cannot. After the workers listen, before they serve.
-  bool start(net::Worker& sender, const Config& config);
+  // may add receivers), its events through the cluster's Redis stream when `cluster` (the
+  // sender's link) is given; false (logged) when it cannot. After the workers listen and the
+  // links started, before the workers serve.
+  bool start(net::Worker& sender, ClusterLink* cluster, const Config& config);
   // The workers have stopped: no more wake-ups.
   void stop() { client_.stop(); }
   // Shutting down: logs what could not be delivered.

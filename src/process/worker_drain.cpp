@@ -17,7 +17,7 @@ void WorkerDrain::begin(int64_t period_ms) {
   worker_.stop_listening();
   Engine& engine = worker_.engine();
   engine.begin_drain();
-  if (cluster::RedisBus* bus = worker_.cluster()) bus->begin_drain();
+  if (cluster::RedisBus* bus = cluster_ ? cluster_->bus() : nullptr) bus->begin_drain();
   timer_ = std::make_unique<net::IntervalTimer>(worker_.event_port(), kStepMs, [this] { step(); });
   if (!timer_->running()) {
     log::warn("drain: worker %zu has no timer (out of file descriptors?): closing its clients at once",
@@ -38,7 +38,7 @@ void WorkerDrain::step() {
   if (n) progress_.closed += engine.close_going_away(n);
   progress_.connections = engine.connection_count();
   progress_.http = worker_.http_exchanges();
-  cluster::RedisBus* bus = worker_.cluster();
+  cluster::RedisBus* bus = cluster_ ? cluster_->bus() : nullptr;
   progress_.cluster_changes = bus ? bus->changes_outstanding() : 0;
 }
 

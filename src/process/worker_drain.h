@@ -11,13 +11,15 @@
 #include "core/drain_pacing.h"
 #include "net/interval_timer.h"
 #include "net/worker.h"
+#include "process/cluster_link.h"
 #include "process/drain_progress.h"
 
 namespace raptor::process {
 
 class WorkerDrain {
  public:
-  explicit WorkerDrain(net::Worker& worker) : worker_(worker) {}
+  // `cluster`: the worker's link to the cluster, or null when the node is alone.
+  WorkerDrain(net::Worker& worker, ClusterLink* cluster) : worker_(worker), cluster_(cluster) {}
   WorkerDrain(const WorkerDrain&) = delete;
   WorkerDrain& operator=(const WorkerDrain&) = delete;
 
@@ -30,6 +32,7 @@ class WorkerDrain {
   void step();
 
   net::Worker& worker_;
+  ClusterLink* cluster_;
   std::optional<DrainPacing> pacing_;
   std::unique_ptr<net::IntervalTimer> timer_;
   DrainProgress progress_;

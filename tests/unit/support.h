@@ -334,6 +334,17 @@ struct EngineHarness {
   }
 };
 
+// A cluster bus that ignores what it is told; a test overrides what it records or answers.
+struct QuietBus : ClusterBus {
+  void watch_channel(const App&, const std::string&) override {}
+  void unwatch_channel(const App&, const std::string&) override {}
+  void watch_pattern(const App&, const std::string&) override {}
+  void unwatch_pattern(const App&, const std::string&) override {}
+  void watch_user(const App&, const std::string&) override {}
+  void unwatch_user(const App&, const std::string&) override {}
+  void publish(Delivery::Kind, const App&, std::string_view, std::string_view, std::string_view) override {}
+};
+
 // A mailbox the test empties by hand.
 struct QueuedMailbox : Mailbox {
   std::vector<Delivery> queue;

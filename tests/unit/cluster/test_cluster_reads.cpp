@@ -23,7 +23,7 @@ namespace {
 ChannelQuery query(ChannelQuery::Kind kind, std::string name = "room") { return {kind, std::move(name)}; }
 
 // A bus whose reads wait until the test answers them.
-struct ReadingBus : ClusterBus {
+struct ReadingBus : QuietBus {
   bool ready = true;
   std::vector<std::pair<ChannelQuery, ChannelStateDone>> reads;
   struct Count {
@@ -34,13 +34,6 @@ struct ReadingBus : ClusterBus {
   };
   std::vector<Count> counts;
 
-  void watch_channel(const App&, const std::string&) override {}
-  void unwatch_channel(const App&, const std::string&) override {}
-  void watch_user(const App&, const std::string&) override {}
-  void unwatch_user(const App&, const std::string&) override {}
-  void watch_pattern(const App&, const std::string&) override {}
-  void unwatch_pattern(const App&, const std::string&) override {}
-  void publish(Delivery::Kind, const App&, std::string_view, std::string_view, std::string_view) override {}
   bool reads_ready() const override { return ready; }
   void read_channel_state(const App&, const ChannelQuery& q, ChannelStateDone done) override {
     reads.emplace_back(q, std::move(done));
