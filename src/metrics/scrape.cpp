@@ -18,11 +18,12 @@ const char* type_label(ChannelType type) {
     case ChannelType::Encrypted: return "encrypted";
     case ChannelType::Presence: return "presence";
     case ChannelType::ServerToUser: return "server_to_user";
+    case ChannelType::Operator: return "operator";
   }
   return "public";
 }
 constexpr ChannelType kTypes[] = {ChannelType::Public, ChannelType::Private, ChannelType::Encrypted,
-                                  ChannelType::Presence};  // server-to-user channels have no subscribers
+                                  ChannelType::Presence};  // server-to-user and operator channels are not in the directory
 
 // The slots that have a label: each app named, and "_other" when anything landed there.
 std::vector<size_t> app_slots(const WorkerCounters& sum) {

@@ -8,10 +8,12 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <thread>
 
 #include "common/log.h"
 #include "common/service_notify.h"
+#include "http/dashboard.h"
 #include "http/operator_pages.h"
 #include "net/file_limit.h"
 #include "net/listener.h"
@@ -55,6 +57,8 @@ Server::Server(Config config, Reread reread)
     std::shared_ptr<Policy> policy = i < config_.policies.size() ? config_.policies[i] : nullptr;
     workers_.push_back(std::make_unique<net::Worker>(config_, apps_, hub_, i, std::move(policy), cluster));
     drains_.push_back(std::make_unique<WorkerDrain>(*workers_.back()));
+    net::Worker* w = workers_.back().get();
+    w->each_second([w] { http::feed_dashboard(w->engine(), time(nullptr)); });  // docs/metrics.md#dashboard
   }
   config_.policies.clear();  // each worker owns its own
   http::configure_operator_pages(apps_, config_.admin_token);
