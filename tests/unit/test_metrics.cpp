@@ -2,6 +2,7 @@
 // every attached worker.
 #include "metrics/counters.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "metrics/exposition.h"
@@ -59,4 +60,26 @@ TEST_CASE("apps past the labelled ones share the _other slot", "[metrics]") {
   CHECK(registry.slot_of(stranger) == kOtherApps);
   static const AppList kNone;
   registry.name_apps(kNone);
+}
+
+TEST_CASE("Redis script round trips are counted in their own histogram buckets, in seconds", "[metrics]") {
+  Registry& registry = Registry::instance();
+  auto before = registry.sum();
+  std::thread worker([&registry] {
+    registry.attach(2);
+    redis_script_answered(80);    // 80 µs: the first bucket (<= 0.1 ms)
+    redis_script_answered(3000);  // 3 ms: <= 5 ms
+    redis_script_answered(4000000);  // 4 s: past every bound, +Inf
+  });
+  worker.join();
+  auto after = registry.sum();
+  const auto& bounds = redis_script_buckets();
+  auto added = [&](size_t bucket) {
+    return after->redis_script.per_bucket[bucket].value() - before->redis_script.per_bucket[bucket].value();
+  };
+  CHECK(added(0) == 1);
+  size_t five_ms = size_t(std::find(bounds.begin(), bounds.end(), 0.005) - bounds.begin());
+  CHECK(added(five_ms) == 1);
+  CHECK(added(bounds.size()) == 1);
+  CHECK(after->redis_script.micros.value() - before->redis_script.micros.value() == 4003080);
 }
