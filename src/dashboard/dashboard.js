@@ -73,6 +73,13 @@ function render(o) {
   draw($('chart-connections'), history.connections);
   draw($('chart-messages'), history.messages);
 
+  $('cluster').hidden = !o.nodes;
+  $('nodes').tBodies[0].replaceChildren(...(o.nodes || []).map((n) => {
+    const tr = element('tr');
+    for (const v of [n.node, n.health, n.connections, n.messages_last_minute, `${n.redis_workers_connected}/${n.workers}`, n.draining ? 'yes' : 'no'])
+      tr.append(element('td', v));
+    return tr;
+  }));
   const rows = $('apps').tBodies[0];
   rows.replaceChildren(...o.apps.map((a) => {
     const tr = element('tr');

@@ -1,6 +1,7 @@
 #include "http/dashboard.h"
 
 #include "http/admin_access.h"
+#include "http/cluster_stats.h"
 #include "http/dashboard_assets.h"
 #include "http/stats_api.h"
 #include "metrics/counters.h"
@@ -52,6 +53,7 @@ std::string dashboard_overview_json(const Engine& engine, int64_t now_s) {
     out += ",\"redis_workers_connected\":" + std::to_string(cluster->workers_connected.load(std::memory_order_relaxed)) +
            ",\"workers\":" + std::to_string(cluster->workers);
   out += std::string(",\"draining\":") + (engine.draining() ? "true" : "false") + "}";
+  if (cluster) out += ",\"nodes\":" + cluster_nodes_json(engine, now_s);
   auto sum = metrics::Registry::instance().sum();
   out += ",\"messages_sent\":" + std::to_string(sum->counts[size_t(metrics::Count::FramesOut)].value());
   if (const WebhookSink* webhooks = engine.webhooks()) {

@@ -13,6 +13,7 @@
 
 #include "common/log.h"
 #include "common/service_notify.h"
+#include "http/cluster_stats.h"
 #include "http/dashboard.h"
 #include "http/operator_pages.h"
 #include "net/file_limit.h"
@@ -59,6 +60,7 @@ Server::Server(Config config, Reread reread)
     drains_.push_back(std::make_unique<WorkerDrain>(*workers_.back()));
     net::Worker* w = workers_.back().get();
     w->each_second([w] { http::feed_dashboard(w->engine(), time(nullptr)); });  // docs/metrics.md#dashboard
+    if (cluster && i == 0) w->each_second([w] { http::share_node_stats(w->engine(), time(nullptr)); });
   }
   config_.policies.clear();  // each worker owns its own
   http::configure_operator_pages(apps_, config_.admin_token);
