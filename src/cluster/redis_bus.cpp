@@ -27,11 +27,13 @@ RedisBus::RedisBus(const ClusterSettings& settings, EventPort& port, ClusterStat
       occupancy_(settings, scripts_, inbox),
       sweeper_(settings, scripts_, inbox, [this] { return connected_; }),
       reader_(settings, scripts_, std::move(clock), worker),
+      stats_exchange_(settings, scripts_),
       lease_(worker == 0 ? std::make_unique<NodeLease>(settings, status, scripts_, departure_delay_ms) : nullptr),
       commands_(*settings.redis, port, *this), subscriber_connection_(*settings.redis, port, *this) {
   std::vector<RedisScript*> scripts{&presence_.script(), &occupancy_.script(), &sweeper_.script(),
                                     &reader_.state_script(), &reader_.count_script()};
   if (lease_) lease_->add_scripts(scripts);
+  if (worker == 0) scripts.push_back(&stats_exchange_.script());
   for (RedisScript* script : scripts) scripts_.add(*script);
 }
 
@@ -57,6 +59,11 @@ void RedisBus::tick(int64_t now_ms) {
     inbox_.reassert_cluster_state();
   }
   commands_.check_alive(now_ms, kPingDeadlineMs, subscriber_connection_);
+}
+
+void RedisBus::share_node_stats(const StatsFields& fields, NodeStatsDone done) {
+  if (!commands_.up()) return done(nullptr);
+  stats_exchange_.share(fields, std::move(done));
 }
 
 void RedisBus::release_lease(std::function<void()> done) {

@@ -15,7 +15,8 @@
 //   that fall due;
 // - ChannelStateReader (channel_state_reader.h): the HTTP API's channel reads and the
 //   subscription counts;
-// - NodeLease (node_lease.h, worker 0 only): the node's lease and the clean-up of dead nodes.
+// - NodeLease (node_lease.h, worker 0 only): the node's lease and the clean-up of dead nodes;
+// - NodeStatsExchange (node_stats_exchange.h, worker 0 only): every node's statistics.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -27,6 +28,7 @@
 #include "cluster/channel_state_reader.h"
 #include "cluster/departure_sweeper.h"
 #include "cluster/node_lease.h"
+#include "cluster/node_stats_exchange.h"
 #include "cluster/redis_connection.h"
 #include "cluster/redis_occupancy.h"
 #include "cluster/redis_presence.h"
@@ -87,6 +89,7 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   void read_channel_state(const App& app, const ChannelQuery& query, ChannelStateDone done) override;
   bool announce_subscription_count(const App& app, const std::string& channel, size_t local_count,
                                    bool to_subscribers, CountDone done) override;
+  void share_node_stats(const StatsFields& fields, NodeStatsDone done) override;
 
  private:
   // The departure delay in Redis for `app`: 0 when it has no webhook receivers (nothing is decided).
@@ -116,6 +119,7 @@ class RedisBus : public ClusterBus, private RedisConnection::Owner {
   RedisOccupancy occupancy_;
   DepartureSweeper sweeper_;
   ChannelStateReader reader_;
+  NodeStatsExchange stats_exchange_;
   // Worker 0 keeps the node's lease and cleans up dead nodes; the others have none.
   std::unique_ptr<NodeLease> lease_;
   RedisConnection commands_;

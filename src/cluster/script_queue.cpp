@@ -8,6 +8,7 @@
 #include "cluster/redis_reply.h"
 #include "common/log.h"
 #include "common/text.h"
+#include "metrics/counters.h"
 
 namespace raptor::cluster {
 namespace {
@@ -24,6 +25,7 @@ struct ScriptQueue::Call {
   ScriptAnswered answered;
   bool keep_while_unreachable;  // a presence leave: sent when Redis is back (it may still count the member)
   bool retried = false;         // sent again by EVAL after NOSCRIPT
+  int64_t sent_us = 0;          // when it went, for raptor_redis_script_duration_seconds
 };
 
 ScriptQueue::ScriptQueue(RedisConnection& commands, size_t worker, AwaitsSubscribe awaits_subscribe)
@@ -83,6 +85,7 @@ void ScriptQueue::send(Call* call) {
   }
   add(keys);
   for (const std::string& a : call->args) add(a);
+  call->sent_us = metrics::steady_us();
   if (redisAsyncCommandArgv(ac, on_reply, call, int(argv.size()), argv.data(), lengths.data()) == REDIS_OK &&
       script.changes_state)
     ++sent_;
@@ -94,6 +97,7 @@ void ScriptQueue::on_reply(redisAsyncContext*, void* r, void* privdata) {
   auto* reply = static_cast<redisReply*>(r);
   if (queue.forgotten_) return;
   if (call->script->changes_state) --queue.sent_;
+  if (reply) metrics::redis_script_answered(metrics::steady_us() - call->sent_us);
   if (!reply && call->keep_while_unreachable && queue.draining_ &&
       queue.unsent_leaves_.size() < kMostUnsentLeaves) {  // see ClusterBus::begin_drain
     queue.unsent_leaves_.push_back(call.release());

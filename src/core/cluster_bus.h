@@ -185,6 +185,20 @@ class ClusterBus {
     (void)app, (void)channel, (void)local_count, (void)to_subscribers, (void)done;
     return false;
   }
+
+  // --- every node's statistics (docs/metrics.md#cluster-wide) ---
+  using StatsFields = std::vector<std::pair<std::string, std::string>>;  // field, JSON text
+  using NodeStats = std::vector<std::pair<std::string, StatsFields>>;     // by node id
+  // Called on the worker's thread with the other live nodes' fields, or with null when Redis did
+  // not answer; never once the bus is being destroyed.
+  using NodeStatsDone = std::function<void(const NodeStats*)>;
+  // How long a node's statistics live in Redis unless it writes them again (about once a second).
+  static constexpr int64_t kNodeStatsTtlMs = 5000;
+  // Worker 0: writes this node's statistics and answers with the other nodes'.
+  virtual void share_node_stats(const StatsFields& fields, NodeStatsDone done) {
+    (void)fields;
+    done(nullptr);
+  }
 };
 
 }  // namespace raptor

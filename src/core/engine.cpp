@@ -158,6 +158,13 @@ void Engine::subscribe(Connection& c, const messages::ClientMessage& m) {
     if (auto refusal = users_.subscribe_user_channel(c, name)) refuse_subscription(c, name, *refusal);
     return;
   }
+  if (kind.auth == ChannelAuth::AdminToken) {
+    if (auto refusal = dashboard_.watch(c, name, m.auth))
+      refuse_subscription(c, spelled, *refusal);
+    else
+      send(c, messages::subscription_succeeded(spelled, "{}"));
+    return;
+  }
   bool wildcard = names_pattern(name);
   if (wildcard) {
     if (auto refusal = SubscriptionAuthorizer::pattern_refusal(c, name, !c.subscribed(name))) {
@@ -282,6 +289,7 @@ void Engine::after_subscribe(Connection& c, const std::string& channel, const st
 }
 
 void Engine::unsubscribe(Connection& c, const std::string& name, bool refused_by_cluster) {
+  if (name == kDashboardChannel) dashboard_.forget(c);
   if (!c.subscribed(name)) return;
   Subscription gone = c.subscriptions().remove(name);
   const std::string& user_id = gone.user_id;
@@ -342,6 +350,7 @@ void Engine::on_closed(Connection* c) {
     unsubscribe(*c, name);
   }
   if (c->user()) users_.sign_out(*c);
+  dashboard_.forget(*c);
   metrics::connection_closed(c->app(), c->close_code());
   if (!c->app().key.empty()) c->app().connections.closed();  // refused ones were never counted
   connections_.remove(*c);
@@ -360,6 +369,11 @@ void Engine::publish(const App& app, std::string_view channel, std::string_view 
   std::string name(channel);
   if (is_cache_channel(name)) hub_.cache().store(app, name, text, std::string(data), clock_());
   router_.broadcast(app, name, std::move(text), nullptr, except_socket_id);
+}
+
+void Engine::send_to_dashboard(std::string_view event, std::string_view data) {
+  std::string text = messages::channel_event(event, kDashboardChannel, data);
+  for (Connection* c : dashboard_.watchers()) send(*c, text);
 }
 
 std::optional<CachedEvent> Engine::cached_event(const App& app, const std::string& channel) const {

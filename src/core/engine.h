@@ -33,6 +33,7 @@
 #include "core/connection.h"
 #include "core/connection_sweeps.h"
 #include "core/connection_table.h"
+#include "core/dashboard_watchers.h"
 #include "core/engine_limits.h"
 #include "core/event_router.h"
 #include "core/fan_out.h"
@@ -181,6 +182,11 @@ class Engine : public ClusterInbox {
   std::optional<CachedEvent> cached_event(const App& app, const std::string& channel) const;
 
   size_t connection_count() const { return connections_.size(); }
+  // Whether a connection of this worker watches #raptor-dashboard (core/dashboard_watchers.h).
+  bool dashboard_watched() const { return !dashboard_.empty(); }
+  // Sends `event` with `data` (JSON text, sent as the data string) on #raptor-dashboard to this
+  // worker's watchers.
+  void send_to_dashboard(std::string_view event, std::string_view data);
   // Counts this worker's state in Redis again where Redis lost it (docs/cluster.md#node-leases):
   // called by the cluster bus after it reconnects and when the node's lease had to be made anew.
   void reassert_cluster_state() override;
@@ -263,6 +269,7 @@ class Engine : public ClusterInbox {
   SubscriptionCounts counts_;
   UserSessions users_;
   HeldConnections held_;
+  DashboardWatchers dashboard_;
 };
 
 }  // namespace raptor

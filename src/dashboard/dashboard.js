@@ -1,6 +1,8 @@
 // Raptor's dashboard: reads /dashboard/api/* with the admin token (kept in this tab's
-// sessionStorage only) once a second, and watches channels over raptor's own WebSocket, speaking
-// the Pusher protocol as any client does. No library, nothing from another origin.
+// sessionStorage only), and listens over raptor's own WebSocket, speaking the Pusher protocol as
+// any client does: its figures come once a second as the event "overview" on #raptor-dashboard
+// (a channel only the admin token's signature opens), and the debug console watches any channel.
+// No polling, no library, nothing from another origin.
 'use strict';
 
 const $ = (id) => document.getElementById(id);
@@ -71,6 +73,13 @@ function render(o) {
   draw($('chart-connections'), history.connections);
   draw($('chart-messages'), history.messages);
 
+  $('cluster').hidden = !o.nodes;
+  $('nodes').tBodies[0].replaceChildren(...(o.nodes || []).map((n) => {
+    const tr = element('tr');
+    for (const v of [n.node, n.health, n.connections, n.messages_last_minute, `${n.redis_workers_connected}/${n.workers}`, n.draining ? 'yes' : 'no'])
+      tr.append(element('td', v));
+    return tr;
+  }));
   const rows = $('apps').tBodies[0];
   rows.replaceChildren(...o.apps.map((a) => {
     const tr = element('tr');
@@ -101,19 +110,10 @@ async function showRoster(app, channel) {
   $('roster').replaceChildren(...users.map((u) => element('li', u.id)));
 }
 
-async function refresh() {
-  try {
-    render(await api('overview'));
-    document.body.dataset.state = 'ready';
-  } catch (err) {
-    if (err.status === 401 || err.status === 403) return signOut(err.message);
-    $('reasons').textContent = `unreachable: ${err.message}`;
-  }
-}
-
 function signOut(why) {
   sessionStorage.removeItem('raptor-admin-token');
   token = '';
+  if (liveSocket) liveSocket.close();
   document.body.dataset.state = 'refused';
   $('login-error').textContent = why;
   $('login').hidden = false;
@@ -132,7 +132,27 @@ async function signIn(candidate) {
   $('main').hidden = false;
   $('login-error').textContent = '';
   document.body.dataset.state = 'ready';
-  setInterval(refresh, 1000);
+  live(0);
+}
+
+// The live figures: a Pusher connection to one of the apps (the first that takes it), subscribed
+// to #raptor-dashboard, which raptor feeds once a second. Reconnects, to the next app, when closed.
+let liveSocket = null;
+function live(index) {
+  if (!token || !apps.length) return;
+  const app = apps[index % apps.length];
+  liveSocket = pusherSocket(app, '#raptor-dashboard', {
+    subscribed: () => { document.body.dataset.live = 'on'; },
+    refused: (why, status) => {
+      if (status === 401 || status === 403) return signOut(`Refused: ${why}`); // the token changed
+      $('reasons').textContent = `live figures refused: ${why}`;
+    },
+    event: (frame) => { if (frame.event === 'overview') render(JSON.parse(frame.data)); },
+    closed: () => {
+      document.body.dataset.live = 'off';
+      if (token) setTimeout(() => live(index + 1), 2000);
+    },
+  });
 }
 
 function log(text) {
@@ -141,36 +161,57 @@ function log(text) {
   while (list.children.length > 200) list.lastChild.remove();
 }
 
-// Subscribes to `channel` (or pattern) of `app` on a WebSocket of its own, as a Pusher client.
-function watch(appId, channel) {
-  if (watcher) watcher.close();
-  const app = apps.find((a) => a.app === appId);
+// A Pusher connection to `app` subscribed to `channel` (or pattern); private, presence and
+// #raptor- channels are signed by the dashboard's auth endpoint. `on` hears what happens.
+function pusherSocket(app, channel, on) {
   const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
   const ws = new WebSocket(`${scheme}://${location.host}/app/${app.key}?protocol=7&client=raptor-dashboard&version=1`);
-  watcher = ws;
-  $('console-state').textContent = 'connecting';
   ws.onmessage = async (message) => {
     const frame = JSON.parse(message.data);
     if (frame.event === 'pusher:connection_established') {
       const data = { channel };
-      if (/^(private|presence)-/.test(channel)) {
+      if (/^(private-|presence-|#raptor-)/.test(channel)) {
         const { socket_id: socketId } = JSON.parse(frame.data);
-        Object.assign(data, await api('auth', { app: appId, socket_id: socketId, channel }));
+        try {
+          Object.assign(data, await api('auth', { app: app.app, socket_id: socketId, channel }));
+        } catch (err) {
+          on.refused(err.message, err.status);
+          return ws.close();
+        }
       }
       ws.send(JSON.stringify({ event: 'pusher:subscribe', data }));
     } else if (frame.event === 'pusher_internal:subscription_succeeded') {
-      $('console-state').textContent = `watching ${channel}`;
-      document.body.dataset.console = 'watching';
+      on.subscribed();
     } else if (frame.event === 'pusher:error' || frame.event === 'pusher:subscription_error') {
-      $('console-state').textContent = `refused: ${frame.data}`;
+      on.refused(typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data));
     } else if (frame.event === 'pusher:ping') {
       ws.send(JSON.stringify({ event: 'pusher:pong', data: {} }));
     } else if (!frame.event.startsWith('pusher')) {
-      const data = typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data);
-      log(`${new Date().toLocaleTimeString()} ${frame.channel} ${frame.event} ${data}`);
+      on.event(frame);
     }
   };
-  ws.onclose = () => { if (watcher === ws) $('console-state').textContent = 'closed'; };
+  ws.onclose = () => on.closed();
+  return ws;
+}
+
+// The debug console: shows each event on `channel` (or pattern) of `appId` as it passes.
+function watch(appId, channel) {
+  if (watcher) watcher.close();
+  const app = apps.find((a) => a.app === appId);
+  $('console-state').textContent = 'connecting';
+  const ws = pusherSocket(app, channel, {
+    subscribed: () => {
+      $('console-state').textContent = `watching ${channel}`;
+      document.body.dataset.console = 'watching';
+    },
+    refused: (why) => { $('console-state').textContent = `refused: ${why}`; },
+    event: (frame) => {
+      const data = typeof frame.data === 'string' ? frame.data : JSON.stringify(frame.data);
+      log(`${new Date().toLocaleTimeString()} ${frame.channel} ${frame.event} ${data}`);
+    },
+    closed: () => { if (watcher === ws) $('console-state').textContent = 'closed'; },
+  });
+  watcher = ws;
 }
 
 $('login').addEventListener('submit', (e) => {

@@ -1,18 +1,9 @@
 #include "http/admin_access.h"
 
+#include "protocol/admin_token.h"
 #include "protocol/signature.h"
 
 namespace raptor::http {
-namespace {
-
-std::string& admin_token() {
-  static std::string token;
-  return token;
-}
-
-}  // namespace
-
-void set_admin_token(std::string token) { admin_token() = std::move(token); }
 
 std::optional<Response> refuse_admin(const Request& req) {
   const std::string& token = admin_token();

@@ -1,7 +1,7 @@
 // Who may read the operator's pages (/metrics, the dashboard's data): whoever sends
 // the admin token, as `Authorization: Bearer <token>` (docs/metrics.md#access). Without a token
 // configured those pages are off (403), so that a fresh install exposes nothing.
-// The token is set on the main thread at start-up and by a reload, while no worker reads it.
+// The token itself is kept in protocol/admin_token.h.
 #pragma once
 #include <optional>
 #include <string>
@@ -12,7 +12,6 @@ namespace raptor::http {
 
 constexpr size_t kMinAdminTokenLength = 16;
 
-void set_admin_token(std::string token);
 // Null when `req` carries the admin token, else the refusal: 403 when no token is configured,
 // 401 (with WWW-Authenticate) when the request's is missing or wrong.
 std::optional<Response> refuse_admin(const Request& req);

@@ -1,10 +1,12 @@
 #include "http/dashboard.h"
 
 #include "http/admin_access.h"
+#include "http/cluster_stats.h"
 #include "http/dashboard_assets.h"
 #include "http/stats_api.h"
 #include "metrics/counters.h"
 #include "metrics/health.h"
+#include "protocol/admin_token.h"
 #include "protocol/channel_name.h"
 #include "protocol/json.h"
 #include "protocol/messages.h"
@@ -38,7 +40,9 @@ std::optional<Response> asset(std::string_view name) {
   return std::nullopt;
 }
 
-Response overview(const Engine& engine, int64_t now_s) {
+}  // namespace
+
+std::string dashboard_overview_json(const Engine& engine, int64_t now_s) {
   metrics::HealthStatus health = metrics::assess_health(engine, now_s);
   std::string out = "{\"health\":" + health.json_head() + "}";
   out += ",\"node\":{\"id\":";
@@ -49,6 +53,7 @@ Response overview(const Engine& engine, int64_t now_s) {
     out += ",\"redis_workers_connected\":" + std::to_string(cluster->workers_connected.load(std::memory_order_relaxed)) +
            ",\"workers\":" + std::to_string(cluster->workers);
   out += std::string(",\"draining\":") + (engine.draining() ? "true" : "false") + "}";
+  if (cluster) out += ",\"nodes\":" + cluster_nodes_json(engine, now_s);
   auto sum = metrics::Registry::instance().sum();
   out += ",\"messages_sent\":" + std::to_string(sum->counts[size_t(metrics::Count::FramesOut)].value());
   if (const WebhookSink* webhooks = engine.webhooks()) {
@@ -70,8 +75,14 @@ Response overview(const Engine& engine, int64_t now_s) {
       out += "," + stats.substr(1);
     }
   }
-  return {200, out + "]}"};
+  return out + "]}";
 }
+
+void feed_dashboard(Engine& engine, int64_t now_s) {
+  if (engine.dashboard_watched()) engine.send_to_dashboard("overview", dashboard_overview_json(engine, now_s));
+}
+
+namespace {
 
 // The app a dashboard request names, or the error.
 const App* app_named(const Engine& engine, const std::string* id, Response& refusal) {
@@ -121,8 +132,13 @@ Response authorize(const Engine& engine, const Request& req) {
   if (!app) return refusal;
   auto socket_id = json::string_member(body.get(), "socket_id");
   auto channel = json::string_member(body.get(), "channel");
-  if (!socket_id || !channel || !is_valid_channel_name(*channel, false))
-    return error(400, "socket_id and a valid channel are required");
+  if (!socket_id || !channel) return error(400, "socket_id and a valid channel are required");
+  if (*channel == kDashboardChannel) {  // the page's live figures: signed with the admin token
+    std::string out = "{\"auth\":";
+    json::append_quoted(out, operator_channel_auth(app->key, *socket_id, *channel));
+    return {200, out + "}"};
+  }
+  if (!is_valid_channel_name(*channel, false)) return error(400, "socket_id and a valid channel are required");
   // On a presence channel the console joins as the member "raptor-dashboard".
   std::optional<std::string_view> channel_data;
   if (channel_type(*channel) == ChannelType::Presence) channel_data = "{\"user_id\":\"raptor-dashboard\"}";
@@ -140,7 +156,7 @@ Response api(Engine& engine, const Request& req, int64_t now_s) {
   if (auto refusal = refuse_admin(req)) return *refusal;
   std::string_view route = std::string_view(req.path).substr(kApi.size());
   bool get = req.method == "GET" || req.method == "HEAD";
-  if (route == "overview") return get ? overview(engine, now_s) : error(405, "Use GET");
+  if (route == "overview") return get ? Response{200, dashboard_overview_json(engine, now_s)} : error(405, "Use GET");
   if (route == "roster") return get ? roster(engine, req) : error(405, "Use GET");
   if (route == "publish") return req.method == "POST" ? publish(engine, req) : error(405, "Use POST");
   if (route == "auth") return req.method == "POST" ? authorize(engine, req) : error(405, "Use POST");

@@ -6,12 +6,13 @@
 #include "metrics/counters.h"
 #include "metrics/exposition.h"
 #include "metrics/scrape.h"
+#include "protocol/admin_token.h"
 
 namespace raptor::http {
 
 void configure_operator_pages(const AppList& apps, const std::string& admin_token) {
   metrics::Registry::instance().name_apps(apps);
-  set_admin_token(admin_token);
+  raptor::set_admin_token(admin_token);
 }
 
 bool serve_operator_page(Engine& engine, const Request& req, int64_t now_s, const Respond& respond) {

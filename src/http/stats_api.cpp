@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 
+#include "http/cluster_stats.h"
 #include "http/query_form.h"
 #include "http/request_auth.h"
 #include "metrics/channel_stats.h"
@@ -20,45 +21,69 @@ std::string figures_json(const metrics::MessageFigures& f) {
          ",\"last_hour\":" + std::to_string(f.last_hour) + ",\"per_second_last_minute\":" + rate + "}";
 }
 
+// The lists' length ?top= asks for: kStatsTopChannels when absent, nullopt when not 1..100.
+std::optional<size_t> top_of(const Request& req) {
+  const std::string* given = req.param("top");
+  if (!given) return kStatsTopChannels;
+  if (given->empty() || given->size() > 3 || given->find_first_not_of("0123456789") != std::string::npos)
+    return std::nullopt;
+  size_t n = std::stoul(*given);
+  if (n < 1 || n > kStatsMaxTopChannels) return std::nullopt;
+  return n;
+}
+
 }  // namespace
 
-std::string app_stats_json(const Engine& engine, const App& app) {
+AppFigures app_figures(const Engine& engine, const App& app, size_t top) {
   const metrics::Registry& registry = metrics::Registry::instance();
+  const metrics::ChannelStats& stats = metrics::ChannelStats::instance();
   size_t slot = registry.slot_of(app);
   int64_t now_s = metrics::stats_now_s();
-  std::string out = "{\"app\":";
-  json::append_quoted(out, app.id);
+  AppFigures f;
+  f.app = app.id;
   // Connections are counted per app label: apps past the labelled ones share theirs.
-  out += ",\"connections\":{\"current\":" + std::to_string(registry.open_connections(slot)) +
-         ",\"peak\":" + std::to_string(registry.peak_connections(slot)) + "}";
-  out += ",\"messages\":" + figures_json(metrics::ChannelStats::instance().app(app, now_s));
+  f.connections = registry.open_connections(slot);
+  f.peak = registry.peak_connections(slot);
+  f.messages = stats.app(app, now_s);
   auto occupied = engine.directory().occupied(app, "");
-  out += ",\"channels\":{\"occupied\":" + std::to_string(occupied.size()) +
-         ",\"tracked\":" + std::to_string(metrics::ChannelStats::instance().tracked(app)) + "}";
+  f.occupied = occupied.size();
+  f.tracked = stats.tracked(app);
+  f.top_channels = stats.top(app, top, now_s);
+  for (const auto& [name, snap] : occupied)
+    if (snap.presence) f.largest_presence.emplace_back(name, snap.user_count);
+  size_t n = std::min(f.largest_presence.size(), top);
+  std::partial_sort(f.largest_presence.begin(), f.largest_presence.begin() + long(n), f.largest_presence.end(),
+                    [](const auto& x, const auto& y) { return x.second > y.second || (x.second == y.second && x.first < y.first); });
+  f.largest_presence.resize(n);
+  return f;
+}
+
+std::string app_figures_json(const AppFigures& f) {
+  std::string out = "{\"app\":";
+  json::append_quoted(out, f.app);
+  out += ",\"connections\":{\"current\":" + std::to_string(f.connections) + ",\"peak\":" + std::to_string(f.peak) + "}";
+  out += ",\"messages\":" + figures_json(f.messages);
+  out += ",\"channels\":{\"occupied\":" + std::to_string(f.occupied) + ",\"tracked\":" + std::to_string(f.tracked) + "}";
   out += ",\"top_channels\":[";
-  bool first = true;
-  for (const auto& [name, figures] : metrics::ChannelStats::instance().top(app, kStatsTopChannels, now_s)) {
-    if (!first) out += ',';
-    first = false;
-    out += "{\"name\":";
-    json::append_quoted(out, name);
-    out += ",\"messages\":" + figures_json(figures) + "}";
-  }
-  out += "],\"largest_presence_channels\":[";
-  std::vector<std::pair<std::string, ChannelSnapshot>> presence;
-  for (auto& entry : occupied)
-    if (entry.second.presence) presence.push_back(std::move(entry));
-  size_t n = std::min(presence.size(), kStatsTopChannels);
-  std::partial_sort(presence.begin(), presence.begin() + long(n), presence.end(),
-                    [](const auto& x, const auto& y) { return x.second.user_count > y.second.user_count ||
-                                                              (x.second.user_count == y.second.user_count && x.first < y.first); });
-  for (size_t i = 0; i < n; ++i) {
+  for (size_t i = 0; i < f.top_channels.size(); ++i) {
     if (i) out += ',';
     out += "{\"name\":";
-    json::append_quoted(out, presence[i].first);
-    out += ",\"user_count\":" + std::to_string(presence[i].second.user_count) + "}";
+    json::append_quoted(out, f.top_channels[i].first);
+    out += ",\"messages\":" + figures_json(f.top_channels[i].second) + "}";
+  }
+  out += "],\"largest_presence_channels\":[";
+  for (size_t i = 0; i < f.largest_presence.size(); ++i) {
+    if (i) out += ',';
+    out += "{\"name\":";
+    json::append_quoted(out, f.largest_presence[i].first);
+    out += ",\"user_count\":" + std::to_string(f.largest_presence[i].second) + "}";
   }
   return out + "]}";
+}
+
+std::string app_stats_json(const Engine& engine, const App& app, size_t top) {
+  if (engine.cluster_status()) return cluster_app_stats_json(engine, app, top);
+  return app_figures_json(app_figures(engine, app, top));
 }
 
 namespace {
@@ -102,8 +127,13 @@ std::optional<Response> stats_request(const Engine& engine, const Request& req, 
     r.headers.emplace_back("Allow", "GET, HEAD");
     return r;
   }
-  if (auto fault = check_query_form(req, {})) return error(400, fault->message);
-  return channel.empty() ? Response{200, app_stats_json(engine, *app)} : channel_stats(engine, *app, channel);
+  if (auto fault = check_query_form(req, channel.empty() ? std::vector<std::string_view>{"top"}
+                                                         : std::vector<std::string_view>{}))
+    return error(400, fault->message);
+  if (!channel.empty()) return channel_stats(engine, *app, channel);
+  auto top = top_of(req);
+  if (!top) return error(400, "top must be a whole number from 1 to " + std::to_string(kStatsMaxTopChannels));
+  return Response{200, app_stats_json(engine, *app, *top)};
 }
 
 }  // namespace raptor::http

@@ -35,6 +35,24 @@ const std::vector<double>& http_duration_buckets() {
   return kBuckets;
 }
 
+const std::vector<double>& redis_script_buckets() {
+  // A script answers in ~0.1-1 ms on a quiet Redis; the upper buckets show a Redis that stalls.
+  static const std::vector<double> kBuckets{0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 1};
+  return kBuckets;
+}
+
+void Durations::observe(const std::vector<double>& bounds, int64_t us) {
+  double seconds = double(us) / 1e6;
+  size_t b = size_t(std::find_if(bounds.begin(), bounds.end(), [&](double le) { return seconds <= le; }) - bounds.begin());
+  per_bucket[b].add();
+  micros.add(uint64_t(std::max<int64_t>(us, 0)));
+}
+
+void Durations::add(const Durations& other) {
+  for (size_t i = 0; i < per_bucket.size(); ++i) per_bucket[i].add(other.per_bucket[i].value());
+  micros.add(other.micros.value());
+}
+
 Registry& Registry::instance() {
   static Registry registry;
   return registry;
@@ -80,8 +98,8 @@ std::unique_ptr<WorkerCounters> Registry::sum() const {
     add(total->closes_by_code, b->closes_by_code);
     add(total->refusals_by_code, b->refusals_by_code);
     add(total->http_by_status, b->http_by_status);
-    add(total->http_duration, b->http_duration);
-    total->http_duration_micros.add(b->http_duration_micros.value());
+    total->http_duration.add(b->http_duration);
+    total->redis_script.add(b->redis_script);
   }
   return total;
 }
@@ -140,11 +158,7 @@ void HookTimer::done(bool ok, bool timed_out) {
 void http_answered(int status, int64_t micros) {
   WorkerCounters& w = here();
   w.http_by_status[slot_in(known_http_statuses(), status)].add();
-  const auto& buckets = http_duration_buckets();
-  double seconds = double(micros) / 1e6;
-  size_t b = size_t(std::find_if(buckets.begin(), buckets.end(), [&](double le) { return seconds <= le; }) - buckets.begin());
-  w.http_duration[b].add();
-  w.http_duration_micros.add(uint64_t(std::max<int64_t>(micros, 0)));
+  w.http_duration.observe(http_duration_buckets(), micros);
 }
 
 }  // namespace raptor::metrics

@@ -64,6 +64,17 @@ const std::vector<int>& known_close_codes();  // 0: closed by the client or the 
 const std::vector<int>& known_http_statuses();
 // Upper bounds (seconds) of the HTTP request duration histogram; +Inf is implied.
 const std::vector<double>& http_duration_buckets();
+// Upper bounds (seconds) of the Redis script round-trip histogram; +Inf is implied.
+const std::vector<double>& redis_script_buckets();
+
+// A duration histogram counted by one worker: a count per bucket (not cumulative; after the
+// bounds' own, +Inf) and the sum.
+struct Durations {
+  std::array<Counter, 16> per_bucket;
+  Counter micros;
+  void observe(const std::vector<double>& bounds, int64_t micros);
+  void add(const Durations& other);
+};
 
 struct alignas(64) WorkerCounters {
   std::array<Counter, size_t(Count::kCount)> counts;
@@ -71,8 +82,8 @@ struct alignas(64) WorkerCounters {
   std::array<Counter, 24> closes_by_code;  // known_close_codes() then "other"
   std::array<Counter, 24> refusals_by_code;  // WebSocket requests refused at admission, likewise
   std::array<Counter, 24> http_by_status;  // known_http_statuses() then "other"
-  std::array<Counter, 16> http_duration;   // per bucket (not cumulative), then +Inf
-  Counter http_duration_micros;
+  Durations http_duration;  // http_duration_buckets()
+  Durations redis_script;   // redis_script_buckets()
 };
 
 // Every worker's block, for the scrape to sum. One per process.
@@ -141,5 +152,7 @@ class HookTimer {
 };
 // An HTTP answer, `micros` after its request was read in full.
 void http_answered(int status, int64_t micros);
+// A Redis script's answer, `micros` after its call was sent (cluster/script_queue.h).
+inline void redis_script_answered(int64_t micros) { here().redis_script.observe(redis_script_buckets(), micros); }
 
 }  // namespace raptor::metrics

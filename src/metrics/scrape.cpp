@@ -19,11 +19,18 @@ const char* type_label(ChannelType type) {
     case ChannelType::Encrypted: return "encrypted";
     case ChannelType::Presence: return "presence";
     case ChannelType::ServerToUser: return "server_to_user";
+    case ChannelType::Operator: return "operator";
   }
   return "public";
 }
 constexpr ChannelType kTypes[] = {ChannelType::Public, ChannelType::Private, ChannelType::Encrypted,
-                                  ChannelType::Presence};  // server-to-user channels have no subscribers
+                                  ChannelType::Presence};  // server-to-user and operator channels are not in the directory
+
+void durations(Exposition& out, std::string_view name, const std::vector<double>& bounds, const Durations& d) {
+  std::vector<uint64_t> buckets;
+  for (size_t i = 0; i <= bounds.size(); ++i) buckets.push_back(d.per_bucket[i].value());
+  out.histogram(name, bounds, buckets, double(d.micros.value()) / 1e6);
+}
 
 // The slots that have a label: each app named, and "_other" when anything landed there.
 std::vector<size_t> app_slots(const WorkerCounters& sum) {
@@ -107,10 +114,7 @@ void write_traffic(Exposition& out, const WorkerCounters& sum) {
     if (uint64_t n = sum.http_by_status[i].value())
       out.sample("raptor_http_requests_total", double(n), {{"status", i < statuses.size() ? std::to_string(statuses[i]) : "other"}});
   out.family("raptor_http_request_duration_seconds", "histogram", "Time from a request read in full to its answer.");
-  std::vector<uint64_t> buckets;
-  for (const Counter& c : sum.http_duration) buckets.push_back(c.value());
-  out.histogram("raptor_http_request_duration_seconds", http_duration_buckets(), buckets,
-                double(sum.http_duration_micros.value()) / 1e6);
+  durations(out, "raptor_http_request_duration_seconds", http_duration_buckets(), sum.http_duration);
 
   out.single("raptor_hook_calls_total", "counter", "raptor.rb hook and rule calls.", total(Count::HookCalls));
   out.single("raptor_hook_errors_total", "counter", "raptor.rb hook calls that raised an error.", total(Count::HookErrors));
@@ -143,6 +147,9 @@ void write_cluster(Exposition& out, const Engine& engine, const WorkerCounters& 
   out.single("raptor_redis_workers", "gauge", "Workers that keep a Redis connection.", double(c->workers));
   out.single("raptor_redis_lease_held", "gauge", "1 while this node holds its lease in Redis.", c->lease_held.load(std::memory_order_relaxed) ? 1 : 0);
   out.single("raptor_redis_links_lost_total", "counter", "Redis connections lost while up; each is made again.", double(sum.counts[size_t(Count::RedisLinksLost)].value()));
+  out.family("raptor_redis_script_duration_seconds", "histogram",
+             "Time from a Lua script call sent to Redis to its answer (presence, occupancy, reads, leases).");
+  durations(out, "raptor_redis_script_duration_seconds", redis_script_buckets(), sum.redis_script);
   auto counter = [&out](const char* name, const char* help, const std::atomic<uint64_t>& n) {
     out.family(name, "counter", help);
     out.sample(name, double(n.load(std::memory_order_relaxed)));

@@ -8,10 +8,13 @@
 #include <csignal>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <thread>
 
 #include "common/log.h"
 #include "common/service_notify.h"
+#include "http/cluster_stats.h"
+#include "http/dashboard.h"
 #include "http/operator_pages.h"
 #include "net/file_limit.h"
 #include "net/listener.h"
@@ -56,6 +59,9 @@ Server::Server(Config config, Reread reread)
     if (config_.cluster.redis)
       links_.push_back(std::make_unique<ClusterLink>(*workers_.back(), config_, cluster_status_));
     drains_.push_back(std::make_unique<WorkerDrain>(*workers_.back(), cluster_link(i)));
+    net::Worker* w = workers_.back().get();
+    w->each_second([w] { http::feed_dashboard(w->engine(), time(nullptr)); });  // docs/metrics.md#dashboard
+    if (config_.cluster.redis && i == 0) w->each_second([w] { http::share_node_stats(w->engine(), time(nullptr)); });
   }
   config_.policies.clear();  // each worker owns its own
   http::configure_operator_pages(apps_, config_.admin_token);

@@ -10,13 +10,14 @@ namespace raptor {
 
 // Kinds that share a type behave alike wherever the code asks for the type rather than the row
 // (presence and privileged channels are both Presence: rosters, member events, user counts).
-enum class ChannelType { Public, Private, Encrypted, Presence, ServerToUser };
+enum class ChannelType { Public, Private, Encrypted, Presence, ServerToUser, Operator };
 
 // Who may subscribe, before the policy has its say.
 enum class ChannelAuth {
   Anyone,
   Signature,     // a signature from the app's auth endpoint, or the authorize hook's allow
   SignedInUser,  // the connection signed in (pusher:signin) as the user the name ends with
+  AdminToken,    // a signature keyed by the operator's admin token (protocol/admin_token.h)
 };
 
 // Who may send client events on it.
@@ -54,6 +55,7 @@ inline constexpr ChannelKind kChannelKinds[] = {
   {ChannelType::Presence,     "presence-",            "presence-",          "presence",   ChannelAuth::Signature,     true,  true,  ClientEvents::PrivilegedMembers, Patterns::RulesOnly, "Presence and privileged channels cannot be subscribed by wildcard pattern",             true},
   {ChannelType::Presence,     "presence-privileged-", "presence-",          "privileged", ChannelAuth::Signature,     true,  false, ClientEvents::PrivilegedMembers, Patterns::RulesOnly, "Presence and privileged channels cannot be subscribed by wildcard pattern",             false},
   {ChannelType::ServerToUser, "#server-to-user-",     "#server-to-user-",   "",           ChannelAuth::SignedInUser,  false, false, ClientEvents::Nobody,            Patterns::None,      "#server-to-user- channels cannot be subscribed by pattern",                              false},
+  {ChannelType::Operator,     "#raptor-",             "#raptor-",           "",           ChannelAuth::AdminToken,    false, false, ClientEvents::Nobody,            Patterns::None,      "#raptor- channels cannot be subscribed by pattern",                                      false},
 };
 // clang-format on
 
@@ -67,6 +69,11 @@ inline std::string_view channel_type_prefix(std::string_view name) { return chan
 
 // Events on `#server-to-user-{id}` go to the connections signed in as {id} (pusher:signin).
 inline constexpr std::string_view kServerToUserPrefix = "#server-to-user-";
+
+// Raptor's own channels (#raptor-…) carry what raptor itself sends to the operator: the
+// dashboard's figures on #raptor-dashboard (core/dashboard_watchers.h). The name is not one a
+// client may publish to (channel_name.h), nor an app's channel: no directory, webhook or cluster.
+inline constexpr std::string_view kDashboardChannel = "#raptor-dashboard";
 
 // Cache channels (cache-, private-cache-, presence-cache-, private-encrypted-cache-) keep their
 // last API event for new subscribers.

@@ -3,9 +3,9 @@
 // /health telling ok, degraded (with reasons) and draining apart.
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import parsePrometheusTextFormat from 'parse-prometheus-text-format';
 import { apiGet, serverSdk } from './lib/clients.mjs';
 import { request, signedRequest } from './lib/http-api.mjs';
+import { bearer, scrape as scrapeWith, value } from './lib/prometheus.mjs';
 import { freePort, Raptor, runRaptor } from './lib/raptor.mjs';
 import { configFile } from './lib/config-files.mjs';
 import { POLICY_REFUSED } from './lib/refusals.mjs';
@@ -14,24 +14,7 @@ import { waitFor } from './lib/wait.mjs';
 import { RawClient } from './lib/ws-client.mjs';
 
 const TOKEN = 'metrics-test-token-0123456789';
-const bearer = (token) => ({ authorization: `Bearer ${token}` });
-
-// The scrape, parsed: {family name: family} with each sample's value as a number.
-async function scrape(server, token = TOKEN) {
-  const res = await request(server, { path: '/metrics', headers: bearer(token) });
-  assert.equal(res.status, 200, res.text);
-  assert.match(res.headers['content-type'], /^text\/plain; version=0\.0\.4/);
-  return Object.fromEntries(parsePrometheusTextFormat(res.text).map((f) => [f.name, f]));
-}
-
-// The value of the sample of `family` whose labels include `labels`.
-function value(families, name, labels = {}) {
-  const family = families[name];
-  assert.ok(family, `${name} is exported`);
-  const sample = family.metrics.find((m) => Object.entries(labels).every(([k, v]) => m.labels?.[k] === v));
-  assert.ok(sample, `${name} has a sample labelled ${JSON.stringify(labels)}`);
-  return Number(sample.value ?? sample.count);
-}
+const scrape = (server, token = TOKEN) => scrapeWith(server, token);
 
 describe('/metrics', () => {
   // Two workers: each counts in its own block, and the scrape sums them.
@@ -259,6 +242,28 @@ describe('stats API', () => {
     // The other app sees none of it.
     const theirs = await apiGet(server, '/stats', {}, other);
     assert.deepEqual([theirs.messages.total, theirs.top_channels, theirs.connections.current], [0, [], 0]);
+  });
+
+  it('top=N sets the length of the lists, 1 to 100 (10 without it); anything else is a 400 with a JSON error', async () => {
+    const sdk = serverSdk(server);
+    const names = Array.from({ length: 12 }, (_, i) => `top-${String(i).padStart(2, '0')}`);
+    // top-00 gets 22 events, top-01 21, … top-11 11 (more than the earlier test's channels had):
+    // a strict order to read back.
+    const events = names.flatMap((name, i) => Array.from({ length: 22 - i }, () => ({ channel: name, name: 'e', data: '{}' })));
+    for (let i = 0; i < events.length; i += 10) await sdk.triggerBatch(events.slice(i, i + 10));
+    const listed = (stats) => stats.top_channels.map((c) => c.name).filter((n) => n.startsWith('top-'));
+    assert.deepEqual(listed(await apiGet(server, '/stats', { top: '12' })), names);
+    assert.deepEqual(listed(await apiGet(server, '/stats', { top: '100' })), names);
+    assert.deepEqual(listed(await apiGet(server, '/stats', { top: '3' })), names.slice(0, 3));
+    assert.equal((await apiGet(server, '/stats')).top_channels.length, 10);
+    for (const top of ['0', '101', '-1', '1.5', 'ten', '', '0010']) {
+      const res = await signedRequest(server, { path: '/apps/app-id/stats', params: { top } });
+      assert.equal(res.status, 400, `top=${top}`);
+      assert.match(res.json.error, /^top must be a whole number from 1 to 100$/, `top=${top}`);
+    }
+    const onChannel = await signedRequest(server, { path: '/apps/app-id/channels/top-00/stats', params: { top: '3' } });
+    assert.equal(onChannel.status, 400);
+    assert.match(onChannel.json.error, /top/);
   });
 
   it('answers only signed requests, each app for itself', async () => {

@@ -1,10 +1,12 @@
-// metrics/: the exposition writer's escaping and histograms, and per-thread counting summed over
-// every attached worker.
+// metrics/: the exposition writer's escaping and histograms, per-thread counting summed over
+// every attached worker, and the other nodes' statistics kept for their TTL.
 #include "metrics/counters.h"
 
+#include <algorithm>
 #include <thread>
 
 #include "metrics/exposition.h"
+#include "metrics/node_stats_board.h"
 #include "support.h"
 
 using namespace raptor;
@@ -59,4 +61,38 @@ TEST_CASE("apps past the labelled ones share the _other slot", "[metrics]") {
   CHECK(registry.slot_of(stranger) == kOtherApps);
   static const AppList kNone;
   registry.name_apps(kNone);
+}
+
+TEST_CASE("Redis script round trips are counted in their own histogram buckets, in seconds", "[metrics]") {
+  Registry& registry = Registry::instance();
+  auto before = registry.sum();
+  std::thread worker([&registry] {
+    registry.attach(2);
+    redis_script_answered(80);    // 80 µs: the first bucket (<= 0.1 ms)
+    redis_script_answered(3000);  // 3 ms: <= 5 ms
+    redis_script_answered(4000000);  // 4 s: past every bound, +Inf
+  });
+  worker.join();
+  auto after = registry.sum();
+  const auto& bounds = redis_script_buckets();
+  auto added = [&](size_t bucket) {
+    return after->redis_script.per_bucket[bucket].value() - before->redis_script.per_bucket[bucket].value();
+  };
+  CHECK(added(0) == 1);
+  size_t five_ms = size_t(std::find(bounds.begin(), bounds.end(), 0.005) - bounds.begin());
+  CHECK(added(five_ms) == 1);
+  CHECK(added(bounds.size()) == 1);
+  CHECK(after->redis_script.micros.value() - before->redis_script.micros.value() == 4003080);
+}
+
+TEST_CASE("the other nodes' statistics are given while read within the TTL, then left out", "[metrics]") {
+  NodeStatsBoard& board = NodeStatsBoard::instance();
+  board.update({{"node-b", {{"node", "{\"node\":\"node-b\"}"}, {"app:a", "{}"}}}, {"node-c", {{"node", "{}"}}}}, 1000000);
+  auto nodes = board.field("node", 1000000 + ClusterBus::kNodeStatsTtlMs);
+  REQUIRE(nodes.size() == 2);
+  CHECK(nodes[0].first == "node-b");
+  CHECK(nodes[0].second == "{\"node\":\"node-b\"}");
+  CHECK(board.field("app:a", 1000000).size() == 1);
+  CHECK(board.field("app:x", 1000000).empty());
+  CHECK(board.field("node", 1000000 + ClusterBus::kNodeStatsTtlMs + 1).empty());
 }
