@@ -161,10 +161,28 @@ def listen(host = nil, port: nil)
   raise ArgumentError, "listen needs an address, a port: or both" if host.nil? && port.nil?
 end
 
-# tls cert: "/etc/raptor/cert.pem", key: "/etc/raptor/key.pem"
-def tls(cert:, key:)
-  Raptor.settings[:tls_cert] = Raptor::Check.string("tls: cert", cert)
-  Raptor.settings[:tls_key] = Raptor::Check.string("tls: key", key)
+# tls cert: "/etc/raptor/cert.pem", key: "/etc/raptor/key.pem", min_version: "1.2", ciphers: "ECDHE-…"
+# cert: and key: go together (or come from --tls-cert/--tls-key); min_version: "1.2" (the
+# default) or "1.3"; ciphers: the TLS 1.2 ciphers, ':'-separated OpenSSL names
+# (docs/security.md#tls). A reload (SIGHUP) reads the certificate and key again.
+def tls(cert: nil, key: nil, min_version: nil, ciphers: nil)
+  if cert.nil? != key.nil?
+    raise ArgumentError, "tls: cert: and key: go together"
+  end
+  if [cert, min_version, ciphers].all?(&:nil?)
+    raise ArgumentError, "tls needs cert: and key:, min_version: or ciphers:"
+  end
+  unless min_version.nil? || ["1.2", "1.3"].include?(min_version)
+    raise ArgumentError, "tls: min_version must be \"1.2\" or \"1.3\", not #{min_version.inspect}"
+  end
+  unless ciphers.nil?
+    why = Raptor.tls_ciphers_error(Raptor::Check.string("tls: ciphers", ciphers))
+    raise ArgumentError, "tls: ciphers: #{why}" if why
+  end
+  Raptor.settings[:tls_cert] = Raptor::Check.string("tls: cert", cert) unless cert.nil?
+  Raptor.settings[:tls_key] = Raptor::Check.string("tls: key", key) unless key.nil?
+  Raptor.settings[:tls_min_version] = min_version unless min_version.nil?
+  Raptor.settings[:tls_ciphers] = ciphers unless ciphers.nil?
 end
 
 # Directives that take one Integer, with their ranges:

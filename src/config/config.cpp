@@ -182,6 +182,20 @@ std::vector<Option> options(std::string& why) {
        [](Config& c, App&, const std::string& v) { return !v.empty() && (c.tls_cert = v, true); }},
       {"--tls-key", "RAPTOR_TLS_KEY", true, "PEM private key for --tls-cert",
        [](Config& c, App&, const std::string& v) { return !v.empty() && (c.tls_key = v, true); }},
+      {"--tls-min-version", "RAPTOR_TLS_MIN_VERSION", true,
+       "1.2 (default) or 1.3: the oldest TLS version a client may use; older ones are refused in the handshake",
+       [](Config& c, App&, const std::string& v) {
+         expected = "1.2 or 1.3";
+         auto version = tls_version_named(v);
+         return version && (c.tls_min_version = *version, true);
+       }},
+      {"--tls-ciphers", "RAPTOR_TLS_CIPHERS", true,
+       "':'-separated OpenSSL names of the ciphers offered with TLS 1.2 (default: ECDHE with AES-GCM or "
+       "ChaCha20-Poly1305; docs/security.md#tls)",
+       [&why](Config& c, App&, const std::string& v) {
+         if (auto error = tls_ciphers_problem(v)) return why = *error, false;
+         return c.tls_ciphers = v, true;
+       }},
       {"--activity-timeout", "RAPTOR_ACTIVITY_TIMEOUT", true,
        "seconds of client silence before the server pings it (default 120)",
        [](Config& c, App&, const std::string& v) {

@@ -88,6 +88,10 @@ std::optional<std::string> apply(const cJSON* s, Config& c) {
   number(s, "port", c.port);
   string(s, "tls_cert", c.tls_cert);
   string(s, "tls_key", c.tls_key);
+  std::string version;
+  string(s, "tls_min_version", version);
+  if (auto named = tls_version_named(version)) c.tls_min_version = *named;
+  string(s, "tls_ciphers", c.tls_ciphers);
   number(s, "workers", c.workers);
   std::string loop;
   string(s, "event_loop", loop);

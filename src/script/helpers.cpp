@@ -14,6 +14,8 @@
 
 #include "common/log.h"
 #include "config/cluster_settings.h"
+#include "config/tls_files.h"
+#include "config/tls_settings.h"
 #include "config/webhook_spec.h"
 #include "core/wildcard_index.h"
 #include "protocol/channel_name.h"
@@ -240,6 +242,21 @@ mrb_value redis_error(mrb_state* mrb, mrb_value) {
   return result;
 }
 
+// Raptor.tls_ciphers_error(list) -> nil, or why --tls-ciphers would refuse it
+// (config/tls_settings.h); the `tls` directive raises it at its line.
+mrb_value tls_ciphers_error(mrb_state* mrb, mrb_value) {
+  mrb_value list;
+  mrb_get_args(mrb, "S", &list);
+  mrb_value result = mrb_nil_value();
+  mrb_bool failed = false;
+  if (auto why = tls_ciphers_problem(std::string(view(list)))) {
+    Copy copy{why->data(), why->size()};
+    result = mrb_protect_error(mrb, copy_string, &copy, &failed);
+  }
+  if (failed) mrb_exc_raise(mrb, result);
+  return result;
+}
+
 }  // namespace
 
 void define_helpers(mrb_state* mrb) {
@@ -256,6 +273,7 @@ void define_helpers(mrb_state* mrb) {
   mrb_define_module_function(mrb, raptor, "webhook_error", webhook_error, MRB_ARGS_REQ(5));
   mrb_define_module_function(mrb, raptor, "channel_pattern_error", channel_pattern_error, MRB_ARGS_REQ(1));
   mrb_define_module_function(mrb, raptor, "redis_error", redis_error, MRB_ARGS_REQ(4));
+  mrb_define_module_function(mrb, raptor, "tls_ciphers_error", tls_ciphers_error, MRB_ARGS_REQ(1));
 
   RClass* json_module = mrb_define_module(mrb, "JSON");
   mrb_define_class_under(mrb, json_module, "ParserError", E_ARGUMENT_ERROR);
