@@ -94,10 +94,14 @@ module Raptor
 
     # app.webhook "http://127.0.0.1:3000/pusher/webhooks", events: %i[channel_occupied channel_vacated],
     #             prefix: "presence-", suffix: nil, headers: { "Authorization" => "Bearer …" }
-    # A receiver of this app's webhooks, checked as --webhook is (docs/webhooks.md).
-    def webhook(url, events: [], prefix: "", suffix: "", headers: {})
+    # A receiver of this app's webhooks, checked as --webhook is (docs/webhooks.md). https://
+    # only: ca: "/etc/raptor/hooks-ca.pem" trusts that CA bundle instead of the system's;
+    # verify_tls: false does not check the receiver's certificate (logged as a warning).
+    def webhook(url, events: [], prefix: "", suffix: "", headers: {}, ca: nil, verify_tls: true)
       where = "app #{@settings[:id]}: webhook"
       Check.string("#{where} URL", url)
+      Check.string("#{where} ca", ca) unless ca.nil?
+      Check.boolean("#{where} verify_tls", verify_tls)
       raise ArgumentError, "#{where}: events must be an Array of Symbols" unless events.is_a?(Array)
       raise ArgumentError, "#{where}: headers must be a Hash of Strings" unless headers.is_a?(Hash)
       names = events.map(&:to_s)
@@ -106,9 +110,10 @@ module Raptor
       if names.any? { |n| n.include?("\n") } || lines.any? { |l| l.include?("\n") }
         raise ArgumentError, "#{where}: no line breaks in events or headers"
       end
-      why = Raptor.webhook_error(url, names.join("\n"), prefix, suffix, lines.join("\n"))
+      why = Raptor.webhook_error(url, names.join("\n"), prefix, suffix, lines.join("\n"), ca || "", verify_tls)
       raise ArgumentError, "#{where} #{url.split('/')[0, 3].join('/')}: #{why}" if why
-      (@settings[:webhooks] ||= []) << { url: url, events: names, prefix: prefix, suffix: suffix, headers: lines }
+      (@settings[:webhooks] ||= []) << { url: url, events: names, prefix: prefix, suffix: suffix, headers: lines,
+                                         ca: ca || "", verify_tls: verify_tls }
     end
   end
 

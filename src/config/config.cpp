@@ -89,6 +89,8 @@ bool add_trusted_proxy(Config& c, App&, const std::string& text) {
 bool add_webhook(App& app, const std::string& spec, std::string& why) {
   WebhookEndpoint endpoint;
   if (auto error = parse_webhook_spec(spec, endpoint)) return why = *error, false;
+  if (!endpoint.ca_file.empty())
+    if (auto error = ca_file_problem(endpoint.ca_file)) return why = *error, false;
   app.webhooks.push_back(std::move(endpoint));
   return true;
 }
@@ -243,7 +245,8 @@ std::vector<Option> options(std::string& why) {
          return header && (c.forwarded_header = *header, true);
        }},
       {"--webhook", nullptr, true,
-       "URL[;events=T,T][;prefix=P][;suffix=S][;header=N:V]: a webhook receiver of the default app "
+       "URL[;events=T,T][;prefix=P][;suffix=S][;header=N:V][;ca=FILE][;verify_tls=off]: a webhook receiver of the "
+       "default app "
        "(repeatable; env RAPTOR_WEBHOOKS, |-separated; docs/webhooks.md)",
        [&why](Config&, App& a, const std::string& v) { return add_webhook(a, v, why); }},
       {"--webhook-batch-ms", "RAPTOR_WEBHOOK_BATCH_MS", true, "ms a webhook batch collects events (default 50)",

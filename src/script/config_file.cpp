@@ -76,6 +76,8 @@ std::optional<std::string> webhooks(const cJSON* a, App& app) {
     string(it, "prefix", parts.prefix);
     string(it, "suffix", parts.suffix);
     parts.headers = strings(member(it, "headers"));
+    string(it, "ca", parts.ca_file);
+    boolean(it, "verify_tls", parts.verify_tls);
     WebhookEndpoint endpoint;
     if (auto why = parse_webhook(parts, endpoint)) return "app " + app.id + ": webhook: " + *why;
     app.webhooks.push_back(std::move(endpoint));

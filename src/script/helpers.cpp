@@ -180,12 +180,14 @@ std::vector<std::string> lines_of(std::string_view text) {
   return out;
 }
 
-// Raptor.webhook_error(url, events_csv, prefix, suffix, headers) -> nil, or why the receiver is
-// refused (the config DSL raises it at the line of the `webhook`); headers are "Name: Value"
-// lines. The same checks as --webhook (config/webhook_spec.h).
+// Raptor.webhook_error(url, events_csv, prefix, suffix, headers, ca, verify_tls) -> nil, or why
+// the receiver is refused (the config DSL raises it at the line of the `webhook`); headers are
+// "Name: Value" lines, ca "" for none. The same checks as --webhook (config/webhook_spec.h), and
+// the CA file's (config/tls_files.h).
 mrb_value webhook_error(mrb_state* mrb, mrb_value) {
-  mrb_value url, events, prefix, suffix, headers;
-  mrb_get_args(mrb, "SSSSS", &url, &events, &prefix, &suffix, &headers);
+  mrb_value url, events, prefix, suffix, headers, ca;
+  mrb_bool verify_tls = true;
+  mrb_get_args(mrb, "SSSSSSb", &url, &events, &prefix, &suffix, &headers, &ca, &verify_tls);
   mrb_value result = mrb_nil_value();
   mrb_bool failed = false;
   {
@@ -195,8 +197,12 @@ mrb_value webhook_error(mrb_state* mrb, mrb_value) {
     parts.prefix = std::string(view(prefix));
     parts.suffix = std::string(view(suffix));
     parts.headers = lines_of(view(headers));
+    parts.ca_file = std::string(view(ca));
+    parts.verify_tls = verify_tls;
     WebhookEndpoint endpoint;
-    if (auto why = parse_webhook(parts, endpoint)) {
+    std::optional<std::string> why = parse_webhook(parts, endpoint);
+    if (!why && !endpoint.ca_file.empty()) why = ca_file_problem(endpoint.ca_file);
+    if (why) {
       Copy copy{why->data(), why->size()};
       result = mrb_protect_error(mrb, copy_string, &copy, &failed);
     }
@@ -270,7 +276,7 @@ void define_helpers(mrb_state* mrb) {
   mrb_define_module_function(mrb, raptor, "now", now, MRB_ARGS_NONE());
   mrb_define_module_function(mrb, raptor, "log", log_line, MRB_ARGS_REQ(1));
   mrb_define_module_function(mrb, raptor, "env", env, MRB_ARGS_ARG(1, 1));
-  mrb_define_module_function(mrb, raptor, "webhook_error", webhook_error, MRB_ARGS_REQ(5));
+  mrb_define_module_function(mrb, raptor, "webhook_error", webhook_error, MRB_ARGS_REQ(7));
   mrb_define_module_function(mrb, raptor, "channel_pattern_error", channel_pattern_error, MRB_ARGS_REQ(1));
   mrb_define_module_function(mrb, raptor, "redis_error", redis_error, MRB_ARGS_REQ(4));
   mrb_define_module_function(mrb, raptor, "tls_ciphers_error", tls_ciphers_error, MRB_ARGS_REQ(1));

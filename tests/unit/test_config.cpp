@@ -973,3 +973,28 @@ TEST_CASE("a TLS version or cipher list OpenSSL would not serve exits 2 naming w
   require_error(env);
   CHECK(env.output.find("for RAPTOR_TLS_CIPHERS: 'RC5-NOPE' is no TLS 1.2 cipher") != std::string::npos);
 }
+
+TEST_CASE("webhook specs take ca= and verify_tls= for https receivers only", "[config][webhooks][tls]") {
+  TempFile ca("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n");
+  ParseResult r = parse({"--webhook", "https://127.0.0.1:9443/h;verify_tls=off", "--webhook", "https://127.0.0.1/h"});
+  REQUIRE(r.run);
+  const auto& hooks = r.config.apps[0].webhooks;
+  CHECK_FALSE(hooks[0].verify_tls);
+  CHECK(hooks[0].ca_file.empty());
+  CHECK(hooks[1].verify_tls);
+  CHECK(hooks[0] != hooks[1]);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"http://127.0.0.1/;verify_tls=off", "for https:// receivers"},
+      {"http://127.0.0.1/;ca=/etc/ssl/certs/ca-certificates.crt", "for https:// receivers"},
+      {"https://127.0.0.1/;verify_tls=maybe", "verify_tls= takes on or off"},
+      {"https://127.0.0.1/;ca=/etc/ssl/certs/ca-certificates.crt;verify_tls=off", "exclude each other"},
+      {"https://127.0.0.1/;ca=/no/such/ca.pem", "cannot read the TLS CA file /no/such/ca.pem"},
+      {"https://127.0.0.1/;ca=" + ca.path, "holds no PEM certificate"},
+  };
+  for (const auto& [spec, reason] : cases) {
+    INFO(spec);
+    ParseResult bad = parse({"--webhook", spec});
+    require_error(bad);
+    CHECK(bad.output.find(reason) != std::string::npos);
+  }
+}
