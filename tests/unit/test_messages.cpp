@@ -88,7 +88,7 @@ TEST_CASE("json::parse refuses the escape u0000 anywhere in a string, and only t
   // Other escapes of control characters keep their meaning.
   auto other = json::parse(R"({"text":"a\u0001b\u0020"})");
   REQUIRE(other != nullptr);
-  CHECK(json::string_member(other.get(), "text").value_or("?") == std::string_view("a\x01b ", 4));
+  CHECK(json::string_member(other.get(), "text").value_or("?") == std::string_view("a\x01" "b ", 4));
   messages::ClientMessage m;
   CHECK_FALSE(messages::parse_client_message(R"({"event":"pusher:subscribe","data":{"channel":"a\u0000"}})", m));
 }
