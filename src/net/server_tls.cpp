@@ -2,7 +2,6 @@
 
 #include <openssl/err.h>
 #include <openssl/evp.h>
-#include <openssl/objects.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
 
@@ -31,8 +30,8 @@ std::optional<std::string> tls_identity_change_problem(const ssl_ctx_st* ctx, co
   // old, which would go on being served to clients that prefer its type.
   EVP_PKEY* current = SSL_CTX_get0_privatekey(ctx);
   if (!current || EVP_PKEY_base_id(current) == EVP_PKEY_base_id(identity.key.get())) return std::nullopt;
-  return std::string("the new key is ") + OBJ_nid2sn(EVP_PKEY_base_id(identity.key.get())) + " where the served one is " +
-         OBJ_nid2sn(EVP_PKEY_base_id(current)) + ": a change of key type needs a restart";
+  return std::string("the new key is ") + EVP_PKEY_get0_type_name(identity.key.get()) + " where the served one is " +
+         EVP_PKEY_get0_type_name(current) + ": a change of key type needs a restart";
 }
 
 std::optional<std::string> apply_tls_identity(ssl_ctx_st* ctx, const TlsIdentity& identity) {

@@ -1,8 +1,8 @@
 // Certificate renewal (docs/security.md#certificate-renewal): the certificate and key rewritten
 // in place, as an ACME client does, then SIGHUP. Clients connected over wss:// stay connected
 // and keep receiving; the next handshake presents the new certificate (its serial and SHA-256
-// fingerprint, read from the handshake). A key that does not match, or a certificate that cannot
-// be read, refuses the reload with the reason, and the old certificate serves on.
+// fingerprint, read from the handshake). A key that does not match, a key of another type, or a
+// certificate that cannot be read refuses the reload with the reason; the old certificate serves on.
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { copyFileSync, mkdtempSync, renameSync, rmSync } from 'node:fs';
@@ -21,6 +21,7 @@ process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
 const first = selfSignedCertificate();
 const renewed = selfSignedCertificate();
 const stranger = selfSignedCertificate(); // its key matches neither certificate
+const elliptic = selfSignedCertificate(['IP:127.0.0.1'], { keyType: 'ec' });
 const dir = mkdtempSync(join(tmpdir(), 'raptor-renewal-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
 const served = { certFile: join(dir, 'cert.pem'), keyFile: join(dir, 'key.pem') };
@@ -84,6 +85,15 @@ serverSuite('certificate and key reloaded on SIGHUP', {
     const outcome = await server.reload();
     assert.match(outcome, new RegExp('reload refused, the running configuration stays as it was: the TLS key ' +
       `${served.keyFile} does not match the certificate ${served.certFile}`));
+    assert.deepEqual(await presented(server), identity(renewed));
+    install(renewed);
+    await stillServing();
+  });
+
+  it('refuses a reload to a key of another type (EC for RSA), which would leave the old one served beside it', async () => {
+    install(elliptic);
+    const outcome = await server.reload();
+    assert.match(outcome, /reload refused, the running configuration stays as it was: the new key is EC where the served one is RSA: a change of key type needs a restart/);
     assert.deepEqual(await presented(server), identity(renewed));
     install(renewed);
     await stillServing();

@@ -22,10 +22,12 @@ const filesOf = (certFile, keyFile) => {
   return { certFile, keyFile, cert, key: readFileSync(keyFile), ca: cert };
 };
 
-export function selfSignedCertificate(altNames = ['IP:127.0.0.1']) {
+// keyType 'ec': a P-256 key instead of RSA.
+export function selfSignedCertificate(altNames = ['IP:127.0.0.1'], { keyType = 'rsa' } = {}) {
   const dir = scratchDirectory();
   const [certFile, keyFile] = [join(dir, 'cert.pem'), join(dir, 'key.pem')];
-  openssl(['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-days', '2', '-subj', subjectOf(altNames),
+  const key = keyType === 'ec' ? ['-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256'] : ['-newkey', 'rsa:2048'];
+  openssl(['req', '-x509', ...key, '-nodes', '-days', '2', '-subj', subjectOf(altNames),
     '-addext', `subjectAltName=${altNames.join(',')}`, '-keyout', keyFile, '-out', certFile]);
   return filesOf(certFile, keyFile);
 }
