@@ -94,10 +94,14 @@ module Raptor
 
     # app.webhook "http://127.0.0.1:3000/pusher/webhooks", events: %i[channel_occupied channel_vacated],
     #             prefix: "presence-", suffix: nil, headers: { "Authorization" => "Bearer …" }
-    # A receiver of this app's webhooks, checked as --webhook is (docs/webhooks.md).
-    def webhook(url, events: [], prefix: "", suffix: "", headers: {})
+    # A receiver of this app's webhooks, checked as --webhook is (docs/webhooks.md). https://
+    # only: ca: "/etc/raptor/hooks-ca.pem" trusts that CA bundle instead of the system's;
+    # verify_tls: false does not check the receiver's certificate (logged as a warning).
+    def webhook(url, events: [], prefix: "", suffix: "", headers: {}, ca: nil, verify_tls: true)
       where = "app #{@settings[:id]}: webhook"
       Check.string("#{where} URL", url)
+      Check.string("#{where} ca", ca) unless ca.nil?
+      Check.boolean("#{where} verify_tls", verify_tls)
       raise ArgumentError, "#{where}: events must be an Array of Symbols" unless events.is_a?(Array)
       raise ArgumentError, "#{where}: headers must be a Hash of Strings" unless headers.is_a?(Hash)
       names = events.map(&:to_s)
@@ -106,9 +110,10 @@ module Raptor
       if names.any? { |n| n.include?("\n") } || lines.any? { |l| l.include?("\n") }
         raise ArgumentError, "#{where}: no line breaks in events or headers"
       end
-      why = Raptor.webhook_error(url, names.join("\n"), prefix, suffix, lines.join("\n"))
+      why = Raptor.webhook_error(url, names.join("\n"), prefix, suffix, lines.join("\n"), ca || "", verify_tls)
       raise ArgumentError, "#{where} #{url.split('/')[0, 3].join('/')}: #{why}" if why
-      (@settings[:webhooks] ||= []) << { url: url, events: names, prefix: prefix, suffix: suffix, headers: lines }
+      (@settings[:webhooks] ||= []) << { url: url, events: names, prefix: prefix, suffix: suffix, headers: lines,
+                                         ca: ca || "", verify_tls: verify_tls }
     end
   end
 
@@ -161,10 +166,28 @@ def listen(host = nil, port: nil)
   raise ArgumentError, "listen needs an address, a port: or both" if host.nil? && port.nil?
 end
 
-# tls cert: "/etc/raptor/cert.pem", key: "/etc/raptor/key.pem"
-def tls(cert:, key:)
-  Raptor.settings[:tls_cert] = Raptor::Check.string("tls: cert", cert)
-  Raptor.settings[:tls_key] = Raptor::Check.string("tls: key", key)
+# tls cert: "/etc/raptor/cert.pem", key: "/etc/raptor/key.pem", min_version: "1.2", ciphers: "ECDHE-…"
+# cert: and key: go together (or come from --tls-cert/--tls-key); min_version: "1.2" (the
+# default) or "1.3"; ciphers: the TLS 1.2 ciphers, ':'-separated OpenSSL names
+# (docs/security.md#tls). A reload (SIGHUP) reads the certificate and key again.
+def tls(cert: nil, key: nil, min_version: nil, ciphers: nil)
+  if cert.nil? != key.nil?
+    raise ArgumentError, "tls: cert: and key: go together"
+  end
+  if [cert, min_version, ciphers].all?(&:nil?)
+    raise ArgumentError, "tls needs cert: and key:, min_version: or ciphers:"
+  end
+  unless min_version.nil? || ["1.2", "1.3"].include?(min_version)
+    raise ArgumentError, "tls: min_version must be \"1.2\" or \"1.3\", not #{min_version.inspect}"
+  end
+  unless ciphers.nil?
+    why = Raptor.tls_ciphers_error(Raptor::Check.string("tls: ciphers", ciphers))
+    raise ArgumentError, "tls: ciphers: #{why}" if why
+  end
+  Raptor.settings[:tls_cert] = Raptor::Check.string("tls: cert", cert) unless cert.nil?
+  Raptor.settings[:tls_key] = Raptor::Check.string("tls: key", key) unless key.nil?
+  Raptor.settings[:tls_min_version] = min_version unless min_version.nil?
+  Raptor.settings[:tls_ciphers] = ciphers unless ciphers.nil?
 end
 
 # Directives that take one Integer, with their ranges:

@@ -15,6 +15,8 @@
 # "0.0.0.0" (and consider `tls`) to take connections from other machines.
 listen "127.0.0.1", port: 6001
 # tls cert: "/etc/raptor/cert.pem", key: "/etc/raptor/key.pem"
+#     min_version: "1.2" (or "1.3") and ciphers: "…" (TLS 1.2) may follow; `systemctl reload
+#     raptor` after a renewal serves the new certificate without dropping connections
 
 # workers 4                 # event-loop threads (default: one per core)
 # drain_seconds 10          # on stop/restart/upgrade, seconds to close clients with 4200

@@ -89,6 +89,8 @@ bool add_trusted_proxy(Config& c, App&, const std::string& text) {
 bool add_webhook(App& app, const std::string& spec, std::string& why) {
   WebhookEndpoint endpoint;
   if (auto error = parse_webhook_spec(spec, endpoint)) return why = *error, false;
+  if (!endpoint.ca_file.empty())
+    if (auto error = ca_file_problem(endpoint.ca_file)) return why = *error, false;
   app.webhooks.push_back(std::move(endpoint));
   return true;
 }
@@ -182,6 +184,20 @@ std::vector<Option> options(std::string& why) {
        [](Config& c, App&, const std::string& v) { return !v.empty() && (c.tls_cert = v, true); }},
       {"--tls-key", "RAPTOR_TLS_KEY", true, "PEM private key for --tls-cert",
        [](Config& c, App&, const std::string& v) { return !v.empty() && (c.tls_key = v, true); }},
+      {"--tls-min-version", "RAPTOR_TLS_MIN_VERSION", true,
+       "1.2 (default) or 1.3: the oldest TLS version a client may use; older ones are refused in the handshake",
+       [](Config& c, App&, const std::string& v) {
+         expected = "1.2 or 1.3";
+         auto version = tls_version_named(v);
+         return version && (c.tls_min_version = *version, true);
+       }},
+      {"--tls-ciphers", "RAPTOR_TLS_CIPHERS", true,
+       "':'-separated OpenSSL names of the ciphers offered with TLS 1.2 (default: ECDHE with AES-GCM or "
+       "ChaCha20-Poly1305; docs/security.md#tls)",
+       [&why](Config& c, App&, const std::string& v) {
+         if (auto error = tls_ciphers_problem(v)) return why = *error, false;
+         return c.tls_ciphers = v, true;
+       }},
       {"--activity-timeout", "RAPTOR_ACTIVITY_TIMEOUT", true,
        "seconds of client silence before the server pings it (default 120)",
        [](Config& c, App&, const std::string& v) {
@@ -229,7 +245,8 @@ std::vector<Option> options(std::string& why) {
          return header && (c.forwarded_header = *header, true);
        }},
       {"--webhook", nullptr, true,
-       "URL[;events=T,T][;prefix=P][;suffix=S][;header=N:V]: a webhook receiver of the default app "
+       "URL[;events=T,T][;prefix=P][;suffix=S][;header=N:V][;ca=FILE][;verify_tls=off]: a webhook receiver of the "
+       "default app "
        "(repeatable; env RAPTOR_WEBHOOKS, |-separated; docs/webhooks.md)",
        [&why](Config&, App& a, const std::string& v) { return add_webhook(a, v, why); }},
       {"--webhook-batch-ms", "RAPTOR_WEBHOOK_BATCH_MS", true, "ms a webhook batch collects events (default 50)",

@@ -10,6 +10,7 @@
 #include "common/client_address.h"
 #include "common/log.h"
 #include "config/cluster_settings.h"
+#include "config/tls_settings.h"
 #include "core/app.h"
 #include "core/engine.h"
 #include "webhooks/webhook_settings.h"
@@ -21,6 +22,10 @@ struct Config {
   int port = 6001;
   std::string tls_cert;
   std::string tls_key;
+  // With TLS: the oldest version a client may speak and the TLS 1.2 ciphers offered
+  // (config/tls_settings.h). A reload changes them, and reads the certificate and key again.
+  TlsVersion tls_min_version = TlsVersion::kTls12;
+  std::string tls_ciphers = kDefaultTlsCiphers;
   size_t workers = 1;  // event-loop threads; the command line defaults it to the number of cores
   // How each worker's loop (libev) waits for its sockets: epoll costs the same per wake-up at any
   // number of connections; poll() walks them all.

@@ -74,8 +74,14 @@ std::vector<std::string> keep_restart_only(const Config& running, Config& next) 
   std::vector<std::string> kept;
   keep(kept, "listen address", running.host, next.host);
   keep(kept, "listen port", running.port, next.port);
-  keep(kept, "tls cert", running.tls_cert, next.tls_cert);
-  keep(kept, "tls key", running.tls_key, next.tls_key);
+  // The certificate and key are read again on every reload, from new paths too; only turning
+  // TLS on or off changes what the listener is.
+  if (running.tls_cert.empty() != next.tls_cert.empty()) {
+    kept.push_back(std::string("tls turned ") + (next.tls_cert.empty() ? "off" : "on") +
+                   ", which needs a restart: still " + (running.tls_cert.empty() ? "off" : "on"));
+    next.tls_cert = running.tls_cert;
+    next.tls_key = running.tls_key;
+  }
   keep(kept, "workers", running.workers, next.workers);
   keep(kept, "event_loop", running.event_loop, next.event_loop);
   keep(kept, "compression", running.compression, next.compression);
@@ -106,6 +112,13 @@ std::vector<std::string> live_changes(const Config& running, const Config& next)
   note(out, "api_events_per_second", running.limits.api_events_per_second, next.limits.api_events_per_second);
   note(out, "connects_per_second_per_ip", running.limits.per_address.connects_per_second,
        next.limits.per_address.connects_per_second);
+  if (!next.tls_cert.empty()) {
+    note(out, "tls cert", running.tls_cert, next.tls_cert);
+    note(out, "tls key", running.tls_key, next.tls_key);
+    note(out, "tls min_version", std::string(tls_version_name(running.tls_min_version)),
+         std::string(tls_version_name(next.tls_min_version)));
+    if (running.tls_ciphers != next.tls_ciphers) out.push_back("tls ciphers changed");
+  }
   return out;
 }
 

@@ -19,12 +19,13 @@ namespace raptor {
 using Reread = std::function<bool(const Config& running, Config& next, std::vector<std::string>& kept,
                                   std::string& error)>;
 
-// Sets the settings of `next` that only a restart can change (listen address and port, TLS,
-// workers, event loop, compression, webhook delivery settings) back to `running`'s. Returns one
+// Sets the settings of `next` that only a restart can change (listen address and port, TLS on
+// or off, workers, event loop, compression, webhook delivery settings) back to `running`'s. Returns one
 // line for each that differed, naming the setting, the value asked for and the value kept.
 std::vector<std::string> keep_restart_only(const Config& running, Config& next);
 
-// The settings a reload changes live (timeouts, limits, hook budget, script memory), as
+// The settings a reload changes live (timeouts, limits, hook budget, script memory, the TLS
+// files and policy), as
 // "name old -> new"; apps are reported by update_apps.
 std::vector<std::string> live_changes(const Config& running, const Config& next);
 

@@ -109,8 +109,14 @@ std::optional<std::string> parse_webhook_spec(std::string_view spec, WebhookEndp
       parts.suffix = std::string(value);
     else if (key == "header")
       parts.headers.emplace_back(value);
+    else if (key == "ca")
+      parts.ca_file = std::string(value);
+    else if (key == "verify_tls" && (value == "on" || value == "off"))
+      parts.verify_tls = value == "on";
+    else if (key == "verify_tls")
+      return "verify_tls= takes on or off";
     else
-      return "part " + std::to_string(i) + " after the URL is none of events=, prefix=, suffix=, header=";
+      return "part " + std::to_string(i) + " after the URL is none of events=, prefix=, suffix=, header=, ca=, verify_tls=";
   }
   return parse_webhook(parts, out);
 }
@@ -128,6 +134,11 @@ std::optional<std::string> parse_webhook(const WebhookParts& parts, WebhookEndpo
   out.channel_suffix = parts.suffix;
   for (const auto& header : parts.headers)
     if (auto why = parse_header(header, out)) return why;
+  if (!out.tls && (!parts.ca_file.empty() || !parts.verify_tls)) return "ca and verify_tls are for https:// receivers";
+  if (!parts.ca_file.empty() && !parts.verify_tls) return "ca and verify_tls off exclude each other: with a CA file the certificate is checked";
+  if (!printable(parts.ca_file)) return "the ca file name must not contain control characters";
+  out.ca_file = parts.ca_file;
+  out.verify_tls = parts.verify_tls;
   return std::nullopt;
 }
 

@@ -91,7 +91,7 @@ void Engine::on_message(Connection& c, std::string_view text) {
   c.saw_activity(clock_());
   messages::ClientMessage m;
   if (!messages::parse_client_message(text, m)) {
-    send_error(c, code(ErrorCode::InvalidMessage), "Invalid message: expected a JSON object with an \"event\" string");
+    send_error(c, code(ErrorCode::InvalidMessage), "Invalid message: expected a JSON object with an \"event\" string (UTF-8, no \\u0000)");
     return;
   }
   if (m.event == "pusher:ping") {

@@ -23,6 +23,10 @@ struct WebhookEndpoint {
   std::string channel_prefix;         // only channels that start with it (when set)
   std::string channel_suffix;         // only channels that end with it (when set)
   std::vector<std::pair<std::string, std::string>> headers;  // sent with every POST
+  // https:// only. ca_file: a PEM bundle trusted for this receiver instead of the system's CAs
+  // (a private CA). verify_tls false: its certificate is not checked at all (logged at start).
+  std::string ca_file;
+  bool verify_tls = true;
 
   bool wants(WebhookType type, std::string_view channel) const {
     return (types & webhook_type_bit(type)) && channel.substr(0, channel_prefix.size()) == channel_prefix &&
@@ -35,10 +39,11 @@ struct WebhookEndpoint {
            std::to_string(port);
   }
 
-  // The same receiver with the same choice of events and headers (a reload keeps its outbox).
+  // The same receiver with the same choice of events, headers and TLS trust (a reload keeps its outbox).
   bool operator==(const WebhookEndpoint& o) const {
     return url == o.url && types == o.types && channel_prefix == o.channel_prefix &&
-           channel_suffix == o.channel_suffix && headers == o.headers;
+           channel_suffix == o.channel_suffix && headers == o.headers && ca_file == o.ca_file &&
+           verify_tls == o.verify_tls;
   }
   bool operator!=(const WebhookEndpoint& o) const { return !(*this == o); }
 };

@@ -14,7 +14,9 @@
 
 #include <atomic>
 #include <cstdint>
+#include <map>
 #include <memory>
+#include <string>
 #include <unordered_map>
 
 #include "cluster/webhook_stream.h"
@@ -59,7 +61,10 @@ class WebhookClient {
  private:
   void send(WebhookRequest request);
   void connect(Exchange& x);  // to x.address, an IP address
-  lws_vhost* make_vhost(bool tls);
+  lws_vhost* make_vhost(bool tls, const std::string& ca_file);
+  // The vhost of https:// POSTs trusting `ca_file` ("": the system's CAs), made at first use;
+  // null when it cannot be. A CA file is read once: a changed one needs a restart.
+  lws_vhost* tls_vhost(const std::string& ca_file);
   void arm(int64_t ms);  // the timer fires in `ms` (at once when <= 0)
   void disarm();
 
@@ -69,7 +74,7 @@ class WebhookClient {
   cluster::WebhookStream* stream_ = nullptr;
   lws_context* context_ = nullptr;
   lws_vhost* vhost_ = nullptr;      // http:// POSTs and the timer
-  lws_vhost* tls_vhost_ = nullptr;  // https:// POSTs, made when first needed
+  std::map<std::string, lws_vhost*> tls_vhosts_;  // https:// POSTs by CA file, made when first needed
   std::unique_ptr<LwsEventPort> port_;  // the resolver's sockets, on worker 0's loop
   std::unique_ptr<NameResolver> resolver_;
   int timer_fd_ = -1;  // owned by lws once adopted

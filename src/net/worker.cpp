@@ -15,6 +15,7 @@
 #include "net/event_port.h"
 #include "net/http_connection.h"
 #include "net/listener.h"
+#include "net/server_tls.h"
 #include "net/websocket_session.h"
 #include "net/worker.h"
 #include "protocol/signature.h"
@@ -117,6 +118,8 @@ int callback(lws* wsi, enum lws_callback_reasons reason, void* user, void* in, s
     if (worker) worker->drain_mailbox();
     return 0;
   }
+  if (reason == LWS_CALLBACK_OPENSSL_LOAD_EXTRA_SERVER_VERIFY_CERTS)  // the listener's TLS context, made
+    return worker && worker->server_tls_made(static_cast<ssl_ctx_st*>(user)) ? 0 : -1;
   auto* session = static_cast<Session*>(user);
   if (reason == LWS_CALLBACK_CONFIRM_EXTENSION_OKAY) {  // only offered with --compression on
     if (session) session->compressed = true;
@@ -362,6 +365,21 @@ void Worker::adopt_websocket(int fd) {
 void Worker::adopt_http(int fd) {
   lws_adopt_descriptor_vhost(lws_get_vhost_by_name(context_, "default"), LWS_ADOPT_SOCKET,
                              lws_sock_file_fd_type{.sockfd = fd}, kHttpProtocol, nullptr);
+}
+
+bool Worker::server_tls_made(ssl_ctx_st* ctx) {
+  server_tls_ = ctx;
+  if (auto why = apply_tls_policy(ctx, config_.tls_min_version, config_.tls_ciphers)) {
+    log::error("TLS: %s", why->c_str());
+    return false;
+  }
+  return true;
+}
+
+std::optional<std::string> Worker::reload_tls(const TlsIdentity& identity) {
+  if (!server_tls_) return std::string("this worker serves no TLS");
+  if (auto why = apply_tls_policy(server_tls_, config_.tls_min_version, config_.tls_ciphers)) return why;
+  return apply_tls_identity(server_tls_, identity);
 }
 
 void Worker::departed(Arrival* a) {

@@ -26,6 +26,7 @@ struct ev_loop;
 
 namespace raptor {
 struct Config;
+struct TlsIdentity;
 namespace cluster {
 class EventPort;
 }  // namespace cluster
@@ -106,6 +107,15 @@ class Worker : public Transport, public Mailbox {
   void check_readiness() { engine_.check_readiness(); }
   void check_send_queues() { engine_.check_send_queues(); }
 
+  // With TLS: libwebsockets made the listener's context `ctx`; set to the configured version
+  // floor and ciphers (false, logged, when it cannot be). During listen().
+  bool server_tls_made(ssl_ctx_st* ctx);
+  // A reload: the listener's TLS context takes config()'s version floor and ciphers and
+  // `identity` for the handshakes from now on; why not, when it cannot. On the worker's thread.
+  std::optional<std::string> reload_tls(const TlsIdentity& identity);
+  // The listener's TLS context (null without TLS), for checks that read it.
+  const ssl_ctx_st* server_tls() const { return server_tls_; }
+
   // Puts `policy` in the engine's hands and returns the one it had, to be destroyed on this
   // worker's thread (the thread that ran it). On the worker's thread.
   std::shared_ptr<Policy> swap_policy(std::shared_ptr<Policy> policy);
@@ -129,6 +139,7 @@ class Worker : public Transport, public Mailbox {
   lws_vhost* bridge_vhost_ = nullptr;
   std::vector<Arrival*> arrivals_;
   BridgedPeers bridged_peers_;
+  ssl_ctx_st* server_tls_ = nullptr;       // with TLS: the listener's context, owned by lws
   ssl_ctx_st* idle_client_tls_ = nullptr;  // with TLS: the server vhost's unused client context
   const std::atomic<bool>* stop_ = nullptr;
   struct LoopHooks* hooks_ = nullptr;  // the libev watcher that calls flush() before the loop waits

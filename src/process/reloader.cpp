@@ -5,7 +5,9 @@
 
 #include "common/log.h"
 #include "common/rendezvous.h"
+#include "config/tls_files.h"
 #include "http/operator_pages.h"
+#include "net/server_tls.h"
 
 namespace raptor::process {
 namespace {
@@ -16,9 +18,12 @@ constexpr int kPauseMs = 2000;
 
 // A worker's part, on its thread: the new policy (the old one is destroyed here, by the thread
 // that ran it) and limits; closes the connections of retired apps. Returns how many.
-size_t apply(net::Worker& worker, std::shared_ptr<Policy> policy, const EngineLimits& limits) {
+size_t apply(net::Worker& worker, std::shared_ptr<Policy> policy, const EngineLimits& limits, const TlsIdentity* tls) {
   std::shared_ptr<Policy> old = worker.swap_policy(std::move(policy));
   worker.engine().set_limits(limits);
+  if (tls)
+    if (auto why = worker.reload_tls(*tls))  // checked before: OpenSSL itself refused
+      log::error("reload: worker %zu goes on serving its previous TLS certificate: %s", worker.index(), why->c_str());
   size_t closed = worker.engine().close_retired();
   old.reset();
   return closed;
@@ -49,6 +54,18 @@ void Reloader::reload() {
     log::error("reload refused, the running configuration stays as it was: %s", error.c_str());
     return;
   }
+  // With TLS, the certificate and key are read again (renewed in place, or at new paths) and
+  // checked before anything changes: a bad pair refuses the reload, and the old one serves on.
+  std::shared_ptr<TlsIdentity> tls;
+  if (!next.tls_cert.empty()) {
+    tls = std::make_shared<TlsIdentity>();
+    std::optional<std::string> why = load_tls_identity(next.tls_cert, next.tls_key, *tls);
+    if (!why && workers_.front()->server_tls()) why = net::tls_identity_change_problem(workers_.front()->server_tls(), *tls);
+    if (why) {
+      log::error("reload refused, the running configuration stays as it was: %s", why->c_str());
+      return;
+    }
+  }
   for (const auto& k : kept) log::warn("reload: %s", k.c_str());
   if (has_webhooks(next.apps) && !webhooks_.started()) {
     log::warn("reload: webhook receivers need a restart when raptor started without a configuration file or "
@@ -64,9 +81,9 @@ void Reloader::reload() {
   for (size_t i = 0; i < workers_.size(); ++i) {
     std::shared_ptr<Policy> policy = i < policies.size() ? policies[i] : nullptr;
     net::Worker* w = workers_[i].get();
-    bool posted = w->run_on_thread([pause, closed, go, w, policy = std::move(policy), limits = next.limits]() mutable {
+    bool posted = w->run_on_thread([pause, closed, go, w, tls, policy = std::move(policy), limits = next.limits]() mutable {
       pause->arrive_and_wait();
-      if (*go) *closed += apply(*w, std::move(policy), limits);
+      if (*go) *closed += apply(*w, std::move(policy), limits, tls.get());
       pause->finish();
     });
     if (!posted) {  // a worker takes no mail only while stopping, which comes after this returns
@@ -99,6 +116,7 @@ void Reloader::reload() {
   std::string summary = describe(apps);
   if (!apps.removed.empty()) summary += " (" + std::to_string(closed->load()) + " connections closed with 4001)";
   for (const auto& s : settings) summary += "; " + s;
+  if (tls) summary += "; tls certificate " + tls->describe();
   auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() - started).count();
   log::info("reload: done in %lld ms: %s; hooks %s", static_cast<long long>(ms), summary.c_str(),
             first ? "reloaded" : "none");

@@ -1,5 +1,7 @@
 #include "process/webhook_delivery.h"
 
+#include "common/log.h"
+
 namespace raptor::process {
 namespace {
 
@@ -18,6 +20,17 @@ std::vector<const App*> shaped_apps(const AppList& apps, Policy* policy) {
   return out;
 }
 
+// A receiver whose certificate is not checked gets its events from whoever answers at its
+// address: said at start and at every reload, so that the opt-out is not forgotten.
+void warn_unverified(const AppList& apps) {
+  for (const App& app : apps)
+    for (const WebhookEndpoint& to : app.webhooks)
+      if (!app.retired && to.tls && !to.verify_tls)
+        log::warn("app %s: webhook %s: TLS certificate verification is off (verify_tls): its events go to "
+                  "whoever answers at that address",
+                  app.id.c_str(), to.origin().c_str());
+}
+
 }  // namespace
 
 WebhookDelivery::WebhookDelivery(const AppList& apps, const Config& config, Hub& hub)
@@ -28,6 +41,7 @@ WebhookDelivery::WebhookDelivery(const AppList& apps, const Config& config, Hub&
 
 bool WebhookDelivery::start(net::Worker& sender, ClusterLink* cluster, const Config& config) {
   if (!has_webhooks(apps_) && config.config_file.empty()) return true;
+  warn_unverified(apps_);
   cluster::WebhookStream* stream =
       cluster ? cluster->start_webhook_stream(queue_, [this] { client_.pump_soon(); }) : nullptr;
   if (!client_.start(sender, has_https_webhooks(apps_), stream)) return false;
@@ -37,6 +51,7 @@ bool WebhookDelivery::start(net::Worker& sender, ClusterLink* cluster, const Con
 
 void WebhookDelivery::reconfigure(Policy* policy) {
   queue_.reconfigure(apps_);
+  warn_unverified(apps_);
   queue_.shape_events_of(shaped_apps(apps_, policy));  // asked on this thread before worker 0 uses it
   hub_.set_webhooks(has_webhooks(apps_) && started_ ? &queue_ : nullptr);
 }

@@ -49,14 +49,22 @@ size_t skip_value(std::string_view t, size_t i) {
 // return), never raw inside a string. cJSON takes every byte up to a space as white space and
 // copies raw ones into strings; raptor relays client event data and user_info as sent, so such
 // text would reach other clients, whose parsers (JSON.parse in a browser) refuse it.
-bool controls_as_rfc8259_allows(std::string_view t) {
+// The escape \u0000 is valid JSON, but cJSON's strings end at a NUL: "private-a\u0000b" would be
+// read as "private-a" while the raw text relayed on says otherwise. No name or id can hold a NUL,
+// so rather than read a string as something it is not, a text with \u0000 is refused whole.
+bool controls_and_escapes_acceptable(std::string_view t) {
   bool in_string = false;
   for (size_t i = 0; i < t.size(); ++i) {
     unsigned char c = static_cast<unsigned char>(t[i]);
     if (in_string) {
-      if (c == '\\') ++i;  // an escape: cJSON checks what follows
-      else if (c == '"') in_string = false;
-      else if (c < 0x20) return false;
+      if (c == '\\') {  // an escape: cJSON checks what follows, but keeps no NUL
+        if (t.substr(i + 1, 5) == "u0000") return false;
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      } else if (c < 0x20) {
+        return false;
+      }
     } else if (c == '"') {
       in_string = true;
     } else if (c < 0x20 && !is_space(static_cast<char>(c))) {
@@ -94,7 +102,7 @@ bool valid_utf8(std::string_view s) {
 }
 
 Ptr parse(std::string_view text) {
-  if (!valid_utf8(text) || !controls_as_rfc8259_allows(text)) return nullptr;
+  if (!valid_utf8(text) || !controls_and_escapes_acceptable(text)) return nullptr;
   const char* end = nullptr;
   Ptr root(cJSON_ParseWithLengthOpts(text.data(), text.size(), &end, 0));
   if (!root) return nullptr;

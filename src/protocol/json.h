@@ -19,7 +19,8 @@ bool valid_utf8(std::string_view s);
 
 // Parses `text` as one whole JSON document of valid UTF-8; null otherwise (also when bytes
 // follow the value, which cJSON alone would ignore, and on control characters other than white
-// space between tokens, which cJSON alone would take raw into strings).
+// space between tokens, which cJSON alone would take raw into strings, and on the escape \u0000,
+// whose NUL would cut the string short: docs/protocol.md#json).
 Ptr parse(std::string_view text);
 
 // The exact source text of member `key` of the JSON object `object_text`, which must be valid

@@ -76,6 +76,8 @@ std::optional<std::string> webhooks(const cJSON* a, App& app) {
     string(it, "prefix", parts.prefix);
     string(it, "suffix", parts.suffix);
     parts.headers = strings(member(it, "headers"));
+    string(it, "ca", parts.ca_file);
+    boolean(it, "verify_tls", parts.verify_tls);
     WebhookEndpoint endpoint;
     if (auto why = parse_webhook(parts, endpoint)) return "app " + app.id + ": webhook: " + *why;
     app.webhooks.push_back(std::move(endpoint));
@@ -88,6 +90,10 @@ std::optional<std::string> apply(const cJSON* s, Config& c) {
   number(s, "port", c.port);
   string(s, "tls_cert", c.tls_cert);
   string(s, "tls_key", c.tls_key);
+  std::string version;
+  string(s, "tls_min_version", version);
+  if (auto named = tls_version_named(version)) c.tls_min_version = *named;
+  string(s, "tls_ciphers", c.tls_ciphers);
   number(s, "workers", c.workers);
   std::string loop;
   string(s, "event_loop", loop);

@@ -14,6 +14,8 @@
 
 #include "common/log.h"
 #include "config/cluster_settings.h"
+#include "config/tls_files.h"
+#include "config/tls_settings.h"
 #include "config/webhook_spec.h"
 #include "core/wildcard_index.h"
 #include "protocol/channel_name.h"
@@ -178,12 +180,14 @@ std::vector<std::string> lines_of(std::string_view text) {
   return out;
 }
 
-// Raptor.webhook_error(url, events_csv, prefix, suffix, headers) -> nil, or why the receiver is
-// refused (the config DSL raises it at the line of the `webhook`); headers are "Name: Value"
-// lines. The same checks as --webhook (config/webhook_spec.h).
+// Raptor.webhook_error(url, events_csv, prefix, suffix, headers, ca, verify_tls) -> nil, or why
+// the receiver is refused (the config DSL raises it at the line of the `webhook`); headers are
+// "Name: Value" lines, ca "" for none. The same checks as --webhook (config/webhook_spec.h), and
+// the CA file's (config/tls_files.h).
 mrb_value webhook_error(mrb_state* mrb, mrb_value) {
-  mrb_value url, events, prefix, suffix, headers;
-  mrb_get_args(mrb, "SSSSS", &url, &events, &prefix, &suffix, &headers);
+  mrb_value url, events, prefix, suffix, headers, ca;
+  mrb_bool verify_tls = true;
+  mrb_get_args(mrb, "SSSSSSb", &url, &events, &prefix, &suffix, &headers, &ca, &verify_tls);
   mrb_value result = mrb_nil_value();
   mrb_bool failed = false;
   {
@@ -193,8 +197,12 @@ mrb_value webhook_error(mrb_state* mrb, mrb_value) {
     parts.prefix = std::string(view(prefix));
     parts.suffix = std::string(view(suffix));
     parts.headers = lines_of(view(headers));
+    parts.ca_file = std::string(view(ca));
+    parts.verify_tls = verify_tls;
     WebhookEndpoint endpoint;
-    if (auto why = parse_webhook(parts, endpoint)) {
+    std::optional<std::string> why = parse_webhook(parts, endpoint);
+    if (!why && !endpoint.ca_file.empty()) why = ca_file_problem(endpoint.ca_file);
+    if (why) {
       Copy copy{why->data(), why->size()};
       result = mrb_protect_error(mrb, copy_string, &copy, &failed);
     }
@@ -240,6 +248,21 @@ mrb_value redis_error(mrb_state* mrb, mrb_value) {
   return result;
 }
 
+// Raptor.tls_ciphers_error(list) -> nil, or why --tls-ciphers would refuse it
+// (config/tls_settings.h); the `tls` directive raises it at its line.
+mrb_value tls_ciphers_error(mrb_state* mrb, mrb_value) {
+  mrb_value list;
+  mrb_get_args(mrb, "S", &list);
+  mrb_value result = mrb_nil_value();
+  mrb_bool failed = false;
+  if (auto why = tls_ciphers_problem(std::string(view(list)))) {
+    Copy copy{why->data(), why->size()};
+    result = mrb_protect_error(mrb, copy_string, &copy, &failed);
+  }
+  if (failed) mrb_exc_raise(mrb, result);
+  return result;
+}
+
 }  // namespace
 
 void define_helpers(mrb_state* mrb) {
@@ -253,9 +276,10 @@ void define_helpers(mrb_state* mrb) {
   mrb_define_module_function(mrb, raptor, "now", now, MRB_ARGS_NONE());
   mrb_define_module_function(mrb, raptor, "log", log_line, MRB_ARGS_REQ(1));
   mrb_define_module_function(mrb, raptor, "env", env, MRB_ARGS_ARG(1, 1));
-  mrb_define_module_function(mrb, raptor, "webhook_error", webhook_error, MRB_ARGS_REQ(5));
+  mrb_define_module_function(mrb, raptor, "webhook_error", webhook_error, MRB_ARGS_REQ(7));
   mrb_define_module_function(mrb, raptor, "channel_pattern_error", channel_pattern_error, MRB_ARGS_REQ(1));
   mrb_define_module_function(mrb, raptor, "redis_error", redis_error, MRB_ARGS_REQ(4));
+  mrb_define_module_function(mrb, raptor, "tls_ciphers_error", tls_ciphers_error, MRB_ARGS_REQ(1));
 
   RClass* json_module = mrb_define_module(mrb, "JSON");
   mrb_define_class_under(mrb, json_module, "ParserError", E_ARGUMENT_ERROR);

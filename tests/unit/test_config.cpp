@@ -927,3 +927,74 @@ TEST_CASE("RAPTOR_TRUSTED_PROXIES lists proxies, --trusted-proxy adds to them, -
   CHECK(header.exit_code == 2);
   CHECK(header.output.find("expected x-forwarded-for or forwarded") != std::string::npos);
 }
+
+TEST_CASE("TLS version floor and ciphers: defaults, flags and environment", "[config][tls]") {
+  Config defaults = parse({}).config;
+  CHECK(defaults.tls_min_version == TlsVersion::kTls12);
+  CHECK(defaults.tls_ciphers == kDefaultTlsCiphers);
+  CHECK_FALSE(tls_ciphers_problem(kDefaultTlsCiphers).has_value());
+  ParseResult r = parse({"--tls-min-version", "1.3", "--tls-ciphers=ECDHE-RSA-AES256-GCM-SHA384:!aNULL"});
+  REQUIRE(r.run);
+  CHECK(r.config.tls_min_version == TlsVersion::kTls13);
+  CHECK(r.config.tls_ciphers == "ECDHE-RSA-AES256-GCM-SHA384:!aNULL");
+  ParseResult env = parse({}, {{"RAPTOR_TLS_MIN_VERSION", "TLSv1.3"}, {"RAPTOR_TLS_CIPHERS", "HIGH:!aNULL"}});
+  REQUIRE(env.run);
+  CHECK(env.config.tls_min_version == TlsVersion::kTls13);
+  CHECK(env.config.tls_ciphers == "HIGH:!aNULL");
+  CHECK(parse({"--tls-min-version", "1.2"}, {{"RAPTOR_TLS_MIN_VERSION", "1.3"}}).config.tls_min_version ==
+        TlsVersion::kTls12);
+  std::string u = usage();
+  for (const char* word : {"--tls-min-version", "RAPTOR_TLS_MIN_VERSION", "--tls-ciphers", "RAPTOR_TLS_CIPHERS"}) {
+    INFO(word);
+    CHECK(u.find(word) != std::string::npos);
+  }
+}
+
+TEST_CASE("a TLS version or cipher list OpenSSL would not serve exits 2 naming why", "[config][tls]") {
+  const std::vector<std::pair<std::vector<std::string>, std::string>> cases = {
+      {{"--tls-min-version", "1.1"}, "expected 1.2 or 1.3"},
+      {{"--tls-min-version", "1.0"}, "expected 1.2 or 1.3"},
+      {{"--tls-min-version", "tls1.3"}, "expected 1.2 or 1.3"},
+      {{"--tls-ciphers", "ECDHE-RSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA257"},
+       "'ECDHE-RSA-AES128-GCM-SHA257' is no TLS 1.2 cipher"},
+      {{"--tls-ciphers", "TLS_AES_128_GCM_SHA256"}, "'TLS_AES_128_GCM_SHA256' is no TLS 1.2 cipher"},
+      {{"--tls-ciphers", "ECDHE-RSA-AES128-GCM-SHA256,AES256-SHA"}, "separated by ':'"},
+      {{"--tls-ciphers", "ECDHE-RSA-AES128-GCM-SHA256::AES256-SHA"}, "empty name"},
+      {{"--tls-ciphers", "ECDHE-RSA-AES128-GCM-SHA256:!ECDHE"}, "leaves no TLS 1.2 cipher"},
+      {{"--tls-ciphers="}, "empty cipher list"},
+  };
+  for (const auto& [args, reason] : cases) {
+    INFO(args[0] << " " << (args.size() > 1 ? args[1] : ""));
+    ParseResult r = parse(args);
+    require_error(r);
+    CHECK(r.output.find(reason) != std::string::npos);
+  }
+  ParseResult env = parse({}, {{"RAPTOR_TLS_CIPHERS", "RC5-NOPE"}});
+  require_error(env);
+  CHECK(env.output.find("for RAPTOR_TLS_CIPHERS: 'RC5-NOPE' is no TLS 1.2 cipher") != std::string::npos);
+}
+
+TEST_CASE("webhook specs take ca= and verify_tls= for https receivers only", "[config][webhooks][tls]") {
+  TempFile ca("-----BEGIN CERTIFICATE-----\nnot base64 at all\n-----END CERTIFICATE-----\n");
+  ParseResult r = parse({"--webhook", "https://127.0.0.1:9443/h;verify_tls=off", "--webhook", "https://127.0.0.1/h"});
+  REQUIRE(r.run);
+  const auto& hooks = r.config.apps[0].webhooks;
+  CHECK_FALSE(hooks[0].verify_tls);
+  CHECK(hooks[0].ca_file.empty());
+  CHECK(hooks[1].verify_tls);
+  CHECK(hooks[0] != hooks[1]);
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"http://127.0.0.1/;verify_tls=off", "for https:// receivers"},
+      {"http://127.0.0.1/;ca=/etc/ssl/certs/ca-certificates.crt", "for https:// receivers"},
+      {"https://127.0.0.1/;verify_tls=maybe", "verify_tls= takes on or off"},
+      {"https://127.0.0.1/;ca=/etc/ssl/certs/ca-certificates.crt;verify_tls=off", "exclude each other"},
+      {"https://127.0.0.1/;ca=/no/such/ca.pem", "cannot read the TLS CA file /no/such/ca.pem"},
+      {"https://127.0.0.1/;ca=" + ca.path, "holds no PEM certificate"},
+  };
+  for (const auto& [spec, reason] : cases) {
+    INFO(spec);
+    ParseResult bad = parse({"--webhook", spec});
+    require_error(bad);
+    CHECK(bad.output.find(reason) != std::string::npos);
+  }
+}

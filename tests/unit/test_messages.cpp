@@ -74,6 +74,25 @@ TEST_CASE("json::parse refuses control characters except white space between tok
       "{\"event\":\"client-x\",\"channel\":\"private-c\",\"data\":{\"k\x00\":\"v\"}}"s, m));
 }
 
+// Issue 20: cJSON ends its strings at a NUL, so "private-a\u0000b" was read as "private-a"
+// while the raw text relayed on still held the rest. A text with the escape is refused whole.
+TEST_CASE("json::parse refuses the escape u0000 anywhere in a string, and only the escape", "[messages][json]") {
+  CHECK(json::parse(R"({"event":"pusher:subscribe","data":{"channel":"private-a\u0000b"}})") == nullptr);
+  CHECK(json::parse(R"({"event":"client-x","channel":"private-c","data":{"text":"\u0000"}})") == nullptr);
+  CHECK(json::parse(R"({"\u0000":1})") == nullptr);
+  CHECK(json::parse(R"(["\u0000"])") == nullptr);
+  // An escaped backslash then "u0000" is the six characters \u0000, which strings keep whole.
+  auto literal = json::parse(R"({"text":"\\u0000"})");
+  REQUIRE(literal != nullptr);
+  CHECK(json::string_member(literal.get(), "text").value_or("?") == "\\u0000");
+  // Other escapes of control characters keep their meaning.
+  auto other = json::parse(R"({"text":"a\u0001b\u0020"})");
+  REQUIRE(other != nullptr);
+  CHECK(json::string_member(other.get(), "text").value_or("?") == std::string_view("a\x01" "b ", 4));
+  messages::ClientMessage m;
+  CHECK_FALSE(messages::parse_client_message(R"({"event":"pusher:subscribe","data":{"channel":"a\u0000"}})", m));
+}
+
 TEST_CASE("connection_established double-encodes socket_id and activity_timeout", "[messages]") {
   std::string f = messages::connection_established("123.456", 120);
   CHECK(f == "{\"event\":\"pusher:connection_established\","

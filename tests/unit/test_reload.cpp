@@ -27,8 +27,7 @@ TEST_CASE("a reload keeps restart-only settings and names each", "[reload]") {
   CHECK(kept == std::vector<std::string>{
                     "listen address changed from \"127.0.0.1\" to \"0.0.0.0\", which needs a restart: still \"127.0.0.1\"",
                     "listen port changed from 6001 to 7001, which needs a restart: still 6001",
-                    "tls cert changed from (none) to \"/etc/cert.pem\", which needs a restart: still (none)",
-                    "tls key changed from (none) to \"/etc/key.pem\", which needs a restart: still (none)",
+                    "tls turned on, which needs a restart: still off",
                     "workers changed from 2 to 4, which needs a restart: still 2",
                     "event_loop changed from :epoll to :poll, which needs a restart: still :epoll",
                     "compression changed from false to true, which needs a restart: still false",
@@ -41,6 +40,29 @@ TEST_CASE("a reload keeps restart-only settings and names each", "[reload]") {
   CHECK(next.tls_cert.empty());
   CHECK(next.limits.activity_timeout_s == 60);
   CHECK(keep_restart_only(running, next).empty());
+}
+
+TEST_CASE("a reload changes the TLS files and policy live, but not TLS on or off", "[reload]") {
+  Config running;
+  running.tls_cert = "/etc/raptor/cert.pem";
+  running.tls_key = "/etc/raptor/key.pem";
+  Config next = running;
+  next.tls_cert = "/etc/raptor/renewed-cert.pem";
+  next.tls_key = "/etc/raptor/renewed-key.pem";
+  next.tls_min_version = TlsVersion::kTls13;
+  next.tls_ciphers = "ECDHE-RSA-AES256-GCM-SHA384";
+  CHECK(keep_restart_only(running, next).empty());
+  CHECK(live_changes(running, next) ==
+        std::vector<std::string>{"tls cert \"/etc/raptor/cert.pem\" -> \"/etc/raptor/renewed-cert.pem\"",
+                                 "tls key \"/etc/raptor/key.pem\" -> \"/etc/raptor/renewed-key.pem\"",
+                                 "tls min_version \"1.2\" -> \"1.3\"", "tls ciphers changed"});
+  Config off = running;
+  off.tls_cert.clear();
+  off.tls_key.clear();
+  CHECK(keep_restart_only(running, off) ==
+        std::vector<std::string>{"tls turned off, which needs a restart: still on"});
+  CHECK(off.tls_cert == running.tls_cert);
+  CHECK(off.tls_key == running.tls_key);
 }
 
 TEST_CASE("a reload keeps the node's Redis settings and its id", "[reload]") {
