@@ -64,6 +64,7 @@ void Engine::cluster_roster_answered(const App& app, const std::string& channel,
     for (const auto& [user_id, info] : answer->members) cluster_roster.add(user_id, info);
     roster = cluster_roster.to_json_for(sub->user_id, sub->privileged);
     sub->roster_version = answer->version;
+    channels_of(app).at(channel)->members_shown().roster(answer->members, answer->version);
   } else {
     // Redis went away before answering, or counted nothing for want of a lease: this node's
     // roster, and every member event from now on.
@@ -145,9 +146,10 @@ void Engine::reassert_cluster_state() {
       if (channel_type(channel) != ChannelType::Presence || sub.counting || sub.awaiting_roster) return;
       std::string info = hub_.directory().user_info(app, channel, sub.user_id).value_or("{}");
       sub.counting = true;
-      // Not even this connection is left out: if the node was taken for dead, its members heard
-      // member_removed of their own user too. A join made while Redis was unreachable (not in the
-      // cluster yet) had its webhook reported by this node: Redis decides none for it.
+      // Published to every node, this one included: the other nodes' subscribers heard it leave
+      // if the node was taken for dead; this node's own hear it only if they heard that too
+      // (core/member_view.h). A join made while Redis was unreachable (not in the cluster yet)
+      // had its webhook reported by this node: Redis decides none for it.
       cluster_->presence_change(
           app, channel, sub.user_id, 1, info, messages::member_added(channel, sub.user_id, info), {},
           sub.cluster_lease, sub.in_cluster, [this, channel, socket_id = c.socket_id()](const ClusterBus::PresenceAnswer* answer) {

@@ -11,6 +11,7 @@
 #include "cluster/cluster_message.h"
 #include "cluster/departure.h"
 #include "protocol/channel_pattern.h"
+#include "protocol/messages.h"
 #include "support.h"
 
 using namespace raptor;
@@ -405,14 +406,43 @@ TEST_CASE("a presence subscription in a cluster waits for Redis's roster, holdin
   CHECK(frames[2] == kAddedCid);
 
   h.member_event(kAddedCid, 6);  // a number already seen
-  h.member_event(kAddedBob, 7);
-  CHECK(drain(a) == std::vector<std::string>{kAddedBob});
+  const std::string removed_bob = messages::member_removed("presence-room", "bob");
+  h.member_event(removed_bob, 7);
+  CHECK(drain(a) == std::vector<std::string>{removed_bob});
 
   h.send(a, unsubscribe_frame("presence-room"));
   REQUIRE(h.bus.changes.size() == 2);
   CHECK(h.bus.changes[1].delta == -1);
   CHECK(h.bus.changes[1].member_event == "pusher_internal:member_removed");
   CHECK_FALSE(h.bus.changes[1].done);
+}
+
+TEST_CASE("a member re-added by Redis after her node was taken for dead is news to no subscriber of that node",
+          "[cluster][engine][lease]") {
+  PresenceHarness h;
+  auto [ap, bp] = h.ann_and_bob();
+  Connection &a = *ap, &b = *bp;
+  auto both = roster(2, {{"ann", "{}"}, {"bob", "{}"}});
+  h.bus.changes[0].done(&both);
+  h.bus.changes[1].done(&both);
+  drain(a);
+  drain(b);
+  const std::string added_ann = messages::member_added("presence-room", "ann", "{}");
+  const std::string removed_bob = messages::member_removed("presence-room", "bob");
+
+  // Cut off from Redis, the node heard nothing of its members' removal; healed, it re-asserts
+  // them and Redis re-adds each, to every node.
+  h.member_event(added_ann, 5);
+  h.member_event(kAddedBob, 6);
+  CHECK(drain(a).empty());  // of herself, and of bob whom she sees
+  CHECK(drain(b).empty());
+
+  // A node taken for dead while still connected heard the removals: then the return is news,
+  // except to the member herself, who hears neither.
+  h.member_event(removed_bob, 7);
+  h.member_event(kAddedBob, 8);
+  CHECK(drain(a) == std::vector<std::string>{removed_bob, kAddedBob});
+  CHECK(drain(b).empty());
 }
 
 TEST_CASE("a presence subscription in a cluster: Redis silent, the subscriber gone, a repeated subscribe",
