@@ -9,8 +9,9 @@
 // held back and sent after it, member events only when newer than the roster. So it sees each
 // member change once, in the roster or as an event, wherever the members are.
 //
-// Other channels hold their subscription_succeeded the same way while this worker's SUBSCRIBE
-// to the channel is unconfirmed (acknowledge_when_subscribed): a client, or the app it tells,
+// Other channels, and wildcard patterns, hold their subscription_succeeded the same way while this
+// worker's SUBSCRIBE to the channel (PSUBSCRIBE to the pattern's glob) is unconfirmed
+// (acknowledge_when_subscribed): a client, or the app it tells,
 // may publish as soon as it has it, on another node, and Redis reads its connections in no fixed
 // order; so the first event could otherwise pass the SUBSCRIBE and be lost for this worker.
 #include <algorithm>
@@ -101,7 +102,7 @@ bool Engine::acknowledge_when_subscribed(Connection& c, const std::string& chann
     sub->held.clear();
     send(c, messages::subscription_succeeded(spelled, "{}"));
     for (auto& [version, frame] : held) send(c, std::move(frame));
-    after_subscribe(c, channel, spelled, type);
+    if (!names_pattern(channel)) after_subscribe(c, channel, spelled, type);  // patterns are not channels
   });
   if (!waits) return false;
   sub->awaiting_roster = true;  // what reaches it is held back until then (deliver_local)

@@ -62,9 +62,16 @@ void FanOut::deliver_to_patterns(const App& app, const std::string& channel, std
       if (!channel_address) channel_address = resource_of_channel(channel).value_or(channel);
       by_address = Frame::make(messages::for_pattern(text, channel, *resource_of_channel(pattern), *channel_address));
     }
+    bool look = (by_address && by_name) || subscribers.awaiting();
     for (Connection* s : subscribers.subscribers()) {
       if (s == except) continue;
-      sender_.send(*s, by_address && (!by_name || s->subscriptions().find(pattern)->by_address) ? by_address : by_name);
+      Subscription* sub = look ? s->subscriptions().find(pattern) : nullptr;
+      const FramePtr& frame = by_address && (!by_name || sub->by_address) ? by_address : by_name;
+      if (sub && sub->awaiting_roster) {  // before its subscription_succeeded: kept for after it
+        sub->held.emplace_back(0, frame);
+        continue;
+      }
+      sender_.send(*s, frame);
     }
   }
 }

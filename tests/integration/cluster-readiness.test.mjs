@@ -173,4 +173,14 @@ describe('cluster readiness: subscription_succeeded after Redis confirmed the SU
       assert.deepEqual((await client.next('e', channel)).payload, { channel });
     }
   });
+
+  it('does the same for a wildcard pattern: subscription_succeeded once Redis confirmed the PSUBSCRIBE', async () => {
+    const client = await RawClient.connect(slow);
+    for (const [pattern, channel] of [['firstp-0.*', 'firstp-0.a'], ['private-firstp-1.*', 'private-firstp-1.b']]) {
+      await client.subscribe(pattern);
+      await serverSdk(direct).trigger(channel, 'e', { channel });
+      const event = await client.next('e', pattern);
+      assert.deepEqual([event.payload, event.concrete_channel], [{ channel }, channel]);
+    }
+  });
 });

@@ -216,6 +216,38 @@ TEST_CASE("subscription_succeeded waits until Redis confirmed the worker's SUBSC
   h.engine.set_cluster(nullptr);
 }
 
+TEST_CASE("a pattern's subscription_succeeded waits until Redis confirmed the worker's PSUBSCRIBE, events held meanwhile",
+          "[cluster][engine][wildcard]") {
+  struct SubscribingBus : RecordingBus {
+    std::vector<std::string> asked;
+    std::vector<std::function<void()>> waiting;
+    bool when_subscribed(const App&, const std::string& target, std::function<void()> done) override {
+      asked.push_back(target);
+      waiting.push_back(std::move(done));
+      return true;
+    }
+  };
+  EngineHarness h;
+  SubscribingBus bus;
+  h.engine.set_cluster(&bus);
+  Connection& a = h.connect();
+  CHECK(h.join(a, "news.*").empty());
+  std::string frame = R"({"event":"e","channel":"news.1","data":"{}"})";
+  h.engine.deliver_from_cluster_to_pattern(h.app(), "news.1", "news.*", frame, "");
+  CHECK(drain(a).empty());
+  REQUIRE(bus.waiting.size() == 1);
+  CHECK(bus.asked == std::vector<std::string>{"news.*"});
+  bus.waiting[0]();
+  auto frames = drain(a);
+  REQUIRE(frames.size() == 2);
+  CHECK(parse_frame(frames[0]).event == "pusher_internal:subscription_succeeded");
+  CHECK(parse_frame(frames[0]).channel == "news.*");
+  auto event = parse_frame(frames[1]);
+  CHECK(event.channel == "news.*");
+  CHECK(string_of(event.root.get(), "concrete_channel") == "news.1");
+  h.engine.set_cluster(nullptr);
+}
+
 TEST_CASE("the engine publishes API events, client events and user events to the cluster", "[cluster][engine]") {
   ClusterHarness h;
   RecordingBus& bus = h.bus;
