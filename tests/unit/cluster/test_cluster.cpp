@@ -457,10 +457,13 @@ TEST_CASE("a member re-added by Redis after her node was taken for dead is news 
   auto both = roster(2, {{"ann", "{}"}, {"bob", "{}"}});
   h.bus.changes[0].done(&both);
   h.bus.changes[1].done(&both);
-  drain(a);
-  drain(b);
   const std::string added_ann = messages::member_added("presence-room", "ann", "{}");
   const std::string removed_bob = messages::member_removed("presence-room", "bob");
+  // Their joins as Redis published them, each but to its own connection.
+  h.engine.deliver_from_cluster(Delivery::Kind::ChannelEvent, h.app(), "presence-room", added_ann, a.socket_id(), 1);
+  h.engine.deliver_from_cluster(Delivery::Kind::ChannelEvent, h.app(), "presence-room", kAddedBob, b.socket_id(), 2);
+  drain(a);
+  drain(b);
 
   // Cut off from Redis, the node heard nothing of its members' removal; healed, it re-asserts
   // them and Redis re-adds each, to every node.
