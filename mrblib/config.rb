@@ -218,22 +218,27 @@ def event_loop(kind)
   Raptor.settings[:event_loop] = kind.to_s
 end
 
-# redis "redis://10.0.0.5:6379/0", prefix: "raptor:", node_id: "web-1", node_timeout: 5
+# redis "redis://10.0.0.5:6379/0", prefix: "raptor:", node_id: "web-1", node_timeout: 5, startup_wait: 10
 # Runs this server as one node of a cluster sharing that Redis (docs/cluster.md); prefix,
-# node_id and node_timeout (seconds) are optional (default "raptor:", a generated id and 5).
-def redis(url, prefix: nil, node_id: nil, node_timeout: nil)
+# node_id, node_timeout and startup_wait (seconds) are optional (default "raptor:", a generated
+# id, 5 and 10).
+def redis(url, prefix: nil, node_id: nil, node_timeout: nil, startup_wait: nil)
   Raptor::Check.string("redis: the URL", url)
   Raptor::Check.string("redis: prefix", prefix) unless prefix.nil?
   Raptor::Check.string("redis: node_id", node_id) unless node_id.nil?
-  unless node_timeout.nil? || node_timeout.is_a?(Integer)
-    raise ArgumentError, "redis: node_timeout must be an Integer (seconds), not #{node_timeout.inspect}"
+  { node_timeout: node_timeout, startup_wait: startup_wait }.each do |name, seconds|
+    unless seconds.nil? || seconds.is_a?(Integer)
+      raise ArgumentError, "redis: #{name} must be an Integer (seconds), not #{seconds.inspect}"
+    end
   end
-  why = Raptor.redis_error(url, prefix || "", node_id || "", node_timeout.nil? ? "" : node_timeout.to_s)
+  why = Raptor.redis_error(url, prefix || "", node_id || "", node_timeout.nil? ? "" : node_timeout.to_s,
+                           startup_wait.nil? ? "" : startup_wait.to_s)
   raise ArgumentError, "redis: #{why}" if why
   Raptor.settings[:redis] = url
   Raptor.settings[:redis_prefix] = prefix if prefix
   Raptor.settings[:node_id] = node_id if node_id
   Raptor.settings[:node_timeout] = node_timeout if node_timeout
+  Raptor.settings[:startup_wait] = startup_wait if startup_wait
 end
 
 # admin_token ENV.fetch("RAPTOR_ADMIN_TOKEN")   (16 characters or more)

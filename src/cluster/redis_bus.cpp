@@ -8,6 +8,7 @@
 
 #include "cluster/cluster_message.h"
 #include "common/log.h"
+#include "protocol/channel_pattern.h"
 
 namespace raptor::cluster {
 namespace {
@@ -89,8 +90,11 @@ void RedisBus::publish(Delivery::Kind kind, const App& app, std::string_view tar
 
 bool RedisBus::when_subscribed(const App& app, const std::string& channel, std::function<void()> done) {
   if (!connected_) return false;
-  std::string key = channel_key(settings_.prefix, app.id, channel);
-  if (!subscriber_.awaits_subscribe(key)) return false;
+  // A wildcard pattern waits for its glob's PSUBSCRIBE (a glob never equals a channel's key: it
+  // has a `?` no channel name has).
+  bool pattern = names_pattern(channel);
+  std::string key = pattern ? pattern_glob(settings_.prefix, app.id, channel) : channel_key(settings_.prefix, app.id, channel);
+  if (!subscriber_.awaits_subscribe(key, pattern)) return false;
   subscribe_waiters_[key].push_back(std::move(done));
   return true;
 }

@@ -38,9 +38,10 @@ void RedisSubscriber::unwatch_pattern(const App& app, const std::string& pattern
   unwatch(pattern_glob(settings_.prefix, app.id, pattern), Interest::Kind::Pattern);
 }
 
-bool RedisSubscriber::awaits_subscribe(const std::string& key) const {
-  auto it = interests_.find(key);
-  return it != interests_.end() && it->second.awaits_subscribe();
+bool RedisSubscriber::awaits_subscribe(const std::string& key, bool pattern) const {
+  const Interests& interests = pattern ? patterns_ : interests_;
+  auto it = interests.find(key);
+  return it != interests.end() && it->second.awaits_subscribe();
 }
 
 void RedisSubscriber::watch(std::string key, const App& app, const std::string& target, Interest::Kind kind) {

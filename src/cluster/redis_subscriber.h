@@ -64,9 +64,9 @@ class RedisSubscriber {
   // The connection dropped: nothing is subscribed any more.
   void connection_down();
   bool listening() const { return listening_; }
-  // Whether a SUBSCRIBE of the Redis channel `key` is on its way, or will be once the UNSUBSCRIBE
-  // on its way is confirmed.
-  bool awaits_subscribe(const std::string& key) const;
+  // Whether a SUBSCRIBE of the Redis channel `key` (`pattern`: a PSUBSCRIBE of the glob `key`)
+  // is on its way, or will be once the UNSUBSCRIBE on its way is confirmed.
+  bool awaits_subscribe(const std::string& key, bool pattern = false) const;
 
  private:
   struct Interest {

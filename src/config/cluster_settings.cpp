@@ -177,4 +177,14 @@ std::optional<std::string> parse_node_timeout(std::string_view seconds, int& out
          " (a node renews its lease about once a second)";
 }
 
+std::optional<std::string> parse_startup_wait(std::string_view seconds, int& out) {
+  if (auto n = number(seconds, 0, ClusterSettings::kMaxStartupWaitS)) {
+    out = *n;
+    return std::nullopt;
+  }
+  return "the start-up wait is a whole number of seconds from 0 to " +
+         std::to_string(ClusterSettings::kMaxStartupWaitS) +
+         " (how long a node that cannot reach Redis at start-up waits before serving alone)";
+}
+
 }  // namespace raptor

@@ -39,6 +39,11 @@ struct ClusterSettings {
   static constexpr int kDefaultNodeTimeoutS = 5;  // clean-up of a dead node within ~7 s
   static constexpr int kMinNodeTimeoutS = 2;      // leaves a renewal or two of slack
   static constexpr int kMaxNodeTimeoutS = 3600;
+  // How long a node that cannot reach Redis at start-up holds its traffic before it serves as a
+  // node alone (docs/cluster.md#readiness).
+  int startup_wait_s = kDefaultStartupWaitS;
+  static constexpr int kDefaultStartupWaitS = 10;
+  static constexpr int kMaxStartupWaitS = 3600;
 };
 
 // Parses a redis:// or rediss:// URL into `out`; the reason it is refused, else nothing. The reason never
@@ -51,6 +56,9 @@ std::optional<std::string> redis_prefix_error(std::string_view prefix);
 // Parses a node timeout (a whole number of seconds from kMinNodeTimeoutS to kMaxNodeTimeoutS)
 // into `out`; the reason it is refused, else nothing.
 std::optional<std::string> parse_node_timeout(std::string_view seconds, int& out);
+// Parses a start-up wait (a whole number of seconds from 0 to kMaxStartupWaitS) into `out`; the
+// reason it is refused, else nothing.
+std::optional<std::string> parse_startup_wait(std::string_view seconds, int& out);
 // A fresh node id: the host name and a random suffix (so two nodes of one host differ).
 std::string generate_node_id();
 

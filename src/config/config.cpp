@@ -318,6 +318,13 @@ std::vector<Option> options(std::string& why) {
          if (auto error = parse_node_timeout(v, c.cluster.node_timeout_s)) return why = *error, false;
          return true;
        }},
+      {"--startup-wait", "RAPTOR_STARTUP_WAIT", true,
+       "seconds a node that cannot reach Redis at start-up holds its traffic before serving as a node "
+       "alone (default 10; 0: at once; docs/cluster.md#readiness)",
+       [&why](Config& c, App&, const std::string& v) {
+         if (auto error = parse_startup_wait(v, c.cluster.startup_wait_s)) return why = *error, false;
+         return true;
+       }},
       {"--log-level", "RAPTOR_LOG_LEVEL", true,
        "error, warn, info (default) or debug: the least severe log lines written",
        [](Config& c, App&, const std::string& v) {

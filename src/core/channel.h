@@ -4,6 +4,7 @@
 #include <string>
 #include <unordered_set>
 
+#include "core/member_view.h"
 #include "protocol/channel_name.h"
 
 namespace raptor {
@@ -34,6 +35,8 @@ class Channel {
   // there are any, deliveries look at each subscription.
   size_t awaiting() const { return awaiting_; }
   void awaiting_changed(int delta) { awaiting_ += delta; }
+  // Presence channels: the members this worker's subscribers have been shown.
+  MemberView& members_shown() { return members_shown_; }
 
  private:
   std::string name_;
@@ -41,6 +44,7 @@ class Channel {
   std::unordered_set<Connection*> subscribers_;
   size_t by_address_ = 0;
   size_t awaiting_ = 0;
+  MemberView members_shown_;
 };
 
 }  // namespace raptor

@@ -31,6 +31,7 @@ struct ClusterStatus {
   std::atomic<uint64_t> received{0};         // messages from other nodes handed to the engine
   std::atomic<uint64_t> unsent{0};           // not sent: Redis was unreachable
   int node_timeout_s = 0;                    // the lease's length (docs/cluster.md#node-leases)
+  int startup_wait_s = 10;                   // before serving alone when Redis is unreachable at start-up
   // The node holds its lease in Redis (worker 0 renewed it last time it asked): a worker counts as
   // connected, and presence goes to Redis, only while it does.
   std::atomic<bool> lease_held{false};

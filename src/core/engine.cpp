@@ -267,7 +267,9 @@ void Engine::subscribe_pattern(Connection& c, const std::string& pattern, const 
   }
   slot->add(&c, s.by_address);
   c.subscriptions().add(pattern, std::move(s));
-  if (channel_kind(pattern).auth == ChannelAuth::Signature) c.set_authorized();
+  const ChannelKind& kind = channel_kind(pattern);
+  if (kind.auth == ChannelAuth::Signature) c.set_authorized();
+  if (cluster_ && acknowledge_when_subscribed(c, pattern, spelled, kind.type)) return;
   send(c, messages::subscription_succeeded(spelled, "{}"));
 }
 

@@ -9,8 +9,9 @@
 // held back and sent after it, member events only when newer than the roster. So it sees each
 // member change once, in the roster or as an event, wherever the members are.
 //
-// Other channels hold their subscription_succeeded the same way while this worker's SUBSCRIBE
-// to the channel is unconfirmed (acknowledge_when_subscribed): a client, or the app it tells,
+// Other channels, and wildcard patterns, hold their subscription_succeeded the same way while this
+// worker's SUBSCRIBE to the channel (PSUBSCRIBE to the pattern's glob) is unconfirmed
+// (acknowledge_when_subscribed): a client, or the app it tells,
 // may publish as soon as it has it, on another node, and Redis reads its connections in no fixed
 // order; so the first event could otherwise pass the SUBSCRIBE and be lost for this worker.
 #include <algorithm>
@@ -100,7 +101,7 @@ bool Engine::acknowledge_when_subscribed(Connection& c, const std::string& chann
     sub->held.clear();
     send(c, messages::subscription_succeeded(spelled, "{}"));
     for (auto& [version, frame] : held) send(c, std::move(frame));
-    after_subscribe(c, channel, spelled, type);
+    if (!names_pattern(channel)) after_subscribe(c, channel, spelled, type);  // patterns are not channels
   });
   if (!waits) return false;
   sub->awaiting_roster = true;  // what reaches it is held back until then (deliver_local)
@@ -145,9 +146,10 @@ void Engine::reassert_cluster_state() {
       if (channel_type(channel) != ChannelType::Presence || sub.counting || sub.awaiting_roster) return;
       std::string info = hub_.directory().user_info(app, channel, sub.user_id).value_or("{}");
       sub.counting = true;
-      // Not even this connection is left out: if the node was taken for dead, its members heard
-      // member_removed of their own user too. A join made while Redis was unreachable (not in the
-      // cluster yet) had its webhook reported by this node: Redis decides none for it.
+      // Published to every node, this one included: the other nodes' subscribers heard it leave
+      // if the node was taken for dead; this node's own hear it only if they heard that too
+      // (core/member_view.h). A join made while Redis was unreachable (not in the cluster yet)
+      // had its webhook reported by this node: Redis decides none for it.
       cluster_->presence_change(
           app, channel, sub.user_id, 1, info, messages::member_added(channel, sub.user_id, info), {},
           sub.cluster_lease, sub.in_cluster, [this, channel, socket_id = c.socket_id()](const ClusterBus::PresenceAnswer* answer) {

@@ -28,12 +28,13 @@ bool NodeReadiness::update(const ClusterStatus* cluster, const WebhookSink* webh
   started_ms_.compare_exchange_strong(started, now_ms, std::memory_order_relaxed);
   if (started < 0) started = now_ms;
   std::string why = waiting_for(cluster, webhooks);
-  if (!why.empty() && now_ms - started < kStartupWaitMs) return false;
+  int64_t wait_ms = cluster ? int64_t(cluster->startup_wait_s) * 1000 : 0;
+  if (!why.empty() && now_ms - started < wait_ms) return false;
   if (ready_.exchange(true, std::memory_order_acq_rel)) return true;  // another worker was first
   if (!why.empty())
     log::warn("cluster: not connected to Redis %lld s after start-up (%s); taking traffic as a node alone until it "
               "is, as during a Redis outage (docs/cluster.md#readiness)",
-              static_cast<long long>(kStartupWaitMs / 1000), why.c_str());
+              static_cast<long long>(wait_ms / 1000), why.c_str());
   else if (cluster)
     log::info("cluster: ready: every worker connected to Redis, the lease held%s; taking traffic",
               webhooks && webhooks->stats().stream.used ? ", the webhook stream joined" : "");

@@ -8,8 +8,9 @@
 //
 // Once ready, a node stays ready: a later Redis outage is the degraded mode of
 // docs/cluster.md#failures, not a reason to turn traffic away. A node whose Redis cannot be
-// reached at start-up becomes ready in that degraded mode after kStartupWaitMs, so that a cluster
-// started while Redis is down still serves.
+// reached at start-up becomes ready in that degraded mode after its start-up wait
+// (ClusterStatus::startup_wait_s, --startup-wait), so that a cluster started while Redis is down
+// still serves.
 //
 // Shared by every worker: any of them updates it (each beat, until ready), any reads it.
 #pragma once
@@ -24,8 +25,6 @@ class WebhookSink;
 
 class NodeReadiness {
  public:
-  static constexpr int64_t kStartupWaitMs = 10000;
-
   // Looks at the cluster link (`cluster` null: a node alone) and the webhook stream (`webhooks`
   // null: no receivers) at `now_ms` (monotonic); true once the node is ready.
   bool update(const ClusterStatus* cluster, const WebhookSink* webhooks, int64_t now_ms);

@@ -51,6 +51,7 @@ Server::Server(Config config, Reread reread)
     cluster_status_.node_id = config_.cluster.node_id;
     cluster_status_.workers = config_.workers;
     cluster_status_.node_timeout_s = config_.cluster.node_timeout_s;
+    cluster_status_.startup_wait_s = config_.cluster.startup_wait_s;
     hub_.set_cluster_status(&cluster_status_);
   }
   for (size_t i = 0; i < config_.workers; ++i) {

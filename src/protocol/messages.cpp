@@ -105,6 +105,19 @@ std::string member_removed(std::string_view channel, std::string_view user_id) {
   return out + "}";
 }
 
+std::optional<MemberEvent> parse_member_event(std::string_view frame) {
+  json::Ptr root = json::parse(frame);
+  auto event = json::string_member(root.get(), "event");
+  if (!event || (*event != "pusher_internal:member_added" && *event != "pusher_internal:member_removed"))
+    return std::nullopt;
+  auto data_text = json::string_member(root.get(), "data");
+  if (!data_text) return std::nullopt;
+  json::Ptr data = json::parse(*data_text);
+  auto user_id = json::string_member(data.get(), "user_id");
+  if (!user_id) return std::nullopt;
+  return MemberEvent{*event == "pusher_internal:member_added", std::string(*user_id)};
+}
+
 std::string channel_event_raw(std::string_view event, std::string_view channel, std::string_view data_json,
                               std::string_view user_id) {
   std::string out = head(event, channel);

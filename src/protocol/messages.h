@@ -1,6 +1,7 @@
 // The Pusher protocol 7 wire format: parsing client frames and building server frames.
 // Builders return the exact bytes to send; fan-out builds a frame once and shares it.
 #pragma once
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -42,6 +43,12 @@ std::string subscription_error(std::string_view channel, std::string_view type, 
                                int status, int code);
 std::string member_added(std::string_view channel, std::string_view user_id, std::string_view user_info_json);
 std::string member_removed(std::string_view channel, std::string_view user_id);
+// What a member_added / member_removed frame (as built above) says; nullopt for any other frame.
+struct MemberEvent {
+  bool added = false;
+  std::string user_id;
+};
+std::optional<MemberEvent> parse_member_event(std::string_view frame);
 // A channel event whose data is already JSON text (client events keep what the client sent).
 std::string channel_event_raw(std::string_view event, std::string_view channel, std::string_view data_json,
                               std::string_view user_id = {});

@@ -130,6 +130,7 @@ std::optional<std::string> apply(const cJSON* s, Config& c) {
   string(s, "node_id", c.cluster.node_id);
   string(s, "admin_token", c.admin_token);
   number(s, "node_timeout", c.cluster.node_timeout_s);
+  number(s, "startup_wait", c.cluster.startup_wait_s);
   const cJSON* apps = member(s, "apps");
   if (cJSON_GetArraySize(apps) > 0) {
     c.apps.clear();

@@ -223,13 +223,13 @@ mrb_value channel_pattern_error(mrb_state* mrb, mrb_value) {
                          "(e.g. \"presence-privileged-gallery.*\")");
 }
 
-// Raptor.redis_error(url, prefix, node_id, node_timeout) -> nil, or why the cluster settings are
-// refused (the `redis` directive raises it at its line); an empty prefix, node id or node timeout
-// was not given. The same checks as --redis, --redis-prefix, --node-id and --node-timeout
-// (config/cluster_settings.h).
+// Raptor.redis_error(url, prefix, node_id, node_timeout, startup_wait) -> nil, or why the cluster
+// settings are refused (the `redis` directive raises it at its line); an empty prefix, node id,
+// node timeout or start-up wait was not given. The same checks as --redis, --redis-prefix,
+// --node-id, --node-timeout and --startup-wait (config/cluster_settings.h).
 mrb_value redis_error(mrb_state* mrb, mrb_value) {
-  mrb_value url, prefix, node_id, node_timeout;
-  mrb_get_args(mrb, "SSSS", &url, &prefix, &node_id, &node_timeout);
+  mrb_value url, prefix, node_id, node_timeout, startup_wait;
+  mrb_get_args(mrb, "SSSSS", &url, &prefix, &node_id, &node_timeout, &startup_wait);
   mrb_value result = mrb_nil_value();
   mrb_bool failed = false;
   {
@@ -239,6 +239,7 @@ mrb_value redis_error(mrb_state* mrb, mrb_value) {
     if (!why && RSTRING_LEN(node_id) > 0) why = node_id_error(view(node_id));
     int seconds = 0;
     if (!why && RSTRING_LEN(node_timeout) > 0) why = parse_node_timeout(view(node_timeout), seconds);
+    if (!why && RSTRING_LEN(startup_wait) > 0) why = parse_startup_wait(view(startup_wait), seconds);
     if (why) {
       Copy copy{why->data(), why->size()};
       result = mrb_protect_error(mrb, copy_string, &copy, &failed);
@@ -278,7 +279,7 @@ void define_helpers(mrb_state* mrb) {
   mrb_define_module_function(mrb, raptor, "env", env, MRB_ARGS_ARG(1, 1));
   mrb_define_module_function(mrb, raptor, "webhook_error", webhook_error, MRB_ARGS_REQ(7));
   mrb_define_module_function(mrb, raptor, "channel_pattern_error", channel_pattern_error, MRB_ARGS_REQ(1));
-  mrb_define_module_function(mrb, raptor, "redis_error", redis_error, MRB_ARGS_REQ(4));
+  mrb_define_module_function(mrb, raptor, "redis_error", redis_error, MRB_ARGS_REQ(5));
   mrb_define_module_function(mrb, raptor, "tls_ciphers_error", tls_ciphers_error, MRB_ARGS_REQ(1));
 
   RClass* json_module = mrb_define_module(mrb, "JSON");

@@ -15,7 +15,8 @@ import {
 } from './lib/cluster.mjs';
 import { DelayProxy } from './lib/delay-proxy.mjs';
 import { request, signedRequest } from './lib/http-api.mjs';
-import { freePort } from './lib/raptor.mjs';
+import { configFile } from './lib/config-files.mjs';
+import { freePort, Raptor, runRaptor } from './lib/raptor.mjs';
 import { RedisServer } from './lib/redis.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { WebhookReceiver } from './lib/webhook-receiver.mjs';
@@ -79,6 +80,50 @@ describe('cluster readiness: Redis unreachable at start-up', () => {
     const client = await RawClient.connect(node);
     await client.subscribe('alone');
     await assertStopsCleanly([node]);
+  });
+});
+
+describe('cluster readiness: the start-up wait is a setting', () => {
+  const nowhere = async () => `redis://127.0.0.1:${await freePort()}`;
+  const nodes = [];
+  after(() => Promise.all(nodes.map((n) => n.stop().catch(() => {}))));
+
+  it('is taken from --startup-wait and from raptor.rb\'s `redis ..., startup_wait:`', async () => {
+    const file = configFile('startup-wait.rb', `redis "${await nowhere()}", node_id: "ruby", startup_wait: 2\n`);
+    nodes.push(clusterNode({ url: await nowhere() }, 'flag', ['--workers', '1', '--startup-wait', '1']));
+    nodes.push(new Raptor({ args: ['--config', file, '--workers', '1'] }));
+    await Promise.all(nodes.map((n) => n.start()));
+    await nodes[0].logged(/warn cluster: not connected to Redis 1 s after start-up/);
+    await nodes[1].logged(/warn cluster: not connected to Redis 2 s after start-up/);
+    const client = await RawClient.connect(nodes[0]);
+    await client.subscribe('alone');
+    await assertStopsCleanly(nodes);
+  });
+
+  for (const [what, args, env] of [
+    ['--startup-wait 3601', ['--startup-wait', '3601'], {}],
+    ['--startup-wait 10s', ['--startup-wait', '10s'], {}],
+    ['RAPTOR_STARTUP_WAIT=-1', [], { RAPTOR_STARTUP_WAIT: '-1' }],
+  ]) {
+    it(`exits 2 with the reason for ${what}`, async () => {
+      const { code, stderr } = await runRaptor(['--redis', 'redis://127.0.0.1:1', ...args], env);
+      assert.equal(code, 2);
+      assert.match(stderr, /start-up wait is a whole number of seconds from 0 to 3600/);
+    });
+  }
+
+  it('raptor.rb: `redis ..., startup_wait:` is checked at its line', async () => {
+    let r = await runRaptor(['check', configFile('startup-high.rb', 'redis "redis://127.0.0.1", startup_wait: 4000\n')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /:1: redis: the start-up wait is a whole number of seconds from 0 to 3600/);
+    r = await runRaptor(['check', configFile('startup-text.rb', '\nredis "redis://127.0.0.1", startup_wait: "5"\n')]);
+    assert.equal(r.code, 2);
+    assert.match(r.stderr, /:2: redis: startup_wait must be an Integer \(seconds\), not "5"/);
+  });
+
+  it('is described by raptor --help', async () => {
+    const { stdout } = await runRaptor(['--help']);
+    assert.match(stdout, /--startup-wait/);
   });
 });
 
@@ -171,6 +216,16 @@ describe('cluster readiness: subscription_succeeded after Redis confirmed the SU
       await client.subscribe(channel);
       await serverSdk(direct).trigger(channel, 'e', { channel });
       assert.deepEqual((await client.next('e', channel)).payload, { channel });
+    }
+  });
+
+  it('does the same for a wildcard pattern: subscription_succeeded once Redis confirmed the PSUBSCRIBE', async () => {
+    const client = await RawClient.connect(slow);
+    for (const [pattern, channel] of [['firstp-0.*', 'firstp-0.a'], ['private-firstp-1.*', 'private-firstp-1.b']]) {
+      await client.subscribe(pattern);
+      await serverSdk(direct).trigger(channel, 'e', { channel });
+      const event = await client.next('e', pattern);
+      assert.deepEqual([event.payload, event.concrete_channel], [{ channel }, channel]);
     }
   });
 });

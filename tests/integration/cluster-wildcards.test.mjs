@@ -148,12 +148,15 @@ describe('cluster: wildcard subscriptions across nodes', () => {
     // Redis stopped for a moment, so that the PUNSUBSCRIBE stays unconfirmed: the new PSUBSCRIBE
     // waits for its confirmation (hiredis 0.14 would drop the pattern's callback when it comes).
     redis.child.kill('SIGSTOP');
+    let subscribed;
     try {
       client.unsubscribe('again.*');
-      await client.subscribe('again.*'); // acknowledged by raptor without Redis
+      subscribed = client.subscribe('again.*');
+      await client.sync(); // raptor has taken the subscribe while Redis is stopped
     } finally {
       redis.child.kill('SIGCONT');
     }
+    await subscribed; // acknowledged once Redis confirmed the new PSUBSCRIBE
     await waitFor(async () => (await numpat()) === 1, 'the pattern subscribed again');
     await publisher(nodes[0]).trigger('again.1', 'e', { n: 1 });
     assert.deepEqual((await client.next('e')).payload, { n: 1 });

@@ -783,6 +783,14 @@ TEST_CASE("cluster flags --redis, --redis-prefix, --node-id and --node-timeout, 
   REQUIRE(r.run);
   CHECK(r.config.cluster.node_timeout_s == 3600);
 
+  CHECK(r.config.cluster.startup_wait_s == 10);
+  r = parse({"--redis", "redis://127.0.0.1", "--startup-wait", "0"});
+  REQUIRE(r.run);
+  CHECK(r.config.cluster.startup_wait_s == 0);
+  r = parse({"--redis", "redis://127.0.0.1"}, {{"RAPTOR_STARTUP_WAIT", "120"}});
+  REQUIRE(r.run);
+  CHECK(r.config.cluster.startup_wait_s == 120);
+
   r = parse({"--redis", "redis://127.0.0.1:7002"}, {{"RAPTOR_REDIS_URL", "redis://127.0.0.1:7001"}});
   REQUIRE(r.run);
   CHECK(r.config.cluster.redis->port == 7002);  // the flag wins
@@ -808,6 +816,11 @@ TEST_CASE("bad cluster settings exit 2 with the reason, and never echo the URL",
       {{"--node-timeout", "5s"}, {}, "--node-timeout: the node timeout"},
       {{"--node-timeout", "-5"}, {}, "--node-timeout: the node timeout"},
       {{}, {{"RAPTOR_NODE_TIMEOUT", ""}}, "RAPTOR_NODE_TIMEOUT: the node timeout"},
+      {{"--startup-wait", "3601"},
+       {},
+       "'3601' for --startup-wait: the start-up wait is a whole number of seconds from 0 to 3600"},
+      {{"--startup-wait", "10s"}, {}, "--startup-wait: the start-up wait"},
+      {{}, {{"RAPTOR_STARTUP_WAIT", "-1"}}, "RAPTOR_STARTUP_WAIT: the start-up wait"},
   };
   for (const Case& c : cases) {
     ParseResult r = parse(c.args, c.env);

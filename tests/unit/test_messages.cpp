@@ -268,3 +268,16 @@ TEST_CASE("parse_client_message rejects a frame with bytes after the object", "[
   CHECK_FALSE(messages::parse_client_message("{\"event\":\"pusher:ping\"}}", m));
   CHECK_FALSE(messages::parse_client_message("{\"event\":\"pusher:ping\"} {\"event\":\"pusher:ping\"}", m));
 }
+
+TEST_CASE("parse_member_event reads back member_added and member_removed, and nothing else", "[messages]") {
+  auto added = messages::parse_member_event(messages::member_added("presence-r", "a\"b", "{\"n\":1}"));
+  REQUIRE(added);
+  CHECK(added->added);
+  CHECK(added->user_id == "a\"b");
+  auto removed = messages::parse_member_event(messages::member_removed("presence-r", "7"));
+  REQUIRE(removed);
+  CHECK_FALSE(removed->added);
+  CHECK(removed->user_id == "7");
+  CHECK_FALSE(messages::parse_member_event(messages::channel_event("e", "presence-r", "{\"user_id\":\"x\"}")));
+  CHECK_FALSE(messages::parse_member_event("not json"));
+}

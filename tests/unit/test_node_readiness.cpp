@@ -41,8 +41,21 @@ TEST_CASE("readiness: Redis unreachable at start-up, the node serves alone after
   status.workers = 1;
   NodeReadiness r;
   CHECK_FALSE(r.update(&status, nullptr, 5000));  // the wait counts from here
-  CHECK_FALSE(r.update(&status, nullptr, 5000 + NodeReadiness::kStartupWaitMs - 1));
-  CHECK(r.update(&status, nullptr, 5000 + NodeReadiness::kStartupWaitMs));
+  CHECK_FALSE(r.update(&status, nullptr, 5000 + 10000 - 1));  // 10 s by default
+  CHECK(r.update(&status, nullptr, 5000 + 10000));
+}
+
+TEST_CASE("readiness: the start-up wait is the node's setting, 0 serving alone at once", "[readiness]") {
+  ClusterStatus status;
+  status.workers = 1;
+  status.startup_wait_s = 3;
+  NodeReadiness r;
+  CHECK_FALSE(r.update(&status, nullptr, 5000));
+  CHECK_FALSE(r.update(&status, nullptr, 7999));
+  CHECK(r.update(&status, nullptr, 8000));
+  status.startup_wait_s = 0;
+  NodeReadiness at_once;
+  CHECK(at_once.update(&status, nullptr, 5000));
 }
 
 TEST_CASE("readiness: the engine holds a connection until the node is ready, what it sent included",

@@ -11,6 +11,7 @@
 #include "cluster/cluster_message.h"
 #include "cluster/departure.h"
 #include "protocol/channel_pattern.h"
+#include "protocol/messages.h"
 #include "support.h"
 
 using namespace raptor;
@@ -215,6 +216,38 @@ TEST_CASE("subscription_succeeded waits until Redis confirmed the worker's SUBSC
   h.engine.set_cluster(nullptr);
 }
 
+TEST_CASE("a pattern's subscription_succeeded waits until Redis confirmed the worker's PSUBSCRIBE, events held meanwhile",
+          "[cluster][engine][wildcard]") {
+  struct SubscribingBus : RecordingBus {
+    std::vector<std::string> asked;
+    std::vector<std::function<void()>> waiting;
+    bool when_subscribed(const App&, const std::string& target, std::function<void()> done) override {
+      asked.push_back(target);
+      waiting.push_back(std::move(done));
+      return true;
+    }
+  };
+  EngineHarness h;
+  SubscribingBus bus;
+  h.engine.set_cluster(&bus);
+  Connection& a = h.connect();
+  CHECK(h.join(a, "news.*").empty());
+  std::string frame = R"({"event":"e","channel":"news.1","data":"{}"})";
+  h.engine.deliver_from_cluster_to_pattern(h.app(), "news.1", "news.*", frame, "");
+  CHECK(drain(a).empty());
+  REQUIRE(bus.waiting.size() == 1);
+  CHECK(bus.asked == std::vector<std::string>{"news.*"});
+  bus.waiting[0]();
+  auto frames = drain(a);
+  REQUIRE(frames.size() == 2);
+  CHECK(parse_frame(frames[0]).event == "pusher_internal:subscription_succeeded");
+  CHECK(parse_frame(frames[0]).channel == "news.*");
+  auto event = parse_frame(frames[1]);
+  CHECK(event.channel == "news.*");
+  CHECK(string_of(event.root.get(), "concrete_channel") == "news.1");
+  h.engine.set_cluster(nullptr);
+}
+
 TEST_CASE("the engine publishes API events, client events and user events to the cluster", "[cluster][engine]") {
   ClusterHarness h;
   RecordingBus& bus = h.bus;
@@ -405,14 +438,46 @@ TEST_CASE("a presence subscription in a cluster waits for Redis's roster, holdin
   CHECK(frames[2] == kAddedCid);
 
   h.member_event(kAddedCid, 6);  // a number already seen
-  h.member_event(kAddedBob, 7);
-  CHECK(drain(a) == std::vector<std::string>{kAddedBob});
+  const std::string removed_bob = messages::member_removed("presence-room", "bob");
+  h.member_event(removed_bob, 7);
+  CHECK(drain(a) == std::vector<std::string>{removed_bob});
 
   h.send(a, unsubscribe_frame("presence-room"));
   REQUIRE(h.bus.changes.size() == 2);
   CHECK(h.bus.changes[1].delta == -1);
   CHECK(h.bus.changes[1].member_event == "pusher_internal:member_removed");
   CHECK_FALSE(h.bus.changes[1].done);
+}
+
+TEST_CASE("a member re-added by Redis after her node was taken for dead is news to no subscriber of that node",
+          "[cluster][engine][lease]") {
+  PresenceHarness h;
+  auto [ap, bp] = h.ann_and_bob();
+  Connection &a = *ap, &b = *bp;
+  auto both = roster(2, {{"ann", "{}"}, {"bob", "{}"}});
+  h.bus.changes[0].done(&both);
+  h.bus.changes[1].done(&both);
+  const std::string added_ann = messages::member_added("presence-room", "ann", "{}");
+  const std::string removed_bob = messages::member_removed("presence-room", "bob");
+  // Their joins as Redis published them, each but to its own connection.
+  h.engine.deliver_from_cluster(Delivery::Kind::ChannelEvent, h.app(), "presence-room", added_ann, a.socket_id(), 1);
+  h.engine.deliver_from_cluster(Delivery::Kind::ChannelEvent, h.app(), "presence-room", kAddedBob, b.socket_id(), 2);
+  drain(a);
+  drain(b);
+
+  // Cut off from Redis, the node heard nothing of its members' removal; healed, it re-asserts
+  // them and Redis re-adds each, to every node.
+  h.member_event(added_ann, 5);
+  h.member_event(kAddedBob, 6);
+  CHECK(drain(a).empty());  // of herself, and of bob whom she sees
+  CHECK(drain(b).empty());
+
+  // A node taken for dead while still connected heard the removals: then the return is news,
+  // except to the member herself, who hears neither.
+  h.member_event(removed_bob, 7);
+  h.member_event(kAddedBob, 8);
+  CHECK(drain(a) == std::vector<std::string>{removed_bob, kAddedBob});
+  CHECK(drain(b).empty());
 }
 
 TEST_CASE("a presence subscription in a cluster: Redis silent, the subscriber gone, a repeated subscribe",
