@@ -4,37 +4,26 @@
 // re-adds a node's members after taking the node for dead (docs/cluster.md#network-faults): the
 // node's own subscribers never heard them leave (they were cut off with it), and a member would
 // otherwise hear member_added of herself.
-//
-// Member events are numbered (ChannelDirectory or Redis); a roster is the truth as of its number,
-// so it overrides what is older and leaves what is newer. Users shown as gone keep their number
-// (a tombstone) so that an older roster does not bring them back. Single-threaded: the worker's loop.
+// A user shown as gone is forgotten, so a long-lived channel's view holds its present members
+// only. Single-threaded: the worker's loop.
 #pragma once
-#include <cstdint>
 #include <string>
-#include <unordered_map>
-#include <utility>
-#include <vector>
+#include <unordered_set>
 
 namespace raptor {
 
 class MemberView {
  public:
-  // member_added of `user_id`, number `version`: true when it is news to the subscribers (they do
-  // not see the user yet), false for a duplicate.
-  bool added(const std::string& user_id, uint64_t version);
+  // member_added of `user_id`: true when it is news to the subscribers (they do not see the user
+  // yet), false for a duplicate.
+  bool added(const std::string& user_id) { return users_.insert(user_id).second; }
   // member_removed of `user_id`.
-  void removed(const std::string& user_id, uint64_t version);
-  // A roster given to a subscriber: `members` (id, info) as of `version`.
-  void roster(const std::vector<std::pair<std::string, std::string>>& members, uint64_t version);
+  void removed(const std::string& user_id) { users_.erase(user_id); }
 
-  bool shows(const std::string& user_id) const;
+  bool shows(const std::string& user_id) const { return users_.count(user_id) != 0; }
 
  private:
-  struct Seen {
-    bool present = false;
-    uint64_t version = 0;
-  };
-  std::unordered_map<std::string, Seen> users_;
+  std::unordered_set<std::string> users_;
 };
 
 }  // namespace raptor
