@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cluster/cluster_message.h"
+#include "cluster/node_stats_exchange.h"
 #include "common/log.h"
 
 namespace raptor::cluster {
@@ -137,12 +138,15 @@ redis.call('ZREM', KEYS[2], dead)
 return {claimed, removed, 0, '', '0'}
 )lua";
 
-// KEYS: 1 {prefix}nodes, 2 this node's lease, 3 this node's held set. ARGV: 1 node id.
+// KEYS: 1 {prefix}nodes, 2 this node's lease, 3 this node's held set, 4 {prefix}stats:nodes,
+// 5 this node's stats hash (cluster/node_stats_exchange.h). ARGV: 1 node id.
 // Returns 1 when the lease was given back (the node holds nothing in Redis), else 0.
 constexpr const char* kReleaseScript = R"lua(
 if redis.call('EXISTS', KEYS[3]) == 1 then return 0 end
 redis.call('ZREM', KEYS[1], ARGV[1])
 redis.call('DEL', KEYS[2])
+redis.call('ZREM', KEYS[4], ARGV[1])
+redis.call('DEL', KEYS[5])
 return 1
 )lua";
 
@@ -193,9 +197,10 @@ void NodeLease::tick() {
 
 void NodeLease::release(std::function<void()> done) {
   released_ = true;
-  redis_.run(release_script_, 3,
+  redis_.run(release_script_, 5,
              {nodes_key(settings_.prefix), lease_key(settings_.prefix, settings_.node_id),
-              held_key(settings_.prefix, settings_.node_id), settings_.node_id},
+              held_key(settings_.prefix, settings_.node_id), NodeStatsExchange::nodes_key(settings_.prefix),
+              NodeStatsExchange::node_key(settings_.prefix, settings_.node_id), settings_.node_id},
              [this, done = std::move(done)](const redisReply* reply) {
                if (reply && reply->type == REDIS_REPLY_INTEGER && reply->integer == 1)
                  status_.lease_held.store(false, std::memory_order_relaxed);

@@ -40,7 +40,7 @@ NodeStatsExchange::NodeStatsExchange(const ClusterSettings& settings, ScriptRunn
 
 void NodeStatsExchange::share(const ClusterBus::StatsFields& fields, ClusterBus::NodeStatsDone done) {
   const std::string& prefix = settings_.prefix;
-  std::vector<std::string> args{prefix + "stats:nodes", prefix + "node:" + settings_.node_id + ":stats",
+  std::vector<std::string> args{nodes_key(prefix), node_key(prefix, settings_.node_id),
                                 settings_.node_id, std::to_string(ClusterBus::kNodeStatsTtlMs), prefix + "node:"};
   for (const auto& [field, value] : fields) {
     args.push_back(field);

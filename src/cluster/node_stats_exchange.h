@@ -19,6 +19,13 @@ class NodeStatsExchange {
  public:
   NodeStatsExchange(const ClusterSettings& settings, ScriptRunner& redis);
 
+  // The keys: the nodes sorted by when their hash expires, and one node's hash. A drained node's
+  // lease release deletes both of its own (cluster/node_lease.cpp).
+  static std::string nodes_key(const std::string& prefix) { return prefix + "stats:nodes"; }
+  static std::string node_key(const std::string& prefix, const std::string& node_id) {
+    return prefix + "node:" + node_id + ":stats";
+  }
+
   RedisScript& script() { return script_; }
   // Writes this node's `fields` (kept kNodeStatsTtlMs) and answers with the other nodes'.
   void share(const ClusterBus::StatsFields& fields, ClusterBus::NodeStatsDone done);

@@ -80,7 +80,9 @@ std::string node_summary_json(const Engine& engine, int64_t now_s) {
 
 void share_node_stats(Engine& engine, int64_t now_s) {
   ClusterBus* bus = engine.cluster();
-  if (!bus) return;
+  // A draining node stops: its figures are going away, and what it asks Redis now would only
+  // wait behind the cluster changes its drain waits for (its hash is deleted with its lease).
+  if (!bus || engine.draining()) return;
   ClusterBus::StatsFields fields{{std::string(kNodeField), node_summary_json(engine, now_s)}};
   if (const AppList* apps = metrics::Registry::instance().apps())
     for (const App& app : *apps)
