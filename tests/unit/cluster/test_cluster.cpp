@@ -190,15 +190,19 @@ TEST_CASE("the engine watches a channel from its first local subscriber to its l
   CHECK(bus.calls == std::vector<std::string>{"watch news", "unwatch news"});
 }
 
+// A bus whose SUBSCRIBE / PSUBSCRIBE confirmations wait until the test gives them.
+struct SubscribingBus : RecordingBus {
+  std::vector<std::string> asked;
+  std::vector<std::function<void()>> waiting;
+  bool when_subscribed(const App&, const std::string& target, std::function<void()> done) override {
+    asked.push_back(target);
+    waiting.push_back(std::move(done));
+    return true;
+  }
+};
+
 TEST_CASE("subscription_succeeded waits until Redis confirmed the worker's SUBSCRIBE, events held meanwhile",
           "[cluster][engine]") {
-  struct SubscribingBus : RecordingBus {
-    std::vector<std::function<void()>> waiting;
-    bool when_subscribed(const App&, const std::string&, std::function<void()> done) override {
-      waiting.push_back(std::move(done));
-      return true;
-    }
-  };
   EngineHarness h;
   SubscribingBus bus;
   h.engine.set_cluster(&bus);
@@ -218,15 +222,6 @@ TEST_CASE("subscription_succeeded waits until Redis confirmed the worker's SUBSC
 
 TEST_CASE("a pattern's subscription_succeeded waits until Redis confirmed the worker's PSUBSCRIBE, events held meanwhile",
           "[cluster][engine][wildcard]") {
-  struct SubscribingBus : RecordingBus {
-    std::vector<std::string> asked;
-    std::vector<std::function<void()>> waiting;
-    bool when_subscribed(const App&, const std::string& target, std::function<void()> done) override {
-      asked.push_back(target);
-      waiting.push_back(std::move(done));
-      return true;
-    }
-  };
   EngineHarness h;
   SubscribingBus bus;
   h.engine.set_cluster(&bus);
