@@ -9,7 +9,7 @@
 
 using namespace raptor;
 
-TEST_CASE("shared rate limiter: a burst at once, then the rate; the wait until a refused request would pass", "[api-rate]") {
+TEST_CASE("shared rate limiter: a burst at once, then the rate, and the wait until a refused request would pass", "[api-rate]") {
   SharedRateLimiter rate;
   CHECK(rate.take(0, 0, 0, 1000) == 0);  // 0 a second: no limit
   CHECK(rate.take(1000, 10, 10, 10) == 0);
