@@ -144,8 +144,8 @@ lws_vhost* WebhookClient::make_vhost(bool tls, const std::string& ca_file) {
   lws_context_creation_info info;
   memset(&info, 0, sizeof info);
   info.port = CONTEXT_PORT_NO_LISTEN;
-  std::string name = !tls ? "raptor-webhooks" : "raptor-webhooks-tls-" + std::to_string(tls_vhosts_.size());
-  info.vhost_name = name.c_str();
+  vhost_names_.push_back(!tls ? "raptor-webhooks" : "raptor-webhooks-tls-" + std::to_string(tls_vhosts_.size()));
+  info.vhost_name = vhost_names_.back().c_str();
   info.protocols = kProtocols;
   if (tls) info.options = LWS_SERVER_OPTION_DO_SSL_GLOBAL_INIT;  // the client's TLS context
   if (!ca_file.empty()) {

@@ -14,6 +14,7 @@
 
 #include <atomic>
 #include <cstdint>
+#include <deque>
 #include <map>
 #include <memory>
 #include <string>
@@ -75,6 +76,7 @@ class WebhookClient {
   lws_context* context_ = nullptr;
   lws_vhost* vhost_ = nullptr;      // http:// POSTs and the timer
   std::map<std::string, lws_vhost*> tls_vhosts_;  // https:// POSTs by CA file, made when first needed
+  std::deque<std::string> vhost_names_;  // lws keeps a vhost's name as the pointer it was given
   std::unique_ptr<LwsEventPort> port_;  // the resolver's sockets, on worker 0's loop
   std::unique_ptr<NameResolver> resolver_;
   int timer_fd_ = -1;  // owned by lws once adopted
