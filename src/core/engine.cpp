@@ -374,8 +374,8 @@ void Engine::publish(const App& app, std::string_view channel, std::string_view 
 }
 
 void Engine::send_to_dashboard(std::string_view event, std::string_view data) {
-  std::string text = messages::channel_event(event, kDashboardChannel, data);
-  for (Connection* c : dashboard_.watchers()) send(*c, text);
+  FramePtr frame = Frame::make(messages::channel_event(event, kDashboardChannel, data));  // one, shared
+  for (Connection* c : dashboard_.watchers()) send(*c, frame);
 }
 
 std::optional<CachedEvent> Engine::cached_event(const App& app, const std::string& channel) const {
