@@ -28,13 +28,14 @@ Engine::Engine(const AppList& apps, EngineLimits limits, Transport& transport, H
       sweeps_(connections_, sender_), client_events_(hub.directory()), webhooks_(hub),
       router_(hub, worker, fan_out_, connections_, [this](const Delivery& d) { users_.deliver(d); }),
       counts_(apps, hub, router_, webhooks_, clock_), users_(hub, worker, sender_, router_),
-      held_(hub, connections_, sender_, clock_) {}
+      held_(hub, connections_, sender_, clock_), presence_(hub, connections_, channels_, sender_, *this) {}
 
 void Engine::set_cluster(ClusterBus* cluster) {
   cluster_ = cluster;
   router_.set_cluster(cluster);
   counts_.set_cluster(cluster);
   users_.set_cluster(cluster);
+  presence_.set_cluster(cluster);
 }
 
 void Engine::check_readiness() {
@@ -200,7 +201,7 @@ void Engine::resubscribe(Connection& c, const std::string& name, ChannelType typ
   // The roster given now is the newest, so member events it already contains must not follow it.
   if (sub.awaiting_roster) return;  // subscription_succeeded follows Redis's answer
   if (sub.in_cluster && presence_in_cluster(type)) {
-    ask_cluster_roster(c, name, 0, {}, false);
+    presence_.ask_cluster_roster(c, name, 0, {}, false);
     return;
   }
   std::string data = "{}";
@@ -248,10 +249,10 @@ void Engine::make_subscription(Connection& c, const std::string& name, const std
   c.subscriptions().add(name, std::move(subscription));
   if (kind.auth == ChannelAuth::Signature) c.set_authorized();
   if (in_cluster) {
-    ask_cluster_roster(c, name, 1, user_info, true);
+    presence_.ask_cluster_roster(c, name, 1, user_info, true);
     return;
   }
-  if (cluster_ && acknowledge_when_subscribed(c, name, spelled, type)) return;
+  if (cluster_ && presence_.acknowledge_when_subscribed(c, name, spelled, type)) return;
   send(c, messages::subscription_succeeded(spelled, join ? join->roster_json : "{}"));
   after_subscribe(c, name, spelled, type);
 }
@@ -269,7 +270,7 @@ void Engine::subscribe_pattern(Connection& c, const std::string& pattern, const 
   c.subscriptions().add(pattern, std::move(s));
   const ChannelKind& kind = channel_kind(pattern);
   if (kind.auth == ChannelAuth::Signature) c.set_authorized();
-  if (cluster_ && acknowledge_when_subscribed(c, pattern, spelled, kind.type)) return;
+  if (cluster_ && presence_.acknowledge_when_subscribed(c, pattern, spelled, kind.type)) return;
   send(c, messages::subscription_succeeded(spelled, "{}"));
 }
 
@@ -326,7 +327,7 @@ void Engine::unsubscribe(Connection& c, const std::string& name, bool refused_by
                          decided_in_redis ? ChannelDirectory::Announce([](uint64_t, uint64_t) {})
                                           : router_.announcer(app, name, messages::member_removed(name, user_id), nullptr),
                          report, !decided_in_redis);
-  if (gone.in_cluster && cluster_ && !refused_by_cluster) leave_cluster_presence(app, name, gone);
+  if (gone.in_cluster && cluster_ && !refused_by_cluster) presence_.leave_cluster_presence(app, name, gone);
   // After the member's leave, so that member_removed is held (and sent) before channel_vacated.
   if (cluster_) cluster_->occupancy_change(app, name, -1);
 }

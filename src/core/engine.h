@@ -13,7 +13,7 @@
 // EventRouter (events between workers and nodes), SubscriptionCounts, WebhookEmitter (the
 // webhooks the engine reports itself), UserSessions (sign-in, a user's events), HeldConnections
 // (readiness), ConnectionSweeps (liveness, retired apps, drain), signin_refusal (may a
-// pusher:signin sign in); presence in a cluster in engine_cluster_presence.cpp.
+// pusher:signin sign in), ClusterPresence (presence counted in Redis).
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -30,6 +30,7 @@
 #include "core/client_event_gate.h"
 #include "core/cluster_bus.h"
 #include "core/cluster_inbox.h"
+#include "core/cluster_presence.h"
 #include "core/connection.h"
 #include "core/connection_sweeps.h"
 #include "core/connection_table.h"
@@ -52,7 +53,7 @@ namespace messages {
 struct ClientMessage;
 }
 
-class Engine : public ClusterInbox {
+class Engine : public ClusterInbox, private SubscriptionSteps {
  public:
   using Clock = std::function<int64_t()>;  // milliseconds, monotonic
 
@@ -189,7 +190,7 @@ class Engine : public ClusterInbox {
   void send_to_dashboard(std::string_view event, std::string_view data);
   // Counts this worker's state in Redis again where Redis lost it (docs/cluster.md#node-leases):
   // called by the cluster bus after it reconnects and when the node's lease had to be made anew.
-  void reassert_cluster_state() override;
+  void reassert_cluster_state() override { presence_.reassert_cluster_state(); }
   // The engine's clock (milliseconds, monotonic).
   int64_t now_ms() const { return clock_(); }
 
@@ -212,40 +213,24 @@ class Engine : public ClusterInbox {
                          const std::string& user_info);
   void refuse_subscription(Connection& c, std::string_view channel, const SubscriptionRefusal& r);
   // `refused_by_cluster`: a presence join Redis refused (the channel is full), which it counted nowhere.
-  void unsubscribe(Connection& c, const std::string& channel, bool refused_by_cluster = false);
-  void refuse_full_presence(Connection& c, std::string_view spelled);
+  void unsubscribe(Connection& c, const std::string& channel, bool refused_by_cluster = false) override;
+  void refuse_full_presence(Connection& c, std::string_view spelled) override;
   void client_event(Connection& c, const messages::ClientMessage& m);
   // Cache replay and subscription count after a subscription to `channel` spelled `spelled`: a
   // cache channel's last event or cache miss, and the subscription count.
-  void after_subscribe(Connection& c, const std::string& channel, const std::string& spelled, ChannelType type);
+  void after_subscribe(Connection& c, const std::string& channel, const std::string& spelled,
+                       ChannelType type) override;
   // The channel (or wildcard pattern) a client names, by name or by URL resource.
   static std::string channel_named(std::string_view spelled);
   // Completes an authorized wildcard subscription (patterns: core/fan_out.h).
   void subscribe_pattern(Connection& c, const std::string& pattern, const std::string& spelled, Subscription s);
 
-  // --- presence in a cluster (engine_cluster_presence.cpp, docs/cluster.md#presence) ---
+  // --- presence in a cluster (ClusterPresence, docs/cluster.md#presence) ---
   // Whether a presence subscription being made now is counted in Redis.
   bool presence_in_cluster(ChannelType type) const { return type == ChannelType::Presence && cluster_decides(); }
   // Whether Redis decides the webhooks of changes made now (occupancy, presence): else this node
   // reports its own transitions, as a single node does.
   bool cluster_decides() const { return cluster_ && cluster_->presence_ready(); }
-  // Sends `c`'s change of `channel` (delta 1 join, 0 roster only) to Redis and holds the
-  // subscription back until the roster comes; `initial` when it is a new subscription.
-  void ask_cluster_roster(Connection& c, const std::string& channel, int delta, const std::string& user_info,
-                          bool initial);
-  // Redis's answer (null: none came): subscription_succeeded with the cluster's roster, then what
-  // was held back.
-  void cluster_roster_answered(const App& app, const std::string& channel, const std::string& socket_id,
-                               uint64_t request, bool initial, const ClusterBus::PresenceAnswer* answer);
-  // Tells Redis that the subscription `gone`, counted there, left `channel`.
-  void leave_cluster_presence(const App& app, const std::string& channel, const Subscription& gone);
-  // A join or re-assert of `sub` answered (null: not counted).
-  static void counted(Subscription& sub, const ClusterBus::PresenceAnswer* answer);
-  // When this worker's SUBSCRIBE to `channel` is still on its way to Redis: holds the new
-  // subscription's subscription_succeeded (and what reaches it meanwhile) until Redis confirmed
-  // it, and answers true.
-  bool acknowledge_when_subscribed(Connection& c, const std::string& channel, const std::string& spelled,
-                                   ChannelType type);
 
   const AppList& apps_;
   EngineLimits limits_;
@@ -256,7 +241,6 @@ class Engine : public ClusterInbox {
   Hub& hub_;
   size_t worker_;
   Clock clock_;
-  uint64_t roster_requests_ = 0;  // numbers the requests for the cluster's roster
   ChannelTable channels_;         // this worker's channels and patterns, kept by (un)subscribe
   ConnectionTable connections_;
   Sender sender_;
@@ -270,6 +254,7 @@ class Engine : public ClusterInbox {
   UserSessions users_;
   HeldConnections held_;
   DashboardWatchers dashboard_;
+  ClusterPresence presence_;
 };
 
 }  // namespace raptor

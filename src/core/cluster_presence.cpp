@@ -16,7 +16,7 @@
 // order; so the first event could otherwise pass the SUBSCRIBE and be lost for this worker.
 #include <algorithm>
 
-#include "core/engine.h"
+#include "core/cluster_presence.h"
 
 #include "protocol/channel_name.h"
 #include "protocol/channel_resource.h"
@@ -24,7 +24,7 @@
 
 namespace raptor {
 
-void Engine::ask_cluster_roster(Connection& c, const std::string& channel, int delta, const std::string& user_info,
+void ClusterPresence::ask_cluster_roster(Connection& c, const std::string& channel, int delta, const std::string& user_info,
                                 bool initial) {
   Subscription* sub = c.subscriptions().find(channel);
   sub->awaiting_roster = true;
@@ -41,7 +41,7 @@ void Engine::ask_cluster_roster(Connection& c, const std::string& channel, int d
                             });
 }
 
-void Engine::cluster_roster_answered(const App& app, const std::string& channel, const std::string& socket_id,
+void ClusterPresence::cluster_roster_answered(const App& app, const std::string& channel, const std::string& socket_id,
                                      uint64_t request, bool initial, const ClusterBus::PresenceAnswer* answer) {
   auto owned = connections_.find(socket_id);
   if (owned == connections_.end()) return;  // closed meanwhile: its leave followed the join
@@ -83,7 +83,7 @@ void Engine::cluster_roster_answered(const App& app, const std::string& channel,
   if (initial) after_subscribe(c, channel, spelled, ChannelType::Presence);
 }
 
-bool Engine::acknowledge_when_subscribed(Connection& c, const std::string& channel, const std::string& spelled,
+bool ClusterPresence::acknowledge_when_subscribed(Connection& c, const std::string& channel, const std::string& spelled,
                                          ChannelType type) {
   Subscription* sub = c.subscriptions().find(channel);
   uint64_t request = ++roster_requests_;
@@ -110,7 +110,7 @@ bool Engine::acknowledge_when_subscribed(Connection& c, const std::string& chann
   return true;
 }
 
-void Engine::leave_cluster_presence(const App& app, const std::string& channel, const Subscription& gone) {
+void ClusterPresence::leave_cluster_presence(const App& app, const std::string& channel, const Subscription& gone) {
   // A join or re-assert still on its way is ahead of this leave on the same connection: the
   // leave undoes whatever it counted.
   uint64_t lease = gone.counting ? ClusterBus::kAnyLease : gone.cluster_lease;
@@ -118,7 +118,7 @@ void Engine::leave_cluster_presence(const App& app, const std::string& channel, 
                             lease, true, nullptr);
 }
 
-void Engine::counted(Subscription& sub, const ClusterBus::PresenceAnswer* answer) {
+void ClusterPresence::counted(Subscription& sub, const ClusterBus::PresenceAnswer* answer) {
   sub.counting = false;
   if (!answer) return;  // no answer: Redis may or may not have counted it
   if (answer->refused) {
@@ -137,7 +137,7 @@ void Engine::counted(Subscription& sub, const ClusterBus::PresenceAnswer* answer
 // was unreachable included. Redis skips those already counted under the node's current lease,
 // so this is idempotent and may run after every reconnect. Subscriptions whose join is still on
 // its way are left to it.
-void Engine::reassert_cluster_state() {
+void ClusterPresence::reassert_cluster_state() {
   if (!cluster_ || !cluster_->presence_ready()) return;
   for (auto& [socket_id, owned] : connections_) {
     Connection& c = *owned;
