@@ -146,6 +146,14 @@ mrb_value copy_string(mrb_state* mrb, void* data) {
   return mrb_str_new(mrb, c->bytes, static_cast<mrb_int>(c->size));
 }
 
+// `why` as a Ruby string, nil when there is none; `failed` as for Copy: the caller raises the
+// result once its C++ locals are gone.
+mrb_value reason_or_nil(mrb_state* mrb, const std::optional<std::string>& why, mrb_bool& failed) {
+  if (!why) return mrb_nil_value();
+  Copy copy{why->data(), why->size()};
+  return mrb_protect_error(mrb, copy_string, &copy, &failed);
+}
+
 // JSON.generate(value) -> compact JSON text; TypeError for what JSON cannot hold.
 mrb_value json_generate(mrb_state* mrb, mrb_value) {
   mrb_value value;
@@ -202,10 +210,7 @@ mrb_value webhook_error(mrb_state* mrb, mrb_value) {
     WebhookEndpoint endpoint;
     std::optional<std::string> why = parse_webhook(parts, endpoint);
     if (!why && !endpoint.ca_file.empty()) why = ca_file_problem(endpoint.ca_file);
-    if (why) {
-      Copy copy{why->data(), why->size()};
-      result = mrb_protect_error(mrb, copy_string, &copy, &failed);
-    }
+    result = reason_or_nil(mrb, why, failed);
   }
   if (failed) mrb_exc_raise(mrb, result);
   return result;
@@ -240,10 +245,7 @@ mrb_value redis_error(mrb_state* mrb, mrb_value) {
     int seconds = 0;
     if (!why && RSTRING_LEN(node_timeout) > 0) why = parse_node_timeout(view(node_timeout), seconds);
     if (!why && RSTRING_LEN(startup_wait) > 0) why = parse_startup_wait(view(startup_wait), seconds);
-    if (why) {
-      Copy copy{why->data(), why->size()};
-      result = mrb_protect_error(mrb, copy_string, &copy, &failed);
-    }
+    result = reason_or_nil(mrb, why, failed);
   }
   if (failed) mrb_exc_raise(mrb, result);
   return result;
@@ -254,12 +256,8 @@ mrb_value redis_error(mrb_state* mrb, mrb_value) {
 mrb_value tls_ciphers_error(mrb_state* mrb, mrb_value) {
   mrb_value list;
   mrb_get_args(mrb, "S", &list);
-  mrb_value result = mrb_nil_value();
   mrb_bool failed = false;
-  if (auto why = tls_ciphers_problem(std::string(view(list)))) {
-    Copy copy{why->data(), why->size()};
-    result = mrb_protect_error(mrb, copy_string, &copy, &failed);
-  }
+  mrb_value result = reason_or_nil(mrb, tls_ciphers_problem(std::string(view(list))), failed);
   if (failed) mrb_exc_raise(mrb, result);
   return result;
 }
