@@ -276,6 +276,14 @@ def forwarded_header(header)
   Raptor.settings[:forwarded_header] = header.to_s.tr("_", "-")
 end
 
+# proxy_protocol true
+# Every connection begins with a PROXY protocol header (v1 or v2), as a TCP load balancer such as
+# HAProxy (send-proxy) or nginx's stream proxy (proxy_protocol on) writes it; its client address
+# is believed from the trusted_proxies only (docs/reverse-proxy.md#proxy-protocol).
+def proxy_protocol(enabled)
+  Raptor.settings[:proxy_protocol] = Raptor::Check.boolean("proxy_protocol", enabled)
+end
+
 # compression true
 def compression(enabled)
   Raptor.settings[:compression] = Raptor::Check.boolean("compression", enabled)

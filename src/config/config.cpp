@@ -244,6 +244,10 @@ std::vector<Option> options(std::string& why) {
          auto header = forwarded_header_named(v);
          return header && (c.forwarded_header = *header, true);
        }},
+      {"--proxy-protocol", "RAPTOR_PROXY_PROTOCOL", true,
+       "on or off (default): every connection begins with a PROXY protocol header (v1 or v2) naming the client, "
+       "believed from a --trusted-proxy only",
+       [](Config& c, App&, const std::string& v) { return parse_bool(v, c.proxy_protocol); }},
       {"--webhook", nullptr, true,
        "URL[;events=T,T][;prefix=P][;suffix=S][;header=N:V][;ca=FILE][;verify_tls=off]: a webhook receiver of the "
        "default app "
@@ -639,6 +643,9 @@ ParseResult parse_command_line(int argc, const char* const* argv, EnvLookup env,
   }
 
   if (c.tls_cert.empty() != c.tls_key.empty()) return fail("raptor: --tls-cert and --tls-key go together\n");
+  if (c.proxy_protocol && c.trusted_proxies.empty())
+    return fail("raptor: --proxy-protocol needs --trusted-proxy (or trusted_proxies in raptor.rb): the load "
+                "balancers whose PROXY header is believed\n");
   if (c.cluster.redis && c.cluster.node_id.empty()) c.cluster.node_id = generate_node_id();
   if (!file_app && credentials_given != 0 && credentials_given != kAllGiven)
     return fail(

@@ -45,6 +45,9 @@ struct Config {
   // header says.
   std::vector<AddressRange> trusted_proxies;
   ForwardedHeader forwarded_header = ForwardedHeader::XForwardedFor;  // --forwarded-header
+  // Every connection begins with a PROXY protocol header (--proxy-protocol; a TCP load balancer's
+  // way of naming the client), believed from trusted proxies only (docs/reverse-proxy.md#proxy-protocol).
+  bool proxy_protocol = false;
   // SIGTERM: seconds over which the WebSocket clients are closed with 4200, in batches, before
   // the process exits (0: all at once). Read when the signal comes, so a reload changes it.
   int drain_seconds = 10;

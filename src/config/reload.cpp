@@ -85,6 +85,8 @@ std::vector<std::string> keep_restart_only(const Config& running, Config& next) 
   keep(kept, "workers", running.workers, next.workers);
   keep(kept, "event_loop", running.event_loop, next.event_loop);
   keep(kept, "compression", running.compression, next.compression);
+  // What every new connection must begin with: the balancer in front changes with it.
+  keep(kept, "proxy_protocol", running.proxy_protocol, next.proxy_protocol);
   if (!same_webhook_settings(running.webhooks, next.webhooks)) {
     kept.push_back("webhook delivery settings (--webhook-* options) changed, which needs a restart: still the old ones");
     next.webhooks = running.webhooks;

@@ -35,7 +35,7 @@ constexpr size_t kMostReadAhead = 64 << 10;
 // "http 203.0.113.7 GET /path -> 404" (the client's address, common/client_address.h), at most
 // kRefusalLinesPerSecond a second on each worker: whoever can send requests could otherwise fill
 // the disk with them.
-void log_refusal(lws* wsi, const Config& config, const http::Request& request, int status) {
+void log_refusal(const std::string& peer, const Config& config, const http::Request& request, int status) {
   thread_local log::RateLimit limit(kRefusalLinesPerSecond);
   auto now = std::chrono::steady_clock::now().time_since_epoch();
   uint64_t held_back = 0;
@@ -43,8 +43,6 @@ void log_refusal(lws* wsi, const Config& config, const http::Request& request, i
   if (held_back)
     log::info("http: %llu more requests answered with errors were not logged (over %u a second)",
               static_cast<unsigned long long>(held_back), kRefusalLinesPerSecond);
-  char peer[64] = "";
-  lws_get_peer_simple(wsi, peer, sizeof peer);
   bool forwarded = config.forwarded_header == ForwardedHeader::Forwarded;
   std::string client = client_address(peer, forwarded ? request.forwarded : request.x_forwarded_for,
                                       config.trusted_proxies, config.forwarded_header);
@@ -74,6 +72,13 @@ int forward(lws* from, lws* to, const void* in, size_t len) {
 }  // namespace
 
 HttpConnection::HttpConnection(Worker& worker, lws* wsi) : worker_(worker), wsi_(wsi) {
+  if (auto named = worker.peer_addresses().take(lws_get_socket_fd(wsi))) {
+    peer_ = std::move(*named);  // the client a trusted proxy's PROXY header named
+  } else {
+    char peer[64] = "";
+    lws_get_peer_simple(wsi, peer, sizeof peer);
+    peer_ = peer;
+  }
   ev_init(&timer_, on_timer);
   timer_.data = this;
   set_timer();
@@ -121,7 +126,7 @@ void HttpConnection::on_timer(struct ev_loop*, ev_timer* timer, int) {
     lws_set_timeout(c->wsi_, PENDING_TIMEOUT_USER_OK, LWS_TO_KILL_ASYNC);  // quietly: nothing was asked
     return;
   }
-  log_refusal(c->wsi_, c->worker_.config(), c->reader_.request(), 408);
+  log_refusal(c->peer_, c->worker_.config(), c->reader_.request(), 408);
   c->respond(http::error(408, "The request took too long to arrive"), true);
 }
 
@@ -150,7 +155,7 @@ void HttpConnection::answered(http::Response response) {
   awaiting_ = 0;
   if (exchange_open_) worker_.http_exchange_ended();
   exchange_open_ = false;
-  if (response.status >= 400) log_refusal(wsi_, worker_.config(), reader_.request(), response.status);
+  if (response.status >= 400) log_refusal(peer_, worker_.config(), reader_.request(), response.status);
   // While the node drains, every answer closes its connection: the client's next request goes
   // through the load balancer to another node.
   respond(response, !reader_.keep_alive() || worker_.engine().draining());
@@ -181,7 +186,7 @@ void HttpConnection::read_on() {
         break;  // answered() has run unless the answer waits for Redis
       }
       case http::RequestReader::Event::Refuse:
-        log_refusal(wsi_, worker_.config(), reader_.request(), reader_.refusal().status);
+        log_refusal(peer_, worker_.config(), reader_.request(), reader_.refusal().status);
         metrics::http_answered(reader_.refusal().status, 0);
         respond(reader_.refusal(), reader_.closes());
         break;
@@ -250,7 +255,7 @@ int HttpConnection::on_bridge(int reason, void* in, size_t len) {
 
 // The client's bytes go to libwebsockets' WebSocket side through a socket pair. The upgrade
 // request is written into the pair first, so lws reads it as from any client, and the real
-// client's address is left with the worker for the handshake (net/bridged_peers.h).
+// client's address is left with the worker for the handshake (net/peer_addresses.h).
 void HttpConnection::bridge(const std::string& upgrade) {
   int ends[2];
   if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0, ends)) {
@@ -263,8 +268,6 @@ void HttpConnection::bridge(const std::string& upgrade) {
     return respond(http::error(503, "Out of resources: try again"), true);
   }
   ev_timer_stop(worker_.loop(), &timer_);
-  char peer[64] = "";
-  lws_get_peer_simple(wsi_, peer, sizeof peer);
   lws_vhost* vhost = worker_.bridge_vhost();
   bridge_ = lws_adopt_descriptor_vhost(vhost, LWS_ADOPT_SOCKET, lws_sock_file_fd_type{.sockfd = ends[0]},
                                        kBridgeProtocol, nullptr);
@@ -273,10 +276,10 @@ void HttpConnection::bridge(const std::string& upgrade) {
     return respond(http::error(503, "Out of resources: try again"), true);
   }
   lws_set_opaque_user_data(bridge_, this);
-  worker_.bridged_peers().note(ends[1], peer);
+  worker_.peer_addresses().note(ends[1], peer_);
   if (!lws_adopt_descriptor_vhost(vhost, static_cast<lws_adoption_type>(LWS_ADOPT_SOCKET | LWS_ADOPT_HTTP),
                                   lws_sock_file_fd_type{.sockfd = ends[1]}, nullptr, nullptr)) {
-    worker_.bridged_peers().take(ends[1]);
+    worker_.peer_addresses().take(ends[1]);
     unbridge();
     respond(http::error(503, "Out of resources: try again"), true);
   }

@@ -49,6 +49,7 @@ class HttpConnection {
 
   Worker& worker_;
   lws* wsi_;
+  std::string peer_;  // the TCP peer, or the client a PROXY header named (net/peer_addresses.h)
   lws* bridge_ = nullptr;  // the worker's end of the socket pair, once bridged
   http::RequestReader reader_;
   uint64_t awaiting_ = 0;  // the number of the answer being computed (Worker::await_answer)

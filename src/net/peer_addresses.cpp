@@ -1,8 +1,8 @@
-#include "net/bridged_peers.h"
+#include "net/peer_addresses.h"
 
 namespace raptor::net {
 
-std::optional<std::string> BridgedPeers::take(int fd) {
+std::optional<std::string> PeerAddresses::take(int fd) {
   if (peers_.empty()) return std::nullopt;
   auto it = peers_.find(fd);
   if (it == peers_.end()) return std::nullopt;

@@ -167,7 +167,7 @@ int on_websocket(Worker& worker, lws* wsi, int reason, Session* s, void* in, siz
       const char* version = lws_get_urlarg_by_name(wsi, "protocol=", protocol, sizeof protocol);
       std::optional<std::string_view> version_arg;
       if (version) version_arg = std::string_view(version);
-      std::optional<std::string> bridged_peer = worker.bridged_peers().take(lws_get_socket_fd(wsi));
+      std::optional<std::string> bridged_peer = worker.peer_addresses().take(lws_get_socket_fd(wsi));
       const Config& config = worker.config();
       std::string client = websocket_client_address(wsi, bridged_peer, config.trusted_proxies, config.forwarded_header);
       std::unique_ptr<Handshake> handshake = engine.wants_handshake() ? read_handshake(wsi, client) : nullptr;

@@ -350,7 +350,13 @@ void Worker::drain_mailbox() {
 }
 
 void Worker::accept(int fd) {
-  if (config_.tls_cert.empty()) return Arrival::watch(*this, fd, config_.http_timeouts.head_ms);
+  peer_addresses_.forget(fd);
+  if (config_.tls_cert.empty() || config_.proxy_protocol)
+    return Arrival::watch(*this, fd, config_.http_timeouts.head_ms);
+  adopt_tls(fd);
+}
+
+void Worker::adopt_tls(int fd) {
   lws_adopt_descriptor_vhost(lws_get_vhost_by_name(context_, "default"),
                              static_cast<lws_adoption_type>(LWS_ADOPT_SOCKET | LWS_ADOPT_ALLOW_SSL),
                              lws_sock_file_fd_type{.sockfd = fd}, kHttpProtocol, nullptr);

@@ -15,7 +15,7 @@
 
 #include "core/engine.h"
 #include "core/hub.h"
-#include "net/bridged_peers.h"
+#include "net/peer_addresses.h"
 #include "net/pending_answers.h"
 
 struct lws;
@@ -85,10 +85,12 @@ class Worker : public Transport, public Mailbox {
   // Closes the listening socket: new connections are refused at once, and those the kernel had
   // queued and nobody accepted yet are reset. On the worker's thread.
   void stop_listening();
+  // TLS from the start (after a PROXY header): lws reads the handshake, then HTTP.
+  void adopt_tls(int fd);
   // The plain vhost a bridged WebSocket is served on (http_connection.h), and the address of the
-  // client behind each bridge (bridged_peers.h).
+  // client behind each bridge or PROXY header (peer_addresses.h).
   lws_vhost* bridge_vhost() const { return bridge_vhost_; }
-  BridgedPeers& bridged_peers() { return bridged_peers_; }
+  PeerAddresses& peer_addresses() { return peer_addresses_; }
   struct ev_loop* loop() const { return loop_; }
 
   // Writes every connection woken since the last flush.
@@ -138,7 +140,7 @@ class Worker : public Transport, public Mailbox {
   struct ev_loop* loop_ = nullptr;  // libev, on epoll or poll (--event-loop)
   lws_vhost* bridge_vhost_ = nullptr;
   std::vector<Arrival*> arrivals_;
-  BridgedPeers bridged_peers_;
+  PeerAddresses peer_addresses_;
   ssl_ctx_st* server_tls_ = nullptr;       // with TLS: the listener's context, owned by lws
   ssl_ctx_st* idle_client_tls_ = nullptr;  // with TLS: the server vhost's unused client context
   const std::atomic<bool>* stop_ = nullptr;

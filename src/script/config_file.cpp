@@ -100,6 +100,7 @@ std::optional<std::string> apply(const cJSON* s, Config& c) {
   if (loop == "poll") c.event_loop = Config::EventLoop::Poll;
   if (loop == "epoll") c.event_loop = Config::EventLoop::Epoll;
   boolean(s, "compression", c.compression);
+  boolean(s, "proxy_protocol", c.proxy_protocol);
   for (const std::string& text : strings(member(s, "trusted_proxies"))) {
     auto range = parse_address_range(text);
     if (!range) return "trusted_proxies: '" + text + "' is not an IPv4 or IPv6 address or network (e.g. 10.0.0.0/8)";

@@ -20,6 +20,7 @@ TEST_CASE("a reload keeps restart-only settings and names each", "[reload]") {
   next.workers = 4;
   next.event_loop = Config::EventLoop::Poll;
   next.compression = true;
+  next.proxy_protocol = true;
   next.tls_cert = "/etc/cert.pem";
   next.tls_key = "/etc/key.pem";
   next.limits.activity_timeout_s = 60;  // live: not kept
@@ -31,12 +32,14 @@ TEST_CASE("a reload keeps restart-only settings and names each", "[reload]") {
                     "workers changed from 2 to 4, which needs a restart: still 2",
                     "event_loop changed from :epoll to :poll, which needs a restart: still :epoll",
                     "compression changed from false to true, which needs a restart: still false",
+                    "proxy_protocol changed from false to true, which needs a restart: still false",
                 });
   CHECK(next.host == "127.0.0.1");
   CHECK(next.port == 6001);
   CHECK(next.workers == 2);
   CHECK(next.event_loop == Config::EventLoop::Epoll);
   CHECK_FALSE(next.compression);
+  CHECK_FALSE(next.proxy_protocol);
   CHECK(next.tls_cert.empty());
   CHECK(next.limits.activity_timeout_s == 60);
   CHECK(keep_restart_only(running, next).empty());

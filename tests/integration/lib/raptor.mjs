@@ -5,6 +5,7 @@ import { once } from 'node:events';
 import http from 'node:http';
 import https from 'node:https';
 import net from 'node:net';
+import tls from 'node:tls';
 import { fileURLToPath } from 'node:url';
 import { readdirSync, readFileSync } from 'node:fs';
 import { after } from 'node:test';
@@ -105,9 +106,10 @@ export class Raptor {
   // apps[0] is the default app; tls = {certFile, keyFile, ca}; args/env = further settings.
   // launcher: how to start the binary, e.g. underFileLimit(120); by default directly.
   // host: the address it listens on and is reached at (another than 127.0.0.1 for a node in a
-  // network namespace of its own).
-  constructor({ apps = [DEFAULT_APP], args = [], env = {}, tls = null, clientEvents = true, configVia = 'flags', launcher = null, host = HOST } = {}) {
-    Object.assign(this, { apps, extraArgs: args, extraEnv: env, tls, clientEvents, configVia, launcher, listenHost: host });
+  // network namespace of its own). proxyProtocol: raptor expects a PROXY protocol header on every
+  // connection (--proxy-protocol on), so the start-up probe sends one.
+  constructor({ apps = [DEFAULT_APP], args = [], env = {}, tls = null, clientEvents = true, configVia = 'flags', launcher = null, host = HOST, proxyProtocol = false } = {}) {
+    Object.assign(this, { apps, extraArgs: args, extraEnv: env, tls, clientEvents, configVia, launcher, listenHost: host, proxyProtocol });
     this.app = apps[0];
     this.stdout = '';
     this.stderr = '';
@@ -178,8 +180,18 @@ export class Raptor {
 
   #healthStatus() {
     const client = this.tls ? https : http;
+    const options = { ...this.tlsOptions, agent: false, timeout: 1000 };
+    if (this.proxyProtocol) {
+      // A version 2 LOCAL header, as a balancer's health check sends: it names no client.
+      options.agent = undefined;
+      options.createConnection = () => {
+        const raw = net.connect(this.port, this.host);
+        raw.write(Buffer.from('0d0a0d0a000d0a515549540a20000000', 'hex'));
+        return this.tls ? tls.connect({ socket: raw, ...this.tlsOptions, servername: 'localhost' }) : raw;
+      };
+    }
     return new Promise((resolve) => {
-      const req = client.get(this.url('/health'), { ...this.tlsOptions, agent: false, timeout: 1000 }, (res) => {
+      const req = client.get(this.url('/health'), options, (res) => {
         res.resume();
         resolve(res.statusCode);
       });

@@ -1,6 +1,6 @@
-// net/PendingAnswers and net/BridgedPeers: what a worker keeps between a request and its answer,
+// net/PendingAnswers and net/PeerAddresses: what a worker keeps between a request and its answer,
 // and between a bridge and its WebSocket's handshake.
-#include "net/bridged_peers.h"
+#include "net/peer_addresses.h"
 #include "net/pending_answers.h"
 
 #include <catch2/catch.hpp>
@@ -36,11 +36,20 @@ TEST_CASE("an answer that comes after its connection closed finds nobody", "[net
 }
 
 TEST_CASE("a bridged client's address is taken once, by its own descriptor", "[net][bridged_peers]") {
-  BridgedPeers peers;
+  PeerAddresses peers;
   CHECK_FALSE(peers.take(7));  // not a bridge: the handshake reads the socket's own peer
   peers.note(7, "203.0.113.9");
   peers.note(8, "198.51.100.4");
   CHECK(peers.take(8) == std::optional<std::string>("198.51.100.4"));
   CHECK(peers.take(7) == std::optional<std::string>("203.0.113.9"));
   CHECK_FALSE(peers.take(7));  // a descriptor reused later is not taken for the old bridge
+}
+
+TEST_CASE("a new descriptor forgets the address noted under its number for a closed one", "[net][bridged_peers]") {
+  PeerAddresses peers;
+  peers.note(7, "203.0.113.9");  // a bridge whose WebSocket never completed its handshake
+  peers.note(8, "198.51.100.4");
+  peers.forget(7);                // accepted again under the same number
+  CHECK_FALSE(peers.take(7));
+  CHECK(peers.take(8) == std::optional<std::string>("198.51.100.4"));
 }
