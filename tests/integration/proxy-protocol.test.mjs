@@ -10,13 +10,14 @@ import http from 'node:http';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { after, before, describe, it } from 'node:test';
+import { describe, it } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { selfSignedCertificate } from './lib/certificates.mjs';
 import { configFile } from './lib/config-files.mjs';
 import { codeBlock } from './lib/doc-blocks.mjs';
 import { request } from './lib/http-api.mjs';
 import { freePort, Raptor, runRaptor } from './lib/raptor.mjs';
+import { serversInFront } from './lib/suite.mjs';
 import { PUSHER_QUERY, RawClient } from './lib/ws-client.mjs';
 import { waitFor } from './lib/wait.mjs';
 
@@ -109,14 +110,7 @@ describe('PROXY protocol behind HAProxy', () => {
   const v1ToFile = new HAProxy(byFile, 'send-proxy');
   const proxies = [v2, v1, passthrough, v1ToFile];
 
-  before(async () => {
-    await Promise.all(raptors.map((r) => r.start()));
-    await Promise.all(proxies.map((p) => p.start()));
-  });
-  after(async () => {
-    await Promise.all(proxies.map((p) => p.stop()));
-    await Promise.all(raptors.map((r) => r.stop()));
-  });
+  serversInFront(raptors, proxies);
 
   it('gives the hooks the client HAProxy names, by version 2 and version 1 headers, flag, env or raptor.rb', async () => {
     assert.equal(await remoteAddress(v2, '127.0.0.2'), '127.0.0.2');

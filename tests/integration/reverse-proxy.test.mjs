@@ -13,6 +13,7 @@ import { inboxOf, pusherClient, serverSdk, subscribed } from './lib/clients.mjs'
 import { request } from './lib/http-api.mjs';
 import { Raptor, runRaptor } from './lib/raptor.mjs';
 import { ReverseProxy } from './lib/reverse-proxy.mjs';
+import { serversInFront } from './lib/suite.mjs';
 import { PUSHER_QUERY, RawClient } from './lib/ws-client.mjs';
 
 // pusher-js's Node transport takes no CA option; trust the self-signed certificate in this
@@ -101,14 +102,7 @@ describe('trusted proxies', () => {
   const caddy = new ReverseProxy('caddy', byFlag);
   const proxies = [viaByFlag, viaByFile, viaUntrusting, caddy];
 
-  before(async () => {
-    await Promise.all(raptors.map((r) => r.start()));
-    await Promise.all(proxies.map((p) => p.start()));
-  });
-  after(async () => {
-    await Promise.all(proxies.map((p) => p.stop()));
-    await Promise.all(raptors.map((r) => r.stop()));
-  });
+  serversInFront(raptors, proxies);
 
   // The address the admit hook saw for a client on 127.0.0.2 (it names it in its deny reason).
   async function remoteAddress(server, headers = {}) {

@@ -2,6 +2,7 @@
 // after each test, and a last test that stops it and fails on a crash, a non-zero exit, a
 // sanitizer report or a secret in its output. Also keeps a bystander: an unrelated client connected
 // all along, which every bad input is followed by checking (the server keeps serving everyone).
+// And serversInFront: raptors and the proxies in front of them, for a suite.
 import assert from 'node:assert/strict';
 import { after, afterEach, before, describe, it } from 'node:test';
 import { serverSdk } from './clients.mjs';
@@ -40,5 +41,18 @@ export function serverSuite(title, { bystander: bystanderOptions = {}, ...option
       const problems = server.problems(await server.stop());
       assert.deepEqual(problems, [], `${problems.join('; ')}\n--- raptor stderr (tail) ---\n${server.stderr.slice(-4000)}`);
     });
+  });
+}
+
+// Starts `raptors`, then the `proxies` in front of them, before the suite's tests, and stops them
+// in the other order after (each proxy needs its raptor's port, and must not outlive it).
+export function serversInFront(raptors, proxies) {
+  before(async () => {
+    await Promise.all(raptors.map((r) => r.start()));
+    await Promise.all(proxies.map((p) => p.start()));
+  });
+  after(async () => {
+    await Promise.all(proxies.map((p) => p.stop()));
+    await Promise.all(raptors.map((r) => r.stop()));
   });
 }
