@@ -14,6 +14,7 @@ class RateLimit {
   // Whether a line may be written at `now_ms` (a monotonic clock). When it may, `held_back` is
   // the number of lines refused since the last one written, and the count starts again.
   bool allow(int64_t now_ms, uint64_t& held_back);
+  uint32_t per_second() const { return per_second_; }
 
  private:
   uint32_t per_second_;
@@ -22,5 +23,10 @@ class RateLimit {
   uint64_t held_back_ = 0;
   bool started_ = false;
 };
+
+// Whether a line limited by `limit` may be written now (the monotonic clock). When lines were
+// held back since the last one, logs that first, at info: "KIND: N more WHAT were not logged
+// (over P a second)".
+bool may_log_now(RateLimit& limit, const char* kind, const char* what);
 
 }  // namespace raptor::log

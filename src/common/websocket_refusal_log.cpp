@@ -1,7 +1,5 @@
 #include "common/websocket_refusal_log.h"
 
-#include <chrono>
-
 #include "common/log.h"
 #include "common/log_rate_limit.h"
 
@@ -12,13 +10,7 @@ namespace {
 // One budget per worker for both kinds of line: a flood of either cannot bury the other's first lines.
 bool may_log() {
   thread_local RateLimit limit(kWebSocketRefusalsPerSecond);
-  auto now = std::chrono::steady_clock::now().time_since_epoch();
-  uint64_t held_back = 0;
-  if (!limit.allow(std::chrono::duration_cast<std::chrono::milliseconds>(now).count(), held_back)) return false;
-  if (held_back)
-    info("websocket: %llu more refused or dropped connections were not logged (over %u a second)",
-         static_cast<unsigned long long>(held_back), kWebSocketRefusalsPerSecond);
-  return true;
+  return may_log_now(limit, "websocket", "refused or dropped connections");
 }
 
 }  // namespace

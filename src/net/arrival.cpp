@@ -5,8 +5,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <chrono>
-
 #include <cerrno>
 #include <cstddef>
 #include <vector>
@@ -32,10 +30,7 @@ void set_low_water(int fd, int bytes) { setsockopt(fd, SOL_SOCKET, SO_RCVLOWAT, 
 // "proxy protocol: closed a connection from ADDRESS: WHY", at most 10 lines a second per worker.
 void log_refusal(const char* peer, const std::string& why) {
   thread_local log::RateLimit limit(10);
-  uint64_t held_back = 0;
-  auto now = std::chrono::steady_clock::now().time_since_epoch();
-  if (!limit.allow(std::chrono::duration_cast<std::chrono::milliseconds>(now).count(), held_back)) return;
-  if (held_back) log::info("proxy protocol: %llu more closed connections were not logged", (unsigned long long)held_back);
+  if (!log::may_log_now(limit, "proxy protocol", "closed connections")) return;
   log::info("proxy protocol: closed a connection from %s: %s", peer, log::for_log(why).c_str());
 }
 

@@ -4,7 +4,6 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <ctime>
 #include <vector>
 
@@ -37,12 +36,7 @@ constexpr size_t kMostReadAhead = 64 << 10;
 // the disk with them.
 void log_refusal(const std::string& peer, const Config& config, const http::Request& request, int status) {
   thread_local log::RateLimit limit(kRefusalLinesPerSecond);
-  auto now = std::chrono::steady_clock::now().time_since_epoch();
-  uint64_t held_back = 0;
-  if (!limit.allow(std::chrono::duration_cast<std::chrono::milliseconds>(now).count(), held_back)) return;
-  if (held_back)
-    log::info("http: %llu more requests answered with errors were not logged (over %u a second)",
-              static_cast<unsigned long long>(held_back), kRefusalLinesPerSecond);
+  if (!log::may_log_now(limit, "http", "requests answered with errors")) return;
   bool forwarded = config.forwarded_header == ForwardedHeader::Forwarded;
   std::string client = client_address(peer, forwarded ? request.forwarded : request.x_forwarded_for,
                                       config.trusted_proxies, config.forwarded_header);
