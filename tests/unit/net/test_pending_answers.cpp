@@ -1,5 +1,5 @@
 // net/PendingAnswers and net/PeerAddresses: what a worker keeps between a request and its answer,
-// and between a bridge and its WebSocket's handshake.
+// and between a bridge (or a PROXY header) and whoever serves the connection.
 #include "net/peer_addresses.h"
 #include "net/pending_answers.h"
 
@@ -35,7 +35,7 @@ TEST_CASE("an answer that comes after its connection closed finds nobody", "[net
   CHECK(answers.take(b) == connection(2));
 }
 
-TEST_CASE("a bridged client's address is taken once, by its own descriptor", "[net][bridged_peers]") {
+TEST_CASE("a bridged client's address is taken once, by its own descriptor", "[net][peer_addresses]") {
   PeerAddresses peers;
   CHECK_FALSE(peers.take(7));  // not a bridge: the handshake reads the socket's own peer
   peers.note(7, "203.0.113.9");
@@ -45,7 +45,7 @@ TEST_CASE("a bridged client's address is taken once, by its own descriptor", "[n
   CHECK_FALSE(peers.take(7));  // a descriptor reused later is not taken for the old bridge
 }
 
-TEST_CASE("a new descriptor forgets the address noted under its number for a closed one", "[net][bridged_peers]") {
+TEST_CASE("a new descriptor forgets the address noted under its number for a closed one", "[net][peer_addresses]") {
   PeerAddresses peers;
   peers.note(7, "203.0.113.9");  // a bridge whose WebSocket never completed its handshake
   peers.note(8, "198.51.100.4");
