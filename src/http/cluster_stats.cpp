@@ -19,7 +19,8 @@ int64_t now_ms() { return metrics::steady_us() / 1000; }
 
 uint64_t number(const cJSON* obj, const char* key) {
   const cJSON* n = cJSON_GetObjectItemCaseSensitive(obj, key);
-  return cJSON_IsNumber(n) && n->valuedouble > 0 ? uint64_t(n->valuedouble) : 0;
+  // Another node's figures, but read as any outside number: a cast beyond uint64's range is undefined.
+  return cJSON_IsNumber(n) && n->valuedouble > 0 && n->valuedouble < 1.8e19 ? uint64_t(n->valuedouble) : 0;
 }
 
 metrics::MessageFigures figures_of(const cJSON* messages) {

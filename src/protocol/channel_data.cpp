@@ -13,8 +13,8 @@ std::optional<ChannelDataError> parse_channel_data(std::string_view text, const 
   const cJSON* id = cJSON_GetObjectItemCaseSensitive(parsed.get(), "user_id");
   if (cJSON_IsString(id)) {
     out.user_id = id->valuestring;
-  } else if (cJSON_IsNumber(id) && id->valuedouble == double(int64_t(id->valuedouble)) &&
-             id->valuedouble < 9007199254740992.0 && id->valuedouble > -9007199254740992.0) {
+  } else if (cJSON_IsNumber(id) && id->valuedouble < 9007199254740992.0 && id->valuedouble > -9007199254740992.0 &&
+             id->valuedouble == double(int64_t(id->valuedouble))) {  // the range first: a cast out of it is undefined
     out.user_id = std::to_string(int64_t(id->valuedouble));  // only integers a double holds exactly
   }
   if (out.user_id.empty() || out.user_id.size() > limits.max_user_id_length)
