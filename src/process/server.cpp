@@ -72,8 +72,8 @@ Server::~Server() = default;
 
 int Server::run() {
   lws_set_log_level(LLL_ERR | LLL_WARN, nullptr);
-  // Before any worker thread starts, which inherits the blocked mask (the Ruby VMs' watchdog
-  // threads block every signal themselves).
+  // Before any worker thread starts, which inherits the blocked mask (SIGXCPU, which times the
+  // Ruby hooks on their own thread, stays open).
   Signals signals;
 
   net::raise_file_limit();

@@ -6,16 +6,17 @@
 #include <mruby/proc.h>
 #include <mruby/string.h>
 #include <mruby/throw.h>
-#include <pthread.h>
 #include <sys/mman.h>
 #include <ucontext.h>
 
+#include <cerrno>
 #include <csetjmp>
 #include <csignal>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
+#include <mutex>
 
 namespace raptor::script {
 namespace {
@@ -23,7 +24,6 @@ namespace {
 // The call this thread is running under a guard; read by the signal handlers.
 struct ActiveCall {
   RunawayGuard* guard = nullptr;
-  uint64_t id = 0;
   struct mrb_jmpbuf* jump = nullptr;  // mrb_protect_error's catch; null outside the body
   sigjmp_buf abandon{};               // run() itself, for a call stopped inside C code
   // Where it was stopped: the faulting instruction, then the call sites of the frames below it
@@ -31,11 +31,44 @@ struct ActiveCall {
   static constexpr int kFrames = 64;
   uintptr_t frames[kFrames] = {};
   int nframes = 0;
+  int64_t budget_ns = 0;
+  bool closed = false;  // the budget ran out: the region is unreadable until run() ends
   bool timed_out = false;
   bool abandoned = false;
 };
 thread_local ActiveCall* t_call = nullptr;
-thread_local volatile int t_unstoppable = 0;  // Unstoppable sections the thread is in (read by on_overrun)
+thread_local volatile int t_unstoppable = 0;  // Unstoppable sections the thread is in (read by on_timer)
+
+// This thread's CPU-time timer, which signals this thread (SIGXCPU) when it runs out. Made at the
+// thread's first guarded call; a worker makes one call after another, so it lives with the thread.
+class ThreadTimer {
+ public:
+  ~ThreadTimer() {
+    if (made_) timer_delete(id_);
+  }
+  // False (errno set) when the kernel will not give one.
+  bool make() {
+    if (made_) return true;
+    sigevent event{};
+    event.sigev_notify = SIGEV_THREAD_ID;
+    event.sigev_signo = SIGXCPU;
+    event._sigev_un._tid = gettid();  // sigev_notify_thread_id, which glibc 2.36 does not name
+    made_ = timer_create(CLOCK_THREAD_CPUTIME_ID, &event, &id_) == 0;
+    return made_;
+  }
+  // Fires after `ns` more of this thread's CPU time; 0 disarms. Async-signal-safe (timer_settime).
+  void set(int64_t ns) {
+    itimerspec when{};
+    when.it_value.tv_sec = time_t(ns / 1000000000);
+    when.it_value.tv_nsec = long(ns % 1000000000);
+    timer_settime(id_, 0, &when, nullptr);
+  }
+
+ private:
+  timer_t id_{};
+  bool made_ = false;
+};
+thread_local ThreadTimer t_timer;
 
 // Where a call was stopped: the instruction or C code it was at, and the call sites of the frames
 // below (read-only walk of the VM's call stack; no allocation, so safe in a signal handler).
@@ -57,12 +90,6 @@ void install(int sig, void (*handler)(int, siginfo_t*, void*), struct sigaction*
   sigaction(sig, &action, previous);
 }
 
-int64_t cpu_ns(clockid_t clock) {
-  timespec ts{};
-  clock_gettime(clock, &ts);
-  return int64_t(ts.tv_sec) * 1000000000 + ts.tv_nsec;
-}
-
 struct sigaction g_previous;  // the SIGSEGV handler before ours, for faults that are not ours
 std::mutex g_install_mutex;
 
@@ -74,7 +101,7 @@ void on_fault(int sig, siginfo_t* info, void* context) {
   auto address = reinterpret_cast<char*>(info->si_addr);
   if (call && call->guard->in_region(address)) {
     mprotect(call->guard->region_, call->guard->region_bytes_, PROT_READ);
-    if (!call->jump) return;  // the watchdog fired as the call ended: just carry on
+    if (!call->jump) return;  // the budget ran out as the call ended: just carry on
     record_frames(call, call->guard->mrb_, reinterpret_cast<uintptr_t>(address));
     call->timed_out = true;
     call->guard->mrb_->exc = mrb_obj_ptr(call->guard->timeout_error_);
@@ -92,11 +119,22 @@ void on_fault(int sig, siginfo_t* info, void* context) {
   }
 }
 
-// SIGXCPU from the watchdog: the call has run a second budget without fetching an instruction.
-void on_overrun(int, siginfo_t*, void* context) {
+// SIGXCPU from this thread's timer: the call has used its budget of CPU time. First the region
+// is made unreadable (the VM faults at its next instruction fetch, on_fault) and the call gets a
+// second budget for that; if it runs out too, the call is inside C code and ends here.
+void on_timer(int, siginfo_t*, void* context) {
   ActiveCall* call = t_call;
-  if (!call || !call->jump || call->id != call->guard->interrupting_.load()) return;  // ended already
-  if (t_unstoppable > 0) return;  // the watchdog sends it again shortly
+  if (!call || !call->jump) return;  // ended already (or an RLIMIT_CPU signal between calls)
+  if (!call->closed) {
+    call->closed = true;
+    mprotect(call->guard->region_, call->guard->region_bytes_, PROT_NONE);
+    t_timer.set(call->budget_ns);
+    return;
+  }
+  if (t_unstoppable > 0) {  // where it would leave a lock held: again after another millisecond
+    t_timer.set(1000000);
+    return;
+  }
   auto* uc = static_cast<ucontext_t*>(context);
 #if defined(__x86_64__)
   auto at = uintptr_t(uc->uc_mcontext.gregs[REG_RIP]);
@@ -170,28 +208,15 @@ RunawayGuard::RunawayGuard(mrb_state* mrb, size_t region_bytes) : mrb_(mrb), reg
   {
     std::lock_guard<std::mutex> lock(g_install_mutex);
     install(SIGSEGV, on_fault, &g_previous);
-    install(SIGXCPU, on_overrun, nullptr);
+    install(SIGXCPU, on_timer, nullptr);
   }
   void* region = mmap(nullptr, region_bytes_, PROT_READ, MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
   region_ = region == MAP_FAILED ? nullptr : static_cast<char*>(region);
   timeout_error_ = mrb_exc_new_str(mrb_, E_RUNTIME_ERROR, mrb_str_new_lit(mrb_, "script timeout"));
   mrb_gc_register(mrb_, timeout_error_);
-  // The watchdog blocks every signal: a process-directed one (SIGHUP, SIGTERM) must reach the
-  // thread that waits for it, not take its default action here.
-  sigset_t all, previous;
-  sigfillset(&all);
-  pthread_sigmask(SIG_SETMASK, &all, &previous);
-  watchdog_ = std::thread([this] { watch(); });
-  pthread_sigmask(SIG_SETMASK, &previous, nullptr);
 }
 
 RunawayGuard::~RunawayGuard() {
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    quit_ = true;
-  }
-  changed_.notify_one();
-  watchdog_.join();
   if (region_) munmap(region_, region_bytes_);
 }
 
@@ -272,89 +297,45 @@ bool RunawayGuard::adopt_loaded_code() {
 mrb_value RunawayGuard::guarded(mrb_state* mrb, void* frame) {
   auto* f = static_cast<std::pair<mrb_protect_error_func*, void*>*>(frame);
   t_call->jump = mrb->jmp;  // set by the mrb_protect_error in run()
+  t_timer.set(t_call->budget_ns);  // run() disarms it, however the body ends
   mrb_value result = f->first(mrb, f->second);
   t_call->jump = nullptr;
   return result;
 }
 
 RunawayGuard::Outcome RunawayGuard::run(mrb_protect_error_func* body, void* data, int budget_ms) {
+  Outcome out;
+  if (!t_timer.make()) {
+    out.value = mrb_nil_value();
+    out.failed = true;
+    out.refused = std::string("not run: no CPU timer for the call (") + strerror(errno) + ")";
+    return out;
+  }
   ActiveCall call;
   call.guard = this;
+  call.budget_ns = int64_t(budget_ms) * 1000000;
   ActiveCall* outer = t_call;  // a guarded call never nests, but do not lose one if it did
   t_unstoppable = 0;           // left over only if an Unstoppable section was left by a raise
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    armed_ = true;
-    call.id = ++call_;
-    caller_ = pthread_self();
-    pthread_getcpuclockid(caller_, &caller_cpu_);
-    budget_ns_ = int64_t(budget_ms) * 1000000;
-    cpu_at_start_ns_ = cpu_ns(caller_cpu_);
-    deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(budget_ms);
-  }
   t_call = &call;
-  changed_.notify_one();
 
   std::pair<mrb_protect_error_func*, void*> frame{body, data};
   mrb_bool failed = false;
-  Outcome out;
   if (sigsetjmp(call.abandon, 0) == 0) {
     out.value = mrb_protect_error(mrb_, guarded, &frame, &failed);
-  } else {  // from on_overrun: mruby's own catch is skipped, the interpreter is not touched again
+  } else {  // from on_timer: mruby's own catch is skipped, the interpreter is not touched again
     out.value = mrb_nil_value();
     failed = true;
   }
-
-  {
-    std::lock_guard<std::mutex> lock(mutex_);
-    armed_ = false;
-    interrupting_ = 0;
-    if (fired_) mprotect(region_, region_bytes_, PROT_READ);
-    fired_ = false;
-  }
-  t_call = outer;
+  t_timer.set(0);
   ActiveCall* volatile ended = &call;  // written by a signal handler: read from memory
+  ended->jump = nullptr;               // a signal still on its way finds the call over
+  if (ended->closed) mprotect(region_, region_bytes_, PROT_READ);
+  t_call = outer;
   out.failed = failed;
   out.timed_out = ended->timed_out;
   out.abandoned = ended->abandoned;
   if (out.timed_out) out.where = locate(ended->frames, ended->nframes);
   return out;
-}
-
-void RunawayGuard::watch() {
-  std::unique_lock<std::mutex> lock(mutex_);
-  while (!quit_) {
-    if (!armed_) {
-      changed_.wait(lock);
-      continue;
-    }
-    uint64_t call = call_;
-    auto deadline = deadline_;
-    bool ended = changed_.wait_until(lock, deadline, [&] { return quit_ || !armed_ || call_ != call; });
-    if (ended) continue;
-    // The budget is the caller's CPU time: while the machine runs other work, the call may need
-    // longer on the clock, and waiting for a core must not fail it.
-    int64_t left = budget_ns_ - (cpu_ns(caller_cpu_) - cpu_at_start_ns_);
-    auto now = std::chrono::steady_clock::now();
-    if (left > 0) {
-      deadline_ = now + std::chrono::nanoseconds(left);
-      continue;
-    }
-    if (!fired_) {
-      // The VM faults at its next instruction fetch (on_fault). It gets a second budget for that.
-      mprotect(region_, region_bytes_, PROT_NONE);
-      fired_ = true;
-      cpu_at_start_ns_ = cpu_ns(caller_cpu_);
-      deadline_ = now + std::chrono::nanoseconds(budget_ns_);
-      continue;
-    }
-    // Still no fault: the call is inside C code. Interrupt it (on_overrun), again every
-    // millisecond while it is in an Unstoppable section.
-    interrupting_ = call;
-    pthread_kill(caller_, SIGXCPU);
-    budget_ns_ = 0;
-    deadline_ = now + std::chrono::milliseconds(1);
-  }
 }
 
 std::string RunawayGuard::locate(const uintptr_t* addresses, int count) const {

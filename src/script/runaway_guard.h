@@ -2,38 +2,34 @@
 //
 // Debian's mruby has no debug hook and no interrupt API, so the guard works on the code itself
 // (proven in shared/reference/stack-poc/guard.cpp): the instructions of every script the VM
-// loads, and of mruby's own Ruby library, are moved into a private memory region. When a call has
-// used its budget of CPU time, a watchdog thread makes the region unreadable; the VM faults on its
-// next instruction fetch, which is a safe point (no allocation in flight), and the SIGSEGV handler
-// longjmps into the catch of the mrb_protect_error that started the call. Ruby code cannot rescue
-// that, and the VM stays usable.
+// loads, and of mruby's own Ruby library, are moved into a private memory region. A call is timed
+// by a CPU-time timer of the calling thread (timer_create on CLOCK_THREAD_CPUTIME_ID, one per
+// thread, signalling that thread with SIGXCPU). When the call has used its budget, the handler
+// makes the region unreadable; the VM faults on its next instruction fetch, which is a safe point
+// (no allocation in flight), and the SIGSEGV handler longjmps into the catch of the
+// mrb_protect_error that started the call. Ruby code cannot rescue that, and the VM stays usable.
 //
 // A C method fetches no instruction (a quadratic String#index on megabytes, a sort of millions).
-// If the call is still running after a second budget, the watchdog interrupts the thread with
-// SIGXCPU and the handler jumps straight back to run(), wherever the C code was, except inside an
-// Unstoppable section (the VM's allocator, Raptor's helpers, and the C library routines mruby
-// calls that take a process-wide lock: malloc's, the time zone's), where it is retried every
-// millisecond. The interpreter's structures may then be half-updated: the outcome says
-// `abandoned`, and the VM must be thrown away without mrb_close (VmMemory frees it whole).
+// If the call is still running after a second budget, the handler jumps straight back to run(),
+// wherever the C code was, except inside an Unstoppable section (the VM's allocator, Raptor's
+// helpers, and the C library routines mruby calls that take a process-wide lock: malloc's, the
+// time zone's), where it tries again after another millisecond of CPU. The interpreter's
+// structures may then be half-updated: the outcome says `abandoned`, and the VM must be thrown
+// away without mrb_close (VmMemory frees it whole).
 //
+// No thread of its own: a watchdog thread per VM cost a thread's start and stop with every VM
+// (the config file's, each worker's, each reload's) and a wake-up of another core with every call.
 // One guard per VM; a VM, and so its guard, is used by one thread at a time.
 #pragma once
 #include <mruby.h>
 #include <mruby/error.h>
 #include <mruby/irep.h>
-#include <pthread.h>
 
-#include <atomic>
-#include <chrono>
-#include <condition_variable>
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
-#include <ctime>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 #include <unordered_map>
 #include <vector>
 
@@ -63,13 +59,14 @@ class RunawayGuard {
     bool timed_out = false;
     bool abandoned = false;  // stopped inside a C method: the interpreter can no longer be used
     std::string where;  // "file:line" of the operator's code a timed-out call was stopped in
+    std::string refused;  // why the call was not made (this thread's CPU timer could not be set)
   };
   // Calls `body` inside mrb_protect_error, stopped once it has run `budget_ms` of this thread's
   // CPU time.
   Outcome run(mrb_protect_error_func* body, void* data, int budget_ms);
 
   // While one exists on a thread, a call on that thread is not interrupted inside C code (the
-  // watchdog retries). Only around code that cannot raise: a raise would skip the destructor,
+  // timer fires again). Only around code that cannot raise: a raise would skip the destructor,
   // leaving the rest of that call unstoppable in C (run() resets the count for the next one).
   struct Unstoppable {
     Unstoppable();
@@ -88,7 +85,6 @@ class RunawayGuard {
   const mrb_code* copy_in(const mrb_irep* irep, bool user);
   const mrb_irep* guarded(const mrb_irep* irep);
   static mrb_value guarded(mrb_state* mrb, void* frame);
-  void watch();
   // "file:line" of the innermost of these instruction addresses that is in the operator's code.
   std::string locate(const uintptr_t* addresses, int count) const;
   bool in_region(const void* p) const { return p >= region_ && p < region_ + region_bytes_; }
@@ -103,20 +99,8 @@ class RunawayGuard {
   std::vector<std::unique_ptr<const mrb_irep*[]>> copied_reps_;
   mrb_value timeout_error_;
 
-  // The watchdog: armed for one call at a time.
-  std::mutex mutex_;
-  std::condition_variable changed_;
-  bool armed_ = false, fired_ = false, quit_ = false;
-  uint64_t call_ = 0;
-  std::chrono::steady_clock::time_point deadline_;  // when the budget would run out if never descheduled
-  clockid_t caller_cpu_{};                          // the calling thread's CPU clock
-  pthread_t caller_{};                              // ... and the thread, for SIGXCPU
-  int64_t cpu_at_start_ns_ = 0, budget_ns_ = 0;
-  std::atomic<uint64_t> interrupting_{0};  // the call SIGXCPU is meant for (0: none)
-  std::thread watchdog_;
-
   friend void on_fault(int, siginfo_t*, void*);
-  friend void on_overrun(int, siginfo_t*, void*);
+  friend void on_timer(int, siginfo_t*, void*);
 };
 
 }  // namespace raptor::script

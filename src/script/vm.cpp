@@ -219,7 +219,9 @@ Vm::Result Vm::call(mrb_protect_error_func* body, void* data, int budget_ms) {
   Describe describe{files_, body, data, &raised};
   metrics::HookTimer timer;
   RunawayGuard::Outcome out = guard_->run(run_and_describe, &describe, budget_ms);
-  if (out.timed_out) {
+  if (!out.refused.empty()) {
+    r.error = out.refused;
+  } else if (out.timed_out) {
     r.timed_out = true;
     r.error = (out.where.empty() ? "" : out.where + ": ") + "stopped after its time budget of " +
               std::to_string(budget_ms) + " ms";

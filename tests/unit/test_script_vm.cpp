@@ -7,11 +7,13 @@
 #include <mruby/variable.h>
 
 #include <sched.h>
+#include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 #include <ctime>
 #include <string>
 #include <thread>
@@ -222,6 +224,47 @@ TEST_CASE("the time budget counts the hook's CPU time and not time spent waiting
   sched_setaffinity(0, sizeof before, &before);
   INFO("iterations " << iterations << ", " << wall_ms << " ms on the clock");
   CHECK(out == std::to_string(iterations));
+}
+
+// The guard times each call with a CPU-time timer of the calling thread, not a thread of its own:
+// a worker, the config file and every reload build VMs, and a thread per VM cost its start and
+// stop each time.
+TEST_CASE("a VM adds no thread to the process, and its calls are timed on any thread", "[script][budget]") {
+  auto threads = [] {
+    auto entries = std::filesystem::directory_iterator("/proc/self/task");
+    return std::distance(begin(entries), end(entries));
+  };
+  auto before = threads();
+  {
+    Vm a(test_limits()), b(test_limits());
+    CHECK(threads() == before);
+    CHECK(run(a, "1 + 1") == "2");
+    std::string out;
+    std::thread other([&] { out = run(b, "loop {}"); });  // a thread's first call makes its timer
+    other.join();
+    CHECK(out.find("stopped after its time budget of 50 ms") != std::string::npos);
+    CHECK(threads() == before);
+  }
+}
+
+// Without a timer a call could not be stopped, so it is not made: the kernel refuses timers past
+// RLIMIT_SIGPENDING, which is per user and can run out.
+TEST_CASE("a call the kernel gives no CPU timer for is refused, not run unguarded", "[script][budget]") {
+  Vm vm(test_limits());
+  std::string out;
+  rlimit saved{};
+  REQUIRE(getrlimit(RLIMIT_SIGPENDING, &saved) == 0);
+  std::thread fresh([&] {  // no timer yet on this thread
+    rlimit none = saved;
+    none.rlim_cur = 0;
+    if (setrlimit(RLIMIT_SIGPENDING, &none) != 0) return;
+    out = run(vm, "$ran = true");
+    setrlimit(RLIMIT_SIGPENDING, &saved);
+  });
+  fresh.join();
+  CHECK(out == "error: not run: no CPU timer for the call (Resource temporarily unavailable)");
+  CHECK(run(vm, "$ran") == "nil");
+  CHECK(run(vm, "1 + 1") == "2");  // this thread has its timer
 }
 
 TEST_CASE("the memory cap stops allocation bombs and the VM stays usable", "[script][memory]") {
