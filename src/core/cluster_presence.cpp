@@ -65,6 +65,7 @@ void ClusterPresence::cluster_roster_answered(const App& app, const std::string&
     for (const auto& [user_id, info] : answer->members) cluster_roster.add(user_id, info);
     roster = cluster_roster.to_json_for(sub->user_id, sub->privileged);
     sub->roster_version = answer->version;
+    channels_of(app).at(channel)->members_shown().given_roster(answer->members, answer->version);
   } else {
     // Redis went away before answering, or counted nothing for want of a lease: this node's
     // roster, and every member event from now on.

@@ -22,9 +22,9 @@ void FanOut::deliver_local(const App& app, const std::string& channel, std::stri
   bool news = true;
   if (roster_version && (member = messages::parse_member_event(text))) {
     if (member->added)
-      news = ch.members_shown().added(member->user_id);
+      news = ch.members_shown().added(member->user_id, roster_version);
     else
-      ch.members_shown().removed(member->user_id);
+      ch.members_shown().removed(member->user_id, roster_version);
   }
   FramePtr frame = Frame::make(text), by_address;
   if (ch.by_address()) by_address = Frame::make(messages::respell(text, channel, *resource_of_channel(channel)));
