@@ -17,6 +17,7 @@
 #include <cstring>
 #include <ctime>
 #include <mutex>
+#include <new>
 
 namespace raptor::script {
 namespace {
@@ -228,7 +229,7 @@ const mrb_code* RunawayGuard::copy_in(const mrb_irep* irep, bool user) {
   char* at = region_ + used_;
   memcpy(at, irep->iseq, bytes);  // the caller made the region writable
   used_ += rounded;
-  code_.push_back({at, at + bytes, irep, user});
+  if (user) code_.push_back({at, at + bytes, irep});
   return reinterpret_cast<const mrb_code*>(at);
 }
 
@@ -257,17 +258,20 @@ const mrb_irep* RunawayGuard::guarded(const mrb_irep* irep) {
   if (in_region(irep->iseq)) return irep;
   if (!(irep->flags & MRB_IREP_NO_FREE)) return adopt_tree(const_cast<mrb_irep*>(irep), false) ? irep : nullptr;
   auto found = copies_.find(irep);
-  if (found != copies_.end()) return found->second.get();
-  auto copy = std::make_unique<mrb_irep>(*irep);
-  copy->iseq = copy_in(copy.get(), false);
+  if (found != copies_.end()) return found->second;
+  // mrb_irep is a C struct: the arena's memory needs no destructor.
+  auto* copy = new (arena_.allocate(sizeof(mrb_irep), alignof(mrb_irep))) mrb_irep(*irep);
+  copy->iseq = copy_in(copy, false);
   if (!copy->iseq) return nullptr;
-  auto reps = std::make_unique<const mrb_irep*[]>(irep->rlen);
-  for (int i = 0; i < irep->rlen; ++i)
-    if (irep->reps[i] && !(reps[i] = guarded(irep->reps[i]))) return nullptr;
-  copy->reps = reps.get();
+  auto** reps = static_cast<const mrb_irep**>(arena_.allocate(sizeof(mrb_irep*) * irep->rlen, alignof(mrb_irep*)));
+  for (int i = 0; i < irep->rlen; ++i) {
+    reps[i] = irep->reps[i] ? guarded(irep->reps[i]) : nullptr;
+    if (irep->reps[i] && !reps[i]) return nullptr;
+  }
+  copy->reps = reps;
   copy->flags |= MRB_IREP_STATIC;
-  copied_reps_.push_back(std::move(reps));
-  return copies_.emplace(irep, std::move(copy)).first->second.get();
+  copies_.emplace(irep, copy);
+  return copy;
 }
 
 bool RunawayGuard::adopt_loaded_code() {
@@ -342,7 +346,7 @@ std::string RunawayGuard::locate(const uintptr_t* addresses, int count) const {
   for (int i = 0; i < count; ++i) {
     for (const Code& c : code_) {
       auto begin = reinterpret_cast<uintptr_t>(c.begin), end = reinterpret_cast<uintptr_t>(c.end);
-      if (!c.user || addresses[i] < begin || addresses[i] >= end) continue;
+      if (addresses[i] < begin || addresses[i] >= end) continue;
       auto pc = uint32_t(addresses[i] - begin);
       // Below the first, each address is a frame's saved pc: the instruction after its call,
       // which may start the next line. One byte back is inside the call itself.
