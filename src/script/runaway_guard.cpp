@@ -86,7 +86,9 @@ void install(int sig, void (*handler)(int, siginfo_t*, void*), struct sigaction*
   if ((current.sa_flags & SA_SIGINFO) && current.sa_sigaction == handler) return;
   struct sigaction action {};
   action.sa_sigaction = handler;
-  action.sa_flags = SA_SIGINFO | SA_NODEFER;  // NODEFER: we leave by longjmp, not by returning
+  // NODEFER: we may leave by longjmp rather than by returning. RESTART: a system call that the
+  // timer's first signal finds blocked (a hook's Raptor.log writing to a full pipe) goes on.
+  action.sa_flags = SA_SIGINFO | SA_NODEFER | SA_RESTART;
   sigemptyset(&action.sa_mask);
   sigaction(sig, &action, previous);
 }
