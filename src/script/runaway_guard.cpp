@@ -125,9 +125,10 @@ void on_fault(int sig, siginfo_t* info, void* context) {
 // SIGXCPU from this thread's timer: the call has used its budget of CPU time. First the region
 // is made unreadable (the VM faults at its next instruction fetch, on_fault) and the call gets a
 // second budget for that; if it runs out too, the call is inside C code and ends here.
-void on_timer(int, siginfo_t*, void* context) {
+void on_timer(int, siginfo_t* info, void* context) {
+  if (info->si_code != SI_TIMER) return;  // sent by kill() or for RLIMIT_CPU, not by our timer
   ActiveCall* call = t_call;
-  if (!call || !call->jump) return;  // ended already (or an RLIMIT_CPU signal between calls)
+  if (!call || !call->jump) return;  // ended already
   if (!call->closed) {
     call->closed = true;
     mprotect(call->guard->region_, call->guard->region_bytes_, PROT_NONE);

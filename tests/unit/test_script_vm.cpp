@@ -6,15 +6,17 @@
 #include <mruby/string.h>
 #include <mruby/variable.h>
 
+#include <pthread.h>
 #include <sched.h>
 #include <sys/resource.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <csignal>
 #include <cstdlib>
-#include <filesystem>
 #include <ctime>
+#include <filesystem>
 #include <string>
 #include <thread>
 
@@ -265,6 +267,29 @@ TEST_CASE("a call the kernel gives no CPU timer for is refused, not run unguarde
   CHECK(out == "error: not run: no CPU timer for the call (Resource temporarily unavailable)");
   CHECK(run(vm, "$ran") == "nil");
   CHECK(run(vm, "1 + 1") == "2");  // this thread has its timer
+}
+
+// SIGXCPU also comes from kill(1) and, for the whole process, from RLIMIT_CPU: only the timer's
+// own signal may stop a hook.
+TEST_CASE("a SIGXCPU that is not the call's timer does not stop the call", "[script][budget]") {
+  Vm vm(test_limits());
+  std::atomic<bool> running{false}, done{false};
+  pthread_t caller = pthread_self();
+  std::thread sender([&] {
+    while (!running.load()) std::this_thread::yield();
+    for (int i = 0; i < 40 && !done.load(); ++i) {
+      pthread_kill(caller, SIGXCPU);
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+  });
+  std::string error;
+  REQUIRE(vm.load_source("def busy\n  i = 0\n  i += 1 while i < 1_000_000\n  i\nend\n", "busy.rb", error));
+  // About 16 ms of CPU, a third of the budget, with a signal every millisecond.
+  running = true;
+  std::string out = run(vm, "busy; busy");
+  done = true;
+  sender.join();
+  CHECK(out == "1000000");
 }
 
 TEST_CASE("the memory cap stops allocation bombs and the VM stays usable", "[script][memory]") {
