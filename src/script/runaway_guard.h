@@ -28,7 +28,6 @@
 #include <csignal>
 #include <cstddef>
 #include <cstdint>
-#include <memory>
 #include <memory_resource>
 #include <string>
 #include <unordered_map>
