@@ -27,7 +27,9 @@ std::optional<std::string> nearest_name(std::string_view word, const std::vector
   std::optional<std::string> best;
   size_t best_distance = limit + 1;
   for (const auto& c : candidates) {
-    if (c == word) continue;
+    // The distance is at least the difference in length: most candidates need no table.
+    size_t length_gap = c.size() > word.size() ? c.size() - word.size() : word.size() - c.size();
+    if (c == word || length_gap >= best_distance) continue;
     size_t d = edit_distance(word, c);
     if (d < best_distance) best = c, best_distance = d;
   }

@@ -25,4 +25,8 @@ TEST_CASE("the nearest known name, when it is near enough", "[nearest-name]") {
   CHECK_FALSE(nearest_name("frobnicate", directives));
   CHECK_FALSE(nearest_name("listen", directives));  // never the word itself
   CHECK_FALSE(nearest_name("x", {}));
+  // Of equally near ones the first, whatever their lengths ("listn" is 1 from each).
+  CHECK(nearest_name("listn", {"listen", "lists"}) == "listen");
+  CHECK(nearest_name("listn", {"lists", "listen"}) == "lists");
+  CHECK_FALSE(nearest_name(std::string(5000, 'w'), directives));  // far longer than any name
 }
