@@ -22,7 +22,11 @@ const Command kCommands[] = {
     {"channels", "[--prefix P]", "list the occupied channels (names starting with P)", {{}, {"--prefix"}}, true,
      channels},
     {"users", "CHANNEL", "list the users in a presence channel", {{"CHANNEL"}, {}}, true, users},
-    {"stats", "", "the server's signed /health: status, webhook and cluster counters", {{}, {}}, true, stats},
+    {"stats", "[--top N] [--channel CHANNEL]",
+     "the app's statistics: connections, messages, busiest and largest presence channels (the cluster's with "
+     "--redis); --top N lists N of each (1-100), --channel one channel's figures",
+     {{}, {"--top", "--channel"}}, true, stats},
+    {"health", "", "the server's signed /health: status, webhook and cluster counters", {{}, {}}, true, health},
     {"keygen", "", "print a fresh app id, key and secret (RAPTOR_APP_* lines and the --app form)", {{}, {}}, false,
      keygen},
     {"version", "", "print the version (as --version)", {{}, {}}, false, version},
@@ -53,7 +57,7 @@ std::string commands_help() {
   }
   out += "Their exit status: 0 done, 1 failed (no answer, or the server's error, shown on stderr), 2 usage.\n\n"
          "Client options:\n" + shared_flags_help() +
-         "The commands that reach a server (publish, channels, users, stats) find the server and the app the way the server does: --config or RAPTOR_CONFIG (else\n"
+         "The commands that reach a server (publish, channels, users, stats, health) find the server and the app the way the server does: --config or RAPTOR_CONFIG (else\n"
          "the default file when it exists), RAPTOR_HOST, RAPTOR_PORT, RAPTOR_APP_ID, RAPTOR_APP_KEY,\n"
          "RAPTOR_APP_SECRET[_FILE], RAPTOR_APPS; RAPTOR_URL or --url when the server is elsewhere.\n";
   return out;

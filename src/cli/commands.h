@@ -36,6 +36,7 @@ int publish(const Invocation& inv);   // publish.cpp
 int channels(const Invocation& inv);  // channels.cpp
 int users(const Invocation& inv);     // channels.cpp
 int stats(const Invocation& inv);     // stats.cpp
+int health(const Invocation& inv);    // stats.cpp
 int keygen(const Invocation& inv);    // keygen.cpp
 
 // Sends `req` (signed by signed_request) and prints the answer: with --json the body as it
@@ -47,6 +48,8 @@ int exchange(const char* command, const Invocation& inv, const http::Request& re
 std::string channel_lines(const cJSON* body);  // one name a line, sorted
 std::string user_lines(const cJSON* body);     // one user id a line
 std::string health_lines(const cJSON* body);   // "path.to.field: value" lines
+std::string stats_lines(const cJSON* body);    // an app's statistics: figures, then its busiest channels
+std::string channel_stats_lines(const cJSON* body);  // one channel's statistics
 // A channel given by name or by its URL resource (/channels/private/a/b): its name, or why not.
 bool channel_name_of(const std::string& given, std::string& name, std::string& why);
 

@@ -1,5 +1,5 @@
 // The command line of a subcommand that talks to a running server (publish, channels, users,
-// stats): its own arguments, the flags they share, and the server and app they reach. The server
+// stats, health): its own arguments, the flags they share, and the server and app they reach. The server
 // and the app are found the way the server finds its own: the same configuration file
 // (--config, RAPTOR_CONFIG, else the default path when it exists) and the same RAPTOR_*
 // variables, so that an operator's shell or /etc/default/raptor needs nothing more. RAPTOR_URL

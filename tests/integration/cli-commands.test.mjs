@@ -1,4 +1,4 @@
-// The client commands against a real server: raptor publish / channels / users / stats sign
+// The client commands against a real server: raptor publish / channels / users / stats / health sign
 // their requests with the configured app's secret, print the answer for people or, with --json,
 // for scripts, and exit 0 done, 1 failed (the server's error on stderr), 2 usage; raptor keygen's
 // credentials are ones the server accepts; raptor version.
@@ -26,7 +26,7 @@ async function run(args, env, code = 0) {
   return out;
 }
 
-serverSuite('raptor publish, channels, users, stats', { apps: [APP, OTHER] }, (server) => {
+serverSuite('raptor publish, channels, users, stats, health', { apps: [APP, OTHER] }, (server) => {
   it('publish: a subscriber gets the event, its DATA as given (JSON reaches pusher-js parsed)', async () => {
     const pusher = await pusherClient(server);
     const [channel] = await subscribed(pusher, 'news');
@@ -71,9 +71,33 @@ serverSuite('raptor publish, channels, users, stats', { apps: [APP, OTHER] }, (s
     assert.deepEqual(json, { users: [{ id: 'alice' }, { id: 'bob' }] });
   });
 
-  it('stats: the signed /health, as lines and as JSON', async () => {
-    assert.equal((await run(['stats'], envFor(server))).stdout, 'status: ok\n');
-    assert.deepEqual(JSON.parse((await run(['stats', '--json'], envFor(server))).stdout), { status: 'ok' });
+  it('stats: the app\'s figures and busiest channels, --top, --channel by name or URL resource, --json', async () => {
+    const pusher = await pusherClient(server);
+    const [channel] = await subscribed(pusher, 'stats-demo');
+    const events = inboxOf((cb) => channel.bind('tick', cb));
+    for (const n of [1, 2, 3]) await run(['publish', 'stats-demo', 'tick', String(n)], envFor(server));
+    for (const n of [1, 2, 3]) assert.equal((await events.take()).data, n);
+
+    const { stdout } = await run(['stats', '--top', '100'], envFor(server));
+    assert.match(stdout, new RegExp(`^app: ${APP.id}\\nconnections: \\d+ \\(at most \\d+\\)\\nmessages: \\d+ in all, `));
+    assert.match(stdout, /\nbusiest channels \(messages in the last hour, in the last minute\):\n(  .*\n)*  stats-demo: 3, 3\n/);
+    const json = JSON.parse((await run(['stats', '--json'], envFor(server))).stdout);
+    assert.equal(json.app, APP.id);
+    assert.ok(json.connections.current >= 1, JSON.stringify(json));
+
+    const lines = 'channel: stats-demo\noccupied: yes\nsubscriptions: 1\nmessages: 3 in all, 3 in the last minute, 3 in the last hour\n';
+    assert.equal((await run(['stats', '--channel', 'stats-demo'], envFor(server))).stdout, lines);
+    assert.equal((await run(['stats', '--channel=/channels/public/stats-demo'], envFor(server))).stdout, lines);
+    assert.equal((await run(['stats', '--channel', 'never-used'], envFor(server))).stdout,
+      'channel: never-used\noccupied: no\nsubscriptions: 0\nmessages: not tracked (none published lately)\n');
+    // The server checks --top: its 400 and message, exit 1.
+    const { stderr } = await run(['stats', '--top', '0'], envFor(server), 1);
+    assert.match(stderr, /^raptor stats: http:\/\/127\.0\.0\.1:\d+ answered 400: \{"error":"top must be a whole number from 1 to 100"\}\n$/);
+  });
+
+  it('health: the signed /health, as lines and as JSON', async () => {
+    assert.equal((await run(['health'], envFor(server))).stdout, 'status: ok\n');
+    assert.deepEqual(JSON.parse((await run(['health', '--json'], envFor(server))).stdout), { status: 'ok' });
   });
 
   it('--app-id picks a configured app, --app signs as the one it names', async () => {
@@ -122,7 +146,8 @@ app "${OTHER.id}", key: "${OTHER.key}", secret: "${OTHER.secret}"
   });
 
   it('usage errors exit 2 with a message and the usage on stderr', async () => {
-    for (const args of [['publish', 'news', 'e'], ['users'], ['channels', '--frobnicate'], ['stats', 'extra'],
+    for (const args of [['publish', 'news', 'e'], ['users'], ['channels', '--frobnicate'], ['stats', 'extra'], ['health', 'extra'],
+      ['stats', '--channel', '/channels/nosuchtype/x'], ['stats', '--channel', 'a', '--top', '3'],
       ['channels', '--prefix'], ['publish', 'news', 'e', 'x', '--timeout', 'soon'], ['keygen', '--frobnicate'],
       ['publish', '/channels/nosuchtype/x', 'e', 'x'], ['publish', 'n', 'e', 'x', '--app-id', 'nobody']]) {
       const { stderr } = await run(args, envFor(server), 2);
@@ -131,16 +156,16 @@ app "${OTHER.id}", key: "${OTHER.key}", secret: "${OTHER.secret}"
   });
 });
 
-serverSuite('raptor stats against TLS', { apps: [APP], tls: selfSignedCertificate() }, (server) => {
+serverSuite('raptor health against TLS', { apps: [APP], tls: selfSignedCertificate() }, (server) => {
   it('reaches https:// from the configuration, checks the certificate, and trusts --cacert or RAPTOR_CA_FILE', async () => {
     const file = configFile('cli-tls.rb', `listen "127.0.0.1", port: ${server.port}
 tls cert: "${server.tls.certFile}", key: "${server.tls.keyFile}"
 app "${APP.id}", key: "${APP.key}", secret: "${APP.secret}"
 `);
-    const { stderr } = await run(['stats', '--config', file], {}, 1);
-    assert.match(stderr, new RegExp(`^raptor stats: cannot reach https://127\\.0\\.0\\.1:${server.port}: .*certificate`, 'i'));
-    assert.equal((await run(['stats', '--config', file, '--cacert', server.tls.certFile], {})).stdout, 'status: ok\n');
-    assert.equal((await run(['stats', '--config', file], { RAPTOR_CA_FILE: server.tls.certFile })).stdout, 'status: ok\n');
+    const { stderr } = await run(['health', '--config', file], {}, 1);
+    assert.match(stderr, new RegExp(`^raptor health: cannot reach https://127\\.0\\.0\\.1:${server.port}: .*certificate`, 'i'));
+    assert.equal((await run(['health', '--config', file, '--cacert', server.tls.certFile], {})).stdout, 'status: ok\n');
+    assert.equal((await run(['health', '--config', file], { RAPTOR_CA_FILE: server.tls.certFile })).stdout, 'status: ok\n');
   });
 });
 
@@ -190,7 +215,7 @@ describe('raptor commands without a server', () => {
     const { stdout } = await run(['version'], {});
     assert.equal(stdout, (await run(['--version'], {})).stdout);
     const help = (await run(['--help'], {})).stdout;
-    for (const command of ['publish', 'channels', 'users', 'stats', 'keygen', 'version', 'check']) {
+    for (const command of ['publish', 'channels', 'users', 'stats', 'health', 'keygen', 'version', 'check']) {
       assert.match(help, new RegExp(`raptor ${command}\\b`), command);
     }
     await run(['version', 'extra'], {}, 2);

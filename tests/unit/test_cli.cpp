@@ -161,6 +161,45 @@ TEST_CASE("the human forms of the answers: sorted channel names, user ids, flatt
   CHECK(health_lines(body.get()) == "status: ok\nwebhooks.queued: 3\nwebhooks.stream.state: up\n");
 }
 
+TEST_CASE("the human form of an app's statistics: figures, then the lists the answer has", "[cli]") {
+  auto body = json::parse(R"({"app":"a1","connections":{"current":3,"peak":5},
+    "messages":{"total":120,"last_minute":12,"last_hour":110,"per_second_last_minute":0.2},
+    "channels":{"occupied":2,"tracked":4},
+    "top_channels":[{"name":"prices","messages":{"total":100,"last_minute":10,"last_hour":90}}],
+    "largest_presence_channels":[{"name":"presence-lobby","user_count":2}],
+    "nodes":[{"node":"web-1","connections":2,"messages_total":70},{"node":"web-2","connections":1,"messages_total":50}]})");
+  CHECK(stats_lines(body.get()) ==
+        "app: a1\n"
+        "connections: 3 (at most 5)\n"
+        "messages: 120 in all, 12 in the last minute, 110 in the last hour\n"
+        "channels: 2 occupied, 4 tracked\n"
+        "busiest channels (messages in the last hour, in the last minute):\n"
+        "  prices: 90, 10\n"
+        "largest presence channels (users):\n"
+        "  presence-lobby: 2\n"
+        "nodes (connections, messages in all):\n"
+        "  web-1: 2, 70\n"
+        "  web-2: 1, 50\n");
+  // A quiet node alone: no empty lists, and a figure the server left out is a "?".
+  body = json::parse(R"({"app":"a1","connections":{"current":0},"messages":{"total":0,"last_minute":0,"last_hour":0},
+    "channels":{"occupied":0,"tracked":0},"top_channels":[],"largest_presence_channels":[]})");
+  CHECK(stats_lines(body.get()) ==
+        "app: a1\nconnections: 0 (at most ?)\nmessages: 0 in all, 0 in the last minute, 0 in the last hour\n"
+        "channels: 0 occupied, 0 tracked\n");
+}
+
+TEST_CASE("the human form of a channel's statistics says when it is not tracked", "[cli]") {
+  auto body = json::parse(R"({"name":"presence-x","occupied":true,"subscription_count":3,"user_count":2,"tracked":true,
+    "messages":{"total":7,"last_minute":1,"last_hour":7}})");
+  CHECK(channel_stats_lines(body.get()) ==
+        "channel: presence-x\noccupied: yes\nsubscriptions: 3\nusers: 2\n"
+        "messages: 7 in all, 1 in the last minute, 7 in the last hour\n");
+  body = json::parse(R"({"name":"quiet","occupied":false,"subscription_count":0,"tracked":false,
+    "messages":{"total":0,"last_minute":0,"last_hour":0}})");
+  CHECK(channel_stats_lines(body.get()) ==
+        "channel: quiet\noccupied: no\nsubscriptions: 0\nmessages: not tracked (none published lately)\n");
+}
+
 TEST_CASE("keygen makes different credentials each time, in the forms the server reads", "[cli]") {
   std::set<std::string> secrets;
   for (int i = 0; i < 20; ++i) {
