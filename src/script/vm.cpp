@@ -16,6 +16,7 @@
 #include "metrics/counters.h"
 #include "script/helpers.h"
 #include "script/hook_request.h"
+#include "script/interpreter.h"
 #include "script/runaway_guard.h"
 #include "script/vm_memory.h"
 
@@ -91,7 +92,7 @@ Vm::Vm(VmLimits limits) : limits_(limits) { open(); }
 
 void Vm::open() {
   memory_ = std::make_unique<VmMemory>(limits_.memory_bytes);
-  mrb_ = mrb_open_allocf(VmMemory::allocate, memory_.get());
+  mrb_ = open_interpreter(VmMemory::allocate, memory_.get());
   if (!mrb_) throw std::runtime_error("cannot create a Ruby interpreter");
   guard_ = std::make_unique<RunawayGuard>(mrb_, kCodeRegionBytes);
   define_helpers(mrb_);

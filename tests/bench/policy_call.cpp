@@ -1,11 +1,13 @@
 // What a Ruby authorize hook adds to a subscription: the engine's whole subscribe path (parse the
 // frame, authorize, join, answer) plus the unsubscribe, for a public channel, without a policy
-// and with raptor.rb hooks of increasing work, and the hook call alone. The connection carries a
+// and with raptor.rb hooks of increasing work, the hook call alone, and a new interpreter (case 4:
+// what the config file, each worker at start and reload, and a VM replaced after a runaway call
+// cost). The connection carries a
 // browser-like handshake (the hook is handed its origin, query and headers). Prints one JSON line
 // per case: the median of `runs` runs of `iterations` each, in ns per subscribe+unsubscribe (or
-// per call).
+// per call; case 4 makes iterations / 100 interpreters).
 //
-//   build/policy_call [iterations] [runs] [case]      (default: 200000 5, every case; case 0-3)
+//   build/policy_call [iterations] [runs] [case]      (default: 200000 5, every case; case 0-4)
 // The machine may be shared: wall-clock figures vary with its load. Instruction counts do not:
 //   valgrind --tool=callgrind --callgrind-out-file=/dev/null build/policy_call N 1 CASE
 // for two N, the difference over the difference of N (docs/performance.md).
@@ -109,13 +111,17 @@ int main(int argc, char** argv) {
     std::printf("{\"case\":\"subscribe+unsubscribe, %s\",\"ns\":%.0f}\n", c.name, ns);
   }
 
-  if (only >= 0 && only != 3) return 0;
-  // The hook alone, as core/subscription_authorizer.cpp calls it.
-  auto policy = policy_of(cases[1].source);
-  auto handshake = browser_handshake();
-  std::string socket_id = "1234567.7654321";
-  SubscriptionRequest request{app, socket_id, handshake.get(), "news", false, {}};
-  double ns = median_ns(iterations, runs, [&] { policy->authorize(request); });
-  std::printf("{\"case\":\"RubyPolicy::authorize, authorize { pass }\",\"ns\":%.0f}\n", ns);
+  if (only < 0 || only == 3) {  // the hook alone, as core/subscription_authorizer.cpp calls it
+    auto policy = policy_of(cases[1].source);
+    auto handshake = browser_handshake();
+    std::string socket_id = "1234567.7654321";
+    SubscriptionRequest request{app, socket_id, handshake.get(), "news", false, {}};
+    double ns = median_ns(iterations, runs, [&] { policy->authorize(request); });
+    std::printf("{\"case\":\"RubyPolicy::authorize, authorize { pass }\",\"ns\":%.0f}\n", ns);
+  }
+  if (only < 0 || only == 4) {  // an interpreter with mrblib loaded, made and freed
+    double ns = median_ns(std::max(1, iterations / 100), runs, [] { script::Vm vm; });
+    std::printf("{\"case\":\"a new script::Vm\",\"ns\":%.0f}\n", ns);
+  }
   return 0;
 }

@@ -115,6 +115,20 @@ TEST_CASE("the sandbox closes files, sockets, processes, the terminal and run-ti
   CHECK(run(vm, "puts 'to the log'; p(42)") == "42");
 }
 
+TEST_CASE("an interpreter starts without the gems for files, sockets, the heap walk, eval and the terminal", "[script][sandbox]") {
+  Vm vm(test_limits());
+  // Classes those gems define and sandbox.rb does not remove: absent, so never defined at all.
+  CHECK(run(vm, "%i[IOError EOFError SocketError].map { |c| Object.const_defined?(c) }") == "[false, false, false]");
+  CHECK(run(vm, "Kernel.respond_to?(:__printstr__, true)") == "false");
+  // The rest of mruby's library stays for scripts: time, struct, random, math, rational,
+  // complex, pack, sprintf, lazy enumerators, methods as objects, metaprogramming.
+  CHECK(run(vm, "[Time.at(0).utc.year, Struct.new(:a).new(1).a, Random.new(1).rand(10).class, Math.sqrt(4), "
+                "Rational(1, 2).to_s, Complex(1, 2).imaginary, [65, 66].pack('C*'), format('%05.1f', 1.5), "
+                "(1..Float::INFINITY).lazy.map { |x| x * 2 }.first(2), 1.method(:+).call(2), "
+                "Object.new.instance_variable_set(:@a, 1), [1, 2, 3].each_slice(2).to_a]") ==
+        "[1970, 1, Integer, 2.0, \"1/2\", 2.0, \"AB\", \"001.5\", [2, 4], 3, 1, [[1, 2], [3]]]");
+}
+
 TEST_CASE("helpers: JSON, HMAC-SHA256, SHA-256, Base64, secure_compare, time, env", "[script][helpers]") {
   Vm vm(test_limits());
   CHECK(run(vm, "JSON.parse('{\"a\":[1,2.5,\"x\",true,null,{\"b\":{}}]}')") ==
