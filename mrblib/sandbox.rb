@@ -1,7 +1,7 @@
 # Closes what Debian's mruby compiles in and a policy script must never reach: files, sockets,
 # processes, the terminal, and code compiled at run time (which the time budget cannot see).
 # The gems for most of it are never started (src/script/interpreter.cpp); this closes what core
-# mruby and the started gems define, and whatever those gems would define if one were started.
+# mruby and the started gems define, and would close the rest too if those gems were started.
 # Runs first in every VM, before the operator's raptor.rb; test_script_vm.cpp checks each hole.
 module Kernel
   # Removed from both places a module function lives: the instance method (eval("...")) and the
