@@ -9,6 +9,7 @@ import { apiGet, serverSdk } from './lib/clients.mjs';
 import { threeNodes } from './lib/cluster.mjs';
 import { request } from './lib/http-api.mjs';
 import { bearer, scrape } from './lib/prometheus.mjs';
+import { runRaptor } from './lib/raptor.mjs';
 import { waitFor } from './lib/wait.mjs';
 import { RawClient } from './lib/ws-client.mjs';
 
@@ -48,6 +49,15 @@ describe('cluster-wide statistics', () => {
     assert.equal(answers[0].nodes[0].node, 'node-a', 'the answering node comes first');
     const top1 = await apiGet(b, '/stats', { top: '1' });
     assert.deepEqual(top1.top_channels.map((ch) => ch.name), ['prices']);
+
+    // raptor stats (docs/cli.md) on node-b: the cluster's figures, then a line per node.
+    const { app } = b;
+    const cli = await runRaptor(['stats', '--top', '2'],
+      { RAPTOR_URL: b.url(''), RAPTOR_APP_ID: app.id, RAPTOR_APP_KEY: app.key, RAPTOR_APP_SECRET: app.secret });
+    assert.equal(cli.code, 0, cli.stderr);
+    assert.match(cli.stdout, new RegExp(`^app: ${app.id}\\nconnections: 3 \\(at most \\d+\\)\\nmessages: 6 in all, 6 in the last minute, 6 in the last hour\\n`));
+    assert.match(cli.stdout, /\nbusiest channels \(messages in the last hour, in the last minute\):\n  prices: 3, 3\n  news: 2, 2\n/);
+    assert.match(cli.stdout, /\nnodes \(connections, messages in all\):\n  node-b: 1, 1\n  node-(a: 2, 2\n  node-c: 0, 3|c: 0, 3\n  node-a: 2, 2)\n$/);
   });
 
   it('the dashboard\'s overview lists every node with its health and connections', async () => {
