@@ -61,13 +61,13 @@ export async function freePort() {
 }
 
 // Runs raptor to completion (for --help, --version, bad flags): {code, signal, stdout, stderr}.
-export async function runRaptor(args, env = {}) {
+export async function runRaptor(args, env = {}, ms = undefined) {
   const child = spawn(BIN, args, { env: { ...inherited(), ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = { stdout: '', stderr: '' };
   child.stdout.on('data', (d) => { out.stdout += d; });
   child.stderr.on('data', (d) => { out.stderr += d; });
   try {
-    const [code, signal] = await withTimeout(once(child, 'close'), `raptor ${args.join(' ')} to exit`);
+    const [code, signal] = await withTimeout(once(child, 'close'), `raptor ${args.join(' ')} to exit`, ms);
     completedRuns.push({ args, stderr: out.stderr });
     return { code, signal, ...out };
   } catch (err) {
