@@ -4,8 +4,9 @@
 // start neither the gems for files and sockets (mruby-io, mruby-socket) nor ObjectSpace's heap
 // walk, Kernel#eval's run-time compiler (mruby-eval) or the terminal (mruby-print): the classes
 // and methods a script must never reach are then never defined, rather than defined and removed
-// by mrblib/sandbox.rb after the fact (which still runs, for what core mruby defines). It also
-// makes an interpreter in two thirds of the time: io and socket were a third of mrb_open.
+// by mrblib/sandbox.rb after the fact (which still runs, for what core mruby defines). It is
+// cheaper too: io and socket were a third of mrb_open, and a whole script::Vm takes 22 % less
+// time to make (docs/performance.md).
 #pragma once
 #include <mruby.h>
 
