@@ -5,8 +5,8 @@
 #include <iterator>
 
 // Each compiled-in gem's start and finish, as libmruby.a's generated gem_init.c defines them (not
-// in mruby's headers): GENERATED_TMP_mrb_<gem>_gem_init / _gem_final. A libmruby.a built with
-// other gems fails to link here, rather than start an interpreter nobody checked.
+// in mruby's headers): GENERATED_TMP_mrb_<gem>_gem_init / _gem_final. A libmruby.a without one
+// of these gems fails to link here; a gem it adds is simply not started.
 #define RAPTOR_GEM(name)                                              \
   extern "C" void GENERATED_TMP_mrb_mruby_##name##_gem_init(mrb_state*); \
   extern "C" void GENERATED_TMP_mrb_mruby_##name##_gem_final(mrb_state*);
